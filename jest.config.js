@@ -1,0 +1,29 @@
+/**
+ * One jest run covers the three tiers: unit specs beside the code (`*.spec.ts`), integration specs on a
+ * real PostgreSQL / qemu-img (`*.int-spec.ts`), and end-to-end specs in test/ (`*.e2e-spec.ts`).
+ * `TEST_TIER=unit|int|e2e` narrows a run to one tier.
+ * @type {import('jest').Config}
+ */
+const tiers = {
+  unit: ['<rootDir>/{apps,libs}/**/*.spec.ts'],
+  int: ['<rootDir>/{apps,libs,migrations}/**/*.int-spec.ts'],
+  e2e: ['<rootDir>/test/**/*.e2e-spec.ts'],
+};
+const tier = process.env.TEST_TIER;
+
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  testMatch: tier ? tiers[tier] : Object.values(tiers).flat(),
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  moduleNameMapper: {
+    '^@snapdeck/(.*)$': '<rootDir>/libs/$1/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.test.json' }],
+  },
+  globalSetup: '<rootDir>/libs/testing/global-setup.mjs',
+  globalTeardown: '<rootDir>/libs/testing/global-teardown.mjs',
+  testTimeout: 60000,
+};

@@ -1,0 +1,71 @@
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { parseBoolean, validateEnvironment } from './validate.js';
+
+export const NODE_ENVS = ['development', 'production', 'test'] as const;
+export type NodeEnv = (typeof NODE_ENVS)[number];
+
+/** Every variable the api reads. Defaults suit a developer machine with local PostgreSQL and Redis. */
+export class ApiConfig {
+  @IsString()
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/snapdeck';
+
+  @IsString()
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /** Prefix of every Redis key BullMQ writes, so several installations (or test runs) can share a server. */
+  @IsString()
+  @MinLength(1)
+  QUEUE_PREFIX = 'snapdeck';
+
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsIn(NODE_ENVS)
+  NODE_ENV: NodeEnv = 'development';
+
+  /** When set, a platform administrator whose bearer token is this value is made sure to exist. */
+  @IsOptional()
+  @IsString()
+  @MinLength(16)
+  SNAPDECK_ADMIN_TOKEN?: string;
+
+  /** Apply pending migrations at start-up. */
+  @Transform(({ value }) => parseBoolean(value))
+  @IsBoolean()
+  MIGRATIONS_RUN = true;
+
+  /** A host whose last heartbeat is older than this is DOWN. */
+  @IsInt()
+  @Min(1)
+  HOST_DOWN_AFTER_SECONDS = 60;
+
+  /** How long a dispatched job may go without a result before the reconciler steps in. */
+  @IsInt()
+  @Min(1)
+  JOB_LEASE_SECONDS = 300;
+
+  /** Deliveries of one job before the reconciler fails it. */
+  @IsInt()
+  @Min(1)
+  JOB_MAX_ATTEMPTS = 3;
+
+  @IsInt()
+  @Min(1)
+  RECONCILE_INTERVAL_SECONDS = 15;
+
+  /** Query cost ceiling: a connection multiplies its children's cost by its page size. */
+  @IsInt()
+  @Min(1)
+  GRAPHQL_MAX_COST = 20000;
+
+  @IsInt()
+  @Min(1)
+  GRAPHQL_MAX_DEPTH = 10;
+}
+
+export function loadApiConfig(env: Record<string, string | undefined>): ApiConfig {
+  return validateEnvironment(ApiConfig, env);
+}

@@ -1,0 +1,54 @@
+import type { JobName, JobOutcome } from './job-names.js';
+
+/** Queue names are public API: operators watch them and agents of different versions share them. */
+export const RESULTS_QUEUE = 'results';
+export const AGENT_EVENTS_QUEUE = 'agent-events';
+const HOST_QUEUE_PREFIX = 'host-';
+
+/** The queue of one host's agent. Host names are hostname labels, so the name is always a valid queue name. */
+export function hostQueueName(hostName: string): string {
+  return `${HOST_QUEUE_PREFIX}${hostName}`;
+}
+
+/** BullMQ ids may not contain ':'; one id per delivery attempt lets a re-dispatch enqueue again. */
+export function deliveryId(jobId: string, attempt: number): string {
+  return `${jobId}.${attempt}`;
+}
+
+export enum ResultKind {
+  STARTED = 'job-started',
+  FINISHED = 'job-finished',
+}
+
+export interface JobStartedMessage {
+  kind: ResultKind.STARTED;
+  jobId: string;
+  attempt: number;
+  hostName: string;
+  at: string;
+}
+
+export interface JobFinishedMessage<N extends JobName = JobName> {
+  kind: ResultKind.FINISHED;
+  jobId: string;
+  attempt: number;
+  hostName: string;
+  name: N;
+  outcome: JobOutcome<N>;
+  at: string;
+}
+
+export type ResultMessage = JobStartedMessage | JobFinishedMessage;
+
+export enum AgentEventKind {
+  HEARTBEAT = 'heartbeat',
+}
+
+/** Sent at start-up (which registers the host) and then every few seconds. */
+export interface AgentHeartbeat {
+  kind: AgentEventKind.HEARTBEAT;
+  hostName: string;
+  driver: string;
+  agentVersion: string;
+  at: string;
+}

@@ -1,0 +1,66 @@
+/** Roles of the contract, from least to most powerful within an organization. */
+export enum Role {
+  PLATFORM_ADMIN = 'PLATFORM_ADMIN',
+  SUPPORT = 'SUPPORT',
+  ORG_ADMIN = 'ORG_ADMIN',
+  MEMBER = 'MEMBER',
+  READ_ONLY = 'READ_ONLY',
+}
+
+export enum SnapshotState {
+  IN_PROGRESS = 'IN_PROGRESS',
+  COMPLETED = 'COMPLETED',
+  DESTROYING = 'DESTROYING',
+  ERROR = 'ERROR',
+}
+
+export enum VolumeType {
+  ROOT = 'ROOT',
+  DATADISK = 'DATADISK',
+}
+
+export enum VolumeState {
+  CREATING = 'CREATING',
+  READY = 'READY',
+  SNAPSHOTTING = 'SNAPSHOTTING',
+  REVERTING = 'REVERTING',
+  DESTROYING = 'DESTROYING',
+  ERROR = 'ERROR',
+}
+
+export enum InstanceState {
+  CREATING = 'CREATING',
+  STOPPED = 'STOPPED',
+  STARTING = 'STARTING',
+  RUNNING = 'RUNNING',
+  STOPPING = 'STOPPING',
+  DESTROYING = 'DESTROYING',
+  ERROR = 'ERROR',
+}
+
+export enum TemplateState {
+  CREATING = 'CREATING',
+  READY = 'READY',
+  DESTROYING = 'DESTROYING',
+  ERROR = 'ERROR',
+}
+
+export enum HostState {
+  UP = 'UP',
+  DOWN = 'DOWN',
+}
+
+export enum JobStatus {
+  PENDING = 'PENDING',
+  RUNNING = 'RUNNING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+}
+
+/** Labels the portal shows for snapshot states (CloudMC's wording). */
+export const SNAPSHOT_STATE_LABELS: Readonly<Record<SnapshotState, string>> = {
+  [SnapshotState.IN_PROGRESS]: 'In progress',
+  [SnapshotState.COMPLETED]: 'Completed',
+  [SnapshotState.DESTROYING]: 'Destroying',
+  [SnapshotState.ERROR]: 'Error',
+};

@@ -1,0 +1,49 @@
+import { HostState, InstanceState, JobStatus, SnapshotState, TemplateState, VolumeState } from './enums.js';
+import { StateMachine } from './state-machine.js';
+
+/** DESTROYING goes back to COMPLETED when the disk refuses the delete (CloudStack: Destroying-Failed->BackedUp). */
+export const snapshotMachine = new StateMachine<SnapshotState>('Snapshot', {
+  [SnapshotState.IN_PROGRESS]: [SnapshotState.COMPLETED, SnapshotState.ERROR],
+  [SnapshotState.COMPLETED]: [SnapshotState.DESTROYING],
+  [SnapshotState.ERROR]: [SnapshotState.DESTROYING],
+  [SnapshotState.DESTROYING]: [SnapshotState.COMPLETED],
+});
+
+export const volumeMachine = new StateMachine<VolumeState>('Volume', {
+  [VolumeState.CREATING]: [VolumeState.READY, VolumeState.ERROR],
+  [VolumeState.READY]: [VolumeState.SNAPSHOTTING, VolumeState.REVERTING, VolumeState.DESTROYING],
+  [VolumeState.SNAPSHOTTING]: [VolumeState.READY],
+  [VolumeState.REVERTING]: [VolumeState.READY],
+  [VolumeState.DESTROYING]: [VolumeState.ERROR],
+  [VolumeState.ERROR]: [VolumeState.DESTROYING],
+});
+
+export const instanceMachine = new StateMachine<InstanceState>('Instance', {
+  [InstanceState.CREATING]: [InstanceState.STOPPED, InstanceState.ERROR],
+  [InstanceState.STOPPED]: [InstanceState.STARTING, InstanceState.DESTROYING],
+  [InstanceState.STARTING]: [InstanceState.RUNNING, InstanceState.STOPPED, InstanceState.ERROR],
+  [InstanceState.RUNNING]: [InstanceState.STOPPING],
+  [InstanceState.STOPPING]: [InstanceState.STOPPED, InstanceState.RUNNING, InstanceState.ERROR],
+  [InstanceState.DESTROYING]: [InstanceState.ERROR],
+  [InstanceState.ERROR]: [InstanceState.DESTROYING],
+});
+
+export const templateMachine = new StateMachine<TemplateState>('Template', {
+  [TemplateState.CREATING]: [TemplateState.READY, TemplateState.ERROR],
+  [TemplateState.READY]: [TemplateState.DESTROYING],
+  [TemplateState.DESTROYING]: [TemplateState.READY],
+  [TemplateState.ERROR]: [TemplateState.DESTROYING],
+});
+
+/** A job is finished once; a lease that runs out re-dispatches it, so RUNNING may go back to PENDING. */
+export const jobMachine = new StateMachine<JobStatus>('Job', {
+  [JobStatus.PENDING]: [JobStatus.RUNNING, JobStatus.SUCCEEDED, JobStatus.FAILED],
+  [JobStatus.RUNNING]: [JobStatus.PENDING, JobStatus.SUCCEEDED, JobStatus.FAILED],
+  [JobStatus.SUCCEEDED]: [],
+  [JobStatus.FAILED]: [],
+});
+
+export const hostMachine = new StateMachine<HostState>('Host', {
+  [HostState.UP]: [HostState.DOWN],
+  [HostState.DOWN]: [HostState.UP],
+});

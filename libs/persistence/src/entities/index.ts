@@ -1,0 +1,36 @@
+import { ApiTokenEntity } from './api-token.entity.js';
+import { EnvironmentEntity } from './environment.entity.js';
+import { EventEntity } from './event.entity.js';
+import { HostEntity } from './host.entity.js';
+import { InstanceEntity } from './instance.entity.js';
+import { JobEntity } from './job.entity.js';
+import { OrganizationEntity } from './organization.entity.js';
+import { SnapshotEntity } from './snapshot.entity.js';
+import { UserEntity } from './user.entity.js';
+import { VolumeEntity } from './volume.entity.js';
+
+export {
+  ApiTokenEntity,
+  EnvironmentEntity,
+  EventEntity,
+  HostEntity,
+  InstanceEntity,
+  JobEntity,
+  OrganizationEntity,
+  SnapshotEntity,
+  UserEntity,
+  VolumeEntity,
+};
+
+export const ENTITIES = [
+  OrganizationEntity,
+  UserEntity,
+  ApiTokenEntity,
+  EnvironmentEntity,
+  HostEntity,
+  InstanceEntity,
+  VolumeEntity,
+  SnapshotEntity,
+  JobEntity,
+  EventEntity,
+];

@@ -1,0 +1,62 @@
+import { JobStatus } from '@snapdeck/domain';
+import type { JobName } from '@snapdeck/contracts';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/**
+ * One asynchronous operation, like CloudStack's async job. The queue may lose or repeat a message; this row
+ * may not: the reconciler reads it to re-dispatch or fail work whose lease ran out.
+ */
+@Entity('jobs')
+@Index('idx_jobs_organization', ['organizationId', 'id'])
+@Index('idx_jobs_open_lease', ['leaseExpiresAt'], { where: `status IN ('PENDING', 'RUNNING')` })
+export class JobEntity {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  /** Null for platform work that belongs to no organization. */
+  @Column({ name: 'organization_id', type: 'uuid', nullable: true })
+  organizationId!: string | null;
+
+  @Column({ type: 'varchar', length: 64 })
+  type!: JobName;
+
+  @Column({ type: 'varchar', length: 16 })
+  status!: JobStatus;
+
+  @Column({ name: 'host_id', type: 'uuid', nullable: true })
+  hostId!: string | null;
+
+  @Column({ name: 'resource_type', type: 'varchar', length: 32 })
+  resourceType!: string;
+
+  @Column({ name: 'resource_id', type: 'uuid' })
+  resourceId!: string;
+
+  @Column({ type: 'jsonb' })
+  payload!: Record<string, unknown>;
+
+  @Column({ type: 'jsonb', nullable: true })
+  result!: Record<string, unknown> | null;
+
+  @Column({ type: 'text', nullable: true })
+  error!: string | null;
+
+  /** Deliveries so far; 0 until first dispatched. */
+  @Column({ type: 'integer', default: 0 })
+  attempt!: number;
+
+  @Column({ name: 'lease_expires_at', type: 'timestamptz', nullable: true })
+  leaseExpiresAt!: Date | null;
+
+  @Column({ name: 'created_by_user_id', type: 'uuid', nullable: true })
+  createdByUserId!: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
+  startedAt!: Date | null;
+
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
+  finishedAt!: Date | null;
+}

@@ -1,0 +1,60 @@
+import { VolumeState, VolumeType } from '@snapdeck/domain';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, type Relation } from 'typeorm';
+import { EnvironmentEntity } from './environment.entity.js';
+import { HostEntity } from './host.entity.js';
+import { InstanceEntity } from './instance.entity.js';
+import { OrganizationEntity } from './organization.entity.js';
+
+@Entity('volumes')
+@Index('idx_volumes_organization', ['organizationId', 'id'])
+@Index('idx_volumes_environment', ['environmentId', 'id'])
+@Index('idx_volumes_instance', ['instanceId', 'id'])
+@Index('idx_volumes_host', ['hostId'])
+export class VolumeEntity {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'organization_id', type: 'uuid' })
+  organizationId!: string;
+
+  @ManyToOne(() => OrganizationEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'organization_id' })
+  organization?: Relation<OrganizationEntity>;
+
+  @Column({ name: 'environment_id', type: 'uuid' })
+  environmentId!: string;
+
+  @ManyToOne(() => EnvironmentEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'environment_id' })
+  environment?: Relation<EnvironmentEntity>;
+
+  @Column({ name: 'instance_id', type: 'uuid', nullable: true })
+  instanceId!: string | null;
+
+  @ManyToOne(() => InstanceEntity, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'instance_id' })
+  instance?: Relation<InstanceEntity>;
+
+  /** The host whose primary storage holds the file; every operation on the volume runs there. */
+  @Column({ name: 'host_id', type: 'uuid' })
+  hostId!: string;
+
+  @ManyToOne(() => HostEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'host_id' })
+  host?: Relation<HostEntity>;
+
+  @Column({ type: 'varchar', length: 63 })
+  name!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  type!: VolumeType;
+
+  @Column({ type: 'varchar', length: 16 })
+  state!: VolumeState;
+
+  @Column({ name: 'size_gib', type: 'integer' })
+  sizeGiB!: number;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+}

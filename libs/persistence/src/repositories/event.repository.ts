@@ -1,0 +1,30 @@
+import type { EntityManager } from 'typeorm';
+import { EventEntity } from '../entities/event.entity.js';
+import { newId } from '../ids.js';
+import { paginate, type Page, type PageRequest } from '../pagination.js';
+import { applyScope, type ReadScope } from '../scope.js';
+
+export interface NewEvent {
+  organizationId: string | null;
+  actorUserId: string | null;
+  type: string;
+  resourceType: string;
+  resourceId: string;
+  message: string;
+  details?: Record<string, unknown> | null;
+}
+
+export class EventRepository {
+  constructor(private readonly manager: EntityManager) {}
+
+  async record(event: NewEvent): Promise<EventEntity> {
+    return this.manager.save(this.manager.create(EventEntity, { id: newId(), details: null, ...event }));
+  }
+
+  list(scope: ReadScope, filter: { resourceId?: string | null; type?: string | null }, page: PageRequest): Promise<Page<EventEntity>> {
+    const qb = applyScope(this.manager.createQueryBuilder(EventEntity, 'ev'), 'ev', scope);
+    if (filter.resourceId) qb.andWhere('ev.resource_id = :resourceId', { resourceId: filter.resourceId });
+    if (filter.type) qb.andWhere('ev.type = :type', { type: filter.type });
+    return paginate(qb, 'ev', page);
+  }
+}

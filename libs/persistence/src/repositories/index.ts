@@ -1,0 +1,49 @@
+import type { EntityManager } from 'typeorm';
+import { ApiTokenRepository } from './api-token.repository.js';
+import { EnvironmentRepository } from './environment.repository.js';
+import { EventRepository } from './event.repository.js';
+import { HostRepository } from './host.repository.js';
+import { InstanceRepository } from './instance.repository.js';
+import { JobRepository } from './job.repository.js';
+import { OrganizationRepository } from './organization.repository.js';
+import { SnapshotRepository } from './snapshot.repository.js';
+import { UserRepository } from './user.repository.js';
+import { VolumeRepository } from './volume.repository.js';
+
+export * from './api-token.repository.js';
+export * from './environment.repository.js';
+export * from './event.repository.js';
+export * from './host.repository.js';
+export * from './instance.repository.js';
+export * from './job.repository.js';
+export * from './organization.repository.js';
+export * from './snapshot.repository.js';
+export * from './user.repository.js';
+export * from './volume.repository.js';
+
+/** Every repository bound to one EntityManager: the data source's, or a transaction's. */
+export class Repositories {
+  readonly organizations: OrganizationRepository;
+  readonly users: UserRepository;
+  readonly apiTokens: ApiTokenRepository;
+  readonly environments: EnvironmentRepository;
+  readonly hosts: HostRepository;
+  readonly instances: InstanceRepository;
+  readonly volumes: VolumeRepository;
+  readonly snapshots: SnapshotRepository;
+  readonly jobs: JobRepository;
+  readonly events: EventRepository;
+
+  constructor(manager: EntityManager) {
+    this.organizations = new OrganizationRepository(manager);
+    this.users = new UserRepository(manager);
+    this.apiTokens = new ApiTokenRepository(manager);
+    this.environments = new EnvironmentRepository(manager);
+    this.hosts = new HostRepository(manager);
+    this.instances = new InstanceRepository(manager);
+    this.volumes = new VolumeRepository(manager);
+    this.snapshots = new SnapshotRepository(manager);
+    this.jobs = new JobRepository(manager);
+    this.events = new EventRepository(manager);
+  }
+}

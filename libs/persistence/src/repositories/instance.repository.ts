@@ -1,0 +1,54 @@
+import type { InstanceState } from '@snapdeck/domain';
+import type { EntityManager } from 'typeorm';
+import { InstanceEntity } from '../entities/instance.entity.js';
+import { newId } from '../ids.js';
+import { paginate, type Page, type PageRequest } from '../pagination.js';
+import { applyScope, type ReadScope } from '../scope.js';
+import { conditionalTransition } from '../transition.js';
+
+export interface InstanceFilter {
+  environmentId?: string | null;
+}
+
+export interface NewInstance {
+  organizationId: string;
+  environmentId: string;
+  hostId: string;
+  name: string;
+  state: InstanceState;
+}
+
+export class InstanceRepository {
+  constructor(private readonly manager: EntityManager) {}
+
+  async create(values: NewInstance): Promise<InstanceEntity> {
+    return this.manager.save(this.manager.create(InstanceEntity, { id: newId(), ...values }));
+  }
+
+  findById(scope: ReadScope, id: string): Promise<InstanceEntity | null> {
+    return this.scoped(scope).andWhere('i.id = :id', { id }).getOne();
+  }
+
+  findByIds(scope: ReadScope, ids: readonly string[]): Promise<InstanceEntity[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.scoped(scope).andWhere('i.id IN (:...ids)', { ids }).getMany();
+  }
+
+  existsByName(environmentId: string, name: string): Promise<boolean> {
+    return this.manager.existsBy(InstanceEntity, { environmentId, name });
+  }
+
+  list(scope: ReadScope, filter: InstanceFilter, page: PageRequest): Promise<Page<InstanceEntity>> {
+    const qb = this.scoped(scope);
+    if (filter.environmentId) qb.andWhere('i.environment_id = :environmentId', { environmentId: filter.environmentId });
+    return paginate(qb, 'i', page);
+  }
+
+  transition(id: string, from: readonly InstanceState[], to: InstanceState): Promise<boolean> {
+    return conditionalTransition(this.manager, InstanceEntity, id, from, to);
+  }
+
+  private scoped(scope: ReadScope) {
+    return applyScope(this.manager.createQueryBuilder(InstanceEntity, 'i'), 'i', scope);
+  }
+}

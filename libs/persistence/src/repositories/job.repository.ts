@@ -1,0 +1,110 @@
+import { JobStatus } from '@snapdeck/domain';
+import type { JobName, JobPayloads } from '@snapdeck/contracts';
+import type { EntityManager } from 'typeorm';
+import { JobEntity } from '../entities/job.entity.js';
+import { newId } from '../ids.js';
+import { applyScope, type ReadScope } from '../scope.js';
+import { returnedRows } from '../sql.js';
+
+export interface NewJob<N extends JobName = JobName> {
+  organizationId: string | null;
+  type: N;
+  hostId: string;
+  resourceType: string;
+  resourceId: string;
+  payload: JobPayloads[N];
+  createdByUserId: string | null;
+}
+
+const OPEN: readonly JobStatus[] = [JobStatus.PENDING, JobStatus.RUNNING];
+
+export class JobRepository {
+  constructor(private readonly manager: EntityManager) {}
+
+  async create<N extends JobName>(values: NewJob<N>): Promise<JobEntity> {
+    const job = this.manager.create(JobEntity, {
+      id: newId(),
+      ...values,
+      payload: values.payload as unknown as Record<string, unknown>,
+      status: JobStatus.PENDING,
+      attempt: 0,
+      result: null,
+      error: null,
+      leaseExpiresAt: null,
+      startedAt: null,
+      finishedAt: null,
+    });
+    return this.manager.save(job);
+  }
+
+  findById(scope: ReadScope, id: string): Promise<JobEntity | null> {
+    return applyScope(this.manager.createQueryBuilder(JobEntity, 'j'), 'j', scope).andWhere('j.id = :id', { id }).getOne();
+  }
+
+  findByIds(scope: ReadScope, ids: readonly string[]): Promise<JobEntity[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return applyScope(this.manager.createQueryBuilder(JobEntity, 'j'), 'j', scope)
+      .andWhere('j.id IN (:...ids)', { ids })
+      .getMany();
+  }
+
+  /** Internal: the orchestration reads a job by id when an agent reports on it. */
+  findForOrchestration(id: string): Promise<JobEntity | null> {
+    return this.manager.findOneBy(JobEntity, { id });
+  }
+
+  /**
+   * Claims the next delivery of an open job: bumps the attempt and starts a lease. Returns the new attempt,
+   * or null when the job was finished meanwhile (so it must not be sent again).
+   */
+  async beginDelivery(id: string, leaseExpiresAt: Date, expectedAttempt: number): Promise<number | null> {
+    const rows: unknown = await this.manager.query(
+      `UPDATE jobs SET attempt = attempt + 1, status = $2, lease_expires_at = $3
+       WHERE id = $1 AND status = ANY($4) AND attempt = $5
+       RETURNING attempt`,
+      [id, JobStatus.PENDING, leaseExpiresAt, OPEN, expectedAttempt],
+    );
+    const updated = returnedRows<{ attempt: number }>(rows);
+    return updated[0]?.attempt ?? null;
+  }
+
+  /** The agent picked the job up: RUNNING, with a fresh lease. Ignored for a stale attempt. */
+  async markRunning(id: string, attempt: number, leaseExpiresAt: Date, at: Date): Promise<boolean> {
+    const rows = await this.manager.query(
+      `UPDATE jobs SET status = $2, lease_expires_at = $3, started_at = COALESCE(started_at, $4)
+       WHERE id = $1 AND status = $5 AND attempt = $6 RETURNING id`,
+      [id, JobStatus.RUNNING, leaseExpiresAt, at, JobStatus.PENDING, attempt],
+    );
+    return returnedRows(rows).length === 1;
+  }
+
+  /**
+   * Finishes an open job exactly once; a repeated or late result finds it closed and changes nothing.
+   */
+  async finish(
+    id: string,
+    status: JobStatus.SUCCEEDED | JobStatus.FAILED,
+    result: Record<string, unknown> | null,
+    error: string | null,
+    at: Date,
+  ): Promise<boolean> {
+    const rows = await this.manager.query(
+      `UPDATE jobs SET status = $2, result = $3, error = $4, finished_at = $5, lease_expires_at = NULL
+       WHERE id = $1 AND status = ANY($6) RETURNING id`,
+      [id, status, result, error, at, OPEN],
+    );
+    return returnedRows(rows).length === 1;
+  }
+
+  /** Open jobs whose lease ran out, or that were never dispatched, oldest first. */
+  findLapsed(now: Date, limit: number): Promise<JobEntity[]> {
+    return this.manager
+      .createQueryBuilder(JobEntity, 'j')
+      .where('j.status IN (:...open)', { open: OPEN })
+      .andWhere('(j.lease_expires_at IS NULL OR j.lease_expires_at < :now)', { now })
+      .andWhere('j.created_at < :now', { now })
+      .orderBy('j.id', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+}

@@ -1,0 +1,88 @@
+import type { SnapshotState } from '@snapdeck/domain';
+import type { EntityManager } from 'typeorm';
+import { SnapshotEntity } from '../entities/snapshot.entity.js';
+import { newId } from '../ids.js';
+import { paginate, type Page, type PageRequest } from '../pagination.js';
+import { applyScope, type ReadScope } from '../scope.js';
+import { conditionalTransition } from '../transition.js';
+
+export interface SnapshotFilter {
+  environmentId?: string | null;
+  instanceId?: string | null;
+  volumeId?: string | null;
+  states?: readonly SnapshotState[] | null;
+}
+
+export interface NewSnapshot {
+  organizationId: string;
+  environmentId: string;
+  volumeId: string;
+  instanceId: string | null;
+  name: string;
+  description: string | null;
+  state: SnapshotState;
+  lastJobId: string | null;
+}
+
+export type SnapshotChanges = Partial<Pick<SnapshotEntity, 'error' | 'completedAt' | 'lastJobId'>>;
+
+export class SnapshotRepository {
+  constructor(private readonly manager: EntityManager) {}
+
+  async create(values: NewSnapshot & { id?: string }): Promise<SnapshotEntity> {
+    return this.manager.save(this.manager.create(SnapshotEntity, { id: values.id ?? newId(), error: null, ...values }));
+  }
+
+  findById(scope: ReadScope, id: string): Promise<SnapshotEntity | null> {
+    return this.scoped(scope).andWhere('s.id = :id', { id }).getOne();
+  }
+
+  findByIds(scope: ReadScope, ids: readonly string[]): Promise<SnapshotEntity[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.scoped(scope).andWhere('s.id IN (:...ids)', { ids }).getMany();
+  }
+
+  list(scope: ReadScope, filter: SnapshotFilter, page: PageRequest): Promise<Page<SnapshotEntity>> {
+    const qb = this.scoped(scope);
+    if (filter.environmentId) qb.andWhere('s.environment_id = :environmentId', { environmentId: filter.environmentId });
+    if (filter.instanceId) qb.andWhere('s.instance_id = :instanceId', { instanceId: filter.instanceId });
+    if (filter.volumeId) qb.andWhere('s.volume_id = :volumeId', { volumeId: filter.volumeId });
+    if (filter.states && filter.states.length > 0) qb.andWhere('s.state IN (:...states)', { states: filter.states });
+    return paginate(qb, 's', page);
+  }
+
+  /** Names on one volume that start with `prefix`: what an automatic name must not repeat. */
+  async namesOnVolumeStartingWith(volumeId: string, prefix: string): Promise<Set<string>> {
+    const rows = await this.manager
+      .createQueryBuilder(SnapshotEntity, 's')
+      .select('s.name', 'name')
+      .where('s.volume_id = :volumeId', { volumeId })
+      .andWhere(`s.name LIKE :pattern ESCAPE '\\'`, { pattern: `${prefix.replace(/[\\%_]/g, '\\$&')}%` })
+      .getRawMany<{ name: string }>();
+    return new Set(rows.map((r) => r.name));
+  }
+
+  countByOrganization(organizationId: string): Promise<number> {
+    return this.manager.countBy(SnapshotEntity, { organizationId });
+  }
+
+  transition(id: string, from: readonly SnapshotState[], to: SnapshotState, changes: SnapshotChanges = {}): Promise<boolean> {
+    return conditionalTransition(this.manager, SnapshotEntity, id, from, to, changes);
+  }
+
+  /** Removes the row once the disk no longer holds the snapshot; only from the given state. */
+  async remove(id: string, fromState: SnapshotState): Promise<boolean> {
+    const result = await this.manager
+      .createQueryBuilder()
+      .delete()
+      .from(SnapshotEntity)
+      .where('id = :id', { id })
+      .andWhere('state = :fromState', { fromState })
+      .execute();
+    return result.affected === 1;
+  }
+
+  private scoped(scope: ReadScope) {
+    return applyScope(this.manager.createQueryBuilder(SnapshotEntity, 's'), 's', scope);
+  }
+}

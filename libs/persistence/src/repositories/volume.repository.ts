@@ -1,0 +1,80 @@
+import type { VolumeState, VolumeType } from '@snapdeck/domain';
+import type { EntityManager } from 'typeorm';
+import { VolumeEntity } from '../entities/volume.entity.js';
+import { newId } from '../ids.js';
+import { paginate, type Page, type PageRequest } from '../pagination.js';
+import { applyScope, type ReadScope } from '../scope.js';
+import { conditionalTransition } from '../transition.js';
+
+export interface VolumeFilter {
+  environmentId?: string | null;
+  instanceId?: string | null;
+  type?: VolumeType | null;
+}
+
+export interface NewVolume {
+  organizationId: string;
+  environmentId: string;
+  instanceId: string | null;
+  hostId: string;
+  name: string;
+  type: VolumeType;
+  state: VolumeState;
+  sizeGiB: number;
+}
+
+export class VolumeRepository {
+  constructor(private readonly manager: EntityManager) {}
+
+  async createMany(values: readonly NewVolume[]): Promise<VolumeEntity[]> {
+    const volumes = values.map((v) => this.manager.create(VolumeEntity, { id: newId(), ...v }));
+    return this.manager.save(volumes);
+  }
+
+  findById(scope: ReadScope, id: string): Promise<VolumeEntity | null> {
+    return this.scoped(scope).andWhere('v.id = :id', { id }).getOne();
+  }
+
+  findByIds(scope: ReadScope, ids: readonly string[]): Promise<VolumeEntity[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.scoped(scope).andWhere('v.id IN (:...ids)', { ids }).getMany();
+  }
+
+  /** Volumes of many instances in one query, ROOT first then by creation (for DataLoader). */
+  findByInstanceIds(scope: ReadScope, instanceIds: readonly string[]): Promise<VolumeEntity[]> {
+    if (instanceIds.length === 0) return Promise.resolve([]);
+    return this.scoped(scope)
+      .andWhere('v.instance_id IN (:...instanceIds)', { instanceIds })
+      .orderBy('v.id', 'ASC')
+      .getMany();
+  }
+
+  list(scope: ReadScope, filter: VolumeFilter, page: PageRequest): Promise<Page<VolumeEntity>> {
+    const qb = this.scoped(scope);
+    if (filter.environmentId) qb.andWhere('v.environment_id = :environmentId', { environmentId: filter.environmentId });
+    if (filter.instanceId) qb.andWhere('v.instance_id = :instanceId', { instanceId: filter.instanceId });
+    if (filter.type) qb.andWhere('v.type = :type', { type: filter.type });
+    return paginate(qb, 'v', page);
+  }
+
+  transition(id: string, from: readonly VolumeState[], to: VolumeState): Promise<boolean> {
+    return conditionalTransition(this.manager, VolumeEntity, id, from, to);
+  }
+
+  /** Moves several volumes at once (an instance's volumes after one job); returns how many moved. */
+  async transitionMany(ids: readonly string[], from: readonly VolumeState[], to: VolumeState): Promise<number> {
+    if (ids.length === 0 || from.length === 0) return 0;
+    const result = await this.manager
+      .createQueryBuilder()
+      .update(VolumeEntity)
+      .set({ state: to })
+      .where('id IN (:...ids)', { ids })
+      .andWhere('state IN (:...from)', { from })
+      .execute();
+    return result.affected ?? 0;
+  }
+
+  private scoped(scope: ReadScope) {
+    return applyScope(this.manager.createQueryBuilder(VolumeEntity, 'v'), 'v', scope);
+  }
+}
