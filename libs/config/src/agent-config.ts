@@ -7,48 +7,48 @@ export type AgentDriverName = (typeof AGENT_DRIVERS)[number];
 /** Every variable the agent reads. */
 export class AgentConfig {
   @IsString()
-  REDIS_URL = 'redis://127.0.0.1:6379';
+  REDIS_URL: string = 'redis://127.0.0.1:6379';
 
   @IsString()
   @MinLength(1)
-  QUEUE_PREFIX = 'snapdeck';
+  QUEUE_PREFIX: string = 'snapdeck';
 
   /** The host record this agent answers for: the same name across restarts is the same host. */
   @Matches(/^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/, { message: 'AGENT_HOST_NAME must be a hostname label' })
-  AGENT_HOST_NAME = 'kvm-1';
+  AGENT_HOST_NAME: string = 'kvm-1';
 
   @IsString()
-  AGENT_STORAGE_DIR = './.snapdeck/primary';
+  AGENT_STORAGE_DIR: string = './.snapdeck/primary';
 
   @IsString()
-  SECONDARY_STORAGE_DIR = './.snapdeck/secondary';
+  SECONDARY_STORAGE_DIR: string = './.snapdeck/secondary';
 
   @IsIn(AGENT_DRIVERS)
   AGENT_DRIVER: AgentDriverName = 'qemu-img';
 
   @IsString()
-  AGENT_LIBVIRT_URI = 'qemu:///system';
+  AGENT_LIBVIRT_URI: string = 'qemu:///system';
 
   @IsInt()
   @Min(1)
-  AGENT_HEARTBEAT_SECONDS = 10;
+  AGENT_HEARTBEAT_SECONDS: number = 10;
 
   /** Jobs this agent runs at once. */
   @IsInt()
   @Min(1)
   @Max(64)
-  AGENT_CONCURRENCY = 4;
+  AGENT_CONCURRENCY: number = 4;
 
   /** Simulator driver: time each operation takes, in milliseconds. */
   @IsInt()
   @Min(0)
-  SIMULATOR_LATENCY_MS = 50;
+  SIMULATOR_LATENCY_MS: number = 50;
 
   /** Simulator driver: share of operations that fail, from 0 to 1. */
   @IsNumber()
   @Min(0)
   @Max(1)
-  SIMULATOR_FAILURE_RATE = 0;
+  SIMULATOR_FAILURE_RATE: number = 0;
 }
 
 export function loadAgentConfig(env: Record<string, string | undefined>): AgentConfig {

@@ -5,23 +5,26 @@ import { parseBoolean, validateEnvironment } from './validate.js';
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export type NodeEnv = (typeof NODE_ENVS)[number];
 
-/** Every variable the api reads. Defaults suit a developer machine with local PostgreSQL and Redis. */
+/**
+ * Every variable the api reads. Defaults suit a developer machine with local PostgreSQL and Redis.
+ * Types are spelled out: implicit conversion reads them from decorator metadata.
+ */
 export class ApiConfig {
   @IsString()
-  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/snapdeck';
+  DATABASE_URL: string = 'postgres://postgres@127.0.0.1:5432/snapdeck';
 
   @IsString()
-  REDIS_URL = 'redis://127.0.0.1:6379';
+  REDIS_URL: string = 'redis://127.0.0.1:6379';
 
   /** Prefix of every Redis key BullMQ writes, so several installations (or test runs) can share a server. */
   @IsString()
   @MinLength(1)
-  QUEUE_PREFIX = 'snapdeck';
+  QUEUE_PREFIX: string = 'snapdeck';
 
   @IsInt()
   @Min(0)
   @Max(65535)
-  PORT = 3000;
+  PORT: number = 3000;
 
   @IsIn(NODE_ENVS)
   NODE_ENV: NodeEnv = 'development';
@@ -35,35 +38,35 @@ export class ApiConfig {
   /** Apply pending migrations at start-up. */
   @Transform(({ value }) => parseBoolean(value))
   @IsBoolean()
-  MIGRATIONS_RUN = true;
+  MIGRATIONS_RUN: boolean = true;
 
   /** A host whose last heartbeat is older than this is DOWN. */
   @IsInt()
   @Min(1)
-  HOST_DOWN_AFTER_SECONDS = 60;
+  HOST_DOWN_AFTER_SECONDS: number = 60;
 
   /** How long a dispatched job may go without a result before the reconciler steps in. */
   @IsInt()
   @Min(1)
-  JOB_LEASE_SECONDS = 300;
+  JOB_LEASE_SECONDS: number = 300;
 
   /** Deliveries of one job before the reconciler fails it. */
   @IsInt()
   @Min(1)
-  JOB_MAX_ATTEMPTS = 3;
+  JOB_MAX_ATTEMPTS: number = 3;
 
   @IsInt()
   @Min(1)
-  RECONCILE_INTERVAL_SECONDS = 15;
+  RECONCILE_INTERVAL_SECONDS: number = 15;
 
   /** Query cost ceiling: a connection multiplies its children's cost by its page size. */
   @IsInt()
   @Min(1)
-  GRAPHQL_MAX_COST = 20000;
+  GRAPHQL_MAX_COST: number = 20000;
 
   @IsInt()
   @Min(1)
-  GRAPHQL_MAX_DEPTH = 10;
+  GRAPHQL_MAX_DEPTH: number = 10;
 }
 
 export function loadApiConfig(env: Record<string, string | undefined>): ApiConfig {

@@ -1,8 +1,8 @@
 import { badInput } from './errors.js';
 
-const RESOURCE_NAME = /^[A-Za-z0-9._-]{1,63}$/;
+export const RESOURCE_NAME = /^[A-Za-z0-9._-]{1,63}$/;
 /** RFC 1123 host label: letters, digits and inner hyphens, 1–63 characters. */
-const HOSTNAME_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+export const HOSTNAME_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 export const MAX_DESCRIPTION_LENGTH = 1024;
 /** Stands for the instance of a volume that has none (CloudStack's word). */
 export const DETACHED = 'detached';

@@ -1,0 +1,52 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { AuthModule } from './auth/auth.module.js';
+import { API_CONFIG, type ApiConfig } from './config.js';
+import { DatabaseModule } from './database/database.module.js';
+import { EnvironmentsModule } from './environments/environments.module.js';
+import { graphqlModule } from './graphql/graphql.module.js';
+import { PassthroughExceptionFilter } from './graphql/passthrough-exception.filter.js';
+import { HealthModule } from './health/health.module.js';
+import { HostsModule } from './hosts/hosts.module.js';
+import { InstancesModule } from './instances/instances.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
+import { NodesResolver } from './nodes/nodes.resolver.js';
+import { OrchestrationModule } from './orchestration/orchestration.module.js';
+import { OrganizationsModule } from './organizations/organizations.module.js';
+import { SnapshotsModule } from './snapshots/snapshots.module.js';
+import { UsersModule } from './users/users.module.js';
+import { ViewerResolver } from './viewer/viewer.resolver.js';
+import { VolumesModule } from './volumes/volumes.module.js';
+
+@Module({})
+export class AppModule {
+  /** The whole api for one validated configuration (tests boot it with their own). */
+  static forRoot(config: ApiConfig): DynamicModule {
+    return {
+      module: AppModule,
+      global: true,
+      imports: [
+        DatabaseModule.forRoot(),
+        OrchestrationModule,
+        AuthModule,
+        graphqlModule(),
+        HealthModule,
+        OrganizationsModule,
+        UsersModule,
+        EnvironmentsModule,
+        HostsModule,
+        InstancesModule,
+        VolumesModule,
+        SnapshotsModule,
+        JobsModule,
+      ],
+      providers: [
+        { provide: API_CONFIG, useValue: config },
+        { provide: APP_FILTER, useClass: PassthroughExceptionFilter },
+        ViewerResolver,
+        NodesResolver,
+      ],
+      exports: [API_CONFIG],
+    };
+  }
+}

@@ -1,0 +1,11 @@
+import { Field, ID, InterfaceType } from '@nestjs/graphql';
+
+/** Relay's Node: every resource has a UUID that `node(id:)` finds. */
+@InterfaceType('Node', {
+  // Models are class instances, so the class itself names the concrete type.
+  resolveType: (value: object) => value.constructor,
+})
+export abstract class NodeModel {
+  @Field(() => ID)
+  id!: string;
+}

@@ -1,0 +1,15 @@
+import { Field, ID, InputType } from '@nestjs/graphql';
+import { IsOptional, IsUUID } from 'class-validator';
+import { IsResourceName } from '../../common/validation.js';
+
+@InputType()
+export class CreateEnvironmentInput {
+  @Field()
+  @IsResourceName()
+  name!: string;
+
+  @Field(() => ID, { nullable: true, description: "Defaults to the caller's organization; another one is for platform administrators." })
+  @IsOptional()
+  @IsUUID('all', { message: 'organizationId is not a valid id' })
+  organizationId?: string | null;
+}

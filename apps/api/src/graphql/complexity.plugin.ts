@@ -1,0 +1,40 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { badInput } from '@snapdeck/domain';
+import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
+import type { GraphQLSchema } from 'graphql';
+import { GraphQLError } from 'graphql';
+import { DEFAULT_PAGE_SIZE } from '@snapdeck/persistence';
+
+/**
+ * A connection costs its page size times what each node costs, so `snapshots(first: 100) { edges { node {
+ * volume { snapshots(first: 100) … } } } }` is priced as the 10,000 rows it could touch.
+ */
+const connectionEstimator: ComplexityEstimator = ({ args, field, childComplexity }) => {
+  const returnsConnection = /Connection!?$/.test(String(field.type));
+  if (!returnsConnection) return undefined;
+  const first = typeof args.first === 'number' ? args.first : DEFAULT_PAGE_SIZE;
+  return 1 + Math.max(first, 1) * childComplexity;
+};
+
+/** Refuses, before execution, any operation whose estimated cost exceeds `maxCost`. */
+export function complexityPlugin(schema: () => GraphQLSchema, maxCost: number): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, document }) {
+          const cost = getComplexity({
+            schema: schema(),
+            operationName: request.operationName,
+            query: document,
+            variables: request.variables,
+            estimators: [connectionEstimator, simpleEstimator({ defaultComplexity: 1 })],
+          });
+          if (cost > maxCost) {
+            const error = badInput(`Query is too expensive: cost ${cost}, the limit is ${maxCost}`);
+            throw new GraphQLError(error.message, { extensions: { code: error.code, cost, maxCost } });
+          }
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import { HttpException, Logger } from '@nestjs/common';
+import { DomainError, ErrorCode } from '@snapdeck/domain';
+import type { GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+
+const logger = new Logger('GraphQLErrors');
+const CODES = new Set<string>(Object.values(ErrorCode));
+
+/** Apollo's own codes for a request that never reached a resolver: all the client's doing. */
+const CLIENT_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
+
+function httpCode(status: number): ErrorCode {
+  switch (status) {
+    case 400:
+      return ErrorCode.BAD_USER_INPUT;
+    case 401:
+      return ErrorCode.UNAUTHENTICATED;
+    case 403:
+      return ErrorCode.FORBIDDEN;
+    case 404:
+      return ErrorCode.NOT_FOUND;
+    case 409:
+      return ErrorCode.CONFLICT;
+    default:
+      return ErrorCode.INTERNAL_SERVER_ERROR;
+  }
+}
+
+/**
+ * Gives every error exactly one of the contract's codes. In production an unexpected error becomes a plain
+ * "Internal server error": no stack, SQL or file path reaches the client (the full error goes to the log).
+ */
+export function createErrorFormatter(production: boolean) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
+
+    if (original instanceof DomainError) {
+      return { ...base, message: original.message, extensions: { code: original.code, ...original.details } };
+    }
+    if (original instanceof HttpException && original.getStatus() < 500) {
+      return { ...base, message: original.message, extensions: { code: httpCode(original.getStatus()) } };
+    }
+    const apolloCode = formatted.extensions?.code;
+    if (typeof apolloCode === 'string' && CLIENT_CODES.has(apolloCode)) {
+      return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+    }
+    if (typeof apolloCode === 'string' && CODES.has(apolloCode) && apolloCode !== ErrorCode.INTERNAL_SERVER_ERROR) {
+      return { ...base, extensions: { code: apolloCode } };
+    }
+    logger.error(original instanceof Error ? (original.stack ?? original.message) : String(original));
+    if (production) {
+      return { message: 'Internal server error', path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+    }
+    return { ...base, extensions: { ...formatted.extensions, code: ErrorCode.INTERNAL_SERVER_ERROR } };
+  };
+}

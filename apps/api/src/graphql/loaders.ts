@@ -1,0 +1,55 @@
+import DataLoader from 'dataloader';
+import type {
+  Database,
+  EnvironmentEntity,
+  HostEntity,
+  InstanceEntity,
+  JobEntity,
+  OrganizationEntity,
+  ReadScope,
+  SnapshotEntity,
+  VolumeEntity,
+} from '@snapdeck/persistence';
+
+type Scoped<T> = (scope: ReadScope, ids: readonly string[]) => Promise<T[]>;
+
+/** A loader of rows by id that answers null for ids the batch did not return (missing or out of scope). */
+function byId<T extends { id: string }>(load: (ids: readonly string[]) => Promise<T[]>): DataLoader<string, T | null> {
+  return new DataLoader<string, T | null>(async (ids) => {
+    const rows = new Map((await load(ids)).map((row) => [row.id, row]));
+    return ids.map((id) => rows.get(id) ?? null);
+  });
+}
+
+/**
+ * Request-scoped batch loaders: nested fields (snapshot.volume, volume.host, …) cost one query per type per
+ * request level instead of one per row. They read within the caller's scope, resolved lazily because the
+ * guard authenticates after the context is built.
+ */
+export class Loaders {
+  readonly environments: DataLoader<string, EnvironmentEntity | null>;
+  readonly instances: DataLoader<string, InstanceEntity | null>;
+  readonly volumes: DataLoader<string, VolumeEntity | null>;
+  readonly snapshots: DataLoader<string, SnapshotEntity | null>;
+  readonly jobs: DataLoader<string, JobEntity | null>;
+  readonly hosts: DataLoader<string, HostEntity | null>;
+  readonly organizations: DataLoader<string, OrganizationEntity | null>;
+  readonly volumesByInstance: DataLoader<string, VolumeEntity[]>;
+
+  constructor(db: Database, scope: () => ReadScope) {
+    const scoped = <T extends { id: string }>(find: Scoped<T>) => byId((ids) => find(scope(), ids));
+    const repos = db.repos;
+    this.environments = scoped((s, ids) => repos.environments.findByIds(s, ids));
+    this.instances = scoped((s, ids) => repos.instances.findByIds(s, ids));
+    this.volumes = scoped((s, ids) => repos.volumes.findByIds(s, ids));
+    this.snapshots = scoped((s, ids) => repos.snapshots.findByIds(s, ids));
+    this.jobs = scoped((s, ids) => repos.jobs.findByIds(s, ids));
+    // Hosts are infrastructure shared by every tenant; what a tenant sees of them is decided by the model.
+    this.hosts = byId((ids) => repos.hosts.findByIds(ids));
+    this.organizations = byId((ids) => repos.organizations.findByIds(ids));
+    this.volumesByInstance = new DataLoader(async (instanceIds) => {
+      const volumes = await repos.volumes.findByInstanceIds(scope(), instanceIds);
+      return instanceIds.map((id) => volumes.filter((v) => v.instanceId === id));
+    });
+  }
+}

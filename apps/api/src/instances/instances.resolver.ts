@@ -1,0 +1,69 @@
+import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Permission } from '@snapdeck/domain';
+import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
+import type { Principal } from '../auth/principal.js';
+import { RequirePermission } from '../auth/require-permission.decorator.js';
+import { toConnection } from '../common/connection.model.js';
+import { PageArgs } from '../common/page.args.js';
+import { ParseIdPipe } from '../common/parse-id.pipe.js';
+import { EnvironmentModel } from '../environments/models/environment.model.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import { HostModel } from '../hosts/models/host.model.js';
+import { JobModel } from '../jobs/models/job.model.js';
+import { VolumeModel } from '../volumes/models/volume.model.js';
+import { CreateInstanceInput } from './dto/create-instance.input.js';
+import { InstanceFilter } from './dto/instance-filter.input.js';
+import { InstancesService } from './instances.service.js';
+import { CreateInstancePayload } from './models/instance-job.payload.js';
+import { InstanceConnection, InstanceModel } from './models/instance.model.js';
+
+@Resolver(() => InstanceModel)
+export class InstancesResolver {
+  constructor(private readonly service: InstancesService) {}
+
+  @Query(() => InstanceConnection)
+  @RequirePermission(Permission.READ)
+  async instances(
+    @CurrentPrincipal() principal: Principal,
+    @Args() page: PageArgs,
+    @Args('filter', { nullable: true }) filter?: InstanceFilter,
+  ): Promise<InstanceConnection> {
+    return toConnection(await this.service.list(principal, filter ?? {}, page), InstanceModel.from);
+  }
+
+  @Query(() => InstanceModel, { nullable: true })
+  @RequirePermission(Permission.READ)
+  async instance(
+    @CurrentPrincipal() principal: Principal,
+    @Args('id', { type: () => ID }, ParseIdPipe) id: string,
+  ): Promise<InstanceModel | null> {
+    const row = await this.service.findById(principal, id);
+    return row ? InstanceModel.from(row) : null;
+  }
+
+  @Mutation(() => CreateInstancePayload)
+  @RequirePermission(Permission.WRITE)
+  async createInstance(
+    @CurrentPrincipal() principal: Principal,
+    @Args('input') input: CreateInstanceInput,
+  ): Promise<CreateInstancePayload> {
+    const { instance, job } = await this.service.create(principal, input);
+    return { instance: InstanceModel.from(instance), job: JobModel.from(job) };
+  }
+
+  @ResolveField(() => EnvironmentModel)
+  async environment(@Parent() instance: InstanceModel, @Context() ctx: GraphQLContext): Promise<EnvironmentModel> {
+    return EnvironmentModel.from((await ctx.loaders.environments.load(instance.environmentId))!);
+  }
+
+  @ResolveField(() => HostModel, { nullable: true })
+  async host(@Parent() instance: InstanceModel, @Context() ctx: GraphQLContext): Promise<HostModel | null> {
+    const row = instance.hostId ? await ctx.loaders.hosts.load(instance.hostId) : null;
+    return row ? HostModel.from(row) : null;
+  }
+
+  @ResolveField(() => [VolumeModel])
+  async volumes(@Parent() instance: InstanceModel, @Context() ctx: GraphQLContext): Promise<VolumeModel[]> {
+    return (await ctx.loaders.volumesByInstance.load(instance.id)).map(VolumeModel.from);
+  }
+}

@@ -1,0 +1,26 @@
+import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
+import { SnapshotState, VolumeState } from '@snapdeck/domain';
+import type { JobEntity, Repositories } from '@snapdeck/persistence';
+import type { JobOutcomeApplier } from './job-outcome-applier.js';
+
+export class CreateSnapshotApplier implements JobOutcomeApplier<JobName.CREATE_SNAPSHOT> {
+  readonly jobName = JobName.CREATE_SNAPSHOT;
+
+  async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.CREATE_SNAPSHOT>): Promise<void> {
+    const { volumeId, snapshotId } = job.payload as unknown as JobPayloads[JobName.CREATE_SNAPSHOT];
+    const snapshot = outcome.ok
+      ? { to: SnapshotState.COMPLETED, changes: { completedAt: new Date(), error: null } }
+      : { to: SnapshotState.ERROR, changes: { error: outcome.message } };
+    await tx.snapshots.transition(snapshotId, [SnapshotState.IN_PROGRESS], snapshot.to, snapshot.changes);
+    await tx.volumes.transition(volumeId, [VolumeState.SNAPSHOTTING], VolumeState.READY);
+    await tx.events.record({
+      organizationId: job.organizationId,
+      actorUserId: job.createdByUserId,
+      type: outcome.ok ? 'snapshot.completed' : 'snapshot.failed',
+      resourceType: 'Snapshot',
+      resourceId: snapshotId,
+      message: outcome.ok ? 'Snapshot completed' : `Snapshot failed: ${outcome.message}`,
+      details: { jobId: job.id, volumeId },
+    });
+  }
+}

@@ -1,0 +1,29 @@
+import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
+import { SnapshotState } from '@snapdeck/domain';
+import type { JobEntity, Repositories } from '@snapdeck/persistence';
+import type { JobOutcomeApplier } from './job-outcome-applier.js';
+
+/** The row goes only once the disk confirmed; a refused delete returns the snapshot to COMPLETED. */
+export class DeleteSnapshotApplier implements JobOutcomeApplier<JobName.DELETE_SNAPSHOT> {
+  readonly jobName = JobName.DELETE_SNAPSHOT;
+
+  async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.DELETE_SNAPSHOT>): Promise<void> {
+    const { volumeId, snapshotId } = job.payload as unknown as JobPayloads[JobName.DELETE_SNAPSHOT];
+    if (outcome.ok) {
+      await tx.snapshots.remove(snapshotId, SnapshotState.DESTROYING);
+    } else {
+      await tx.snapshots.transition(snapshotId, [SnapshotState.DESTROYING], SnapshotState.COMPLETED, {
+        error: `Delete failed: ${outcome.message}`,
+      });
+    }
+    await tx.events.record({
+      organizationId: job.organizationId,
+      actorUserId: job.createdByUserId,
+      type: outcome.ok ? 'snapshot.deleted' : 'snapshot.delete_failed',
+      resourceType: 'Snapshot',
+      resourceId: snapshotId,
+      message: outcome.ok ? 'Snapshot deleted from disk' : `Snapshot delete failed: ${outcome.message}`,
+      details: { jobId: job.id, volumeId },
+    });
+  }
+}

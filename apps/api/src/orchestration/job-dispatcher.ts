@@ -1,0 +1,12 @@
+import type { JobEnvelope } from '@snapdeck/contracts';
+
+/**
+ * The one port through which the api hands work to the agent of a host. BullMQ serves it in a cluster; an
+ * all-in-one process can serve it in-process, with the same Job rows, leases and reconciliation.
+ */
+export interface JobDispatcher {
+  send(hostName: string, envelope: JobEnvelope): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const JOB_DISPATCHER = Symbol('JOB_DISPATCHER');

@@ -1,0 +1,41 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { JobEnvelope } from '@snapdeck/contracts';
+import { Database, type JobEntity } from '@snapdeck/persistence';
+import { API_CONFIG, type ApiConfig } from '../config.js';
+import { JOB_DISPATCHER, type JobDispatcher } from './job-dispatcher.js';
+
+/**
+ * Sends a committed Job row to its host. The row is claimed first (attempt + 1, lease started), so a crash
+ * between commit and send, or a lost message, is found by the reconciler when the lease runs out.
+ */
+@Injectable()
+export class JobLauncher {
+  private readonly logger = new Logger(JobLauncher.name);
+
+  constructor(
+    private readonly db: Database,
+    @Inject(JOB_DISPATCHER) private readonly dispatcher: JobDispatcher,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+  ) {}
+
+  /** Call after the transaction that created the job has committed. */
+  launch(job: JobEntity, hostName: string): Promise<boolean> {
+    return this.deliver(job, hostName, job.attempt);
+  }
+
+  /** Delivers the next attempt if nobody else delivered or finished the job meanwhile. */
+  async deliver(job: JobEntity, hostName: string, expectedAttempt: number): Promise<boolean> {
+    const lease = new Date(Date.now() + this.config.JOB_LEASE_SECONDS * 1000);
+    const attempt = await this.db.repos.jobs.beginDelivery(job.id, lease, expectedAttempt);
+    if (attempt === null) return false;
+    const envelope = { jobId: job.id, attempt, name: job.type, payload: job.payload } as JobEnvelope;
+    try {
+      await this.dispatcher.send(hostName, envelope);
+      this.logger.log(`job ${job.id} (${job.type}) attempt ${attempt} sent to ${hostName}`);
+    } catch (error) {
+      // The row keeps its lease: the reconciler sends it again when the lease runs out.
+      this.logger.warn(`job ${job.id} could not be sent to ${hostName}, will retry: ${(error as Error).message}`);
+    }
+    return true;
+  }
+}

@@ -1,0 +1,50 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { JobFinishedMessage, JobName, JobOutcome, JobStartedMessage } from '@snapdeck/contracts';
+import { JobStatus } from '@snapdeck/domain';
+import { Database } from '@snapdeck/persistence';
+import { API_CONFIG, type ApiConfig } from '../config.js';
+import { JOB_OUTCOME_APPLIERS, type JobOutcomeApplier } from './appliers/index.js';
+
+/**
+ * Applies what agents report. Each outcome closes its Job row and moves its resources in one transaction;
+ * a repeated or late report finds the row closed and changes nothing.
+ */
+@Injectable()
+export class JobResultsService {
+  private readonly logger = new Logger(JobResultsService.name);
+
+  constructor(
+    private readonly db: Database,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+  ) {}
+
+  async started(message: JobStartedMessage): Promise<void> {
+    const lease = new Date(Date.now() + this.config.JOB_LEASE_SECONDS * 1000);
+    await this.db.repos.jobs.markRunning(message.jobId, message.attempt, lease, new Date(message.at));
+  }
+
+  finished(message: JobFinishedMessage): Promise<boolean> {
+    return this.close(message.jobId, message.outcome);
+  }
+
+  /** Closes a job as failed: the reconciler's way out for work no agent will finish. */
+  fail(jobId: string, reason: string): Promise<boolean> {
+    return this.close(jobId, { ok: false, message: reason });
+  }
+
+  private async close(jobId: string, outcome: JobOutcome): Promise<boolean> {
+    const closed = await this.db.transaction(async (tx) => {
+      const job = await tx.jobs.findForOrchestration(jobId);
+      if (!job) return false;
+      const status = outcome.ok ? JobStatus.SUCCEEDED : JobStatus.FAILED;
+      const result = outcome.ok ? (outcome.data as unknown as Record<string, unknown>) : null;
+      const error = outcome.ok ? null : outcome.message;
+      if (!(await tx.jobs.finish(job.id, status, result, error, new Date()))) return false;
+      const applier = JOB_OUTCOME_APPLIERS[job.type] as JobOutcomeApplier<JobName>;
+      await applier.apply(tx, job, outcome);
+      return true;
+    });
+    if (closed) this.logger.log(`job ${jobId} ${outcome.ok ? 'succeeded' : `failed: ${outcome.message}`}`);
+    return closed;
+  }
+}

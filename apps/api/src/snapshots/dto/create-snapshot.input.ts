@@ -1,0 +1,23 @@
+import { Field, ID, InputType } from '@nestjs/graphql';
+import { isBlankName } from '@snapdeck/domain';
+import { IsUUID, ValidateIf } from 'class-validator';
+import { IsDescription, IsResourceName } from '../../common/validation.js';
+
+@InputType()
+export class CreateSnapshotInput {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'volumeId is not a valid id' })
+  volumeId!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Absent, null or blank: <instanceName>_<volumeName>_<yyyyMMddHHmmss> (UTC).',
+  })
+  @ValidateIf((input: CreateSnapshotInput) => !isBlankName(input.name))
+  @IsResourceName()
+  name?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsDescription()
+  description?: string | null;
+}

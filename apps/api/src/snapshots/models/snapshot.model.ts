@@ -1,0 +1,55 @@
+import { Field, ID, ObjectType } from '@nestjs/graphql';
+import { SnapshotState } from '@snapdeck/domain';
+import type { SnapshotEntity } from '@snapdeck/persistence';
+import { Connection } from '../../common/connection.model.js';
+import { NodeModel } from '../../common/node.model.js';
+
+@ObjectType('Snapshot', { implements: () => [NodeModel] })
+export class SnapshotModel implements NodeModel {
+  @Field(() => ID)
+  id!: string;
+
+  @Field()
+  name!: string;
+
+  @Field(() => String, { nullable: true })
+  description!: string | null;
+
+  @Field(() => SnapshotState, { description: 'IN_PROGRESS "In progress", COMPLETED "Completed", DESTROYING "Destroying"' })
+  state!: SnapshotState;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field(() => Date, { nullable: true })
+  completedAt!: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'Why the last operation on this snapshot failed.' })
+  error!: string | null;
+
+  organizationId!: string;
+  environmentId!: string;
+  volumeId!: string;
+  instanceId!: string | null;
+  lastJobId!: string | null;
+
+  static from(row: SnapshotEntity): SnapshotModel {
+    return Object.assign(new SnapshotModel(), {
+      id: row.id,
+      name: row.name,
+      description: row.description,
+      state: row.state,
+      createdAt: row.createdAt,
+      completedAt: row.completedAt,
+      error: row.error,
+      organizationId: row.organizationId,
+      environmentId: row.environmentId,
+      volumeId: row.volumeId,
+      instanceId: row.instanceId,
+      lastJobId: row.lastJobId,
+    });
+  }
+}
+
+@ObjectType('SnapshotConnection')
+export class SnapshotConnection extends Connection(SnapshotModel, 'Snapshot') {}

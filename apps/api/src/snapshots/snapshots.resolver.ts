@@ -1,0 +1,86 @@
+import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Permission } from '@snapdeck/domain';
+import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
+import type { Principal } from '../auth/principal.js';
+import { RequirePermission } from '../auth/require-permission.decorator.js';
+import { toConnection } from '../common/connection.model.js';
+import { PageArgs } from '../common/page.args.js';
+import { ParseIdPipe } from '../common/parse-id.pipe.js';
+import { EnvironmentModel } from '../environments/models/environment.model.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import { InstanceModel } from '../instances/models/instance.model.js';
+import { JobModel } from '../jobs/models/job.model.js';
+import { VolumeModel } from '../volumes/models/volume.model.js';
+import { CreateSnapshotInput } from './dto/create-snapshot.input.js';
+import { DeleteSnapshotInput } from './dto/delete-snapshot.input.js';
+import { SnapshotFilter } from './dto/snapshot-filter.input.js';
+import { CreateSnapshotPayload, DeleteSnapshotPayload } from './models/snapshot-job.payload.js';
+import { SnapshotConnection, SnapshotModel } from './models/snapshot.model.js';
+import { SnapshotsService } from './snapshots.service.js';
+
+@Resolver(() => SnapshotModel)
+export class SnapshotsResolver {
+  constructor(private readonly service: SnapshotsService) {}
+
+  @Query(() => SnapshotConnection)
+  @RequirePermission(Permission.READ)
+  async snapshots(
+    @CurrentPrincipal() principal: Principal,
+    @Args() page: PageArgs,
+    @Args('filter', { nullable: true }) filter?: SnapshotFilter,
+  ): Promise<SnapshotConnection> {
+    return toConnection(await this.service.list(principal, filter ?? {}, page), SnapshotModel.from);
+  }
+
+  @Query(() => SnapshotModel, { nullable: true })
+  @RequirePermission(Permission.READ)
+  async snapshot(
+    @CurrentPrincipal() principal: Principal,
+    @Args('id', { type: () => ID }, ParseIdPipe) id: string,
+  ): Promise<SnapshotModel | null> {
+    const row = await this.service.findById(principal, id);
+    return row ? SnapshotModel.from(row) : null;
+  }
+
+  @Mutation(() => CreateSnapshotPayload)
+  @RequirePermission(Permission.WRITE)
+  async createSnapshot(
+    @CurrentPrincipal() principal: Principal,
+    @Args('input') input: CreateSnapshotInput,
+  ): Promise<CreateSnapshotPayload> {
+    const { snapshot, job } = await this.service.create(principal, input);
+    return { snapshot: SnapshotModel.from(snapshot), job: JobModel.from(job) };
+  }
+
+  @Mutation(() => DeleteSnapshotPayload)
+  @RequirePermission(Permission.WRITE)
+  async deleteSnapshot(
+    @CurrentPrincipal() principal: Principal,
+    @Args('input') input: DeleteSnapshotInput,
+  ): Promise<DeleteSnapshotPayload> {
+    const { snapshot, job } = await this.service.delete(principal, input.snapshotId);
+    return { snapshot: SnapshotModel.from(snapshot), job: JobModel.from(job) };
+  }
+
+  @ResolveField(() => VolumeModel)
+  async volume(@Parent() snapshot: SnapshotModel, @Context() ctx: GraphQLContext): Promise<VolumeModel> {
+    return VolumeModel.from((await ctx.loaders.volumes.load(snapshot.volumeId))!);
+  }
+
+  @ResolveField(() => InstanceModel, { nullable: true })
+  async instance(@Parent() snapshot: SnapshotModel, @Context() ctx: GraphQLContext): Promise<InstanceModel | null> {
+    const row = snapshot.instanceId ? await ctx.loaders.instances.load(snapshot.instanceId) : null;
+    return row ? InstanceModel.from(row) : null;
+  }
+
+  @ResolveField(() => EnvironmentModel)
+  async environment(@Parent() snapshot: SnapshotModel, @Context() ctx: GraphQLContext): Promise<EnvironmentModel> {
+    return EnvironmentModel.from((await ctx.loaders.environments.load(snapshot.environmentId))!);
+  }
+
+  @ResolveField(() => JobModel, { nullable: true, description: 'The job of the latest operation on this snapshot.' })
+  async job(@Parent() snapshot: SnapshotModel, @Context() ctx: GraphQLContext): Promise<JobModel | null> {
+    const row = snapshot.lastJobId ? await ctx.loaders.jobs.load(snapshot.lastJobId) : null;
+    return row ? JobModel.from(row) : null;
+  }
+}

@@ -1,0 +1,141 @@
+import { Injectable } from '@nestjs/common';
+import { JobName } from '@snapdeck/contracts';
+import {
+  autoSnapshotName,
+  conflict,
+  DomainError,
+  ErrorCode,
+  isBlankName,
+  SnapshotState,
+  uniqueName,
+  VolumeState,
+} from '@snapdeck/domain';
+import {
+  ALL_ORGANIZATIONS,
+  Database,
+  newId,
+  type JobEntity,
+  type Page,
+  type PageRequest,
+  type Repositories,
+  type SnapshotEntity,
+  type SnapshotFilter,
+  type VolumeEntity,
+} from '@snapdeck/persistence';
+import { readScope, type Principal } from '../auth/principal.js';
+import { findWritable } from '../common/access.js';
+import { assertHostUp } from '../common/hosts.js';
+import { JobLauncher } from '../orchestration/job-launcher.service.js';
+import type { CreateSnapshotInput } from './dto/create-snapshot.input.js';
+
+export interface SnapshotOperation {
+  snapshot: SnapshotEntity;
+  job: JobEntity;
+}
+
+@Injectable()
+export class SnapshotsService {
+  constructor(
+    private readonly db: Database,
+    private readonly launcher: JobLauncher,
+  ) {}
+
+  /**
+   * One transaction: the volume READY→SNAPSHOTTING (or CONFLICT), the quota, the snapshot IN_PROGRESS and its
+   * Job PENDING. Dispatch follows the commit.
+   */
+  async create(principal: Principal, input: CreateSnapshotInput): Promise<SnapshotOperation> {
+    const { operation, hostName } = await this.db.transaction(async (tx) => {
+      const volume = await findWritable(principal, 'Volume', input.volumeId, (scope) => tx.volumes.findById(scope, input.volumeId));
+      const host = assertHostUp(await tx.hosts.findById(volume.hostId), 'volume');
+      if (!(await tx.volumes.transition(volume.id, [VolumeState.READY], VolumeState.SNAPSHOTTING))) {
+        const current = (await tx.volumes.findById(ALL_ORGANIZATIONS, volume.id)) ?? volume;
+        throw conflict(`Volume ${volume.name} is ${volumeStateLabel(current)}: one operation per volume at a time`);
+      }
+      await this.checkQuota(tx, volume.organizationId);
+      const snapshotId = newId();
+      const name = isBlankName(input.name) ? await this.autoName(tx, volume) : input.name!;
+      const job = await tx.jobs.create({
+        organizationId: volume.organizationId,
+        type: JobName.CREATE_SNAPSHOT,
+        hostId: host.id,
+        resourceType: 'Snapshot',
+        resourceId: snapshotId,
+        payload: { volumeId: volume.id, snapshotId },
+        createdByUserId: principal.userId,
+      });
+      const snapshot = await tx.snapshots.create({
+        id: snapshotId,
+        organizationId: volume.organizationId,
+        environmentId: volume.environmentId,
+        volumeId: volume.id,
+        instanceId: volume.instanceId,
+        name,
+        description: input.description ?? null,
+        state: SnapshotState.IN_PROGRESS,
+        lastJobId: job.id,
+      });
+      return { operation: { snapshot, job }, hostName: host.name };
+    });
+    await this.launcher.launch(operation.job, hostName);
+    return operation;
+  }
+
+  /** Answers at once with the snapshot DESTROYING; the row goes when the agent confirms the disk let go. */
+  async delete(principal: Principal, snapshotId: string): Promise<SnapshotOperation> {
+    const { operation, hostName } = await this.db.transaction(async (tx) => {
+      const snapshot = await findWritable(principal, 'Snapshot', snapshotId, (scope) => tx.snapshots.findById(scope, snapshotId));
+      if (snapshot.state === SnapshotState.IN_PROGRESS) throw conflict('A snapshot in progress cannot be deleted');
+      if (snapshot.state === SnapshotState.DESTROYING) throw conflict('The snapshot is being deleted already');
+      const volume = (await tx.volumes.findById(ALL_ORGANIZATIONS, snapshot.volumeId))!;
+      const host = assertHostUp(await tx.hosts.findById(volume.hostId), 'snapshot');
+      const job = await tx.jobs.create({
+        organizationId: snapshot.organizationId,
+        type: JobName.DELETE_SNAPSHOT,
+        hostId: host.id,
+        resourceType: 'Snapshot',
+        resourceId: snapshot.id,
+        payload: { volumeId: volume.id, snapshotId: snapshot.id },
+        createdByUserId: principal.userId,
+      });
+      const moved = await tx.snapshots.transition(snapshot.id, [SnapshotState.COMPLETED, SnapshotState.ERROR], SnapshotState.DESTROYING, {
+        lastJobId: job.id,
+      });
+      if (!moved) throw conflict('The snapshot changed meanwhile; try again');
+      const destroying = (await tx.snapshots.findById(readScope(principal), snapshot.id))!;
+      return { operation: { snapshot: destroying, job }, hostName: host.name };
+    });
+    await this.launcher.launch(operation.job, hostName);
+    return operation;
+  }
+
+  list(principal: Principal, filter: SnapshotFilter, page: PageRequest): Promise<Page<SnapshotEntity>> {
+    return this.db.repos.snapshots.list(readScope(principal), filter, page);
+  }
+
+  findById(principal: Principal, id: string): Promise<SnapshotEntity | null> {
+    return this.db.repos.snapshots.findById(readScope(principal), id);
+  }
+
+  /** Counted under a lock on the organization row, in the transaction of the insert it guards. */
+  private async checkQuota(tx: Repositories, organizationId: string): Promise<void> {
+    const organization = await tx.organizations.lockForQuota(organizationId);
+    const limit = organization?.snapshotLimit;
+    if (limit == null) return;
+    const count = await tx.snapshots.countByOrganization(organizationId);
+    if (count >= limit) {
+      throw new DomainError(ErrorCode.QUOTA_EXCEEDED, `The organization holds ${count} snapshots; its limit is ${limit}`);
+    }
+  }
+
+  /** CloudStack's format; `-2`, `-3`… when one volume gets two snapshots within a second. */
+  private async autoName(tx: Repositories, volume: VolumeEntity): Promise<string> {
+    const instance = volume.instanceId ? await tx.instances.findById(ALL_ORGANIZATIONS, volume.instanceId) : null;
+    const base = autoSnapshotName(instance?.name ?? null, volume.name, new Date());
+    return uniqueName(base, await tx.snapshots.namesOnVolumeStartingWith(volume.id, base));
+  }
+}
+
+function volumeStateLabel(volume: VolumeEntity): string {
+  return volume.state === VolumeState.SNAPSHOTTING ? 'Snapshot in progress' : volume.state;
+}

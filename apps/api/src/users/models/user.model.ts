@@ -1,0 +1,31 @@
+import { Field, ID, ObjectType } from '@nestjs/graphql';
+import { Role } from '@snapdeck/domain';
+import type { UserEntity } from '@snapdeck/persistence';
+import { NodeModel } from '../../common/node.model.js';
+
+@ObjectType('User', { implements: () => [NodeModel] })
+export class UserModel implements NodeModel {
+  @Field(() => ID)
+  id!: string;
+
+  @Field()
+  email!: string;
+
+  @Field(() => Role)
+  role!: Role;
+
+  @Field()
+  createdAt!: Date;
+
+  organizationId!: string;
+
+  static from(row: UserEntity): UserModel {
+    return Object.assign(new UserModel(), {
+      id: row.id,
+      email: row.email,
+      role: row.role,
+      createdAt: row.createdAt,
+      organizationId: row.organizationId,
+    });
+  }
+}

@@ -1,0 +1,21 @@
+import { Field, ID, InputType } from '@nestjs/graphql';
+import { VolumeType } from '@snapdeck/domain';
+import { IsEnum, IsOptional, IsUUID } from 'class-validator';
+
+@InputType()
+export class VolumeFilter {
+  @Field(() => ID, { nullable: true })
+  @IsOptional()
+  @IsUUID('all', { message: 'environmentId is not a valid id' })
+  environmentId?: string | null;
+
+  @Field(() => ID, { nullable: true })
+  @IsOptional()
+  @IsUUID('all', { message: 'instanceId is not a valid id' })
+  instanceId?: string | null;
+
+  @Field(() => VolumeType, { nullable: true })
+  @IsOptional()
+  @IsEnum(VolumeType)
+  type?: VolumeType | null;
+}

@@ -1,0 +1,69 @@
+import { Args, Context, ID, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Permission } from '@snapdeck/domain';
+import { Database } from '@snapdeck/persistence';
+import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
+import { readScope, type Principal } from '../auth/principal.js';
+import { RequirePermission } from '../auth/require-permission.decorator.js';
+import { toConnection } from '../common/connection.model.js';
+import { PageArgs } from '../common/page.args.js';
+import { ParseIdPipe } from '../common/parse-id.pipe.js';
+import { EnvironmentModel } from '../environments/models/environment.model.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import { HostModel } from '../hosts/models/host.model.js';
+import { InstanceModel } from '../instances/models/instance.model.js';
+import { SnapshotConnection, SnapshotModel } from '../snapshots/models/snapshot.model.js';
+import { VolumeFilter } from './dto/volume-filter.input.js';
+import { VolumeConnection, VolumeModel } from './models/volume.model.js';
+
+@Resolver(() => VolumeModel)
+export class VolumesResolver {
+  constructor(private readonly db: Database) {}
+
+  @Query(() => VolumeConnection)
+  @RequirePermission(Permission.READ)
+  async volumes(
+    @CurrentPrincipal() principal: Principal,
+    @Args() page: PageArgs,
+    @Args('filter', { nullable: true }) filter?: VolumeFilter,
+  ): Promise<VolumeConnection> {
+    return toConnection(await this.db.repos.volumes.list(readScope(principal), filter ?? {}, page), VolumeModel.from);
+  }
+
+  @Query(() => VolumeModel, { nullable: true })
+  @RequirePermission(Permission.READ)
+  async volume(
+    @CurrentPrincipal() principal: Principal,
+    @Args('id', { type: () => ID }, ParseIdPipe) id: string,
+  ): Promise<VolumeModel | null> {
+    const row = await this.db.repos.volumes.findById(readScope(principal), id);
+    return row ? VolumeModel.from(row) : null;
+  }
+
+  @ResolveField(() => SnapshotConnection)
+  async snapshots(
+    @Parent() volume: VolumeModel,
+    @Args() page: PageArgs,
+    @Context() ctx: GraphQLContext,
+  ): Promise<SnapshotConnection> {
+    // The parent was read within the caller's scope; its snapshots belong to the same organization.
+    const scope = readScope(ctx.principal!);
+    return toConnection(await this.db.repos.snapshots.list(scope, { volumeId: volume.id }, page), SnapshotModel.from);
+  }
+
+  @ResolveField(() => InstanceModel, { nullable: true })
+  async instance(@Parent() volume: VolumeModel, @Context() ctx: GraphQLContext): Promise<InstanceModel | null> {
+    const row = volume.instanceId ? await ctx.loaders.instances.load(volume.instanceId) : null;
+    return row ? InstanceModel.from(row) : null;
+  }
+
+  @ResolveField(() => EnvironmentModel)
+  async environment(@Parent() volume: VolumeModel, @Context() ctx: GraphQLContext): Promise<EnvironmentModel> {
+    return EnvironmentModel.from((await ctx.loaders.environments.load(volume.environmentId))!);
+  }
+
+  @ResolveField(() => HostModel, { nullable: true })
+  async host(@Parent() volume: VolumeModel, @Context() ctx: GraphQLContext): Promise<HostModel | null> {
+    const row = await ctx.loaders.hosts.load(volume.hostId);
+    return row ? HostModel.from(row) : null;
+  }
+}
