@@ -17,6 +17,7 @@ export default {
   testMatch: tier ? tiers[tier] : Object.values(tiers).flat(),
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   moduleNameMapper: {
+    '^@snapdeck/migrations$': '<rootDir>/migrations/index.ts',
     '^@snapdeck/(.*)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

@@ -1,4 +1,4 @@
-import { Field, Int, ObjectType } from '@nestjs/graphql';
+import { Field, Int, ObjectType, type FieldMiddleware } from '@nestjs/graphql';
 import type { Page } from '@snapdeck/persistence';
 import { encodeCursor } from '@snapdeck/persistence';
 
@@ -19,9 +19,15 @@ export interface Edge<T> {
 export interface ConnectionShape<T> {
   edges: Edge<T>[];
   pageInfo: PageInfoModel;
-  /** A function, so that graphql-js calls it only when the client selects totalCount. */
+  /** A function, called only when the client selects totalCount. */
   totalCount: () => Promise<number>;
 }
+
+/** Counts only when the client selects totalCount: the connection carries the count as a function. */
+const countOnDemand: FieldMiddleware = async (_ctx, next) => {
+  const value: unknown = await next();
+  return typeof value === 'function' ? (value as () => Promise<number>)() : value;
+};
 
 type Constructor<T> = abstract new (...args: never[]) => T;
 
@@ -44,7 +50,7 @@ export function Connection<T>(nodeType: Constructor<T>, typeName: string) {
     @Field(() => PageInfoModel)
     pageInfo!: PageInfoModel;
 
-    @Field(() => Int)
+    @Field(() => Int, { middleware: [countOnDemand] })
     totalCount!: () => Promise<number>;
   }
   return ConnectionType;

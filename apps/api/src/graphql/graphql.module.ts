@@ -5,13 +5,11 @@ import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { Database } from '@snapdeck/persistence';
 import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
-import { readScope } from '../auth/principal.js';
 import { registerDomainEnums } from '../common/enums.graphql.js';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { complexityPlugin } from './complexity.plugin.js';
-import type { GraphQLContext } from './context.js';
+import { GraphQLContext } from './context.js';
 import { createErrorFormatter } from './error-formatter.js';
-import { Loaders } from './loaders.js';
 
 registerDomainEnums();
 
@@ -31,15 +29,13 @@ export function graphqlModule(): DynamicModule {
         formatError: createErrorFormatter(production),
         validationRules: [maxDepthRule({ n: config.GRAPHQL_MAX_DEPTH, ignoreIntrospection: true })],
         plugins: [complexityPlugin(() => schemaHost.schema, config.GRAPHQL_MAX_COST)],
-        context: ({ req }: { req: Request }): GraphQLContext => {
-          const context: GraphQLContext = {
-            authorization: req.headers.authorization,
-            requestId: (req.headers['x-request-id'] as string | undefined) ?? randomUUID(),
-            loaders: undefined as unknown as Loaders,
-          };
-          context.loaders = new Loaders(db, () => readScope(context.principal!));
-          return context;
-        },
+        context: ({ req }: { req: Request }): GraphQLContext =>
+          new GraphQLContext(
+            req,
+            req.headers.authorization,
+            (req.headers['x-request-id'] as string | undefined) ?? randomUUID(),
+            db,
+          ),
       };
     },
   });

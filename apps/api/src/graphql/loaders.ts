@@ -23,8 +23,7 @@ function byId<T extends { id: string }>(load: (ids: readonly string[]) => Promis
 
 /**
  * Request-scoped batch loaders: nested fields (snapshot.volume, volume.host, …) cost one query per type per
- * request level instead of one per row. They read within the caller's scope, resolved lazily because the
- * guard authenticates after the context is built.
+ * request level instead of one per row. They read within the caller's scope.
  */
 export class Loaders {
   readonly environments: DataLoader<string, EnvironmentEntity | null>;
@@ -36,8 +35,8 @@ export class Loaders {
   readonly organizations: DataLoader<string, OrganizationEntity | null>;
   readonly volumesByInstance: DataLoader<string, VolumeEntity[]>;
 
-  constructor(db: Database, scope: () => ReadScope) {
-    const scoped = <T extends { id: string }>(find: Scoped<T>) => byId((ids) => find(scope(), ids));
+  constructor(db: Database, scope: ReadScope) {
+    const scoped = <T extends { id: string }>(find: Scoped<T>) => byId((ids) => find(scope, ids));
     const repos = db.repos;
     this.environments = scoped((s, ids) => repos.environments.findByIds(s, ids));
     this.instances = scoped((s, ids) => repos.instances.findByIds(s, ids));
@@ -48,7 +47,7 @@ export class Loaders {
     this.hosts = byId((ids) => repos.hosts.findByIds(ids));
     this.organizations = byId((ids) => repos.organizations.findByIds(ids));
     this.volumesByInstance = new DataLoader(async (instanceIds) => {
-      const volumes = await repos.volumes.findByInstanceIds(scope(), instanceIds);
+      const volumes = await repos.volumes.findByInstanceIds(scope, instanceIds);
       return instanceIds.map((id) => volumes.filter((v) => v.instanceId === id));
     });
   }
