@@ -26,5 +26,6 @@ export default {
   },
   globalSetup: '<rootDir>/libs/testing/global-setup.mjs',
   globalTeardown: '<rootDir>/libs/testing/global-teardown.mjs',
+  reporters: ['default', '<rootDir>/libs/testing/summary-reporter.mjs'],
   testTimeout: 60000,
 };

@@ -1,3 +1,5 @@
+// Decorator metadata drives the type conversion below: load the polyfill before the class is defined.
+import 'reflect-metadata';
 import { IsIn, IsInt, IsNumber, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { validateEnvironment } from './validate.js';
 

@@ -1,3 +1,5 @@
+// Decorator metadata drives the type conversion below: load the polyfill before the class is defined.
+import 'reflect-metadata';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
 import { Transform } from 'class-transformer';
 import { parseBoolean, validateEnvironment } from './validate.js';

@@ -1,4 +1,6 @@
-import { openTestDatabase } from '@snapdeck/testing';
+import { MIGRATIONS } from '@snapdeck/migrations';
+import { createDataSource } from '@snapdeck/persistence';
+import { createTestDatabase, openTestDatabase } from '@snapdeck/testing';
 
 describe('entities and migrations', () => {
   it('agree: migration:generate would produce nothing on a migrated database', async () => {
@@ -8,6 +10,21 @@ describe('entities and migrations', () => {
       expect(upQueries.map((q) => q.query)).toEqual([]);
     } finally {
       await close();
+    }
+  });
+
+  it('revert all the way down and apply again', async () => {
+    const database = await createTestDatabase();
+    const dataSource = createDataSource({ url: database.url, migrations: MIGRATIONS });
+    await dataSource.initialize();
+    try {
+      for (let i = 0; i < MIGRATIONS.length; i++) await dataSource.undoLastMigration({ transaction: 'each' });
+      const tables = await dataSource.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations'`);
+      expect(tables[0].n).toBe(0);
+      expect(await dataSource.runMigrations({ transaction: 'each' })).toHaveLength(MIGRATIONS.length);
+    } finally {
+      await dataSource.destroy();
+      await database.drop();
     }
   });
 });

@@ -1,0 +1,22 @@
+# One image for both processes: `npm run start:api` or `npm run start:agent`.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY libs/domain/package.json libs/domain/
+COPY libs/contracts/package.json libs/contracts/
+COPY libs/config/package.json libs/config/
+COPY libs/persistence/package.json libs/persistence/
+COPY libs/testing/package.json libs/testing/
+COPY migrations/package.json migrations/
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npx tsc -b && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+# qemu-img for the agent's qemu-img driver.
+RUN apt-get update && apt-get install -y --no-install-recommends qemu-utils && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=build /app /app
+EXPOSE 3000
+CMD ["npm", "run", "start:api"]
