@@ -38,7 +38,6 @@ export type JobEnvelope<N extends JobName = JobName> = {
 
 /** A handler's outcome: failures travel as data with a readable message, never as a thrown error. */
 export type JobOutcome<N extends JobName = JobName> =
-  | { ok: true; data: JobResults[N]; message?: string }
-  | { ok: false; message: string; retryable?: boolean };
+  { ok: true; data: JobResults[N]; message?: string } | { ok: false; message: string; retryable?: boolean };
 
 export const ALL_JOB_NAMES: readonly JobName[] = Object.values(JobName);

@@ -1,0 +1,155 @@
+import { ApiConfig, loadApiConfig } from './api-config.js';
+
+function failure(env: Record<string, string | undefined>): string {
+  try {
+    loadApiConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(Error);
+    return (error as Error).message;
+  }
+  throw new Error('expected loadApiConfig to refuse the environment');
+}
+
+/** The names of the variables an "Invalid configuration" message lists, one per line. */
+function invalidVariables(message: string): string[] {
+  const [head, ...lines] = message.split('\n');
+  expect(head).toBe('Invalid configuration:');
+  return lines.map((line) => /^ {2}([A-Z0-9_]+): ./.exec(line)?.[1] ?? `unparsed line ${JSON.stringify(line)}`);
+}
+
+describe('loadApiConfig', () => {
+  it('has defaults for a developer machine', () => {
+    const config = loadApiConfig({});
+    expect(config).toBeInstanceOf(ApiConfig);
+    expect({ ...config }).toEqual({
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/snapdeck',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      QUEUE_PREFIX: 'snapdeck',
+      PORT: 3000,
+      NODE_ENV: 'development',
+      MIGRATIONS_RUN: true,
+      HOST_DOWN_AFTER_SECONDS: 60,
+      JOB_LEASE_SECONDS: 300,
+      JOB_MAX_ATTEMPTS: 3,
+      RECONCILE_INTERVAL_SECONDS: 15,
+      GRAPHQL_MAX_COST: 20000,
+      GRAPHQL_MAX_DEPTH: 10,
+    });
+    expect(config.SNAPDECK_ADMIN_TOKEN).toBeUndefined();
+  });
+
+  it('takes the values it is given', () => {
+    const config = loadApiConfig({
+      DATABASE_URL: 'postgres://app:secret@db:5432/prod',
+      REDIS_URL: 'redis://cache:6379/2',
+      QUEUE_PREFIX: 'ci-42',
+      NODE_ENV: 'production',
+      SNAPDECK_ADMIN_TOKEN: 'a-token-of-16-ch',
+    });
+    expect(config.DATABASE_URL).toBe('postgres://app:secret@db:5432/prod');
+    expect(config.REDIS_URL).toBe('redis://cache:6379/2');
+    expect(config.QUEUE_PREFIX).toBe('ci-42');
+    expect(config.NODE_ENV).toBe('production');
+    expect(config.SNAPDECK_ADMIN_TOKEN).toBe('a-token-of-16-ch');
+  });
+
+  it('converts numeric strings to numbers', () => {
+    const config = loadApiConfig({
+      PORT: '3000',
+      HOST_DOWN_AFTER_SECONDS: '90',
+      JOB_LEASE_SECONDS: '120',
+      JOB_MAX_ATTEMPTS: '5',
+      RECONCILE_INTERVAL_SECONDS: '1',
+      GRAPHQL_MAX_COST: '500',
+      GRAPHQL_MAX_DEPTH: '7',
+    });
+    expect(config.PORT).toBe(3000);
+    expect(typeof config.PORT).toBe('number');
+    expect(config.HOST_DOWN_AFTER_SECONDS).toBe(90);
+    expect(config.JOB_LEASE_SECONDS).toBe(120);
+    expect(config.JOB_MAX_ATTEMPTS).toBe(5);
+    expect(config.RECONCILE_INTERVAL_SECONDS).toBe(1);
+    expect(config.GRAPHQL_MAX_COST).toBe(500);
+    expect(config.GRAPHQL_MAX_DEPTH).toBe(7);
+  });
+
+  it('reads an empty or unset variable as its default', () => {
+    expect(loadApiConfig({ PORT: '', NODE_ENV: undefined }).PORT).toBe(3000);
+    expect(loadApiConfig({ PORT: '', NODE_ENV: undefined }).NODE_ENV).toBe('development');
+  });
+
+  it('accepts ports 0 to 65535', () => {
+    expect(loadApiConfig({ PORT: '0' }).PORT).toBe(0);
+    expect(loadApiConfig({ PORT: '65535' }).PORT).toBe(65535);
+  });
+
+  it.each(['65536', '-1', '3000.5', 'abc', '80a'])('refuses PORT=%j', (port) => {
+    expect(invalidVariables(failure({ PORT: port }))).toEqual(['PORT']);
+  });
+
+  it.each(['true', 'True', ' TRUE ', '1', 'yes'])('reads MIGRATIONS_RUN=%j as true', (value) => {
+    expect(loadApiConfig({ MIGRATIONS_RUN: value }).MIGRATIONS_RUN).toBe(true);
+  });
+
+  /*
+   * KNOWN BUG, owner of libs/config/src/api-config.ts: with enableImplicitConversion, class-transformer hands
+   * @Transform the value after converting it to the field type, so parseBoolean receives Boolean('false') ===
+   * true and MIGRATIONS_RUN=false still runs migrations at start-up (and any junk reads as true). The raw string
+   * is in `obj`: `@Transform(({ obj, key }) => parseBoolean((obj as Record<string, unknown>)[key]))`.
+   * These cases are `it.failing` until that is fixed; jest then reports them as failed, and they become `it`.
+   */
+  it.failing.each(['false', 'FALSE', ' false ', '0', 'no'])('reads MIGRATIONS_RUN=%j as false', (value) => {
+    expect(loadApiConfig({ MIGRATIONS_RUN: value }).MIGRATIONS_RUN).toBe(false);
+  });
+
+  it.failing.each(['maybe', 'off', '2'])('refuses MIGRATIONS_RUN=%j', (value) => {
+    expect(invalidVariables(failure({ MIGRATIONS_RUN: value }))).toEqual(['MIGRATIONS_RUN']);
+  });
+
+  it.each(['development', 'production', 'test'])('accepts NODE_ENV=%s', (nodeEnv) => {
+    expect(loadApiConfig({ NODE_ENV: nodeEnv }).NODE_ENV).toBe(nodeEnv);
+  });
+
+  it('refuses an unknown NODE_ENV', () => {
+    expect(invalidVariables(failure({ NODE_ENV: 'staging' }))).toEqual(['NODE_ENV']);
+  });
+
+  it('wants an admin token of 16 characters at least', () => {
+    expect(loadApiConfig({ SNAPDECK_ADMIN_TOKEN: 'x'.repeat(16) }).SNAPDECK_ADMIN_TOKEN).toBe('x'.repeat(16));
+    expect(invalidVariables(failure({ SNAPDECK_ADMIN_TOKEN: 'x'.repeat(15) }))).toEqual(['SNAPDECK_ADMIN_TOKEN']);
+  });
+
+  it.each([
+    'HOST_DOWN_AFTER_SECONDS',
+    'JOB_LEASE_SECONDS',
+    'JOB_MAX_ATTEMPTS',
+    'RECONCILE_INTERVAL_SECONDS',
+    'GRAPHQL_MAX_COST',
+    'GRAPHQL_MAX_DEPTH',
+  ])('wants %s to be a whole number of at least 1', (name) => {
+    expect(loadApiConfig({ [name]: '1' })[name as keyof ApiConfig]).toBe(1);
+    expect(invalidVariables(failure({ [name]: '0' }))).toEqual([name]);
+    expect(invalidVariables(failure({ [name]: '1.5' }))).toEqual([name]);
+  });
+
+  it('lists every invalid variable in one error', () => {
+    const message = failure({
+      PORT: 'abc',
+      NODE_ENV: 'staging',
+      SNAPDECK_ADMIN_TOKEN: 'short',
+      JOB_MAX_ATTEMPTS: '0',
+      REDIS_URL: 'redis://fine:6379',
+    });
+    expect(invalidVariables(message).sort()).toEqual(
+      ['JOB_MAX_ATTEMPTS', 'NODE_ENV', 'PORT', 'SNAPDECK_ADMIN_TOKEN'].sort(),
+    );
+    expect(message).not.toContain('REDIS_URL');
+  });
+
+  it('ignores variables it does not know, so the whole process environment can be passed', () => {
+    const config = loadApiConfig({ PATH: '/usr/bin:/bin', HOME: '/root', PORT: '4000' });
+    expect(config.PORT).toBe(4000);
+    expect(config).not.toHaveProperty('PATH');
+    expect(config).not.toHaveProperty('HOME');
+  });
+});
