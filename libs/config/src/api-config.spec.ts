@@ -91,18 +91,12 @@ describe('loadApiConfig', () => {
     expect(loadApiConfig({ MIGRATIONS_RUN: value }).MIGRATIONS_RUN).toBe(true);
   });
 
-  /*
-   * KNOWN BUG, owner of libs/config/src/api-config.ts: with enableImplicitConversion, class-transformer hands
-   * @Transform the value after converting it to the field type, so parseBoolean receives Boolean('false') ===
-   * true and MIGRATIONS_RUN=false still runs migrations at start-up (and any junk reads as true). The raw string
-   * is in `obj`: `@Transform(({ obj, key }) => parseBoolean((obj as Record<string, unknown>)[key]))`.
-   * These cases are `it.failing` until that is fixed; jest then reports them as failed, and they become `it`.
-   */
-  it.failing.each(['false', 'FALSE', ' false ', '0', 'no'])('reads MIGRATIONS_RUN=%j as false', (value) => {
+  // With implicit conversion, @Transform must read the raw string (`obj[key]`), not Boolean('false').
+  it.each(['false', 'FALSE', ' false ', '0', 'no'])('reads MIGRATIONS_RUN=%j as false', (value) => {
     expect(loadApiConfig({ MIGRATIONS_RUN: value }).MIGRATIONS_RUN).toBe(false);
   });
 
-  it.failing.each(['maybe', 'off', '2'])('refuses MIGRATIONS_RUN=%j', (value) => {
+  it.each(['maybe', 'off', '2'])('refuses MIGRATIONS_RUN=%j', (value) => {
     expect(invalidVariables(failure({ MIGRATIONS_RUN: value }))).toEqual(['MIGRATIONS_RUN']);
   });
 

@@ -38,7 +38,8 @@ export class ApiConfig {
   SNAPDECK_ADMIN_TOKEN?: string;
 
   /** Apply pending migrations at start-up. */
-  @Transform(({ value }) => parseBoolean(value))
+  // Read the raw string: with implicit conversion on, `value` has already become Boolean('false') === true.
+  @Transform(({ obj, key }) => parseBoolean((obj as Record<string, unknown>)[key]))
   @IsBoolean()
   MIGRATIONS_RUN: boolean = true;
 

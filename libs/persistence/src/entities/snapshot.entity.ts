@@ -47,7 +47,8 @@ export class SnapshotEntity {
   @JoinColumn({ name: 'instance_id' })
   instance?: Relation<InstanceEntity>;
 
-  @Column({ type: 'varchar', length: 63 })
+  /** Users give 1–63 characters; automatic names (instance_volume_stamp) may be longer. */
+  @Column({ type: 'varchar', length: 160 })
   name!: string;
 
   @Column({ type: 'varchar', length: 1024, nullable: true })

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class Initial1795316643468 implements MigrationInterface {
-  name = 'Initial1795316643468';
+export class Initial1795317826154 implements MigrationInterface {
+  name = 'Initial1795317826154';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query("CREATE TABLE \"organizations\" (\"id\" uuid NOT NULL, \"name\" character varying(63) NOT NULL, \"snapshot_limit\" integer, \"created_at\" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT \"UQ_9b7ca6d30b94fef571cff876884\" UNIQUE (\"name\"), CONSTRAINT \"PK_6b031fcd0863e3f6b44230163f9\" PRIMARY KEY (\"id\"))");
@@ -28,7 +28,7 @@ export class Initial1795316643468 implements MigrationInterface {
     await queryRunner.query("CREATE INDEX \"idx_volumes_instance\" ON \"volumes\"  (\"instance_id\", \"id\") ");
     await queryRunner.query("CREATE INDEX \"idx_volumes_environment\" ON \"volumes\"  (\"environment_id\", \"id\") ");
     await queryRunner.query("CREATE INDEX \"idx_volumes_organization\" ON \"volumes\"  (\"organization_id\", \"id\") ");
-    await queryRunner.query("CREATE TABLE \"snapshots\" (\"id\" uuid NOT NULL, \"organization_id\" uuid NOT NULL, \"environment_id\" uuid NOT NULL, \"volume_id\" uuid NOT NULL, \"instance_id\" uuid, \"name\" character varying(63) NOT NULL, \"description\" character varying(1024), \"state\" character varying(16) NOT NULL, \"error\" text, \"last_job_id\" uuid, \"created_at\" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), \"completed_at\" TIMESTAMP WITH TIME ZONE, CONSTRAINT \"PK_f5661b5fd4224d23e26a631986b\" PRIMARY KEY (\"id\"))");
+    await queryRunner.query("CREATE TABLE \"snapshots\" (\"id\" uuid NOT NULL, \"organization_id\" uuid NOT NULL, \"environment_id\" uuid NOT NULL, \"volume_id\" uuid NOT NULL, \"instance_id\" uuid, \"name\" character varying(160) NOT NULL, \"description\" character varying(1024), \"state\" character varying(16) NOT NULL, \"error\" text, \"last_job_id\" uuid, \"created_at\" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), \"completed_at\" TIMESTAMP WITH TIME ZONE, CONSTRAINT \"PK_f5661b5fd4224d23e26a631986b\" PRIMARY KEY (\"id\"))");
     await queryRunner.query("CREATE INDEX \"idx_snapshots_volume\" ON \"snapshots\"  (\"volume_id\", \"id\") ");
     await queryRunner.query("CREATE INDEX \"idx_snapshots_instance\" ON \"snapshots\"  (\"instance_id\", \"id\") ");
     await queryRunner.query("CREATE INDEX \"idx_snapshots_environment\" ON \"snapshots\"  (\"environment_id\", \"id\") ");
