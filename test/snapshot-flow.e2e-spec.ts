@@ -67,6 +67,15 @@ describe('snapshots of real qcow2 volumes, from GraphQL through the agent and ba
     for (const name of names) expect(name).toMatch(/^twin_ROOT_\d{14}(-\d+)?$/);
   });
 
+  it('auto-names a snapshot of an instance whose name is 63 characters long', async () => {
+    const longName = `i${'x'.repeat(61)}z`;
+    const instance = await createInstance(stack, tenant.tokens.MEMBER, { environmentId: tenant.environmentId, name: longName });
+    const root = instance.volumes.find((v) => v.type === 'ROOT')!;
+    const { createSnapshot } = await mustQuery(stack.url, tenant.tokens.MEMBER, CREATE, { input: { volumeId: root.id } });
+    expect(createSnapshot.snapshot.name).toMatch(new RegExp(`^${longName}_ROOT_\\d{14}$`));
+    await waitForSnapshot(stack, tenant.tokens.MEMBER, createSnapshot.snapshot.id, 'COMPLETED');
+  });
+
   it('uses the given name and description, and lists the snapshot under its filters', async () => {
     const instance = await createInstance(stack, tenant.tokens.MEMBER, { environmentId: tenant.environmentId, name: 'db-1', dataDiskSizesGiB: [1] });
     const data = instance.volumes.find((v) => v.type === 'DATADISK')!;
