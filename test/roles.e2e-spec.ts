@@ -1,0 +1,562 @@
+/**
+ * Role × operation matrix over the operations that exist today. Each cell is one test: the caller of that
+ * role runs the operation against one tenant's resources (support and platform staff sit in other
+ * organizations), and either succeeds with the expected effect, or is refused with the expected code and
+ * leaves everything as it was.
+ */
+import { randomBytes } from 'node:crypto';
+import { diskSnapshotTags } from './support/disk.js';
+import { eventually, graphql, mustQuery, type GraphQLResponse } from './support/graphql-client.js';
+import { waitForSnapshot } from './support/flows.js';
+import { startStack, type Stack } from './support/stack.js';
+import { createTenant, createUserWithToken, type Tenant } from './support/tenants.js';
+
+type Role = 'READ_ONLY' | 'MEMBER' | 'ORG_ADMIN' | 'SUPPORT' | 'PLATFORM_ADMIN';
+type Expected = 'OK' | 'FORBIDDEN';
+const ROLES: Role[] = ['READ_ONLY', 'MEMBER', 'ORG_ADMIN', 'SUPPORT', 'PLATFORM_ADMIN'];
+
+interface Connection {
+  totalCount: number;
+  edges: Array<{ node: { id: string } }>;
+}
+type Check = () => void | Promise<void>;
+
+interface Outcome {
+  response: GraphQLResponse<object>;
+  /** Asserts the effect of a successful call. */
+  succeeded: Check;
+  /** Asserts that a refused call changed nothing. */
+  unchanged: Check;
+}
+
+interface Fixture {
+  stack: Stack;
+  tenant: Tenant;
+  tokens: Record<Role, string>;
+  instanceId: string;
+  rootVolumeId: string;
+  dataVolumeId: string;
+  snapshotId: string;
+  storageDir: string;
+}
+
+const unique = () => randomBytes(4).toString('hex');
+const nothing: Check = () => undefined;
+const ids = (connection: Connection) => connection.edges.map((e) => e.node.id);
+
+/** A read: succeeds with `check`, and can change nothing either way. */
+function read<T extends object>(
+  query: string,
+  check: (data: T, f: Fixture, role: Role) => void,
+  variables?: (f: Fixture) => Record<string, unknown>,
+) {
+  return async (f: Fixture, role: Role): Promise<Outcome> => {
+    const response = await graphql<T>(f.stack.url, f.tokens[role], query, variables?.(f) ?? {});
+    return { response, succeeded: () => check(response.data!, f, role), unchanged: nothing };
+  };
+}
+
+/** The admin's view of the tenant: what a refused mutation must leave as it was. */
+async function tenantState(f: Fixture) {
+  const data = await mustQuery<Record<string, unknown>>(
+    f.stack.url,
+    f.stack.adminToken,
+    `query($env: ID!, $org: ID!) {
+      instances(filter: { environmentId: $env }) { totalCount }
+      volumes(filter: { environmentId: $env }) { totalCount edges { node { id state } } }
+      snapshots(filter: { environmentId: $env }) { totalCount edges { node { id state } } }
+      organizations { totalCount }
+      org: node(id: $org) { id }
+    }`,
+    { env: f.tenant.environmentId, org: f.tenant.organizationId },
+  );
+  const { environments } = await mustQuery<{ environments: { totalCount: number } }>(
+    f.stack.url,
+    f.tenant.tokens.READ_ONLY,
+    `{ environments { totalCount } }`,
+  );
+  return {
+    ...data,
+    environments: environments.totalCount,
+    rootTags: await diskSnapshotTags(f.storageDir, f.rootVolumeId),
+    dataTags: await diskSnapshotTags(f.storageDir, f.dataVolumeId),
+  };
+}
+
+interface MutationResult {
+  response: GraphQLResponse<object>;
+  succeeded: Check;
+  unchanged?: Check;
+}
+
+/** A mutation: the state is taken before it runs, so a refusal can be checked to have changed nothing. */
+function mutation(
+  run: (f: Fixture, token: string) => Promise<MutationResult>,
+  prepare?: (f: Fixture) => Promise<void>,
+) {
+  return async (f: Fixture, role: Role): Promise<Outcome> => {
+    await prepare?.(f);
+    const before = await tenantState(f);
+    const { response, succeeded, unchanged } = await run(f, f.tokens[role]);
+    return {
+      response,
+      succeeded,
+      unchanged: async () => {
+        expect(await tenantState(f)).toEqual(before);
+        await unchanged?.();
+      },
+    };
+  };
+}
+
+async function createUserAs(f: Fixture, token: string, role: string): Promise<MutationResult> {
+  const email = `${role.toLowerCase()}-${unique()}@example.test`;
+  const response = await graphql<{ createUser: { user: { id: string; email: string; role: string } } }>(
+    f.stack.url,
+    token,
+    `
+      mutation ($input: CreateUserInput!) {
+        createUser(input: $input) {
+          user {
+            id
+            email
+            role
+          }
+        }
+      }
+    `,
+    { input: { organizationId: f.tenant.organizationId, email, role } },
+  );
+  return {
+    response,
+    succeeded: () => {
+      expect(response.data!.createUser.user).toEqual({ id: expect.any(String) as unknown, email, role });
+    },
+    unchanged: async () => {
+      // Emails are unique: had the refused call made the user, the administrator could not make it now.
+      await mustQuery(
+        f.stack.url,
+        f.stack.adminToken,
+        `mutation($input: CreateUserInput!) { createUser(input: $input) { user { id } } }`,
+        { input: { organizationId: f.tenant.organizationId, email, role: 'READ_ONLY' } },
+      );
+    },
+  };
+}
+
+/** The COMPLETED snapshot of the ROOT volume that the current deleteSnapshot cell deletes (one per cell). */
+let deletable: string | null = null;
+
+const OPERATIONS = {
+  viewer: read<{ viewer: { user: { id: string; role: string }; organization: { id: string } } }>(
+    `{ viewer { user { id role } organization { id } } }`,
+    (data, _f, role) => {
+      expect(data.viewer.user.role).toBe(role);
+      expect(data.viewer.organization.id).toEqual(expect.any(String));
+    },
+  ),
+  environments: read<{ environments: Connection }>(
+    `{ environments(first: 100) { totalCount edges { node { id } } } }`,
+    (data, f) => expect(ids(data.environments)).toContain(f.tenant.environmentId),
+  ),
+  instances: read<{ instances: Connection }>(
+    `{ instances(first: 100) { totalCount edges { node { id } } } }`,
+    (data, f) => expect(ids(data.instances)).toContain(f.instanceId),
+  ),
+  volumes: read<{ volumes: Connection }>(`{ volumes(first: 100) { totalCount edges { node { id } } } }`, (data, f) =>
+    expect(ids(data.volumes)).toEqual(expect.arrayContaining([f.rootVolumeId, f.dataVolumeId])),
+  ),
+  snapshots: read<{ snapshots: Connection }>(
+    `{ snapshots(first: 100) { totalCount edges { node { id } } } }`,
+    (data, f) => expect(ids(data.snapshots)).toContain(f.snapshotId),
+  ),
+  'snapshot(id)': read<{ snapshot: { id: string; state: string } | null }>(
+    `query($id: ID!) { snapshot(id: $id) { id state } }`,
+    (data, f) => expect(data.snapshot).toEqual({ id: f.snapshotId, state: 'COMPLETED' }),
+    (f) => ({ id: f.snapshotId }),
+  ),
+  'instance(id)': read<{ instance: { id: string; volumes: Array<{ id: string }> } }>(
+    `query($id: ID!) { instance(id: $id) { id volumes { id } } }`,
+    (data, f) => expect(data.instance.volumes.map((v) => v.id).sort()).toEqual([f.rootVolumeId, f.dataVolumeId].sort()),
+    (f) => ({ id: f.instanceId }),
+  ),
+  hosts: read<{ hosts: { edges: Array<{ node: { id: string; name: string; state: string } }> } }>(
+    `{ hosts(first: 100) { totalCount edges { node { id name state } } } }`,
+    (data) => expect(data.hosts.edges.map((e) => e.node.name)).toContain('kvm-a'),
+  ),
+  organizations: read<{ organizations: Connection }>(
+    `{ organizations(first: 100) { totalCount edges { node { id } } } }`,
+    (data, f) => expect(ids(data.organizations)).toContain(f.tenant.organizationId),
+  ),
+  createOrganization: mutation(async (f, token) => {
+    const name = `org-${unique()}`;
+    const response = await graphql<{ createOrganization: { organization: { id: string; name: string } } }>(
+      f.stack.url,
+      token,
+      `
+        mutation ($name: String!) {
+          createOrganization(input: { name: $name }) {
+            organization {
+              id
+              name
+            }
+          }
+        }
+      `,
+      { name },
+    );
+    return {
+      response,
+      succeeded: () =>
+        expect(response.data!.createOrganization.organization).toEqual({ id: expect.any(String) as unknown, name }),
+      unchanged: async () => {
+        // Organization names are unique: had the refused call made it, this would be CONFLICT.
+        await mustQuery(
+          f.stack.url,
+          f.stack.adminToken,
+          `mutation($name: String!) { createOrganization(input: { name: $name }) { organization { id } } }`,
+          { name },
+        );
+      },
+    };
+  }),
+  createSnapshot: mutation(async (f, token) => {
+    const response = await graphql<{
+      createSnapshot: { snapshot: { id: string; state: string; volume: { id: string } } };
+    }>(
+      f.stack.url,
+      token,
+      `
+        mutation ($v: ID!) {
+          createSnapshot(input: { volumeId: $v, name: "by-role" }) {
+            snapshot {
+              id
+              state
+              volume {
+                id
+              }
+            }
+            job {
+              id
+            }
+          }
+        }
+      `,
+      { v: f.dataVolumeId },
+    );
+    return {
+      response,
+      succeeded: async () => {
+        const { snapshot } = response.data!.createSnapshot;
+        expect(snapshot.state).toBe('IN_PROGRESS');
+        expect(snapshot.volume.id).toBe(f.dataVolumeId);
+        await waitForSnapshot(f.stack, f.stack.adminToken, snapshot.id, 'COMPLETED');
+        expect(await diskSnapshotTags(f.storageDir, f.dataVolumeId)).toContain(snapshot.id);
+      },
+    };
+  }),
+  deleteSnapshot: mutation(
+    async (f, token) => {
+      const id = deletable!;
+      const response = await graphql<{ deleteSnapshot: { snapshot: { id: string; state: string } } }>(
+        f.stack.url,
+        token,
+        `
+          mutation ($id: ID!) {
+            deleteSnapshot(input: { snapshotId: $id }) {
+              snapshot {
+                id
+                state
+              }
+              job {
+                id
+              }
+            }
+          }
+        `,
+        { id },
+      );
+      return {
+        response,
+        succeeded: async () => {
+          expect(response.data!.deleteSnapshot.snapshot).toEqual({ id, state: 'DESTROYING' });
+          await waitForSnapshot(f.stack, f.stack.adminToken, id, null);
+          expect(await diskSnapshotTags(f.storageDir, f.rootVolumeId)).not.toContain(id);
+        },
+        unchanged: async () => {
+          const { snapshot } = await mustQuery<{ snapshot: { state: string } | null }>(
+            f.stack.url,
+            f.stack.adminToken,
+            `query($id: ID!) { snapshot(id: $id) { state } }`,
+            { id },
+          );
+          expect(snapshot).toEqual({ state: 'COMPLETED' });
+          expect(await diskSnapshotTags(f.storageDir, f.rootVolumeId)).toContain(id);
+        },
+      };
+    },
+    async (f) => {
+      const { createSnapshot } = await mustQuery<{ createSnapshot: { snapshot: { id: string } } }>(
+        f.stack.url,
+        f.tenant.tokens.MEMBER,
+        `mutation($v: ID!) { createSnapshot(input: { volumeId: $v }) { snapshot { id } } }`,
+        { v: f.rootVolumeId },
+      );
+      await waitForSnapshot(f.stack, f.tenant.tokens.MEMBER, createSnapshot.snapshot.id, 'COMPLETED');
+      deletable = createSnapshot.snapshot.id;
+    },
+  ),
+  createInstance: mutation(async (f, token) => {
+    const name = `by-role-${unique()}`;
+    const response = await graphql<{
+      createInstance: { instance: { id: string; name: string; environment: { id: string } } };
+    }>(
+      f.stack.url,
+      token,
+      `
+        mutation ($input: CreateInstanceInput!) {
+          createInstance(input: $input) {
+            instance {
+              id
+              name
+              environment {
+                id
+              }
+            }
+            job {
+              id
+            }
+          }
+        }
+      `,
+      { input: { environmentId: f.tenant.environmentId, name, rootDiskSizeGiB: 1 } },
+    );
+    return {
+      response,
+      succeeded: async () => {
+        const { instance } = response.data!.createInstance;
+        expect(instance).toEqual({
+          id: expect.any(String) as unknown,
+          name,
+          environment: { id: f.tenant.environmentId },
+        });
+        await eventually(
+          async () => {
+            const data = await mustQuery<{ instance: { state: string } }>(
+              f.stack.url,
+              f.stack.adminToken,
+              `query($id: ID!) { instance(id: $id) { state } }`,
+              { id: instance.id },
+            );
+            if (data.instance.state === 'ERROR') throw new Error('instance failed to provision');
+            return data.instance.state === 'STOPPED';
+          },
+          20000,
+          'instance to be STOPPED',
+        );
+      },
+    };
+  }),
+  'createUser MEMBER': mutation((f, token) => createUserAs(f, token, 'MEMBER')),
+  'createUser READ_ONLY': mutation((f, token) => createUserAs(f, token, 'READ_ONLY')),
+  'createUser ORG_ADMIN': mutation((f, token) => createUserAs(f, token, 'ORG_ADMIN')),
+  'createUser SUPPORT': mutation((f, token) => createUserAs(f, token, 'SUPPORT')),
+  'createUser PLATFORM_ADMIN': mutation((f, token) => createUserAs(f, token, 'PLATFORM_ADMIN')),
+  createApiToken: mutation(async (f, token) => {
+    const response = await graphql<{ createApiToken: { token: string } }>(
+      f.stack.url,
+      token,
+      `
+        mutation ($input: CreateApiTokenInput!) {
+          createApiToken(input: $input) {
+            token
+            apiToken {
+              id
+            }
+          }
+        }
+      `,
+      { input: { userId: f.tenant.userIds.READ_ONLY, name: 'by-role' } },
+    );
+    return {
+      response,
+      succeeded: async () => {
+        // The new secret works, and acts as the user it was minted for.
+        const { viewer } = await mustQuery<{ viewer: { user: { id: string; role: string } } }>(
+          f.stack.url,
+          response.data!.createApiToken.token,
+          `{ viewer { user { id role } } }`,
+        );
+        expect(viewer.user).toEqual({ id: f.tenant.userIds.READ_ONLY, role: 'READ_ONLY' });
+      },
+    };
+  }),
+  createEnvironment: mutation(async (f, token) => {
+    const name = `env-${unique()}`;
+    const response = await graphql<{ createEnvironment: { environment: { id: string; name: string } } }>(
+      f.stack.url,
+      token,
+      `
+        mutation ($input: CreateEnvironmentInput!) {
+          createEnvironment(input: $input) {
+            environment {
+              id
+              name
+            }
+          }
+        }
+      `,
+      { input: { name, organizationId: f.tenant.organizationId } },
+    );
+    return {
+      response,
+      succeeded: async () => {
+        const { environment } = response.data!.createEnvironment;
+        expect(environment.name).toBe(name);
+        const { environments } = await mustQuery<{ environments: Connection }>(
+          f.stack.url,
+          f.tenant.tokens.READ_ONLY,
+          `{ environments(first: 100) { totalCount edges { node { id } } } }`,
+        );
+        expect(ids(environments)).toContain(environment.id);
+      },
+    };
+  }),
+};
+type Operation = keyof typeof OPERATIONS;
+
+const ALL_OK: Record<Role, Expected> = {
+  READ_ONLY: 'OK',
+  MEMBER: 'OK',
+  ORG_ADMIN: 'OK',
+  SUPPORT: 'OK',
+  PLATFORM_ADMIN: 'OK',
+};
+const PLATFORM_ONLY: Record<Role, Expected> = {
+  READ_ONLY: 'FORBIDDEN',
+  MEMBER: 'FORBIDDEN',
+  ORG_ADMIN: 'FORBIDDEN',
+  SUPPORT: 'FORBIDDEN',
+  PLATFORM_ADMIN: 'OK',
+};
+/** Writes in the tenant: members and up; support may read the tenant but not change it. */
+const WRITE: Record<Role, Expected> = {
+  READ_ONLY: 'FORBIDDEN',
+  MEMBER: 'OK',
+  ORG_ADMIN: 'OK',
+  SUPPORT: 'FORBIDDEN',
+  PLATFORM_ADMIN: 'OK',
+};
+const MANAGE: Record<Role, Expected> = {
+  READ_ONLY: 'FORBIDDEN',
+  MEMBER: 'FORBIDDEN',
+  ORG_ADMIN: 'OK',
+  SUPPORT: 'FORBIDDEN',
+  PLATFORM_ADMIN: 'OK',
+};
+
+const MATRIX: Record<Operation, Record<Role, Expected>> = {
+  viewer: ALL_OK,
+  environments: ALL_OK,
+  instances: ALL_OK,
+  volumes: ALL_OK,
+  snapshots: ALL_OK,
+  'snapshot(id)': ALL_OK,
+  'instance(id)': ALL_OK,
+  hosts: PLATFORM_ONLY,
+  organizations: {
+    READ_ONLY: 'FORBIDDEN',
+    MEMBER: 'FORBIDDEN',
+    ORG_ADMIN: 'FORBIDDEN',
+    SUPPORT: 'OK',
+    PLATFORM_ADMIN: 'OK',
+  },
+  createOrganization: PLATFORM_ONLY,
+  createSnapshot: WRITE,
+  deleteSnapshot: WRITE,
+  createInstance: WRITE,
+  'createUser MEMBER': MANAGE,
+  'createUser READ_ONLY': MANAGE,
+  'createUser ORG_ADMIN': MANAGE,
+  'createUser SUPPORT': PLATFORM_ONLY,
+  'createUser PLATFORM_ADMIN': PLATFORM_ONLY,
+  createApiToken: MANAGE,
+  createEnvironment: MANAGE,
+};
+
+const CELLS = (Object.keys(MATRIX) as Operation[]).flatMap((operation) =>
+  ROLES.map((role) => ({ operation, role, expected: MATRIX[operation][role] })),
+);
+
+describe('role × operation', () => {
+  const f = {} as Fixture;
+
+  beforeAll(async () => {
+    f.stack = await startStack({ agents: ['kvm-a'] });
+    f.storageDir = f.stack.agents.get('kvm-a')!.storageDir;
+    f.tenant = await createTenant(f.stack);
+    const { createOrganization } = await mustQuery<{ createOrganization: { organization: { id: string } } }>(
+      f.stack.url,
+      f.stack.adminToken,
+      `mutation($name: String!) { createOrganization(input: { name: $name }) { organization { id } } }`,
+      { name: `support-${unique()}` },
+    );
+    const support = await createUserWithToken(f.stack, createOrganization.organization.id, 'SUPPORT');
+    f.tokens = { ...f.tenant.tokens, SUPPORT: support.token, PLATFORM_ADMIN: f.stack.adminToken };
+
+    const { createInstance } = await mustQuery<{ createInstance: { instance: { id: string } } }>(
+      f.stack.url,
+      f.tenant.tokens.MEMBER,
+      `mutation($input: CreateInstanceInput!) { createInstance(input: $input) { instance { id } } }`,
+      { input: { environmentId: f.tenant.environmentId, name: 'matrix', rootDiskSizeGiB: 1, dataDiskSizesGiB: [1] } },
+    );
+    const instance = await eventually(
+      async () => {
+        const { instance } = await mustQuery<{
+          instance: { id: string; state: string; volumes: Array<{ id: string; type: string }> };
+        }>(
+          f.stack.url,
+          f.tenant.tokens.MEMBER,
+          `query($id: ID!) { instance(id: $id) { id state volumes { id type } } }`,
+          {
+            id: createInstance.instance.id,
+          },
+        );
+        return instance.state === 'STOPPED' ? instance : null;
+      },
+      20000,
+      'instance to be STOPPED',
+    );
+    f.instanceId = instance.id;
+    f.rootVolumeId = instance.volumes.find((v) => v.type === 'ROOT')!.id;
+    f.dataVolumeId = instance.volumes.find((v) => v.type === 'DATADISK')!.id;
+    const { createSnapshot } = await mustQuery<{ createSnapshot: { snapshot: { id: string } } }>(
+      f.stack.url,
+      f.tenant.tokens.MEMBER,
+      `mutation($v: ID!) { createSnapshot(input: { volumeId: $v, name: "fixture" }) { snapshot { id } } }`,
+      { v: f.rootVolumeId },
+    );
+    await waitForSnapshot(f.stack, f.tenant.tokens.MEMBER, createSnapshot.snapshot.id, 'COMPLETED');
+    f.snapshotId = createSnapshot.snapshot.id;
+  });
+  afterAll(() => f.stack?.close());
+
+  it('covers every role for every operation', () => {
+    expect(CELLS).toHaveLength(Object.keys(OPERATIONS).length * ROLES.length);
+    for (const role of ROLES)
+      expect(CELLS.filter((c) => c.role === role && c.expected === 'OK').length).toBeGreaterThan(0);
+  });
+
+  it.each(CELLS)('$role $operation → $expected', async ({ operation, role, expected }) => {
+    const outcome = await OPERATIONS[operation](f, role);
+    const codes = (outcome.response.errors ?? []).map((e) => e.extensions?.code ?? 'NONE');
+    if (expected === 'OK') {
+      expect(codes).toEqual([]);
+      await outcome.succeeded();
+    } else {
+      expect(codes).toEqual([expected]);
+      expect(Object.values(outcome.response.data ?? {}).every((value) => value === null)).toBe(true);
+      await outcome.unchanged();
+    }
+  });
+});
