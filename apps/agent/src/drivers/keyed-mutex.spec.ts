@@ -1,0 +1,60 @@
+import { KeyedMutex } from './keyed-mutex.js';
+
+/** A task that records when it runs and finishes only when released by the test. */
+function gate(log: string[], name: string) {
+  let open: () => void = () => undefined;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return {
+    task: async () => {
+      log.push(`${name} start`);
+      await opened;
+      log.push(`${name} end`);
+      return name;
+    },
+    open: () => open(),
+  };
+}
+
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('KeyedMutex', () => {
+  it('runs tasks of one key one after the other, in arrival order', async () => {
+    const mutex = new KeyedMutex();
+    const log: string[] = [];
+    const a = gate(log, 'a');
+    const b = gate(log, 'b');
+    const first = mutex.run('vol', a.task);
+    const second = mutex.run('vol', b.task);
+    await settle();
+    expect(log).toEqual(['a start']);
+    a.open();
+    await expect(first).resolves.toBe('a');
+    await settle();
+    expect(log).toEqual(['a start', 'a end', 'b start']);
+    b.open();
+    await expect(second).resolves.toBe('b');
+    expect(mutex.busyKeys).toBe(0);
+  });
+
+  it('runs tasks of different keys in parallel', async () => {
+    const mutex = new KeyedMutex();
+    const log: string[] = [];
+    const a = gate(log, 'a');
+    const b = gate(log, 'b');
+    const both = Promise.all([mutex.run('one', a.task), mutex.run('two', b.task)]);
+    await settle();
+    expect(log).toEqual(['a start', 'b start']);
+    a.open();
+    b.open();
+    await both;
+  });
+
+  it('releases the key when a task fails', async () => {
+    const mutex = new KeyedMutex();
+    await expect(mutex.run('vol', () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(mutex.run('vol', () => Promise.resolve('next'))).resolves.toBe('next');
+    expect(mutex.busyKeys).toBe(0);
+  });
+});

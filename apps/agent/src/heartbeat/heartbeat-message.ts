@@ -1,0 +1,17 @@
+import { type AgentHeartbeat, AgentEventKind } from '@snapdeck/contracts';
+import type { AgentConfig } from '@snapdeck/config';
+import type { JobsOptions } from 'bullmq';
+import { AGENT_VERSION } from '../version.js';
+
+export function heartbeatMessage(config: AgentConfig, at: Date): AgentHeartbeat {
+  return {
+    kind: AgentEventKind.HEARTBEAT,
+    hostName: config.AGENT_HOST_NAME,
+    driver: config.AGENT_DRIVER,
+    agentVersion: AGENT_VERSION,
+    at: at.toISOString(),
+  };
+}
+
+/** A heartbeat is only news until the next one: keep none once applied, and a bounded few that failed. */
+export const HEARTBEAT_JOB_OPTIONS: JobsOptions = { removeOnComplete: true, removeOnFail: 1000 };

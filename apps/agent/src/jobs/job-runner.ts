@@ -1,0 +1,116 @@
+import { performance } from 'node:perf_hooks';
+import { Injectable, Logger } from '@nestjs/common';
+import { AgentConfig } from '@snapdeck/config';
+import type { JobEnvelope, JobOutcome } from '@snapdeck/contracts';
+import { Clock } from '../clock.js';
+import { HandlerRegistry } from '../handlers/handler-registry.js';
+import { finishedMessage, type ResultAddress, startedMessage } from '../results/result-messages.js';
+import { ResultSink } from '../results/result-sink.js';
+import { describeError } from './error-message.js';
+import { parseDelivery } from './job-envelope.js';
+
+/** One queue job as the worker hands it over. */
+export interface Delivery {
+  /** The queue's id of this delivery (the api uses `<jobId>.<attempt>`); for log lines. */
+  id: string | undefined;
+  name: string;
+  data: unknown;
+}
+
+/** A delivery that can never succeed and cannot be answered either (no usable jobId); it is not retried. */
+export class MalformedDeliveryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MalformedDeliveryError';
+  }
+}
+
+/**
+ * Runs one delivery: STARTED, the handler, FINISHED with its outcome. A handler failure, expected or not,
+ * becomes a failed outcome; a failure to publish a result rejects, so that the queue retries the delivery
+ * (handlers are idempotent, so running one again is safe).
+ */
+@Injectable()
+export class JobRunner {
+  private readonly logger = new Logger(JobRunner.name);
+
+  constructor(
+    private readonly registry: HandlerRegistry,
+    private readonly results: ResultSink,
+    private readonly config: AgentConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  async run(delivery: Delivery): Promise<JobOutcome> {
+    const parsed = parseDelivery(delivery.name, delivery.data);
+    if (!parsed.ok) {
+      const reason = `Malformed job: ${parsed.reason}`;
+      this.logger.error(`Delivery ${delivery.id ?? '?'} refused: ${reason}`);
+      if (!parsed.replyTo) throw new MalformedDeliveryError(reason);
+      const outcome: JobOutcome = { ok: false, message: reason, retryable: false };
+      await this.publish(finishedMessage(parsed.replyTo, this.hostName, outcome, this.clock.now()), parsed.replyTo);
+      return outcome;
+    }
+
+    const { envelope } = parsed;
+    const address: ResultAddress = { jobId: envelope.jobId, attempt: envelope.attempt, name: envelope.name };
+    this.logger.log(`Job ${envelope.jobId} started: ${envelope.name}, attempt ${envelope.attempt}`);
+    await this.publish(startedMessage(address, this.hostName, this.clock.now()), address);
+
+    const began = performance.now();
+    const outcome = await this.handle(envelope);
+    const took = `${Math.round(performance.now() - began)} ms`;
+
+    await this.publish(finishedMessage(address, this.hostName, outcome, this.clock.now()), address);
+    if (outcome.ok) {
+      this.logger.log(
+        `Job ${envelope.jobId} finished: ${envelope.name} succeeded in ${took}${suffix(outcome.message)}`,
+      );
+    } else {
+      this.logger.warn(`Job ${envelope.jobId} finished: ${envelope.name} failed in ${took}: ${outcome.message}`);
+    }
+    return outcome;
+  }
+
+  /** The safety net under every handler: an exception is a bug, reported as a readable failure, logged with its stack. */
+  private async handle(envelope: JobEnvelope): Promise<JobOutcome> {
+    try {
+      return await this.registry.handle(envelope.name, envelope.payload, {
+        jobId: envelope.jobId,
+        attempt: envelope.attempt,
+      });
+    } catch (error) {
+      this.logger.error(`Job ${envelope.jobId}: the ${envelope.name} handler threw`, stackOf(error));
+      return {
+        ok: false,
+        message: `Unexpected error in the agent while running ${envelope.name}: ${describeError(error)}`,
+      };
+    }
+  }
+
+  private async publish(message: Parameters<ResultSink['publish']>[0], address: ResultAddress): Promise<void> {
+    try {
+      await this.results.publish(message);
+    } catch (error) {
+      this.logger.error(
+        `Job ${address.jobId}: could not publish its ${message.kind} result (${describeError(error)}); ` +
+          'the delivery fails so that the queue retries it',
+      );
+      throw error;
+    }
+  }
+
+  private get hostName(): string {
+    return this.config.AGENT_HOST_NAME;
+  }
+}
+
+function suffix(message: string | undefined): string {
+  return message ? ` (${message})` : '';
+}
+
+/** For the log only; never sent in a result. */
+function stackOf(error: unknown): string | undefined {
+  const stack = typeof error === 'object' && error !== null ? (error as { stack?: unknown }).stack : undefined;
+  return typeof stack === 'string' ? stack : undefined;
+}
