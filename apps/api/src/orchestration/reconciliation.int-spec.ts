@@ -1,0 +1,392 @@
+import { Logger } from '@nestjs/common';
+import { loadApiConfig } from '@snapdeck/config';
+import {
+  deliveryId,
+  JobName,
+  ResultKind,
+  type JobEnvelope,
+  type JobFinishedMessage,
+  type JobOutcome,
+} from '@snapdeck/contracts';
+import {
+  ErrorCode,
+  HostState,
+  InstanceState,
+  JobStatus,
+  Role,
+  SnapshotState,
+  VolumeState,
+  VolumeType,
+} from '@snapdeck/domain';
+import { ALL_ORGANIZATIONS, type Database, type HostEntity, type JobEntity } from '@snapdeck/persistence';
+import { openTestDatabase } from '@snapdeck/testing';
+import type { Principal } from '../auth/principal.js';
+import type { ApiConfig } from '../config.js';
+import { SnapshotsService } from '../snapshots/snapshots.service.js';
+import type { JobDispatcher } from './job-dispatcher.js';
+import { JobLauncher } from './job-launcher.service.js';
+import { JobResultsService } from './job-results.service.js';
+import { Reconciler } from './reconciler.service.js';
+
+/**
+ * The orchestration on a real PostgreSQL, with the queue replaced by a recorder: what is sent, what the
+ * reconciler does with lapsed leases, and how results close jobs, also when several callers race.
+ */
+
+const LEASE_SECONDS = 60;
+const MAX_ATTEMPTS = 3;
+
+class RecordingDispatcher implements JobDispatcher {
+  readonly sent: Array<{ hostName: string; envelope: JobEnvelope }> = [];
+  failNext = 0;
+
+  send(hostName: string, envelope: JobEnvelope): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext--;
+      return Promise.reject(new Error('Redis is unreachable'));
+    }
+    this.sent.push({ hostName, envelope });
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  deliveries(jobId: string): string[] {
+    return this.sent
+      .filter((s) => s.envelope.jobId === jobId)
+      .map((s) => deliveryId(s.envelope.jobId, s.envelope.attempt));
+  }
+}
+
+interface Orchestration {
+  dispatcher: RecordingDispatcher;
+  launcher: JobLauncher;
+  results: JobResultsService;
+  reconciler: Reconciler;
+  snapshots: SnapshotsService;
+}
+
+function orchestration(db: Database, config: ApiConfig, dispatcher = new RecordingDispatcher()): Orchestration {
+  const launcher = new JobLauncher(db, dispatcher, config);
+  const results = new JobResultsService(db, config);
+  return {
+    dispatcher,
+    launcher,
+    results,
+    reconciler: new Reconciler(db, launcher, results, config),
+    snapshots: new SnapshotsService(db, launcher),
+  };
+}
+
+/** A time after the lease of everything dispatched so far has run out (`n` leases from now). */
+function afterLeases(n = 1): Date {
+  return new Date(Date.now() + n * (LEASE_SECONDS + 1) * 1000);
+}
+
+function finished<N extends JobName>(
+  job: JobEntity,
+  outcome: JobOutcome<N>,
+  attempt = job.attempt,
+): JobFinishedMessage<N> {
+  return {
+    kind: ResultKind.FINISHED,
+    jobId: job.id,
+    attempt,
+    hostName: 'kvm-1',
+    name: job.type as N,
+    outcome,
+    at: new Date().toISOString(),
+  };
+}
+
+function snapshotTaken(snapshotId: string): JobOutcome<JobName.CREATE_SNAPSHOT> {
+  return { ok: true, data: { snapshotId, alreadyExisted: false, sizeBytes: null } };
+}
+
+describe('orchestration on a real database', () => {
+  let db: Database;
+  let close: () => Promise<void>;
+  let config: ApiConfig;
+  let principal: Principal;
+  let environmentId: string;
+  let hostCount = 0;
+
+  beforeAll(async () => {
+    if (!process.env.E2E_LOG) Logger.overrideLogger(false);
+    ({ db, close } = await openTestDatabase());
+    config = loadApiConfig({
+      JOB_LEASE_SECONDS: String(LEASE_SECONDS),
+      JOB_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+      // Hosts go DOWN only when a test says so (far-future reconcile times must not take them down).
+      HOST_DOWN_AFTER_SECONDS: '86400',
+    });
+    const organization = await db.repos.organizations.create('orchestration');
+    environmentId = (await db.repos.environments.create(organization.id, 'production')).id;
+    const user = await db.repos.users.create(organization.id, 'member@example.test', Role.MEMBER);
+    principal = { userId: user.id, email: user.email, organizationId: organization.id, role: Role.MEMBER };
+  });
+  afterAll(() => close?.());
+
+  async function host(): Promise<HostEntity> {
+    return db.repos.hosts.recordHeartbeat({
+      hostName: `kvm-${++hostCount}`,
+      driver: 'qemu-img',
+      agentVersion: '0.1.0',
+      at: new Date(),
+    });
+  }
+
+  async function readyVolume(on: HostEntity): Promise<string> {
+    const instance = await db.repos.instances.create({
+      organizationId: principal.organizationId,
+      environmentId,
+      hostId: on.id,
+      name: `vm-${hostCount}-${Math.random().toString(16).slice(2, 8)}`,
+      state: InstanceState.STOPPED,
+    });
+    const [volume] = await db.repos.volumes.createMany([
+      {
+        organizationId: principal.organizationId,
+        environmentId,
+        instanceId: instance.id,
+        hostId: on.id,
+        name: 'ROOT',
+        type: VolumeType.ROOT,
+        state: VolumeState.READY,
+        sizeGiB: 1,
+      },
+    ]);
+    return volume.id;
+  }
+
+  const job = async (id: string) => (await db.repos.jobs.findForOrchestration(id))!;
+  const snapshot = async (id: string) => db.repos.snapshots.findById(ALL_ORGANIZATIONS, id);
+  const volumeState = async (id: string) => (await db.repos.volumes.findById(ALL_ORGANIZATIONS, id))!.state;
+  const events = async (resourceId: string) =>
+    (await db.repos.events.list(ALL_ORGANIZATIONS, { resourceId }, { first: 100 })).items.map((e) => e.type);
+
+  it('sends a new snapshot once, as attempt 1, and leaves it alone while its lease runs', async () => {
+    const o = orchestration(db, config);
+    const h = await host();
+    const volumeId = await readyVolume(h);
+    const op = await o.snapshots.create(principal, { volumeId });
+    expect(o.dispatcher.deliveries(op.job.id)).toEqual([deliveryId(op.job.id, 1)]);
+    expect(o.dispatcher.sent[0]).toMatchObject({
+      hostName: h.name,
+      envelope: { name: JobName.CREATE_SNAPSHOT, payload: { volumeId, snapshotId: op.snapshot.id } },
+    });
+    expect(await o.reconciler.reconcileOnce(new Date())).toEqual({ hostsMarkedDown: 0, redispatched: 0, failed: 0 });
+    expect((await job(op.job.id)).attempt).toBe(1);
+  });
+
+  it('re-sends a lapsed job as a new delivery until its attempts run out, then fails it: snapshot ERROR, volume READY', async () => {
+    const o = orchestration(db, config);
+    const h = await host();
+    const volumeId = await readyVolume(h);
+    const op = await o.snapshots.create(principal, { volumeId });
+
+    for (let attempt = 2; attempt <= MAX_ATTEMPTS; attempt++) {
+      await o.reconciler.reconcileOnce(afterLeases(attempt - 1));
+      expect((await job(op.job.id)).attempt).toBe(attempt);
+      expect((await job(op.job.id)).status).toBe(JobStatus.PENDING);
+    }
+    expect(o.dispatcher.deliveries(op.job.id)).toEqual([1, 2, 3].map((a) => deliveryId(op.job.id, a)));
+    expect((await snapshot(op.snapshot.id))!.state).toBe(SnapshotState.IN_PROGRESS);
+
+    await o.reconciler.reconcileOnce(afterLeases(MAX_ATTEMPTS));
+    const closed = await job(op.job.id);
+    const reason = `No result from host ${h.name} after ${MAX_ATTEMPTS} attempt(s)`;
+    expect(closed).toMatchObject({
+      status: JobStatus.FAILED,
+      error: reason,
+      attempt: MAX_ATTEMPTS,
+      leaseExpiresAt: null,
+    });
+    expect(await snapshot(op.snapshot.id)).toMatchObject({ state: SnapshotState.ERROR, error: reason });
+    expect(await volumeState(volumeId)).toBe(VolumeState.READY);
+    expect(await events(op.snapshot.id)).toEqual(['snapshot.failed']);
+    expect(o.dispatcher.deliveries(op.job.id)).toHaveLength(MAX_ATTEMPTS);
+
+    // The result of a delivery that was still out arrives late: the closed job changes nothing.
+    expect(await o.results.finished(finished(closed, snapshotTaken(op.snapshot.id), 2))).toBe(false);
+    expect((await snapshot(op.snapshot.id))!.state).toBe(SnapshotState.ERROR);
+    expect(await events(op.snapshot.id)).toEqual(['snapshot.failed']);
+  });
+
+  it('fails the lapsed jobs of a host that went DOWN without sending them again', async () => {
+    const o = orchestration(db, config);
+    const h = await host();
+    const volumeId = await readyVolume(h);
+    const op = await o.snapshots.create(principal, { volumeId });
+    const down = await db.repos.hosts.markStaleHostsDown(new Date(Date.now() + 1000));
+    expect(down.map((d) => d.id)).toContain(h.id);
+
+    const report = await o.reconciler.reconcileOnce(afterLeases());
+    expect(report.failed).toBeGreaterThanOrEqual(1);
+    expect(o.dispatcher.deliveries(op.job.id)).toEqual([deliveryId(op.job.id, 1)]);
+    const failed = await job(op.job.id);
+    expect(failed.status).toBe(JobStatus.FAILED);
+    expect(failed.error).toMatch(new RegExp(`^Host ${h.name} is down: no heartbeat since `));
+    expect(await snapshot(op.snapshot.id)).toMatchObject({ state: SnapshotState.ERROR, error: failed.error });
+    expect(await volumeState(volumeId)).toBe(VolumeState.READY);
+
+    // New work for the DOWN host is refused before anything is written.
+    const otherVolume = await readyVolume(h);
+    await expect(o.snapshots.create(principal, { volumeId: otherVolume })).rejects.toMatchObject({
+      code: ErrorCode.PRECONDITION_FAILED,
+    });
+    expect(await volumeState(otherVolume)).toBe(VolumeState.READY);
+    expect(await db.repos.snapshots.list(ALL_ORGANIZATIONS, { volumeId: otherVolume }, {})).toMatchObject({
+      items: [],
+    });
+    await db.repos.hosts.recordHeartbeat({
+      hostName: h.name,
+      driver: 'qemu-img',
+      agentVersion: '0.1.0',
+      at: new Date(),
+    });
+    expect((await db.repos.hosts.findById(h.id))!.state).toBe(HostState.UP);
+  });
+
+  it('sends a job whose dispatch never happened (crash between commit and send), and one whose send failed', async () => {
+    const o = orchestration(db, config);
+    const h = await host();
+    // Committed but never launched: attempt 0, no lease.
+    const orphanVolume = await readyVolume(h);
+    const orphan = await db.repos.jobs.create({
+      organizationId: principal.organizationId,
+      type: JobName.CREATE_SNAPSHOT,
+      hostId: h.id,
+      resourceType: 'Snapshot',
+      resourceId: orphanVolume,
+      payload: { volumeId: orphanVolume, snapshotId: orphanVolume },
+      createdByUserId: principal.userId,
+    });
+    // Launched while Redis was unreachable: the attempt is spent, the lease runs.
+    o.dispatcher.failNext = 1;
+    const op = await o.snapshots.create(principal, { volumeId: await readyVolume(h) });
+    expect(o.dispatcher.deliveries(op.job.id)).toEqual([]);
+    expect((await job(op.job.id)).attempt).toBe(1);
+
+    await o.reconciler.reconcileOnce(new Date(Date.now() + 1000));
+    expect(o.dispatcher.deliveries(orphan.id)).toEqual([deliveryId(orphan.id, 1)]);
+    expect(o.dispatcher.deliveries(op.job.id)).toEqual([]);
+
+    await o.reconciler.reconcileOnce(afterLeases());
+    expect(o.dispatcher.deliveries(op.job.id)).toEqual([deliveryId(op.job.id, 2)]);
+  });
+
+  it('lets two api replicas reconcile at once: every lapsed job is sent again exactly once', async () => {
+    const shared = new RecordingDispatcher();
+    const a = orchestration(db, config, shared);
+    const b = orchestration(db, config, shared);
+    const h = await host();
+    const ops = [];
+    for (let i = 0; i < 8; i++) ops.push(await a.snapshots.create(principal, { volumeId: await readyVolume(h) }));
+    const now = afterLeases();
+    const [ra, rb] = await Promise.all([a.reconciler.reconcileOnce(now), b.reconciler.reconcileOnce(now)]);
+    for (const op of ops) {
+      expect(shared.deliveries(op.job.id)).toEqual([deliveryId(op.job.id, 1), deliveryId(op.job.id, 2)]);
+      expect((await job(op.job.id)).attempt).toBe(2);
+    }
+    // Jobs left over from earlier tests may be lapsed too; ours were each counted by exactly one replica.
+    expect(ra.redispatched + rb.redispatched).toBeGreaterThanOrEqual(ops.length);
+  });
+
+  it('closes a job once when the same result arrives ten times at once', async () => {
+    const o = orchestration(db, config);
+    const h = await host();
+    const volumeId = await readyVolume(h);
+    const op = await o.snapshots.create(principal, { volumeId });
+    const sent = await job(op.job.id);
+    const message = finished(sent, snapshotTaken(op.snapshot.id));
+    const applied = await Promise.all(Array.from({ length: 10 }, () => o.results.finished(message)));
+    expect(applied.filter(Boolean)).toHaveLength(1);
+    expect(await snapshot(op.snapshot.id)).toMatchObject({ state: SnapshotState.COMPLETED, error: null });
+    expect(await volumeState(volumeId)).toBe(VolumeState.READY);
+    expect(await job(op.job.id)).toMatchObject({ status: JobStatus.SUCCEEDED, error: null });
+    expect(await events(op.snapshot.id)).toEqual(['snapshot.completed']);
+
+    // A reconciler failing it at the same moment, or afterwards, finds it closed.
+    expect(await o.results.fail(op.job.id, 'host down')).toBe(false);
+    expect((await snapshot(op.snapshot.id))!.state).toBe(SnapshotState.COMPLETED);
+  });
+
+  it('ignores a STARTED report of an earlier attempt (it must not extend the lease of the current one)', async () => {
+    const o = orchestration(db, config);
+    const h = await host();
+    const op = await o.snapshots.create(principal, { volumeId: await readyVolume(h) });
+    await o.reconciler.reconcileOnce(afterLeases());
+    const resent = await job(op.job.id);
+    expect(resent.attempt).toBe(2);
+    await o.results.started({
+      kind: ResultKind.STARTED,
+      jobId: op.job.id,
+      attempt: 1,
+      hostName: h.name,
+      at: new Date().toISOString(),
+    });
+    expect(await job(op.job.id)).toEqual(resent);
+    await o.results.started({
+      kind: ResultKind.STARTED,
+      jobId: op.job.id,
+      attempt: 2,
+      hostName: h.name,
+      at: new Date().toISOString(),
+    });
+    expect((await job(op.job.id)).status).toBe(JobStatus.RUNNING);
+  });
+
+  it('returns a COMPLETED snapshot to COMPLETED, with the failure recorded, when the disk refuses its delete', async () => {
+    const o = orchestration(db, config);
+    const h = await host();
+    const op = await o.snapshots.create(principal, { volumeId: await readyVolume(h) });
+    await o.results.finished(finished(await job(op.job.id), snapshotTaken(op.snapshot.id)));
+    const del = await o.snapshots.delete(principal, op.snapshot.id);
+    expect(del.snapshot.state).toBe(SnapshotState.DESTROYING);
+    expect(await o.results.finished(finished(await job(del.job.id), { ok: false, message: 'image is locked' }))).toBe(
+      true,
+    );
+    expect(await snapshot(op.snapshot.id)).toMatchObject({
+      state: SnapshotState.COMPLETED,
+      error: 'Delete failed: image is locked',
+    });
+  });
+
+  it('returns an ERROR snapshot to ERROR, never COMPLETED, when its delete fails', async () => {
+    // Product bug: DeleteSnapshotApplier moves every failed delete to COMPLETED, so a snapshot that never
+    // reached the disk is shown as "Completed" (the database then calls COMPLETED what the disk lacks).
+    const o = orchestration(db, config);
+    const h = await host();
+    const op = await o.snapshots.create(principal, { volumeId: await readyVolume(h) });
+    await o.results.fail(op.job.id, 'qemu-img: No space left on device');
+    expect((await snapshot(op.snapshot.id))!.state).toBe(SnapshotState.ERROR);
+    const del = await o.snapshots.delete(principal, op.snapshot.id);
+    expect(del.snapshot.state).toBe(SnapshotState.DESTROYING);
+    expect(
+      await o.results.finished(
+        finished(await job(del.job.id), { ok: false, message: 'the volume does not exist on this host' }),
+      ),
+    ).toBe(true);
+    const after = (await snapshot(op.snapshot.id))!;
+    expect(after.completedAt).toBeNull();
+    expect(after.state).toBe(SnapshotState.ERROR);
+  });
+
+  it('removes an ERROR snapshot once the disk confirms the delete', async () => {
+    const o = orchestration(db, config);
+    const h = await host();
+    const op = await o.snapshots.create(principal, { volumeId: await readyVolume(h) });
+    await o.results.fail(op.job.id, 'simulated');
+    const del = await o.snapshots.delete(principal, op.snapshot.id);
+    const ok: JobOutcome<JobName.DELETE_SNAPSHOT> = {
+      ok: true,
+      data: { snapshotId: op.snapshot.id, alreadyGone: true },
+    };
+    expect(await o.results.finished(finished(await job(del.job.id), ok))).toBe(true);
+    expect(await snapshot(op.snapshot.id)).toBeNull();
+    expect(await events(op.snapshot.id)).toEqual(['snapshot.deleted', 'snapshot.failed']);
+  });
+});
