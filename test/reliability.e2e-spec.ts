@@ -178,8 +178,6 @@ describe('reliability with simulator agents', () => {
   });
 
   it('reports the job in the createSnapshot payload as it is after dispatch (attempt 1, as job(id) says)', async () => {
-    // Product bug: SnapshotsService.create returns the Job entity read before JobLauncher.launch bumped the
-    // attempt, so the payload says attempt 0 for a job that was already delivered once.
     const token = tenant.tokens.MEMBER;
     const { createSnapshot } = await mustQuery<CreatePayload>(stack.url, token, CREATE, {
       input: { volumeId: slowVolumeId },
@@ -233,7 +231,6 @@ describe('reliability with simulator agents', () => {
     });
 
     it('keeps a snapshot that never reached the disk out of COMPLETED when its delete fails too', async () => {
-      // Product bug: DeleteSnapshotApplier sends every failed delete to COMPLETED, even from ERROR.
       const token = tenant.tokens.MEMBER;
       const { deleteSnapshot } = await mustQuery<DeletePayload>(stack.url, token, DELETE, { id: errorSnapshotId });
       expect(deleteSnapshot.snapshot.state).toBe('DESTROYING');

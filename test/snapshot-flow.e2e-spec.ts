@@ -41,7 +41,7 @@ describe('snapshots of real qcow2 volumes, from GraphQL through the agent and ba
     const { createSnapshot } = await mustQuery(stack.url, tenant.tokens.MEMBER, CREATE, { input: { volumeId: root.id, name: '  ' } });
     expect(createSnapshot.snapshot.state).toBe('IN_PROGRESS');
     expect(createSnapshot.snapshot.volume.state).toBe('SNAPSHOTTING');
-    expect(createSnapshot.job.status).toBe('PENDING');
+    expect(['PENDING', 'RUNNING', 'SUCCEEDED']).toContain(createSnapshot.job.status);
     expect(createSnapshot.snapshot.name).toMatch(/^app-1_ROOT_\d{14}$/);
     const stamp = createSnapshot.snapshot.name.slice('app-1_ROOT_'.length);
     const stampDate = new Date(`${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(8, 10)}:${stamp.slice(10, 12)}:${stamp.slice(12, 14)}Z`);

@@ -170,6 +170,7 @@ describe('agent in-process, on Redis and qemu-img', () => {
       driver: 'qemu-img',
       agentVersion: versionString,
       at: anyString,
+      runningJobIds: [],
     });
     await h.events.waitFor((m) => m !== h.events.messages[0]);
     expect(h.events.messages.length).toBeGreaterThanOrEqual(2);

@@ -6,6 +6,7 @@ import { createVolumeDriver } from './drivers/driver-factory.js';
 import { VolumeDriver } from './drivers/volume-driver.js';
 import { HANDLER_TYPES, HandlerRegistry, type JobHandler } from './handlers/index.js';
 import { HeartbeatService } from './heartbeat/heartbeat.service.js';
+import { RunningJobs } from './jobs/running-jobs.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { JobWorker } from './jobs/job-worker.service.js';
 import { RedisConnections } from './redis/redis-connections.js';
@@ -34,6 +35,7 @@ export class AgentModule {
         Clock,
         ResultPublisher,
         { provide: ResultSink, useExisting: ResultPublisher },
+        RunningJobs,
         JobRunner,
         JobWorker,
         HeartbeatService,

@@ -51,4 +51,6 @@ export interface AgentHeartbeat {
   driver: string;
   agentVersion: string;
   at: string;
+  /** Jobs the agent is carrying out now: their leases are renewed. Absent from agents before 0.2. */
+  runningJobIds?: string[];
 }

@@ -40,6 +40,8 @@ const CASES: Case<string>[] = [
       'ERROR -> DESTROYING',
       // The disk refused the delete: the snapshot is back (CloudStack: Destroying-Failed -> BackedUp).
       'DESTROYING -> COMPLETED',
+      // …or back to ERROR when it never reached the disk.
+      'DESTROYING -> ERROR',
     ],
   }),
   machineCase({

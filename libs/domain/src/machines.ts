@@ -1,12 +1,15 @@
 import { HostState, InstanceState, JobStatus, SnapshotState, TemplateState, VolumeState } from './enums.js';
 import { StateMachine } from './state-machine.js';
 
-/** DESTROYING goes back to COMPLETED when the disk refuses the delete (CloudStack: Destroying-Failed->BackedUp). */
+/**
+ * A refused delete returns the snapshot to the state it left: COMPLETED if it reached the disk (CloudStack:
+ * Destroying-Failed->BackedUp), ERROR if it never did, so COMPLETED always means "on disk".
+ */
 export const snapshotMachine = new StateMachine<SnapshotState>('Snapshot', {
   [SnapshotState.IN_PROGRESS]: [SnapshotState.COMPLETED, SnapshotState.ERROR],
   [SnapshotState.COMPLETED]: [SnapshotState.DESTROYING],
   [SnapshotState.ERROR]: [SnapshotState.DESTROYING],
-  [SnapshotState.DESTROYING]: [SnapshotState.COMPLETED],
+  [SnapshotState.DESTROYING]: [SnapshotState.COMPLETED, SnapshotState.ERROR],
 });
 
 export const volumeMachine = new StateMachine<VolumeState>('Volume', {

@@ -3,13 +3,14 @@ import type { AgentConfig } from '@snapdeck/config';
 import type { JobsOptions } from 'bullmq';
 import { AGENT_VERSION } from '../version.js';
 
-export function heartbeatMessage(config: AgentConfig, at: Date): AgentHeartbeat {
+export function heartbeatMessage(config: AgentConfig, at: Date, runningJobIds: string[] = []): AgentHeartbeat {
   return {
     kind: AgentEventKind.HEARTBEAT,
     hostName: config.AGENT_HOST_NAME,
     driver: config.AGENT_DRIVER,
     agentVersion: AGENT_VERSION,
     at: at.toISOString(),
+    runningJobIds,
   };
 }
 

@@ -4,6 +4,7 @@ import { AGENT_EVENTS_QUEUE, type AgentEventKind, type AgentHeartbeat } from '@s
 import { Queue } from 'bullmq';
 import { Clock } from '../clock.js';
 import { describeError } from '../jobs/error-message.js';
+import { RunningJobs } from '../jobs/running-jobs.js';
 import { RedisConnections } from '../redis/redis-connections.js';
 import { HEARTBEAT_JOB_OPTIONS, heartbeatMessage } from './heartbeat-message.js';
 
@@ -19,6 +20,7 @@ export class HeartbeatService {
     private readonly config: AgentConfig,
     private readonly connections: RedisConnections,
     private readonly clock: Clock,
+    private readonly running: RunningJobs,
   ) {}
 
   /** Resolves after the first heartbeat is stored, and rejects if it cannot be: an agent nobody can see is not up. */
@@ -58,7 +60,7 @@ export class HeartbeatService {
   }
 
   private async send(queue: Queue<AgentHeartbeat, void, AgentEventKind>): Promise<void> {
-    const message = heartbeatMessage(this.config, this.clock.now());
+    const message = heartbeatMessage(this.config, this.clock.now(), this.running.list());
     await queue.add(message.kind, message, HEARTBEAT_JOB_OPTIONS);
   }
 }

@@ -11,6 +11,7 @@ import { HandlerRegistry } from '../handlers/handler-registry.js';
 import type { JobHandler } from '../handlers/job-handler.js';
 import { ResultSink } from '../results/result-sink.js';
 import { JobRunner, MalformedDeliveryError } from './job-runner.js';
+import { RunningJobs } from './running-jobs.js';
 
 const containing = (text: string): unknown => expect.stringContaining(text);
 
@@ -51,7 +52,8 @@ function setup(options: { throwing?: boolean } = {}) {
   ]);
   const sink = new MemorySink();
   const config = Object.assign(new AgentConfig(), { AGENT_HOST_NAME: 'kvm-3' });
-  return { driver, sink, throwing, runner: new JobRunner(registry, sink, config, new FixedClock()) };
+  const running = new RunningJobs();
+  return { driver, sink, throwing, running, runner: new JobRunner(registry, sink, config, new FixedClock(), running) };
 }
 
 function delivery(name: JobName, payload: object, jobId = randomUUID(), attempt = 1) {
@@ -148,5 +150,32 @@ describe('JobRunner', () => {
     expect(sink.messages).toEqual([expect.objectContaining({ kind: ResultKind.FINISHED, jobId, attempt: 2, outcome })]);
 
     await expect(runner.run({ id: 'y', name: 'create-snapshot', data: 42 })).rejects.toThrow(MalformedDeliveryError);
+  });
+});
+
+describe('JobRunner running-job tracking', () => {
+  it('names the job as running while its handler runs, and not after', async () => {
+    const running = new RunningJobs();
+    const seenDuringHandler: string[][] = [];
+    const driver = new SimulatorDriver({
+      latencyMs: 1,
+      failureRate: 0,
+      delay: () => {
+        seenDuringHandler.push(running.list());
+        return Promise.resolve();
+      },
+    });
+    const registry = new HandlerRegistry([
+      new CreateVolumesHandler(driver),
+      new CreateSnapshotHandler(driver),
+      new DeleteSnapshotHandler(driver),
+    ]);
+    const config = Object.assign(new AgentConfig(), { AGENT_HOST_NAME: 'kvm-3' });
+    const runner = new JobRunner(registry, new MemorySink(), config, new FixedClock(), running);
+    const jobId = randomUUID();
+    await runner.run(delivery(JobName.CREATE_VOLUMES, { volumes: [{ volumeId: randomUUID(), sizeGiB: 1 }] }, jobId));
+    expect(seenDuringHandler.length).toBeGreaterThan(0);
+    for (const seen of seenDuringHandler) expect(seen).toEqual([jobId]);
+    expect(running.list()).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import { finishedMessage, type ResultAddress, startedMessage } from '../results/
 import { ResultSink } from '../results/result-sink.js';
 import { describeError } from './error-message.js';
 import { parseDelivery } from './job-envelope.js';
+import { RunningJobs } from './running-jobs.js';
 
 /** One queue job as the worker hands it over. */
 export interface Delivery {
@@ -39,6 +40,7 @@ export class JobRunner {
     private readonly results: ResultSink,
     private readonly config: AgentConfig,
     private readonly clock: Clock,
+    private readonly running: RunningJobs,
   ) {}
 
   async run(delivery: Delivery): Promise<JobOutcome> {
@@ -58,7 +60,8 @@ export class JobRunner {
     await this.publish(startedMessage(address, this.hostName, this.clock.now()), address);
 
     const began = performance.now();
-    const outcome = await this.handle(envelope);
+    this.running.add(envelope.jobId);
+    const outcome = await this.handle(envelope).finally(() => this.running.remove(envelope.jobId));
     const took = `${Math.round(performance.now() - began)} ms`;
 
     await this.publish(finishedMessage(address, this.hostName, outcome, this.clock.now()), address);

@@ -23,5 +23,7 @@ export function IsDescription(): PropertyDecorator {
       target,
       key,
     );
+    // PostgreSQL text cannot hold NUL.
+    Matches(/^[^\u0000]*$/, { message: '$property must not contain NUL characters' })(target, key);
   };
 }

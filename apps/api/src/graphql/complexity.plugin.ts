@@ -1,7 +1,7 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequest } from '@apollo/server';
 import { badInput } from '@snapdeck/domain';
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
-import type { GraphQLSchema } from 'graphql';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { GraphQLError } from 'graphql';
 import { DEFAULT_PAGE_SIZE } from '@snapdeck/persistence';
 
@@ -18,23 +18,31 @@ const connectionEstimator: ComplexityEstimator = ({ args, field, childComplexity
 
 /** Refuses, before execution, any operation whose estimated cost exceeds `maxCost`. */
 export function complexityPlugin(schema: () => GraphQLSchema, maxCost: number): ApolloServerPlugin {
+  const estimate = (request: GraphQLRequest, document: DocumentNode): number | null => {
+    try {
+      return getComplexity({
+        schema: schema(),
+        operationName: request.operationName,
+        query: document,
+        variables: request.variables,
+        estimators: [connectionEstimator, simpleEstimator({ defaultComplexity: 1 })],
+      });
+    } catch {
+      // Variables that do not coerce: Apollo answers those itself with BAD_USER_INPUT before executing.
+      return null;
+    }
+  };
   return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ request, document }) {
-          const cost = getComplexity({
-            schema: schema(),
-            operationName: request.operationName,
-            query: document,
-            variables: request.variables,
-            estimators: [connectionEstimator, simpleEstimator({ defaultComplexity: 1 })],
-          });
-          if (cost > maxCost) {
+    requestDidStart: () =>
+      Promise.resolve({
+        didResolveOperation: ({ request, document }) => {
+          const cost = estimate(request, document);
+          if (cost !== null && cost > maxCost) {
             const error = badInput(`Query is too expensive: cost ${cost}, the limit is ${maxCost}`);
-            throw new GraphQLError(error.message, { extensions: { code: error.code, cost, maxCost } });
+            return Promise.reject(new GraphQLError(error.message, { extensions: { code: error.code, cost, maxCost } }));
           }
+          return Promise.resolve();
         },
-      };
-    },
+      }),
   };
 }

@@ -27,7 +27,15 @@ export function graphqlModule(): DynamicModule {
         introspection: !production,
         includeStacktraceInErrorResponses: !production,
         formatError: createErrorFormatter(production),
-        validationRules: [maxDepthRule({ n: config.GRAPHQL_MAX_DEPTH, ignoreIntrospection: true })],
+        validationRules: [
+          maxDepthRule({
+            n: config.GRAPHQL_MAX_DEPTH,
+            ignoreIntrospection: true,
+            // Reported as a validation error (BAD_USER_INPUT) instead of thrown out of validation.
+            propagateOnRejection: false,
+            onReject: [(context, error) => context?.reportError(error)],
+          }),
+        ],
         plugins: [complexityPlugin(() => schemaHost.schema, config.GRAPHQL_MAX_COST)],
         context: ({ req }: { req: Request }): GraphQLContext =>
           new GraphQLContext(

@@ -63,8 +63,7 @@ export class InstancesService {
         });
         return { instance, job };
       });
-      await this.launcher.launch(created.job, host.name);
-      return created;
+      return { ...created, job: await this.launcher.launch(created.job, host.name) };
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict(`An instance named ${input.name} exists in this environment already`);
       throw error;

@@ -24,6 +24,12 @@ export class BullmqJobDispatcher implements JobDispatcher {
     });
   }
 
+  async withdraw(hostName: string, jobId: string, attempts: number): Promise<void> {
+    const queue = this.queueOf(hostName);
+    // remove() leaves a delivery an agent holds (locked) alone: that one finishes and its late result is ignored.
+    for (let attempt = 1; attempt <= attempts; attempt++) await queue.remove(deliveryId(jobId, attempt));
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();

@@ -6,6 +6,8 @@ import type { JobEnvelope } from '@snapdeck/contracts';
  */
 export interface JobDispatcher {
   send(hostName: string, envelope: JobEnvelope): Promise<void>;
+  /** Takes back deliveries of a job that no agent has picked up yet (the job was failed meanwhile). */
+  withdraw(hostName: string, jobId: string, attempts: number): Promise<void>;
   close(): Promise<void>;
 }
 

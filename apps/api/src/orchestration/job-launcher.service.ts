@@ -18,9 +18,13 @@ export class JobLauncher {
     @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
-  /** Call after the transaction that created the job has committed. */
-  launch(job: JobEntity, hostName: string): Promise<boolean> {
-    return this.deliver(job, hostName, job.attempt);
+  /**
+   * Call after the transaction that created the job has committed. Returns the job as it is after the
+   * dispatch (attempt 1, its lease), which is what the mutation answers.
+   */
+  async launch(job: JobEntity, hostName: string): Promise<JobEntity> {
+    await this.deliver(job, hostName, job.attempt);
+    return (await this.db.repos.jobs.findForOrchestration(job.id)) ?? job;
   }
 
   /** Delivers the next attempt if nobody else delivered or finished the job meanwhile. */
@@ -37,5 +41,14 @@ export class JobLauncher {
       this.logger.warn(`job ${job.id} could not be sent to ${hostName}, will retry: ${(error as Error).message}`);
     }
     return true;
+  }
+
+  /** Best effort: a failed job's queued deliveries must not run when its host comes back. */
+  async withdraw(job: JobEntity, hostName: string): Promise<void> {
+    try {
+      await this.dispatcher.withdraw(hostName, job.id, job.attempt);
+    } catch (error) {
+      this.logger.warn(`queued deliveries of job ${job.id} could not be withdrawn: ${(error as Error).message}`);
+    }
   }
 }

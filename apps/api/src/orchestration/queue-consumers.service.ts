@@ -58,11 +58,13 @@ export class QueueConsumers implements OnApplicationBootstrap, BeforeApplication
   private async onAgentEvent(job: Job<AgentHeartbeat>): Promise<void> {
     const beat = job.data;
     if (beat.kind !== AgentEventKind.HEARTBEAT) return;
-    await this.db.repos.hosts.recordHeartbeat({
+    const host = await this.db.repos.hosts.recordHeartbeat({
       hostName: beat.hostName,
       driver: beat.driver,
       agentVersion: beat.agentVersion,
       at: new Date(beat.at),
     });
+    const lease = new Date(Date.now() + this.config.JOB_LEASE_SECONDS * 1000);
+    await this.db.repos.jobs.renewLeases(host.id, beat.runningJobIds ?? [], lease);
   }
 }

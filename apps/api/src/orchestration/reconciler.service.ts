@@ -80,12 +80,17 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     if (!host) return (await this.results.fail(job.id, 'The host of this job no longer exists')) ? 'failed' : 'skipped';
     if (host.state === HostState.DOWN) {
       const reason = `Host ${host.name} is down: no heartbeat since ${host.lastHeartbeatAt.toISOString()}`;
-      return (await this.results.fail(job.id, reason)) ? 'failed' : 'skipped';
+      return this.failAndWithdraw(job, host.name, reason);
     }
     if (job.attempt >= this.config.JOB_MAX_ATTEMPTS) {
-      const reason = `No result from host ${host.name} after ${job.attempt} attempt(s)`;
-      return (await this.results.fail(job.id, reason)) ? 'failed' : 'skipped';
+      return this.failAndWithdraw(job, host.name, `No result from host ${host.name} after ${job.attempt} attempt(s)`);
     }
     return (await this.launcher.deliver(job, host.name, job.attempt)) ? 'redispatched' : 'skipped';
+  }
+
+  private async failAndWithdraw(job: JobEntity, hostName: string, reason: string): Promise<'failed' | 'skipped'> {
+    if (!(await this.results.fail(job.id, reason))) return 'skipped';
+    await this.launcher.withdraw(job, hostName);
+    return 'failed';
   }
 }

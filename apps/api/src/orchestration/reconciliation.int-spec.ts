@@ -49,6 +49,13 @@ class RecordingDispatcher implements JobDispatcher {
     return Promise.resolve();
   }
 
+  readonly withdrawn: Array<{ hostName: string; jobId: string; attempts: number }> = [];
+
+  withdraw(hostName: string, jobId: string, attempts: number): Promise<void> {
+    this.withdrawn.push({ hostName, jobId, attempts });
+    return Promise.resolve();
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
   }
@@ -208,6 +215,10 @@ describe('orchestration on a real database', () => {
     expect(await volumeState(volumeId)).toBe(VolumeState.READY);
     expect(await events(op.snapshot.id)).toEqual(['snapshot.failed']);
     expect(o.dispatcher.deliveries(op.job.id)).toHaveLength(MAX_ATTEMPTS);
+    // Its deliveries still queued are taken back, so a late agent does not carry out a failed job.
+    expect(o.dispatcher.withdrawn.filter((w) => w.jobId === op.job.id)).toEqual([
+      { hostName: h.name, jobId: op.job.id, attempts: MAX_ATTEMPTS },
+    ]);
 
     // The result of a delivery that was still out arrives late: the closed job changes nothing.
     expect(await o.results.finished(finished(closed, snapshotTaken(op.snapshot.id), 2))).toBe(false);
@@ -229,6 +240,9 @@ describe('orchestration on a real database', () => {
     const failed = await job(op.job.id);
     expect(failed.status).toBe(JobStatus.FAILED);
     expect(failed.error).toMatch(new RegExp(`^Host ${h.name} is down: no heartbeat since `));
+    expect(o.dispatcher.withdrawn.filter((w) => w.jobId === op.job.id)).toEqual([
+      { hostName: h.name, jobId: op.job.id, attempts: 1 },
+    ]);
     expect(await snapshot(op.snapshot.id)).toMatchObject({ state: SnapshotState.ERROR, error: failed.error });
     expect(await volumeState(volumeId)).toBe(VolumeState.READY);
 
@@ -356,8 +370,7 @@ describe('orchestration on a real database', () => {
   });
 
   it('returns an ERROR snapshot to ERROR, never COMPLETED, when its delete fails', async () => {
-    // Product bug: DeleteSnapshotApplier moves every failed delete to COMPLETED, so a snapshot that never
-    // reached the disk is shown as "Completed" (the database then calls COMPLETED what the disk lacks).
+    // COMPLETED means "on disk": a snapshot that never got there must not read "Completed" after a failed delete.
     const o = orchestration(db, config);
     const h = await host();
     const op = await o.snapshots.create(principal, { volumeId: await readyVolume(h) });

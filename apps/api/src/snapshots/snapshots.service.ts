@@ -77,8 +77,7 @@ export class SnapshotsService {
       });
       return { operation: { snapshot, job }, hostName: host.name };
     });
-    await this.launcher.launch(operation.job, hostName);
-    return operation;
+    return { ...operation, job: await this.launcher.launch(operation.job, hostName) };
   }
 
   /** Answers at once with the snapshot DESTROYING; the row goes when the agent confirms the disk let go. */
@@ -105,8 +104,7 @@ export class SnapshotsService {
       const destroying = (await tx.snapshots.findById(readScope(principal), snapshot.id))!;
       return { operation: { snapshot: destroying, job }, hostName: host.name };
     });
-    await this.launcher.launch(operation.job, hostName);
-    return operation;
+    return { ...operation, job: await this.launcher.launch(operation.job, hostName) };
   }
 
   list(principal: Principal, filter: SnapshotFilter, page: PageRequest): Promise<Page<SnapshotEntity>> {

@@ -96,6 +96,17 @@ export class JobRepository {
     return returnedRows(rows).length === 1;
   }
 
+  /** Renews the leases of RUNNING jobs that the agent of `hostId` says it is still carrying out. */
+  async renewLeases(hostId: string, jobIds: readonly string[], leaseExpiresAt: Date): Promise<number> {
+    if (jobIds.length === 0) return 0;
+    const rows = await this.manager.query(
+      `UPDATE jobs SET lease_expires_at = GREATEST(lease_expires_at, $3)
+       WHERE host_id = $1 AND id = ANY($2::uuid[]) AND status = $4 RETURNING id`,
+      [hostId, jobIds, leaseExpiresAt, JobStatus.RUNNING],
+    );
+    return returnedRows(rows).length;
+  }
+
   /** Open jobs whose lease ran out, or that were never dispatched, oldest first. */
   findLapsed(now: Date, limit: number): Promise<JobEntity[]> {
     return this.manager

@@ -1,9 +1,9 @@
 import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
 import { SnapshotState } from '@snapdeck/domain';
-import type { JobEntity, Repositories } from '@snapdeck/persistence';
+import { ALL_ORGANIZATIONS, type JobEntity, type Repositories } from '@snapdeck/persistence';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
-/** The row goes only once the disk confirmed; a refused delete returns the snapshot to COMPLETED. */
+/** The row goes only once the disk confirmed; a refused delete returns the snapshot to the state it left. */
 export class DeleteSnapshotApplier implements JobOutcomeApplier<JobName.DELETE_SNAPSHOT> {
   readonly jobName = JobName.DELETE_SNAPSHOT;
 
@@ -12,7 +12,10 @@ export class DeleteSnapshotApplier implements JobOutcomeApplier<JobName.DELETE_S
     if (outcome.ok) {
       await tx.snapshots.remove(snapshotId, SnapshotState.DESTROYING);
     } else {
-      await tx.snapshots.transition(snapshotId, [SnapshotState.DESTROYING], SnapshotState.COMPLETED, {
+      // Back where it came from: only a snapshot that once completed is on disk.
+      const snapshot = await tx.snapshots.findById(ALL_ORGANIZATIONS, snapshotId);
+      const back = snapshot?.completedAt ? SnapshotState.COMPLETED : SnapshotState.ERROR;
+      await tx.snapshots.transition(snapshotId, [SnapshotState.DESTROYING], back, {
         error: `Delete failed: ${outcome.message}`,
       });
     }
