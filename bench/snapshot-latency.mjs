@@ -24,11 +24,23 @@ const token = `bench-${randomBytes(16).toString('hex')}`;
 const prefix = `snapdeck-bench-${process.pid}`;
 
 const api = await startApi(
-  loadApiConfig({ DATABASE_URL: dbUrl.toString(), QUEUE_PREFIX: prefix, PORT: '0', NODE_ENV: 'production', SNAPDECK_ADMIN_TOKEN: token }),
+  loadApiConfig({
+    DATABASE_URL: dbUrl.toString(),
+    QUEUE_PREFIX: prefix,
+    PORT: '0',
+    NODE_ENV: 'production',
+    SNAPDECK_ADMIN_TOKEN: token,
+  }),
   { logger: false },
 );
 const agent = await startAgent(
-  loadAgentConfig({ QUEUE_PREFIX: prefix, AGENT_HOST_NAME: 'bench', AGENT_STORAGE_DIR: storage, SECONDARY_STORAGE_DIR: join(storage, 'secondary'), AGENT_DRIVER: 'qemu-img' }),
+  loadAgentConfig({
+    QUEUE_PREFIX: prefix,
+    AGENT_HOST_NAME: 'bench',
+    AGENT_STORAGE_DIR: storage,
+    SECONDARY_STORAGE_DIR: join(storage, 'secondary'),
+    AGENT_DRIVER: 'qemu-img',
+  }),
   { logger: false },
 );
 const url = `${(await api.getUrl()).replace('[::1]', '127.0.0.1')}/graphql`;
@@ -55,8 +67,13 @@ try {
   );
   let volumeId;
   for (;;) {
-    const { instance } = await gql(`query($id: ID!) { instance(id: $id) { state volumes { id } } }`, { id: created.createInstance.instance.id });
-    if (instance.state === 'STOPPED') { volumeId = instance.volumes[0].id; break; }
+    const { instance } = await gql(`query($id: ID!) { instance(id: $id) { state volumes { id } } }`, {
+      id: created.createInstance.instance.id,
+    });
+    if (instance.state === 'STOPPED') {
+      volumeId = instance.volumes[0].id;
+      break;
+    }
     await sleep(20);
   }
   const image = join(storage, 'volumes', `${volumeId}.qcow2`);
@@ -66,9 +83,14 @@ try {
   const viaApi = [];
   for (let i = 0; i < COUNT; i++) {
     const start = performance.now();
-    const { createSnapshot } = await gql(`mutation($v: ID!) { createSnapshot(input: { volumeId: $v }) { snapshot { id } } }`, { v: volumeId });
+    const { createSnapshot } = await gql(
+      `mutation($v: ID!) { createSnapshot(input: { volumeId: $v }) { snapshot { id } } }`,
+      { v: volumeId },
+    );
     for (;;) {
-      const { snapshot } = await gql(`query($id: ID!) { snapshot(id: $id) { state } }`, { id: createSnapshot.snapshot.id });
+      const { snapshot } = await gql(`query($id: ID!) { snapshot(id: $id) { state } }`, {
+        id: createSnapshot.snapshot.id,
+      });
       if (snapshot.state === 'COMPLETED') break;
       if (snapshot.state === 'ERROR') throw new Error('snapshot failed');
       await sleep(2);
@@ -83,11 +105,14 @@ try {
     bare.push(performance.now() - start);
   }
 
-  const fmt = (xs) => `median ${median(xs).toFixed(1)} ms, p90 ${p90(xs).toFixed(1)} ms, min ${Math.min(...xs).toFixed(1)} ms`;
+  const fmt = (xs) =>
+    `median ${median(xs).toFixed(1)} ms, p90 ${p90(xs).toFixed(1)} ms, min ${Math.min(...xs).toFixed(1)} ms`;
   console.log(`volume: 1 GiB qcow2 with 200 MiB written; ${COUNT} snapshots each way`);
   console.log(`createSnapshot -> COMPLETED (GraphQL, api, Redis, agent, qemu-img): ${fmt(viaApi)}`);
   console.log(`bare qemu-img snapshot -c on the same image:                     ${fmt(bare)}`);
-  console.log(`overhead of the platform at the median:                          ${(median(viaApi) - median(bare)).toFixed(1)} ms`);
+  console.log(
+    `overhead of the platform at the median:                          ${(median(viaApi) - median(bare)).toFixed(1)} ms`,
+  );
 } finally {
   await agent.close();
   await api.close();

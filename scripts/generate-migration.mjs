@@ -17,7 +17,8 @@ if (upQueries.length === 0) {
 }
 const timestamp = Date.now();
 const className = `${name}${timestamp}`;
-const quote = (q) => `    await queryRunner.query(${JSON.stringify(q.query)}${q.parameters?.length ? `, ${JSON.stringify(q.parameters)}` : ''});`;
+const quote = (q) =>
+  `    await queryRunner.query(${JSON.stringify(q.query)}${q.parameters?.length ? `, ${JSON.stringify(q.parameters)}` : ''});`;
 const source = `import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 export class ${className} implements MigrationInterface {

@@ -21,7 +21,8 @@ env.AGENT_HOST_NAME ??= 'kvm-local';
 // A stable admin token for this checkout, so scripts keep working across restarts.
 const tokenFile = join(stateDir, 'admin-token');
 if (!env.SNAPDECK_ADMIN_TOKEN) {
-  if (!existsSync(tokenFile)) writeFileSync(tokenFile, `sdk_admin_${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+  if (!existsSync(tokenFile))
+    writeFileSync(tokenFile, `sdk_admin_${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
   env.SNAPDECK_ADMIN_TOKEN = readFileSync(tokenFile, 'utf8').trim();
 }
 

@@ -19,7 +19,17 @@ export async function diskSnapshotTags(storageDir: string, volumeId: string): Pr
     .filter((tag): tag is string => Boolean(tag));
 }
 
-export async function diskInfo(storageDir: string, volumeId: string): Promise<{ format: string; 'virtual-size': number }> {
-  const { stdout } = await exec('qemu-img', ['info', '-f', 'qcow2', '-U', '--output=json', volumePath(storageDir, volumeId)]);
+export async function diskInfo(
+  storageDir: string,
+  volumeId: string,
+): Promise<{ format: string; 'virtual-size': number }> {
+  const { stdout } = await exec('qemu-img', [
+    'info',
+    '-f',
+    'qcow2',
+    '-U',
+    '--output=json',
+    volumePath(storageDir, volumeId),
+  ]);
   return JSON.parse(stdout) as { format: string; 'virtual-size': number };
 }

@@ -11,7 +11,13 @@ export interface CreatedInstance {
 export async function createInstance(
   stack: Stack,
   token: string,
-  input: { environmentId: string; name: string; rootDiskSizeGiB?: number; dataDiskSizesGiB?: number[]; hostId?: string },
+  input: {
+    environmentId: string;
+    name: string;
+    rootDiskSizeGiB?: number;
+    dataDiskSizesGiB?: number[];
+    hostId?: string;
+  },
 ): Promise<CreatedInstance> {
   const { createInstance } = await mustQuery<{ createInstance: { instance: { id: string } } }>(
     stack.url,
@@ -19,19 +25,24 @@ export async function createInstance(
     `mutation($input: CreateInstanceInput!) { createInstance(input: $input) { instance { id } job { id } } }`,
     { input: { rootDiskSizeGiB: 1, ...input } },
   );
-  return eventually(async () => {
-    const { instance } = await mustQuery<{ instance: CreatedInstance & { state: string } }>(
-      stack.url,
-      token,
-      `query($id: ID!) { instance(id: $id) { id name state volumes { id name type } } }`,
-      { id: createInstance.instance.id },
-    );
-    if (instance.state === 'ERROR') throw new Error(`instance ${instance.id} failed to provision`);
-    return instance.state === 'STOPPED' ? instance : null;
-  }, 20000, 'instance to be STOPPED');
+  return eventually(
+    async () => {
+      const { instance } = await mustQuery<{ instance: CreatedInstance & { state: string } }>(
+        stack.url,
+        token,
+        `query($id: ID!) { instance(id: $id) { id name state volumes { id name type } } }`,
+        { id: createInstance.instance.id },
+      );
+      if (instance.state === 'ERROR') throw new Error(`instance ${instance.id} failed to provision`);
+      return instance.state === 'STOPPED' ? instance : null;
+    },
+    20000,
+    'instance to be STOPPED',
+  );
 }
 
-export const SNAPSHOT_FIELDS = 'id name description state error createdAt completedAt volume { id state } job { id status error }';
+export const SNAPSHOT_FIELDS =
+  'id name description state error createdAt completedAt volume { id state } job { id status error }';
 
 export async function snapshotById(stack: Stack, token: string, id: string) {
   const { snapshot } = await mustQuery<{ snapshot: Record<string, any> | null }>(
@@ -45,12 +56,16 @@ export async function snapshotById(stack: Stack, token: string, id: string) {
 
 /** Waits until the snapshot reaches `state` (or leaves every listing, for `null`). */
 export function waitForSnapshot(stack: Stack, token: string, id: string, state: string | null, timeoutMs = 20000) {
-  return eventually(async () => {
-    const snapshot = await snapshotById(stack, token, id);
-    if (state === null) return snapshot === null ? { gone: true } : null;
-    if (snapshot && snapshot.state !== state && ['ERROR'].includes(snapshot.state) && state !== 'ERROR') {
-      throw new Error(`snapshot ${id} is ERROR: ${snapshot.error}`);
-    }
-    return snapshot?.state === state ? snapshot : null;
-  }, timeoutMs, `snapshot ${id} to be ${state ?? 'gone'}`);
+  return eventually(
+    async () => {
+      const snapshot = await snapshotById(stack, token, id);
+      if (state === null) return snapshot === null ? { gone: true } : null;
+      if (snapshot && snapshot.state !== state && ['ERROR'].includes(snapshot.state) && state !== 'ERROR') {
+        throw new Error(`snapshot ${id} is ERROR: ${snapshot.error}`);
+      }
+      return snapshot?.state === state ? snapshot : null;
+    },
+    timeoutMs,
+    `snapshot ${id} to be ${state ?? 'gone'}`,
+  );
 }

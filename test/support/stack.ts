@@ -86,14 +86,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return handle;
     },
     async hostId(hostName) {
-      return eventually(async () => {
-        const data = await mustQuery<{ hosts: { edges: Array<{ node: { id: string; name: string; state: string } }> } }>(
-          url,
-          adminToken,
-          '{ hosts(first: 100) { edges { node { id name state } } } }',
-        );
-        return data.hosts.edges.find((e) => e.node.name === hostName && e.node.state === 'UP')?.node.id;
-      }, 20000, `host ${hostName} to register`);
+      return eventually(
+        async () => {
+          const data = await mustQuery<{
+            hosts: { edges: Array<{ node: { id: string; name: string; state: string } }> };
+          }>(url, adminToken, '{ hosts(first: 100) { edges { node { id name state } } } }');
+          return data.hosts.edges.find((e) => e.node.name === hostName && e.node.state === 'UP')?.node.id;
+        },
+        20000,
+        `host ${hostName} to register`,
+      );
     },
     async close() {
       for (const agent of agents.values()) await agent.close();

@@ -12,7 +12,12 @@ export interface Tenant {
 
 const unique = () => randomBytes(4).toString('hex');
 
-export async function createUserWithToken(stack: Stack, organizationId: string, role: string, asToken = stack.adminToken) {
+export async function createUserWithToken(
+  stack: Stack,
+  organizationId: string,
+  role: string,
+  asToken = stack.adminToken,
+) {
   const { createUser } = await mustQuery<{ createUser: { user: { id: string } } }>(
     stack.url,
     asToken,

@@ -48,7 +48,13 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
   const countQuery = qb.clone();
   const after = request.after ? decodeCursor(request.after) : null;
   if (after) qb.andWhere(`${alias}.id < :afterId`, { afterId: after });
-  const rows = size === 0 ? [] : await qb.orderBy(`${alias}.id`, 'DESC').limit(size + 1).getMany();
+  const rows =
+    size === 0
+      ? []
+      : await qb
+          .orderBy(`${alias}.id`, 'DESC')
+          .limit(size + 1)
+          .getMany();
   const items = rows.slice(0, size);
   const last = items.at(-1);
   return {

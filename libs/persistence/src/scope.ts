@@ -4,9 +4,7 @@ import type { SelectQueryBuilder, ObjectLiteral } from 'typeorm';
  * Which organizations a read may see. Every repository method that reads tenant data takes one, so a
  * query without a tenant filter cannot be written by accident; `all` is granted only to platform staff.
  */
-export type ReadScope =
-  | { readonly kind: 'organization'; readonly organizationId: string }
-  | { readonly kind: 'all' };
+export type ReadScope = { readonly kind: 'organization'; readonly organizationId: string } | { readonly kind: 'all' };
 
 export function organizationScope(organizationId: string): ReadScope {
   return { kind: 'organization', organizationId };

@@ -37,7 +37,8 @@ export class AdminBootstrap implements OnApplicationBootstrap {
     await this.db.transaction(async (tx) => {
       if (await tx.apiTokens.findByHash(tokenHash)) return;
       const organization =
-        (await tx.organizations.findByName(PLATFORM_ORGANIZATION)) ?? (await tx.organizations.create(PLATFORM_ORGANIZATION));
+        (await tx.organizations.findByName(PLATFORM_ORGANIZATION)) ??
+        (await tx.organizations.create(PLATFORM_ORGANIZATION));
       const admin =
         (await tx.users.findByEmail(BOOTSTRAP_ADMIN_EMAIL)) ??
         (await tx.users.create(organization.id, BOOTSTRAP_ADMIN_EMAIL, Role.PLATFORM_ADMIN));

@@ -4,7 +4,7 @@ import { IsOptional, Matches, MaxLength, type ValidationOptions } from 'class-va
 /** Decorators for input classes, built on the domain's rules so there is one definition of a valid name. */
 export function IsResourceName(options?: ValidationOptions): PropertyDecorator {
   return Matches(RESOURCE_NAME, {
-    message: '$property must be 1-63 characters of letters, digits, \'-\', \'_\' and \'.\'',
+    message: "$property must be 1-63 characters of letters, digits, '-', '_' and '.'",
     ...options,
   });
 }

@@ -32,7 +32,10 @@ export class EnvironmentsResolver {
   }
 
   @ResolveField(() => OrganizationModel)
-  async organization(@Parent() environment: EnvironmentModel, @Context() ctx: GraphQLContext): Promise<OrganizationModel> {
+  async organization(
+    @Parent() environment: EnvironmentModel,
+    @Context() ctx: GraphQLContext,
+  ): Promise<OrganizationModel> {
     const row = await ctx.loaders.organizations.load(environment.organizationId);
     return OrganizationModel.from(row!);
   }

@@ -12,7 +12,8 @@ export class EnvironmentsService {
   async create(principal: Principal, input: CreateEnvironmentInput): Promise<EnvironmentEntity> {
     const organizationId = input.organizationId ?? principal.organizationId;
     const scope = writeScope(principal);
-    if (scope.kind === 'organization' && scope.organizationId !== organizationId) throw notFound('Organization', organizationId);
+    if (scope.kind === 'organization' && scope.organizationId !== organizationId)
+      throw notFound('Organization', organizationId);
     if (!(await this.db.repos.organizations.findById(organizationId))) throw notFound('Organization', organizationId);
     try {
       return await this.db.repos.environments.create(organizationId, input.name);

@@ -4,7 +4,10 @@ import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 
 const logger = new Logger('GraphQLErrors');
-const CODES = new Set<string>(Object.values(ErrorCode));
+/** Codes a client may see as they are; INTERNAL_SERVER_ERROR always goes through the production filter below. */
+const CLIENT_VISIBLE_CODES = new Set<string>(
+  Object.values(ErrorCode).filter((c) => c !== ErrorCode.INTERNAL_SERVER_ERROR),
+);
 
 /** Apollo's own codes for a request that never reached a resolver: all the client's doing. */
 const CLIENT_CODES = new Set([
@@ -53,12 +56,16 @@ export function createErrorFormatter(production: boolean) {
     if (typeof apolloCode === 'string' && CLIENT_CODES.has(apolloCode)) {
       return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT } };
     }
-    if (typeof apolloCode === 'string' && CODES.has(apolloCode) && apolloCode !== ErrorCode.INTERNAL_SERVER_ERROR) {
+    if (typeof apolloCode === 'string' && CLIENT_VISIBLE_CODES.has(apolloCode)) {
       return { ...base, extensions: { code: apolloCode } };
     }
     logger.error(original instanceof Error ? (original.stack ?? original.message) : String(original));
     if (production) {
-      return { message: 'Internal server error', path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+      return {
+        message: 'Internal server error',
+        path: formatted.path,
+        extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+      };
     }
     return { ...base, extensions: { ...formatted.extensions, code: ErrorCode.INTERNAL_SERVER_ERROR } };
   };

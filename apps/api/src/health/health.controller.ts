@@ -24,10 +24,18 @@ export class HealthController {
   @Get('health')
   async health(@Res() res: Response): Promise<void> {
     const [database, queue] = await Promise.all([
-      withTimeout(this.db.ping()).then(() => 'up', () => 'down'),
-      withTimeout(this.redis.ping()).then(() => 'up', () => 'down'),
+      withTimeout(this.db.ping()).then(
+        () => 'up',
+        () => 'down',
+      ),
+      withTimeout(this.redis.ping()).then(
+        () => 'up',
+        () => 'down',
+      ),
     ]);
     const ok = database === 'up' && queue === 'up';
-    res.status(ok ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).json({ status: ok ? 'ok' : 'error', database, queue });
+    res
+      .status(ok ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE)
+      .json({ status: ok ? 'ok' : 'error', database, queue });
   }
 }

@@ -25,7 +25,10 @@ export class InstancesService {
   ) {}
 
   /** A new instance with a blank ROOT volume and DATA-1…n on one host; the agent provisions the files. */
-  async create(principal: Principal, input: CreateInstanceInput): Promise<{ instance: InstanceEntity; job: JobEntity }> {
+  async create(
+    principal: Principal,
+    input: CreateInstanceInput,
+  ): Promise<{ instance: InstanceEntity; job: JobEntity }> {
     const environment = await findWritable(principal, 'Environment', input.environmentId, (scope) =>
       this.db.repos.environments.findById(scope, input.environmentId),
     );
@@ -65,7 +68,8 @@ export class InstancesService {
       });
       return { ...created, job: await this.launcher.launch(created.job, host.name) };
     } catch (error) {
-      if (isUniqueViolation(error)) throw conflict(`An instance named ${input.name} exists in this environment already`);
+      if (isUniqueViolation(error))
+        throw conflict(`An instance named ${input.name} exists in this environment already`);
       throw error;
     }
   }

@@ -13,7 +13,10 @@ export class JobsResolver {
 
   @Query(() => JobModel, { nullable: true })
   @RequirePermission(Permission.READ)
-  async job(@CurrentPrincipal() principal: Principal, @Args('id', { type: () => ID }, ParseIdPipe) id: string): Promise<JobModel | null> {
+  async job(
+    @CurrentPrincipal() principal: Principal,
+    @Args('id', { type: () => ID }, ParseIdPipe) id: string,
+  ): Promise<JobModel | null> {
     const row = await this.db.repos.jobs.findById(readScope(principal), id);
     return row ? JobModel.from(row) : null;
   }

@@ -45,7 +45,10 @@ export class NodesResolver {
         scope.kind === 'all' || id === principal.organizationId
           ? repos.organizations.findById(id).then(map(OrganizationModel.from))
           : Promise.resolve(null),
-      () => (can(principal, Permission.PLATFORM) ? repos.hosts.findById(id).then(map(HostModel.from)) : Promise.resolve(null)),
+      () =>
+        can(principal, Permission.PLATFORM)
+          ? repos.hosts.findById(id).then(map(HostModel.from))
+          : Promise.resolve(null),
     ];
     const found = await Promise.all(lookups.map((lookup) => lookup()));
     return found.find((node) => node !== null) ?? null;

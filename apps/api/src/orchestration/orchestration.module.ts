@@ -14,7 +14,11 @@ import { REDIS_CONNECTION } from './tokens.js';
 @Global()
 @Module({
   providers: [
-    { provide: REDIS_CONNECTION, inject: [API_CONFIG], useFactory: (c: ApiConfig) => createRedisConnection(c.REDIS_URL) },
+    {
+      provide: REDIS_CONNECTION,
+      inject: [API_CONFIG],
+      useFactory: (c: ApiConfig) => createRedisConnection(c.REDIS_URL),
+    },
     {
       provide: JOB_DISPATCHER,
       inject: [REDIS_CONNECTION, API_CONFIG],

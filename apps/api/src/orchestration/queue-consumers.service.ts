@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
 import {
   AGENT_EVENTS_QUEUE,
   AgentEventKind,
@@ -34,7 +40,9 @@ export class QueueConsumers implements OnApplicationBootstrap, BeforeApplication
       new Worker<AgentHeartbeat>(AGENT_EVENTS_QUEUE, (job) => this.onAgentEvent(job), { ...options, concurrency: 4 }),
     ];
     for (const worker of this.workers) {
-      worker.on('failed', (job, error) => this.logger.warn(`${worker.name} message ${job?.id} failed: ${error.message}`));
+      worker.on('failed', (job, error) =>
+        this.logger.warn(`${worker.name} message ${job?.id} failed: ${error.message}`),
+      );
       worker.on('error', (error) => this.logger.error(`${worker.name}: ${error.message}`));
     }
   }

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
 import { HostState } from '@snapdeck/domain';
 import { Database, type JobEntity } from '@snapdeck/persistence';
 import { API_CONFIG, type ApiConfig } from '../config.js';
@@ -65,7 +71,8 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   private async pass(now: Date): Promise<ReconcileReport> {
     const cutoff = new Date(now.getTime() - this.config.HOST_DOWN_AFTER_SECONDS * 1000);
     const down = await this.db.repos.hosts.markStaleHostsDown(cutoff);
-    for (const host of down) this.logger.warn(`host ${host.name} is DOWN: no heartbeat since ${host.lastHeartbeatAt.toISOString()}`);
+    for (const host of down)
+      this.logger.warn(`host ${host.name} is DOWN: no heartbeat since ${host.lastHeartbeatAt.toISOString()}`);
     const report: ReconcileReport = { hostsMarkedDown: down.length, redispatched: 0, failed: 0 };
     for (const job of await this.db.repos.jobs.findLapsed(now, BATCH)) {
       const outcome = await this.reconcileJob(job);

@@ -46,7 +46,9 @@ export class SnapshotsService {
    */
   async create(principal: Principal, input: CreateSnapshotInput): Promise<SnapshotOperation> {
     const { operation, hostName } = await this.db.transaction(async (tx) => {
-      const volume = await findWritable(principal, 'Volume', input.volumeId, (scope) => tx.volumes.findById(scope, input.volumeId));
+      const volume = await findWritable(principal, 'Volume', input.volumeId, (scope) =>
+        tx.volumes.findById(scope, input.volumeId),
+      );
       const host = assertHostUp(await tx.hosts.findById(volume.hostId), 'volume');
       if (!(await tx.volumes.transition(volume.id, [VolumeState.READY], VolumeState.SNAPSHOTTING))) {
         const current = (await tx.volumes.findById(ALL_ORGANIZATIONS, volume.id)) ?? volume;
@@ -83,7 +85,9 @@ export class SnapshotsService {
   /** Answers at once with the snapshot DESTROYING; the row goes when the agent confirms the disk let go. */
   async delete(principal: Principal, snapshotId: string): Promise<SnapshotOperation> {
     const { operation, hostName } = await this.db.transaction(async (tx) => {
-      const snapshot = await findWritable(principal, 'Snapshot', snapshotId, (scope) => tx.snapshots.findById(scope, snapshotId));
+      const snapshot = await findWritable(principal, 'Snapshot', snapshotId, (scope) =>
+        tx.snapshots.findById(scope, snapshotId),
+      );
       if (snapshot.state === SnapshotState.IN_PROGRESS) throw conflict('A snapshot in progress cannot be deleted');
       if (snapshot.state === SnapshotState.DESTROYING) throw conflict('The snapshot is being deleted already');
       const volume = (await tx.volumes.findById(ALL_ORGANIZATIONS, snapshot.volumeId))!;
@@ -97,9 +101,14 @@ export class SnapshotsService {
         payload: { volumeId: volume.id, snapshotId: snapshot.id },
         createdByUserId: principal.userId,
       });
-      const moved = await tx.snapshots.transition(snapshot.id, [SnapshotState.COMPLETED, SnapshotState.ERROR], SnapshotState.DESTROYING, {
-        lastJobId: job.id,
-      });
+      const moved = await tx.snapshots.transition(
+        snapshot.id,
+        [SnapshotState.COMPLETED, SnapshotState.ERROR],
+        SnapshotState.DESTROYING,
+        {
+          lastJobId: job.id,
+        },
+      );
       if (!moved) throw conflict('The snapshot changed meanwhile; try again');
       const destroying = (await tx.snapshots.findById(readScope(principal), snapshot.id))!;
       return { operation: { snapshot: destroying, job }, hostName: host.name };
@@ -122,7 +131,10 @@ export class SnapshotsService {
     if (limit == null) return;
     const count = await tx.snapshots.countByOrganization(organizationId);
     if (count >= limit) {
-      throw new DomainError(ErrorCode.QUOTA_EXCEEDED, `The organization holds ${count} snapshots; its limit is ${limit}`);
+      throw new DomainError(
+        ErrorCode.QUOTA_EXCEEDED,
+        `The organization holds ${count} snapshots; its limit is ${limit}`,
+      );
     }
   }
 

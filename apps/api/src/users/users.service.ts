@@ -16,7 +16,8 @@ export class UsersService {
     if (scope.kind === 'organization' && scope.organizationId !== input.organizationId) {
       throw notFound('Organization', input.organizationId);
     }
-    if (!canGrantRole(principal.role, input.role)) throw forbidden(`Your role (${principal.role}) may not grant ${input.role}`);
+    if (!canGrantRole(principal.role, input.role))
+      throw forbidden(`Your role (${principal.role}) may not grant ${input.role}`);
     const organization = await this.db.repos.organizations.findById(input.organizationId);
     if (!organization) throw notFound('Organization', input.organizationId);
     try {
@@ -28,7 +29,10 @@ export class UsersService {
   }
 
   /** Mints a token for a user the caller manages; returns the secret, which is never stored. */
-  async createApiToken(principal: Principal, input: CreateApiTokenInput): Promise<{ token: string; apiToken: ApiTokenEntity }> {
+  async createApiToken(
+    principal: Principal,
+    input: CreateApiTokenInput,
+  ): Promise<{ token: string; apiToken: ApiTokenEntity }> {
     const user = await this.db.repos.users.findById(writeScope(principal), input.userId);
     if (!user) throw notFound('User', input.userId);
     // A token acts as its user: minting one for a role the caller could not grant would be an escalation.

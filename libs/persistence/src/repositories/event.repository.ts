@@ -21,7 +21,11 @@ export class EventRepository {
     return this.manager.save(this.manager.create(EventEntity, { id: newId(), details: null, ...event }));
   }
 
-  list(scope: ReadScope, filter: { resourceId?: string | null; type?: string | null }, page: PageRequest): Promise<Page<EventEntity>> {
+  list(
+    scope: ReadScope,
+    filter: { resourceId?: string | null; type?: string | null },
+    page: PageRequest,
+  ): Promise<Page<EventEntity>> {
     const qb = applyScope(this.manager.createQueryBuilder(EventEntity, 'ev'), 'ev', scope);
     if (filter.resourceId) qb.andWhere('ev.resource_id = :resourceId', { resourceId: filter.resourceId });
     if (filter.type) qb.andWhere('ev.type = :type', { type: filter.type });

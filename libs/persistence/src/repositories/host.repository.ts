@@ -30,7 +30,7 @@ export class HostRepository {
        RETURNING id`,
       [newId(), beat.hostName, HostState.UP, beat.driver, beat.agentVersion, beat.at],
     );
-    const host = await this.findById(rows[0]!.id);
+    const host = await this.findById(rows[0].id);
     return host!;
   }
 

@@ -38,7 +38,9 @@ export class JobRepository {
   }
 
   findById(scope: ReadScope, id: string): Promise<JobEntity | null> {
-    return applyScope(this.manager.createQueryBuilder(JobEntity, 'j'), 'j', scope).andWhere('j.id = :id', { id }).getOne();
+    return applyScope(this.manager.createQueryBuilder(JobEntity, 'j'), 'j', scope)
+      .andWhere('j.id = :id', { id })
+      .getOne();
   }
 
   findByIds(scope: ReadScope, ids: readonly string[]): Promise<JobEntity[]> {
@@ -70,7 +72,7 @@ export class JobRepository {
 
   /** The agent picked the job up: RUNNING, with a fresh lease. Ignored for a stale attempt. */
   async markRunning(id: string, attempt: number, leaseExpiresAt: Date, at: Date): Promise<boolean> {
-    const rows = await this.manager.query(
+    const rows: unknown = await this.manager.query(
       `UPDATE jobs SET status = $2, lease_expires_at = $3, started_at = COALESCE(started_at, $4)
        WHERE id = $1 AND status = $5 AND attempt = $6 RETURNING id`,
       [id, JobStatus.RUNNING, leaseExpiresAt, at, JobStatus.PENDING, attempt],
@@ -88,7 +90,7 @@ export class JobRepository {
     error: string | null,
     at: Date,
   ): Promise<boolean> {
-    const rows = await this.manager.query(
+    const rows: unknown = await this.manager.query(
       `UPDATE jobs SET status = $2, result = $3, error = $4, finished_at = $5, lease_expires_at = NULL
        WHERE id = $1 AND status = ANY($6) RETURNING id`,
       [id, status, result, error, at, OPEN],
@@ -99,7 +101,7 @@ export class JobRepository {
   /** Renews the leases of RUNNING jobs that the agent of `hostId` says it is still carrying out. */
   async renewLeases(hostId: string, jobIds: readonly string[], leaseExpiresAt: Date): Promise<number> {
     if (jobIds.length === 0) return 0;
-    const rows = await this.manager.query(
+    const rows: unknown = await this.manager.query(
       `UPDATE jobs SET lease_expires_at = GREATEST(lease_expires_at, $3)
        WHERE host_id = $1 AND id = ANY($2::uuid[]) AND status = $4 RETURNING id`,
       [hostId, jobIds, leaseExpiresAt, JobStatus.RUNNING],

@@ -66,7 +66,12 @@ export class SnapshotRepository {
     return this.manager.countBy(SnapshotEntity, { organizationId });
   }
 
-  transition(id: string, from: readonly SnapshotState[], to: SnapshotState, changes: SnapshotChanges = {}): Promise<boolean> {
+  transition(
+    id: string,
+    from: readonly SnapshotState[],
+    to: SnapshotState,
+    changes: SnapshotChanges = {},
+  ): Promise<boolean> {
     return conditionalTransition(this.manager, SnapshotEntity, id, from, to, changes);
   }
 

@@ -13,7 +13,9 @@ export class UserRepository {
   }
 
   findById(scope: ReadScope, id: string): Promise<UserEntity | null> {
-    return applyScope(this.manager.createQueryBuilder(UserEntity, 'u'), 'u', scope).andWhere('u.id = :id', { id }).getOne();
+    return applyScope(this.manager.createQueryBuilder(UserEntity, 'u'), 'u', scope)
+      .andWhere('u.id = :id', { id })
+      .getOne();
   }
 
   findByIds(scope: ReadScope, ids: readonly string[]): Promise<UserEntity[]> {

@@ -8,7 +8,10 @@ export class CreateEnvironmentInput {
   @IsResourceName()
   name!: string;
 
-  @Field(() => ID, { nullable: true, description: "Defaults to the caller's organization; another one is for platform administrators." })
+  @Field(() => ID, {
+    nullable: true,
+    description: "Defaults to the caller's organization; another one is for platform administrators.",
+  })
   @IsOptional()
   @IsUUID('all', { message: 'organizationId is not a valid id' })
   organizationId?: string | null;

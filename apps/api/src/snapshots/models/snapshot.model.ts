@@ -15,7 +15,9 @@ export class SnapshotModel implements NodeModel {
   @Field(() => String, { nullable: true })
   description!: string | null;
 
-  @Field(() => SnapshotState, { description: 'IN_PROGRESS "In progress", COMPLETED "Completed", DESTROYING "Destroying"' })
+  @Field(() => SnapshotState, {
+    description: 'IN_PROGRESS "In progress", COMPLETED "Completed", DESTROYING "Destroying"',
+  })
   state!: SnapshotState;
 
   @Field()

@@ -17,6 +17,11 @@ export class ApiTokenModel {
   createdAt!: Date;
 
   static from(row: ApiTokenEntity): ApiTokenModel {
-    return Object.assign(new ApiTokenModel(), { id: row.id, name: row.name, userId: row.userId, createdAt: row.createdAt });
+    return Object.assign(new ApiTokenModel(), {
+      id: row.id,
+      name: row.name,
+      userId: row.userId,
+      createdAt: row.createdAt,
+    });
   }
 }
