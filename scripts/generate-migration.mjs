@@ -38,7 +38,10 @@ const file = `${timestamp}-${name}`;
 writeFileSync(join(dir, `${file}.ts`), source);
 const indexPath = join(dir, 'index.ts');
 const index = readFileSync(indexPath, 'utf8')
-  .replace('// new migrations above', `import { ${className} } from './${file}.js';\n// new migrations above`)
-  .replace(/(\n\];)/, `\n  ${className},$1`);
+  .replace(
+    '// new migration imports above',
+    `import { ${className} } from './${file}.js';\n// new migration imports above`,
+  )
+  .replace('  // new migrations above', `  ${className},\n  // new migrations above`);
 writeFileSync(indexPath, index);
 console.log(`Wrote migrations/${file}.ts (${upQueries.length} statements)`);

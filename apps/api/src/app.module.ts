@@ -13,9 +13,12 @@ import { JobsModule } from './jobs/jobs.module.js';
 import { NodesResolver } from './nodes/nodes.resolver.js';
 import { OrchestrationModule } from './orchestration/orchestration.module.js';
 import { OrganizationsModule } from './organizations/organizations.module.js';
+import { ProvisioningModule } from './provisioning/provisioning.module.js';
 import { SnapshotsModule } from './snapshots/snapshots.module.js';
+import { TemplatesModule } from './templates/templates.module.js';
 import { UsersModule } from './users/users.module.js';
 import { ViewerResolver } from './viewer/viewer.resolver.js';
+import { EventsResolver } from './events/events.resolver.js';
 import { VolumesModule } from './volumes/volumes.module.js';
 
 @Module({})
@@ -38,6 +41,8 @@ export class AppModule {
         InstancesModule,
         VolumesModule,
         SnapshotsModule,
+        TemplatesModule,
+        ProvisioningModule,
         JobsModule,
       ],
       providers: [
@@ -45,6 +50,7 @@ export class AppModule {
         { provide: APP_FILTER, useClass: PassthroughExceptionFilter },
         ViewerResolver,
         NodesResolver,
+        EventsResolver,
       ],
       exports: [API_CONFIG],
     };

@@ -89,6 +89,7 @@ const CASES: Case<string>[] = [
       'CREATING -> ERROR',
       'READY -> DESTROYING',
       'DESTROYING -> READY',
+      'DESTROYING -> ERROR',
       'ERROR -> DESTROYING',
     ],
   }),

@@ -34,7 +34,8 @@ export const instanceMachine = new StateMachine<InstanceState>('Instance', {
 export const templateMachine = new StateMachine<TemplateState>('Template', {
   [TemplateState.CREATING]: [TemplateState.READY, TemplateState.ERROR],
   [TemplateState.READY]: [TemplateState.DESTROYING],
-  [TemplateState.DESTROYING]: [TemplateState.READY],
+  // A refused delete returns the template to where it was: READY if its image was written, else ERROR.
+  [TemplateState.DESTROYING]: [TemplateState.READY, TemplateState.ERROR],
   [TemplateState.ERROR]: [TemplateState.DESTROYING],
 });
 

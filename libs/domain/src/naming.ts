@@ -71,3 +71,23 @@ export function uniqueName(base: string, taken: ReadonlySet<string>): string {
     if (!taken.has(candidate)) return candidate;
   }
 }
+
+/**
+ * A path an operator gives relative to secondary storage: plain segments only, so it cannot name a file
+ * outside that storage (the agent also resolves symlinks before it opens anything).
+ */
+export function assertRelativeStoragePath(path: string, field = 'path'): string {
+  const segments = path.split('/');
+  const sane =
+    path.length > 0 &&
+    path.length <= 1024 &&
+    !path.startsWith('/') &&
+    segments.every((s) => s !== '' && s !== '.' && s !== '..' && /^[A-Za-z0-9._-]+$/.test(s));
+  if (!sane) {
+    throw badInput(
+      `${field} must be a relative path inside secondary storage: segments of letters, digits, '.', '_' and '-', no '..'`,
+      field,
+    );
+  }
+  return path;
+}

@@ -13,8 +13,16 @@ import { JobModel } from '../jobs/models/job.model.js';
 import { VolumeModel } from '../volumes/models/volume.model.js';
 import { CreateInstanceInput } from './dto/create-instance.input.js';
 import { InstanceFilter } from './dto/instance-filter.input.js';
-import { InstancesService } from './instances.service.js';
-import { CreateInstancePayload } from './models/instance-job.payload.js';
+import { InstancesService, type InstanceOperation } from './instances.service.js';
+import { CreateInstanceFromSnapshotInput } from './dto/create-instance-from-snapshot.input.js';
+import { DeployInstanceInput } from './dto/deploy-instance.input.js';
+import { DestroyInstanceInput } from './dto/destroy-instance.input.js';
+import {
+  CreateInstanceFromSnapshotPayload,
+  CreateInstancePayload,
+  DeployInstancePayload,
+  DestroyInstancePayload,
+} from './models/instance-job.payload.js';
 import { InstanceConnection, InstanceModel } from './models/instance.model.js';
 
 @Resolver(() => InstanceModel)
@@ -47,8 +55,34 @@ export class InstancesResolver {
     @CurrentPrincipal() principal: Principal,
     @Args('input') input: CreateInstanceInput,
   ): Promise<CreateInstancePayload> {
-    const { instance, job } = await this.service.create(principal, input);
-    return { instance: InstanceModel.from(instance), job: JobModel.from(job) };
+    return toPayload(await this.service.create(principal, input));
+  }
+
+  @Mutation(() => DeployInstancePayload)
+  @RequirePermission(Permission.WRITE)
+  async deployInstance(
+    @CurrentPrincipal() principal: Principal,
+    @Args('input') input: DeployInstanceInput,
+  ): Promise<DeployInstancePayload> {
+    return toPayload(await this.service.deploy(principal, input));
+  }
+
+  @Mutation(() => CreateInstanceFromSnapshotPayload)
+  @RequirePermission(Permission.WRITE)
+  async createInstanceFromSnapshot(
+    @CurrentPrincipal() principal: Principal,
+    @Args('input') input: CreateInstanceFromSnapshotInput,
+  ): Promise<CreateInstanceFromSnapshotPayload> {
+    return toPayload(await this.service.createFromSnapshot(principal, input));
+  }
+
+  @Mutation(() => DestroyInstancePayload)
+  @RequirePermission(Permission.WRITE)
+  async destroyInstance(
+    @CurrentPrincipal() principal: Principal,
+    @Args('input') input: DestroyInstanceInput,
+  ): Promise<DestroyInstancePayload> {
+    return toPayload(await this.service.destroy(principal, input.instanceId, input.expungeSnapshots ?? false));
   }
 
   @ResolveField(() => EnvironmentModel)
@@ -66,4 +100,8 @@ export class InstancesResolver {
   async volumes(@Parent() instance: InstanceModel, @Context() ctx: GraphQLContext): Promise<VolumeModel[]> {
     return (await ctx.loaders.volumesByInstance.load(instance.id)).map(VolumeModel.from);
   }
+}
+
+function toPayload(operation: InstanceOperation): { instance: InstanceModel; job: JobModel } {
+  return { instance: InstanceModel.from(operation.instance), job: JobModel.from(operation.job) };
 }

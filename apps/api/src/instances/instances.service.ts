@@ -1,77 +1,187 @@
 import { Injectable } from '@nestjs/common';
 import { JobName } from '@snapdeck/contracts';
-import { conflict, InstanceState, notFound, preconditionFailed, VolumeState, VolumeType } from '@snapdeck/domain';
 import {
+  conflict,
+  InstanceState,
+  notFound,
+  Permission,
+  preconditionFailed,
+  SnapshotState,
+  TemplateState,
+  VolumeState,
+  VolumeType,
+} from '@snapdeck/domain';
+import {
+  ALL_ORGANIZATIONS,
   Database,
-  type HostEntity,
   type InstanceEntity,
   type InstanceFilter,
   type JobEntity,
   type Page,
   type PageRequest,
+  type Repositories,
 } from '@snapdeck/persistence';
-import { readScope, type Principal } from '../auth/principal.js';
+import { can, readScope, writeScope, type Principal } from '../auth/principal.js';
 import { findWritable } from '../common/access.js';
 import { isUniqueViolation } from '../common/database-errors.js';
 import { assertHostUp } from '../common/hosts.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
+import {
+  ProvisioningService,
+  type PlannedVolume,
+  type ProvisioningPlan,
+} from '../provisioning/provisioning.service.js';
+import type { CreateInstanceFromSnapshotInput } from './dto/create-instance-from-snapshot.input.js';
 import type { CreateInstanceInput } from './dto/create-instance.input.js';
+import type { DeployInstanceInput } from './dto/deploy-instance.input.js';
+
+export interface InstanceOperation {
+  instance: InstanceEntity;
+  job: JobEntity;
+}
+
+const GIB = 1024 ** 3;
 
 @Injectable()
 export class InstancesService {
   constructor(
     private readonly db: Database,
     private readonly launcher: JobLauncher,
+    private readonly provisioning: ProvisioningService,
   ) {}
 
   /** A new instance with a blank ROOT volume and DATA-1…n on one host; the agent provisions the files. */
-  async create(
-    principal: Principal,
-    input: CreateInstanceInput,
-  ): Promise<{ instance: InstanceEntity; job: JobEntity }> {
-    const environment = await findWritable(principal, 'Environment', input.environmentId, (scope) =>
-      this.db.repos.environments.findById(scope, input.environmentId),
-    );
-    const host = await this.placement(input.hostId ?? null);
-    const sizes = [input.rootDiskSizeGiB, ...(input.dataDiskSizesGiB ?? [])];
-    try {
-      const created = await this.db.transaction(async (tx) => {
-        const instance = await tx.instances.create({
-          organizationId: environment.organizationId,
-          environmentId: environment.id,
-          hostId: host.id,
-          name: input.name,
-          state: InstanceState.CREATING,
-        });
-        const volumes = await tx.volumes.createMany(
-          sizes.map((sizeGiB, index) => ({
-            organizationId: environment.organizationId,
-            environmentId: environment.id,
-            instanceId: instance.id,
-            hostId: host.id,
-            name: index === 0 ? 'ROOT' : `DATA-${index}`,
-            type: index === 0 ? VolumeType.ROOT : VolumeType.DATADISK,
-            state: VolumeState.CREATING,
-            sizeGiB,
-          })),
-        );
-        const job = await tx.jobs.create({
-          organizationId: environment.organizationId,
-          type: JobName.CREATE_VOLUMES,
-          hostId: host.id,
+  async create(principal: Principal, input: CreateInstanceInput): Promise<InstanceOperation> {
+    const root: PlannedVolume = {
+      name: 'ROOT',
+      type: VolumeType.ROOT,
+      sizeGiB: input.rootDiskSizeGiB,
+      source: { kind: 'blank' },
+    };
+    return this.provisionInstance(principal, input.environmentId, input.name, input.hostId, [
+      root,
+      ...dataDisks(input.dataDiskSizesGiB),
+    ]);
+  }
+
+  /** A new instance whose ROOT is a full copy of a READY template the caller can see. */
+  async deploy(principal: Principal, input: DeployInstanceInput): Promise<InstanceOperation> {
+    const template = await this.db.repos.templates.findVisible(readScope(principal), input.templateId);
+    if (!template) throw notFound('Template', input.templateId);
+    if (template.state !== TemplateState.READY)
+      throw conflict(`Template ${template.name} is ${template.state}, not READY`);
+    const sizeGiB = Math.max(1, Math.ceil(Number(template.virtualSizeBytes ?? 0) / GIB));
+    const root: PlannedVolume = {
+      name: 'ROOT',
+      type: VolumeType.ROOT,
+      sizeGiB,
+      source: { kind: 'template', template },
+    };
+    return this.provisionInstance(principal, input.environmentId, input.name, input.hostId, [
+      root,
+      ...dataDisks(input.dataDiskSizesGiB),
+    ]);
+  }
+
+  /**
+   * A new instance whose ROOT holds a snapshot's data, in an environment of the caller's organization. Support
+   * staff may start from any organization's snapshot: the clone is theirs, invisible to the customer, and an
+   * event names who cloned what.
+   */
+  async createFromSnapshot(principal: Principal, input: CreateInstanceFromSnapshotInput): Promise<InstanceOperation> {
+    const acrossOrganizations = can(principal, Permission.CLONE_ACROSS_ORGANIZATIONS);
+    const scope = acrossOrganizations ? readScope(principal) : writeScope(principal);
+    const snapshot = await this.db.repos.snapshots.findById(scope, input.snapshotId);
+    if (!snapshot) throw notFound('Snapshot', input.snapshotId);
+    if (snapshot.state !== SnapshotState.COMPLETED)
+      throw conflict(`Snapshot ${snapshot.name} is ${snapshot.state}, not COMPLETED`);
+    const volume = (await this.db.repos.volumes.findById(ALL_ORGANIZATIONS, snapshot.volumeId))!;
+    const sourceHost = assertHostUp(await this.db.repos.hosts.findById(volume.hostId), 'snapshot');
+    const root: PlannedVolume = {
+      name: 'ROOT',
+      type: VolumeType.ROOT,
+      sizeGiB: volume.sizeGiB,
+      source: { kind: 'snapshot', snapshot, volume, host: sourceHost },
+    };
+    const operation = await this.provisionInstance(
+      principal,
+      input.environmentId,
+      input.name,
+      input.hostId,
+      [root],
+      async (tx, instance) => {
+        if (instance.organizationId === snapshot.organizationId) return;
+        await tx.events.record({
+          organizationId: instance.organizationId,
+          actorUserId: principal.userId,
+          type: 'instance.cloned_across_organizations',
           resourceType: 'Instance',
           resourceId: instance.id,
-          payload: { volumes: volumes.map((v) => ({ volumeId: v.id, sizeGiB: v.sizeGiB })) },
-          createdByUserId: principal.userId,
+          message: `${principal.email} (${principal.role}) cloned snapshot ${snapshot.name} of another organization`,
+          details: {
+            snapshotId: snapshot.id,
+            sourceOrganizationId: snapshot.organizationId,
+            sourceInstanceId: snapshot.instanceId,
+            sourceVolumeId: snapshot.volumeId,
+          },
         });
-        return { instance, job };
+      },
+    );
+    return operation;
+  }
+
+  /**
+   * Destroys a stopped instance and its volumes. Refused while they have snapshots, unless expungeSnapshots:
+   * then the snapshots go with the files that hold them.
+   */
+  async destroy(principal: Principal, instanceId: string, expungeSnapshots: boolean): Promise<InstanceOperation> {
+    const { operation, hostName } = await this.db.transaction(async (tx) => {
+      const instance = await findWritable(principal, 'Instance', instanceId, (s) =>
+        tx.instances.findById(s, instanceId),
+      );
+      if (![InstanceState.STOPPED, InstanceState.ERROR].includes(instance.state)) {
+        throw preconditionFailed(`Instance ${instance.name} is ${instance.state}: stop it before destroying it`);
+      }
+      const host = assertHostUp(instance.hostId ? await tx.hosts.findById(instance.hostId) : null, 'instance');
+      const volumes = await tx.volumes.findByInstance(instance.id);
+      const busy = volumes.find((v) => ![VolumeState.READY, VolumeState.ERROR].includes(v.state));
+      if (busy) throw conflict(`Volume ${busy.name} is ${busy.state}: wait for it to finish`);
+      const snapshots = await tx.snapshots.findByVolumeIds(volumes.map((v) => v.id));
+      if (snapshots.length > 0 && !expungeSnapshots) {
+        throw preconditionFailed(
+          `Instance ${instance.name} has ${snapshots.length} snapshot(s): delete them first, or pass expungeSnapshots: true`,
+        );
+      }
+      if (snapshots.some((s) => s.state === SnapshotState.IN_PROGRESS || s.state === SnapshotState.DESTROYING)) {
+        throw conflict('A snapshot of this instance is being taken or deleted: wait for it to finish');
+      }
+      await this.assertNotCopySource(
+        tx,
+        snapshots.map((s) => s.id),
+      );
+      if (!(await tx.instances.transition(instance.id, [instance.state], InstanceState.DESTROYING))) {
+        throw conflict('The instance changed meanwhile; try again');
+      }
+      const volumeIds = volumes.map((v) => v.id);
+      await tx.volumes.transitionMany(volumeIds, [VolumeState.READY, VolumeState.ERROR], VolumeState.DESTROYING);
+      await tx.snapshots.transitionMany(
+        snapshots.map((s) => s.id),
+        [SnapshotState.COMPLETED, SnapshotState.ERROR],
+        SnapshotState.DESTROYING,
+      );
+      const job = await tx.jobs.create({
+        organizationId: instance.organizationId,
+        type: JobName.DESTROY_VOLUMES,
+        hostId: host.id,
+        resourceType: 'Instance',
+        resourceId: instance.id,
+        payload: { volumeIds },
+        createdByUserId: principal.userId,
       });
-      return { ...created, job: await this.launcher.launch(created.job, host.name) };
-    } catch (error) {
-      if (isUniqueViolation(error))
-        throw conflict(`An instance named ${input.name} exists in this environment already`);
-      throw error;
-    }
+      const destroying = (await tx.instances.findById(ALL_ORGANIZATIONS, instance.id))!;
+      return { operation: { instance: destroying, job }, hostName: host.name };
+    });
+    return { ...operation, job: await this.launcher.launch(operation.job, hostName) };
   }
 
   list(principal: Principal, filter: InstanceFilter, page: PageRequest): Promise<Page<InstanceEntity>> {
@@ -82,14 +192,59 @@ export class InstancesService {
     return this.db.repos.instances.findById(readScope(principal), id);
   }
 
-  private async placement(hostId: string | null): Promise<HostEntity> {
-    if (hostId) {
-      const host = await this.db.repos.hosts.findById(hostId);
-      if (!host) throw notFound('Host', hostId);
-      return assertHostUp(host, 'instance');
+  private async provisionInstance(
+    principal: Principal,
+    environmentId: string,
+    name: string,
+    hostId: string | null | undefined,
+    volumes: PlannedVolume[],
+    alsoInTransaction?: (tx: Repositories, instance: InstanceEntity) => Promise<void>,
+  ): Promise<InstanceOperation> {
+    const environment = await findWritable(principal, 'Environment', environmentId, (scope) =>
+      this.db.repos.environments.findById(scope, environmentId),
+    );
+    const host = await this.provisioning.placement(hostId);
+    const plan: ProvisioningPlan = {
+      organizationId: environment.organizationId,
+      environmentId: environment.id,
+      host,
+      instance: { create: name },
+      volumes,
+    };
+    try {
+      const provisioned = await this.db.transaction(async (tx) => {
+        const result = await this.provisioning.provision(tx, principal, plan);
+        await alsoInTransaction?.(tx, result.instance!);
+        return result;
+      });
+      return {
+        instance: provisioned.instance!,
+        job: await this.launcher.launch(provisioned.job, provisioned.hostName),
+      };
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict(`An instance named ${name} exists in this environment already`);
+      throw error;
     }
-    const host = await this.db.repos.hosts.findLeastLoadedUpHost();
-    if (!host) throw preconditionFailed('No host is UP to place the instance on');
-    return host;
   }
+
+  /** A snapshot being copied (into a template or a volume) must outlive the copy. */
+  private async assertNotCopySource(tx: Repositories, snapshotIds: string[]): Promise<void> {
+    for (const snapshotId of snapshotIds) {
+      if (
+        (await tx.templates.existsCreatingFromSnapshot(snapshotId, TemplateState.CREATING)) ||
+        (await tx.volumes.existsCreatingFrom({ snapshotId }, VolumeState.CREATING))
+      ) {
+        throw conflict('A snapshot of this instance is being copied: wait for the copy to finish');
+      }
+    }
+  }
+}
+
+function dataDisks(sizes: number[] | null | undefined): PlannedVolume[] {
+  return (sizes ?? []).map((sizeGiB, i) => ({
+    name: `DATA-${i + 1}`,
+    type: VolumeType.DATADISK,
+    sizeGiB,
+    source: { kind: 'blank' },
+  }));
 }

@@ -12,6 +12,7 @@ import { InstanceModel } from '../instances/models/instance.model.js';
 import { JobModel } from '../jobs/models/job.model.js';
 import { OrganizationModel } from '../organizations/models/organization.model.js';
 import { SnapshotModel } from '../snapshots/models/snapshot.model.js';
+import { TemplateModel } from '../templates/models/template.model.js';
 import { UserModel } from '../users/models/user.model.js';
 import { VolumeModel } from '../volumes/models/volume.model.js';
 
@@ -40,6 +41,7 @@ export class NodesResolver {
       () => repos.instances.findById(scope, id).then(map(InstanceModel.from)),
       () => repos.environments.findById(scope, id).then(map(EnvironmentModel.from)),
       () => repos.jobs.findById(scope, id).then(map(JobModel.from)),
+      () => repos.templates.findVisible(scope, id).then(map(TemplateModel.from)),
       () => repos.users.findById(scope, id).then(map(UserModel.from)),
       () =>
         scope.kind === 'all' || id === principal.organizationId

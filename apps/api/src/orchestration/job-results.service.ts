@@ -3,7 +3,8 @@ import type { JobFinishedMessage, JobName, JobOutcome, JobStartedMessage } from 
 import { JobStatus } from '@snapdeck/domain';
 import { Database } from '@snapdeck/persistence';
 import { API_CONFIG, type ApiConfig } from '../config.js';
-import { JOB_OUTCOME_APPLIERS, type JobOutcomeApplier } from './appliers/index.js';
+import { JOB_OUTCOME_APPLIERS, type FollowUpJob, type JobOutcomeApplier } from './appliers/index.js';
+import { JobLauncher } from './job-launcher.service.js';
 
 /**
  * Applies what agents report. Each outcome closes its Job row and moves its resources in one transaction;
@@ -16,6 +17,7 @@ export class JobResultsService {
   constructor(
     private readonly db: Database,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
+    private readonly launcher: JobLauncher,
   ) {}
 
   async started(message: JobStartedMessage): Promise<void> {
@@ -33,18 +35,20 @@ export class JobResultsService {
   }
 
   private async close(jobId: string, outcome: JobOutcome): Promise<boolean> {
-    const closed = await this.db.transaction(async (tx) => {
+    const followUps = await this.db.transaction(async (tx): Promise<FollowUpJob[] | null> => {
       const job = await tx.jobs.findForOrchestration(jobId);
-      if (!job) return false;
+      if (!job) return null;
       const status = outcome.ok ? JobStatus.SUCCEEDED : JobStatus.FAILED;
       const result = outcome.ok ? (outcome.data as unknown as Record<string, unknown>) : null;
       const error = outcome.ok ? null : outcome.message;
-      if (!(await tx.jobs.finish(job.id, status, result, error, new Date()))) return false;
+      if (!(await tx.jobs.finish(job.id, status, result, error, new Date()))) return null;
       const applier = JOB_OUTCOME_APPLIERS[job.type] as JobOutcomeApplier<JobName>;
-      await applier.apply(tx, job, outcome);
-      return true;
+      return (await applier.apply(tx, job, outcome)) ?? [];
     });
-    if (closed) this.logger.log(`job ${jobId} ${outcome.ok ? 'succeeded' : `failed: ${outcome.message}`}`);
-    return closed;
+    if (followUps === null) return false;
+    this.logger.log(`job ${jobId} ${outcome.ok ? 'succeeded' : `failed: ${outcome.message}`}`);
+    // The next steps are committed rows: if a send fails here, the reconciler sends them.
+    for (const next of followUps) await this.launcher.launch(next.job, next.hostName);
+    return true;
   }
 }

@@ -77,7 +77,7 @@ interface Orchestration {
 
 function orchestration(db: Database, config: ApiConfig, dispatcher = new RecordingDispatcher()): Orchestration {
   const launcher = new JobLauncher(db, dispatcher, config);
-  const results = new JobResultsService(db, config);
+  const results = new JobResultsService(db, config, launcher);
   return {
     dispatcher,
     launcher,

@@ -7,6 +7,7 @@ import {
   ErrorCode,
   isBlankName,
   SnapshotState,
+  TemplateState,
   uniqueName,
   VolumeState,
 } from '@snapdeck/domain';
@@ -90,6 +91,12 @@ export class SnapshotsService {
       );
       if (snapshot.state === SnapshotState.IN_PROGRESS) throw conflict('A snapshot in progress cannot be deleted');
       if (snapshot.state === SnapshotState.DESTROYING) throw conflict('The snapshot is being deleted already');
+      if (
+        (await tx.templates.existsCreatingFromSnapshot(snapshot.id, TemplateState.CREATING)) ||
+        (await tx.volumes.existsCreatingFrom({ snapshotId: snapshot.id }, VolumeState.CREATING))
+      ) {
+        throw conflict('The snapshot is being copied into a template or a volume: wait for the copy to finish');
+      }
       const volume = (await tx.volumes.findById(ALL_ORGANIZATIONS, snapshot.volumeId))!;
       const host = assertHostUp(await tx.hosts.findById(volume.hostId), 'snapshot');
       const job = await tx.jobs.create({

@@ -1,4 +1,4 @@
-import { Args, Context, ID, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { Permission } from '@snapdeck/domain';
 import { Database } from '@snapdeck/persistence';
 import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
@@ -14,10 +14,35 @@ import { InstanceModel } from '../instances/models/instance.model.js';
 import { SnapshotConnection, SnapshotModel } from '../snapshots/models/snapshot.model.js';
 import { VolumeFilter } from './dto/volume-filter.input.js';
 import { VolumeConnection, VolumeModel } from './models/volume.model.js';
+import { CreateVolumeFromSnapshotInput, RevertVolumeToSnapshotInput } from './dto/volume-operations.input.js';
+import { CreateVolumeFromSnapshotPayload, RevertVolumeToSnapshotPayload } from './models/volume-job.payload.js';
+import { VolumesService, type VolumeOperation } from './volumes.service.js';
+import { JobModel } from '../jobs/models/job.model.js';
 
 @Resolver(() => VolumeModel)
 export class VolumesResolver {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly service: VolumesService,
+  ) {}
+
+  @Mutation(() => RevertVolumeToSnapshotPayload)
+  @RequirePermission(Permission.WRITE)
+  async revertVolumeToSnapshot(
+    @CurrentPrincipal() principal: Principal,
+    @Args('input') input: RevertVolumeToSnapshotInput,
+  ): Promise<RevertVolumeToSnapshotPayload> {
+    return toPayload(await this.service.revert(principal, input.snapshotId));
+  }
+
+  @Mutation(() => CreateVolumeFromSnapshotPayload)
+  @RequirePermission(Permission.WRITE)
+  async createVolumeFromSnapshot(
+    @CurrentPrincipal() principal: Principal,
+    @Args('input') input: CreateVolumeFromSnapshotInput,
+  ): Promise<CreateVolumeFromSnapshotPayload> {
+    return toPayload(await this.service.createFromSnapshot(principal, input));
+  }
 
   @Query(() => VolumeConnection)
   @RequirePermission(Permission.READ)
@@ -66,4 +91,8 @@ export class VolumesResolver {
     const row = await ctx.loaders.hosts.load(volume.hostId);
     return row ? HostModel.from(row) : null;
   }
+}
+
+function toPayload(operation: VolumeOperation): { volume: VolumeModel; job: JobModel } {
+  return { volume: VolumeModel.from(operation.volume), job: JobModel.from(operation.job) };
 }

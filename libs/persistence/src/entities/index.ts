@@ -6,6 +6,7 @@ import { InstanceEntity } from './instance.entity.js';
 import { JobEntity } from './job.entity.js';
 import { OrganizationEntity } from './organization.entity.js';
 import { SnapshotEntity } from './snapshot.entity.js';
+import { TemplateEntity } from './template.entity.js';
 import { UserEntity } from './user.entity.js';
 import { VolumeEntity } from './volume.entity.js';
 
@@ -18,6 +19,7 @@ export {
   JobEntity,
   OrganizationEntity,
   SnapshotEntity,
+  TemplateEntity,
   UserEntity,
   VolumeEntity,
 };
@@ -31,6 +33,7 @@ export const ENTITIES = [
   InstanceEntity,
   VolumeEntity,
   SnapshotEntity,
+  TemplateEntity,
   JobEntity,
   EventEntity,
 ];

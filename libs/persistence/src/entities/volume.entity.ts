@@ -10,6 +10,8 @@ import { OrganizationEntity } from './organization.entity.js';
 @Index('idx_volumes_environment', ['environmentId', 'id'])
 @Index('idx_volumes_instance', ['instanceId', 'id'])
 @Index('idx_volumes_host', ['hostId'])
+@Index('idx_volumes_source_snapshot', ['sourceSnapshotId'], { where: 'source_snapshot_id IS NOT NULL' })
+@Index('idx_volumes_source_template', ['sourceTemplateId'], { where: 'source_template_id IS NOT NULL' })
 export class VolumeEntity {
   @PrimaryColumn('uuid')
   id!: string;
@@ -54,6 +56,17 @@ export class VolumeEntity {
 
   @Column({ name: 'size_gib', type: 'integer' })
   sizeGiB!: number;
+
+  /**
+   * Lineage: the snapshot or template this volume was copied from. Plain ids, not foreign keys: a copy is
+   * standalone once made, and its source may go. While the volume is CREATING they keep the source from being
+   * deleted under the copy.
+   */
+  @Column({ name: 'source_snapshot_id', type: 'uuid', nullable: true })
+  sourceSnapshotId!: string | null;
+
+  @Column({ name: 'source_template_id', type: 'uuid', nullable: true })
+  sourceTemplateId!: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

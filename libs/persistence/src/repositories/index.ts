@@ -7,6 +7,7 @@ import { InstanceRepository } from './instance.repository.js';
 import { JobRepository } from './job.repository.js';
 import { OrganizationRepository } from './organization.repository.js';
 import { SnapshotRepository } from './snapshot.repository.js';
+import { TemplateRepository } from './template.repository.js';
 import { UserRepository } from './user.repository.js';
 import { VolumeRepository } from './volume.repository.js';
 
@@ -18,6 +19,7 @@ export * from './instance.repository.js';
 export * from './job.repository.js';
 export * from './organization.repository.js';
 export * from './snapshot.repository.js';
+export * from './template.repository.js';
 export * from './user.repository.js';
 export * from './volume.repository.js';
 
@@ -31,6 +33,7 @@ export class Repositories {
   readonly instances: InstanceRepository;
   readonly volumes: VolumeRepository;
   readonly snapshots: SnapshotRepository;
+  readonly templates: TemplateRepository;
   readonly jobs: JobRepository;
   readonly events: EventRepository;
 
@@ -43,6 +46,7 @@ export class Repositories {
     this.instances = new InstanceRepository(manager);
     this.volumes = new VolumeRepository(manager);
     this.snapshots = new SnapshotRepository(manager);
+    this.templates = new TemplateRepository(manager);
     this.jobs = new JobRepository(manager);
     this.events = new EventRepository(manager);
   }

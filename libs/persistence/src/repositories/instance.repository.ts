@@ -48,6 +48,17 @@ export class InstanceRepository {
     return conditionalTransition(this.manager, InstanceEntity, id, from, to);
   }
 
+  async remove(id: string, fromState: InstanceState): Promise<boolean> {
+    const result = await this.manager
+      .createQueryBuilder()
+      .delete()
+      .from(InstanceEntity)
+      .where('id = :id', { id })
+      .andWhere('state = :fromState', { fromState })
+      .execute();
+    return result.affected === 1;
+  }
+
   private scoped(scope: ReadScope) {
     return applyScope(this.manager.createQueryBuilder(InstanceEntity, 'i'), 'i', scope);
   }

@@ -87,6 +87,39 @@ export class SnapshotRepository {
     return result.affected === 1;
   }
 
+  /** Every snapshot of some volumes (internal: the caller has checked the volumes are the caller's). */
+  findByVolumeIds(volumeIds: readonly string[]): Promise<SnapshotEntity[]> {
+    if (volumeIds.length === 0) return Promise.resolve([]);
+    return this.manager
+      .createQueryBuilder(SnapshotEntity, 's')
+      .where('s.volume_id IN (:...volumeIds)', { volumeIds })
+      .orderBy('s.id', 'ASC')
+      .getMany();
+  }
+
+  async transitionMany(ids: readonly string[], from: readonly SnapshotState[], to: SnapshotState): Promise<number> {
+    if (ids.length === 0) return 0;
+    const result = await this.manager
+      .createQueryBuilder()
+      .update(SnapshotEntity)
+      .set({ state: to })
+      .where('id IN (:...ids)', { ids })
+      .andWhere('state IN (:...from)', { from })
+      .execute();
+    return result.affected ?? 0;
+  }
+
+  async removeMany(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const result = await this.manager
+      .createQueryBuilder()
+      .delete()
+      .from(SnapshotEntity)
+      .where('id IN (:...ids)', { ids })
+      .execute();
+    return result.affected ?? 0;
+  }
+
   private scoped(scope: ReadScope) {
     return applyScope(this.manager.createQueryBuilder(SnapshotEntity, 's'), 's', scope);
   }

@@ -21,13 +21,17 @@ export interface NewVolume {
   type: VolumeType;
   state: VolumeState;
   sizeGiB: number;
+  sourceSnapshotId?: string | null;
+  sourceTemplateId?: string | null;
 }
 
 export class VolumeRepository {
   constructor(private readonly manager: EntityManager) {}
 
   async createMany(values: readonly NewVolume[]): Promise<VolumeEntity[]> {
-    const volumes = values.map((v) => this.manager.create(VolumeEntity, { id: newId(), ...v }));
+    const volumes = values.map((v) =>
+      this.manager.create(VolumeEntity, { id: newId(), sourceSnapshotId: null, sourceTemplateId: null, ...v }),
+    );
     return this.manager.save(volumes);
   }
 
@@ -70,6 +74,28 @@ export class VolumeRepository {
       .set({ state: to })
       .where('id IN (:...ids)', { ids })
       .andWhere('state IN (:...from)', { from })
+      .execute();
+    return result.affected ?? 0;
+  }
+
+  /** Copies still being made from a snapshot or template: their source must not be deleted yet. */
+  existsCreatingFrom(source: { snapshotId?: string; templateId?: string }, creating: VolumeState): Promise<boolean> {
+    const where = source.snapshotId ? { sourceSnapshotId: source.snapshotId } : { sourceTemplateId: source.templateId };
+    return this.manager.existsBy(VolumeEntity, { ...where, state: creating });
+  }
+
+  /** Every volume of one instance (internal: the caller has checked the instance is the caller's). */
+  findByInstance(instanceId: string): Promise<VolumeEntity[]> {
+    return this.manager.find(VolumeEntity, { where: { instanceId }, order: { id: 'ASC' } });
+  }
+
+  async removeMany(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const result = await this.manager
+      .createQueryBuilder()
+      .delete()
+      .from(VolumeEntity)
+      .where('id IN (:...ids)', { ids })
       .execute();
     return result.affected ?? 0;
   }

@@ -1,0 +1,30 @@
+import { JobName, type JobOutcome } from '@snapdeck/contracts';
+import { TemplateState } from '@snapdeck/domain';
+import { ALL_ORGANIZATIONS, type JobEntity, type Repositories } from '@snapdeck/persistence';
+import type { JobOutcomeApplier } from './job-outcome-applier.js';
+
+/** The row goes once the file is gone; a refused delete returns the template to where it was. */
+export class DeleteTemplateApplier implements JobOutcomeApplier<JobName.DELETE_TEMPLATE> {
+  readonly jobName = JobName.DELETE_TEMPLATE;
+
+  async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.DELETE_TEMPLATE>): Promise<void> {
+    if (outcome.ok) {
+      await tx.templates.remove(job.resourceId, TemplateState.DESTROYING);
+    } else {
+      const template = await tx.templates.findOwned(ALL_ORGANIZATIONS, job.resourceId);
+      const back = template?.virtualSizeBytes ? TemplateState.READY : TemplateState.ERROR;
+      await tx.templates.transition(job.resourceId, [TemplateState.DESTROYING], back, {
+        error: `Delete failed: ${outcome.message}`,
+      });
+    }
+    await tx.events.record({
+      organizationId: job.organizationId,
+      actorUserId: job.createdByUserId,
+      type: outcome.ok ? 'template.deleted' : 'template.delete_failed',
+      resourceType: 'Template',
+      resourceId: job.resourceId,
+      message: outcome.ok ? 'Template deleted from secondary storage' : `Template delete failed: ${outcome.message}`,
+      details: { jobId: job.id },
+    });
+  }
+}

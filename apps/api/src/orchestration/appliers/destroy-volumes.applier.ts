@@ -1,0 +1,43 @@
+import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
+import { InstanceState, SnapshotState, VolumeState } from '@snapdeck/domain';
+import type { JobEntity, Repositories } from '@snapdeck/persistence';
+import type { JobOutcomeApplier } from './job-outcome-applier.js';
+
+/**
+ * Destroying an instance: once the agent removed the files (and the internal snapshots inside them), the
+ * rows go too. A refusal leaves the instance and volumes ERROR and the snapshots where they were.
+ */
+export class DestroyVolumesApplier implements JobOutcomeApplier<JobName.DESTROY_VOLUMES> {
+  readonly jobName = JobName.DESTROY_VOLUMES;
+
+  async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.DESTROY_VOLUMES>): Promise<void> {
+    const { volumeIds } = job.payload as unknown as JobPayloads[JobName.DESTROY_VOLUMES];
+    const snapshots = await tx.snapshots.findByVolumeIds(volumeIds);
+    if (outcome.ok) {
+      await tx.snapshots.removeMany(snapshots.map((s) => s.id));
+      await tx.volumes.removeMany(volumeIds);
+      if (job.resourceType === 'Instance') await tx.instances.remove(job.resourceId, InstanceState.DESTROYING);
+    } else {
+      const destroying = snapshots.filter((s) => s.state === SnapshotState.DESTROYING);
+      const completed = destroying.filter((s) => s.completedAt).map((s) => s.id);
+      const neverOnDisk = destroying.filter((s) => !s.completedAt).map((s) => s.id);
+      await tx.snapshots.transitionMany(completed, [SnapshotState.DESTROYING], SnapshotState.COMPLETED);
+      await tx.snapshots.transitionMany(neverOnDisk, [SnapshotState.DESTROYING], SnapshotState.ERROR);
+      await tx.volumes.transitionMany(volumeIds, [VolumeState.DESTROYING], VolumeState.ERROR);
+      if (job.resourceType === 'Instance') {
+        await tx.instances.transition(job.resourceId, [InstanceState.DESTROYING], InstanceState.ERROR);
+      }
+    }
+    await tx.events.record({
+      organizationId: job.organizationId,
+      actorUserId: job.createdByUserId,
+      type: outcome.ok ? 'instance.destroyed' : 'instance.destroy_failed',
+      resourceType: job.resourceType,
+      resourceId: job.resourceId,
+      message: outcome.ok
+        ? `Destroyed ${volumeIds.length} volume(s) and ${snapshots.length} snapshot(s)`
+        : `Destroy failed: ${outcome.message}`,
+      details: { jobId: job.id, volumeIds },
+    });
+  }
+}

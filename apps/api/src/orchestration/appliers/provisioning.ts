@@ -1,0 +1,68 @@
+import { JobName, type VolumeSpec } from '@snapdeck/contracts';
+import { InstanceState, VolumeState } from '@snapdeck/domain';
+import type { JobEntity, Repositories, VolumeEntity } from '@snapdeck/persistence';
+import type { FollowUpJob } from './job-outcome-applier.js';
+
+/** The volumes a provisioning job (resource Instance or Volume) makes. */
+export async function volumesOfResource(tx: Repositories, job: JobEntity): Promise<VolumeEntity[]> {
+  if (job.resourceType === 'Instance') return tx.volumes.findByInstance(job.resourceId);
+  const volume = await tx.volumes.findById({ kind: 'all' }, job.resourceId);
+  return volume ? [volume] : [];
+}
+
+/** Ends provisioning: volumes READY and the instance STOPPED, or all of them ERROR, with an event. */
+export async function finishProvisioning(
+  tx: Repositories,
+  job: JobEntity,
+  volumeIds: readonly string[],
+  outcome: { ok: true } | { ok: false; message: string },
+): Promise<void> {
+  await tx.volumes.transitionMany(
+    volumeIds,
+    [VolumeState.CREATING],
+    outcome.ok ? VolumeState.READY : VolumeState.ERROR,
+  );
+  if (job.resourceType === 'Instance') {
+    const instanceState = outcome.ok ? InstanceState.STOPPED : InstanceState.ERROR;
+    await tx.instances.transition(job.resourceId, [InstanceState.CREATING], instanceState);
+  }
+  const kind = job.resourceType.toLowerCase();
+  await tx.events.record({
+    organizationId: job.organizationId,
+    actorUserId: job.createdByUserId,
+    type: outcome.ok ? `${kind}.created` : `${kind}.failed`,
+    resourceType: job.resourceType,
+    resourceId: job.resourceId,
+    message: outcome.ok ? `${volumeIds.length} volume(s) provisioned` : `Provisioning failed: ${outcome.message}`,
+    details: { jobId: job.id },
+  });
+}
+
+/**
+ * The second step of a copy across hosts: the snapshot is in secondary storage now, and the agent of the
+ * target host makes the volumes from it (and removes the transfer file).
+ */
+export async function provisionFromTransfer(
+  tx: Repositories,
+  job: JobEntity,
+  transfer: string,
+): Promise<FollowUpJob[]> {
+  const volumes = (await volumesOfResource(tx, job)).filter((v) => v.state === VolumeState.CREATING);
+  if (volumes.length === 0) return [];
+  const host = (await tx.hosts.findById(volumes[0].hostId))!;
+  const specs: VolumeSpec[] = volumes.map((v) => ({
+    volumeId: v.id,
+    sizeGiB: v.sizeGiB,
+    source: v.sourceSnapshotId ? { kind: 'secondary', path: transfer, removeAfter: true } : { kind: 'blank' },
+  }));
+  const next = await tx.jobs.create({
+    organizationId: job.organizationId,
+    type: JobName.CREATE_VOLUMES,
+    hostId: host.id,
+    resourceType: job.resourceType,
+    resourceId: job.resourceId,
+    payload: { volumes: specs },
+    createdByUserId: job.createdByUserId,
+  });
+  return [{ job: next, hostName: host.name }];
+}

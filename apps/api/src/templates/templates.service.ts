@@ -1,0 +1,167 @@
+import { Injectable } from '@nestjs/common';
+import { JobName, templatePath } from '@snapdeck/contracts';
+import {
+  assertRelativeStoragePath,
+  badInput,
+  conflict,
+  forbidden,
+  notFound,
+  Permission,
+  preconditionFailed,
+  SnapshotState,
+  TemplateState,
+  VolumeState,
+  VolumeType,
+} from '@snapdeck/domain';
+import {
+  ALL_ORGANIZATIONS,
+  Database,
+  newId,
+  type HostEntity,
+  type JobEntity,
+  type Page,
+  type PageRequest,
+  type TemplateEntity,
+} from '@snapdeck/persistence';
+import { can, readScope, writeScope, type Principal } from '../auth/principal.js';
+import { findWritable } from '../common/access.js';
+import { assertHostUp } from '../common/hosts.js';
+import { JobLauncher } from '../orchestration/job-launcher.service.js';
+import type { CreateTemplateFromSnapshotInput, RegisterTemplateInput } from './dto/template.inputs.js';
+
+export interface TemplateOperation {
+  template: TemplateEntity;
+  job: JobEntity;
+}
+
+@Injectable()
+export class TemplatesService {
+  constructor(
+    private readonly db: Database,
+    private readonly launcher: JobLauncher,
+  ) {}
+
+  /** A golden image: the snapshot of a ROOT volume written to secondary storage as a standalone qcow2. */
+  async createFromSnapshot(principal: Principal, input: CreateTemplateFromSnapshotInput): Promise<TemplateOperation> {
+    if (input.public && !can(principal, Permission.PLATFORM))
+      throw forbidden('Only platform administrators make public templates');
+    const { operation, hostName } = await this.db.transaction(async (tx) => {
+      const snapshot = await findWritable(principal, 'Snapshot', input.snapshotId, (s) =>
+        tx.snapshots.findById(s, input.snapshotId),
+      );
+      const volume = (await tx.volumes.findById(ALL_ORGANIZATIONS, snapshot.volumeId))!;
+      if (volume.type !== VolumeType.ROOT)
+        throw badInput('Templates are made from snapshots of ROOT volumes only', 'snapshotId');
+      if (snapshot.state !== SnapshotState.COMPLETED)
+        throw conflict(`Snapshot ${snapshot.name} is ${snapshot.state}, not COMPLETED`);
+      const host = assertHostUp(await tx.hosts.findById(volume.hostId), 'snapshot');
+      const templateId = newId();
+      const job = await tx.jobs.create({
+        organizationId: snapshot.organizationId,
+        type: JobName.EXPORT_SNAPSHOT,
+        hostId: host.id,
+        resourceType: 'Template',
+        resourceId: templateId,
+        payload: { volumeId: volume.id, snapshotId: snapshot.id, destination: templatePath(templateId) },
+        createdByUserId: principal.userId,
+      });
+      const template = await tx.templates.create({
+        id: templateId,
+        organizationId: snapshot.organizationId,
+        name: input.name,
+        description: input.description ?? null,
+        state: TemplateState.CREATING,
+        public: input.public ?? false,
+        sourceSnapshotId: snapshot.id,
+        lastJobId: job.id,
+      });
+      return { operation: { template, job }, hostName: host.name };
+    });
+    return { ...operation, job: await this.launcher.launch(operation.job, hostName) };
+  }
+
+  /**
+   * An image an operator placed in secondary storage becomes a template once an agent has checked it is a
+   * plain qcow2 inside that storage (no backing file, no external data file) and copied it in.
+   */
+  async register(principal: Principal, input: RegisterTemplateInput): Promise<TemplateOperation> {
+    const path = assertRelativeStoragePath(input.path);
+    const host = await this.anyUpHost();
+    const { operation } = await this.db.transaction(async (tx) => {
+      const templateId = newId();
+      const job = await tx.jobs.create({
+        organizationId: principal.organizationId,
+        type: JobName.IMPORT_TEMPLATE,
+        hostId: host.id,
+        resourceType: 'Template',
+        resourceId: templateId,
+        payload: { templateId, path },
+        createdByUserId: principal.userId,
+      });
+      const template = await tx.templates.create({
+        id: templateId,
+        organizationId: principal.organizationId,
+        name: input.name,
+        description: null,
+        state: TemplateState.CREATING,
+        public: input.public ?? false,
+        sourceSnapshotId: null,
+        lastJobId: job.id,
+      });
+      return { operation: { template, job } };
+    });
+    return { ...operation, job: await this.launcher.launch(operation.job, host.name) };
+  }
+
+  /** DESTROYING, then gone once the file is; refused while a deployment is still copying it. */
+  async delete(principal: Principal, templateId: string): Promise<TemplateOperation> {
+    const host = await this.anyUpHost();
+    const { operation } = await this.db.transaction(async (tx) => {
+      const template = await tx.templates.findOwned(writeScope(principal), templateId);
+      if (!template) {
+        const visible = await tx.templates.findVisible(readScope(principal), templateId);
+        if (visible) throw forbidden('Only the organization that owns a template deletes it');
+        throw notFound('Template', templateId);
+      }
+      if (template.state === TemplateState.CREATING || template.state === TemplateState.DESTROYING) {
+        throw conflict(`Template ${template.name} is ${template.state}`);
+      }
+      if (await tx.volumes.existsCreatingFrom({ templateId }, VolumeState.CREATING)) {
+        throw conflict(
+          `Template ${template.name} is being copied to a new instance: wait for the deployment to finish`,
+        );
+      }
+      const job = await tx.jobs.create({
+        organizationId: template.organizationId,
+        type: JobName.DELETE_TEMPLATE,
+        hostId: host.id,
+        resourceType: 'Template',
+        resourceId: template.id,
+        payload: { templateId: template.id },
+        createdByUserId: principal.userId,
+      });
+      if (
+        !(await tx.templates.transition(template.id, [template.state], TemplateState.DESTROYING, { lastJobId: job.id }))
+      ) {
+        throw conflict('The template changed meanwhile; try again');
+      }
+      return { operation: { template: (await tx.templates.findOwned(ALL_ORGANIZATIONS, template.id))!, job } };
+    });
+    return { ...operation, job: await this.launcher.launch(operation.job, host.name) };
+  }
+
+  list(principal: Principal, page: PageRequest): Promise<Page<TemplateEntity>> {
+    return this.db.repos.templates.list(readScope(principal), page);
+  }
+
+  findById(principal: Principal, id: string): Promise<TemplateEntity | null> {
+    return this.db.repos.templates.findVisible(readScope(principal), id);
+  }
+
+  /** Secondary storage is shared by every host, so any agent that is UP can work on it. */
+  private async anyUpHost(): Promise<HostEntity> {
+    const host = await this.db.repos.hosts.findLeastLoadedUpHost();
+    if (!host) throw preconditionFailed('No host is UP to work on secondary storage');
+    return host;
+  }
+}

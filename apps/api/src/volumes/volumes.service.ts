@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import { JobName } from '@snapdeck/contracts';
+import { conflict, InstanceState, preconditionFailed, SnapshotState, VolumeState, VolumeType } from '@snapdeck/domain';
+import { ALL_ORGANIZATIONS, Database, type JobEntity, type VolumeEntity } from '@snapdeck/persistence';
+import type { Principal } from '../auth/principal.js';
+import { findWritable } from '../common/access.js';
+import { assertHostUp } from '../common/hosts.js';
+import { JobLauncher } from '../orchestration/job-launcher.service.js';
+import { ProvisioningService } from '../provisioning/provisioning.service.js';
+import type { CreateVolumeFromSnapshotInput } from './dto/volume-operations.input.js';
+
+export interface VolumeOperation {
+  volume: VolumeEntity;
+  job: JobEntity;
+}
+
+@Injectable()
+export class VolumesService {
+  constructor(
+    private readonly db: Database,
+    private readonly launcher: JobLauncher,
+    private readonly provisioning: ProvisioningService,
+  ) {}
+
+  /**
+   * Rolls a volume back to one of its snapshots; the snapshot and later ones stay. Only while its instance
+   * is STOPPED: reverting a disk under a running guest corrupts it (CloudStack #4356 did nothing silently).
+   */
+  async revert(principal: Principal, snapshotId: string): Promise<VolumeOperation> {
+    const { operation, hostName } = await this.db.transaction(async (tx) => {
+      const snapshot = await findWritable(principal, 'Snapshot', snapshotId, (s) =>
+        tx.snapshots.findById(s, snapshotId),
+      );
+      if (snapshot.state !== SnapshotState.COMPLETED)
+        throw conflict(`Snapshot ${snapshot.name} is ${snapshot.state}, not COMPLETED`);
+      const volume = (await tx.volumes.findById(ALL_ORGANIZATIONS, snapshot.volumeId))!;
+      if (volume.instanceId) {
+        const instance = (await tx.instances.findById(ALL_ORGANIZATIONS, volume.instanceId))!;
+        if (instance.state !== InstanceState.STOPPED) {
+          throw preconditionFailed(
+            `Instance ${instance.name} is ${instance.state}: stop it before reverting its volume`,
+          );
+        }
+      }
+      const host = assertHostUp(await tx.hosts.findById(volume.hostId), 'volume');
+      if (!(await tx.volumes.transition(volume.id, [VolumeState.READY], VolumeState.REVERTING))) {
+        const current = (await tx.volumes.findById(ALL_ORGANIZATIONS, volume.id))!;
+        throw conflict(`Volume ${volume.name} is ${current.state}: one operation per volume at a time`);
+      }
+      const job = await tx.jobs.create({
+        organizationId: volume.organizationId,
+        type: JobName.REVERT_SNAPSHOT,
+        hostId: host.id,
+        resourceType: 'Volume',
+        resourceId: volume.id,
+        payload: { volumeId: volume.id, snapshotId: snapshot.id },
+        createdByUserId: principal.userId,
+      });
+      const reverting = (await tx.volumes.findById(ALL_ORGANIZATIONS, volume.id))!;
+      return { operation: { volume: reverting, job }, hostName: host.name };
+    });
+    return { ...operation, job: await this.launcher.launch(operation.job, hostName) };
+  }
+
+  /** A new DATADISK holding a snapshot's data; on the instance's host when attached, else the snapshot's. */
+  async createFromSnapshot(principal: Principal, input: CreateVolumeFromSnapshotInput): Promise<VolumeOperation> {
+    const repos = this.db.repos;
+    const snapshot = await findWritable(principal, 'Snapshot', input.snapshotId, (s) =>
+      repos.snapshots.findById(s, input.snapshotId),
+    );
+    if (snapshot.state !== SnapshotState.COMPLETED)
+      throw conflict(`Snapshot ${snapshot.name} is ${snapshot.state}, not COMPLETED`);
+    const source = (await repos.volumes.findById(ALL_ORGANIZATIONS, snapshot.volumeId))!;
+    const sourceHost = assertHostUp(await repos.hosts.findById(source.hostId), 'snapshot');
+    const instance = input.instanceId
+      ? await findWritable(principal, 'Instance', input.instanceId, (s) =>
+          repos.instances.findById(s, input.instanceId!),
+        )
+      : null;
+    if (instance && instance.organizationId !== snapshot.organizationId) {
+      throw conflict('The snapshot and the instance belong to different organizations');
+    }
+    if (instance && [InstanceState.CREATING, InstanceState.DESTROYING, InstanceState.ERROR].includes(instance.state)) {
+      throw conflict(`Instance ${instance.name} is ${instance.state}`);
+    }
+    const host = instance?.hostId ? assertHostUp(await repos.hosts.findById(instance.hostId), 'instance') : sourceHost;
+    const provisioned = await this.db.transaction((tx) =>
+      this.provisioning.provision(tx, principal, {
+        organizationId: snapshot.organizationId,
+        environmentId: instance?.environmentId ?? source.environmentId,
+        host,
+        instance: instance ? { existing: instance } : null,
+        volumes: [
+          {
+            name: input.name,
+            type: VolumeType.DATADISK,
+            sizeGiB: source.sizeGiB,
+            source: { kind: 'snapshot', snapshot, volume: source, host: sourceHost },
+          },
+        ],
+      }),
+    );
+    return { volume: provisioned.volumes[0], job: await this.launcher.launch(provisioned.job, provisioned.hostName) };
+  }
+}
