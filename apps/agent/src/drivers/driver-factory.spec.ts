@@ -8,10 +8,13 @@ function config(overrides: Partial<AgentConfig>): AgentConfig {
 }
 
 describe('createVolumeDriver', () => {
-  it('builds the qemu-img driver on AGENT_STORAGE_DIR/volumes', () => {
-    const driver = createVolumeDriver(config({ AGENT_DRIVER: 'qemu-img', AGENT_STORAGE_DIR: '/srv/primary' }));
+  it('builds the qemu-img driver on AGENT_STORAGE_DIR/volumes and SECONDARY_STORAGE_DIR', () => {
+    const driver = createVolumeDriver(
+      config({ AGENT_DRIVER: 'qemu-img', AGENT_STORAGE_DIR: '/srv/primary', SECONDARY_STORAGE_DIR: '/mnt/secondary' }),
+    );
     expect(driver).toBeInstanceOf(QemuImgDriver);
     expect((driver as QemuImgDriver).volumesDir).toBe('/srv/primary/volumes');
+    expect((driver as QemuImgDriver).secondary.root).toBe('/mnt/secondary');
   });
 
   it('builds the simulator driver', () => {

@@ -13,7 +13,10 @@ export function createVolumeDriver(config: AgentConfig): VolumeDriver {
   const driver = config.AGENT_DRIVER;
   switch (driver) {
     case 'qemu-img':
-      return new QemuImgDriver({ storageDir: config.AGENT_STORAGE_DIR });
+      return new QemuImgDriver({
+        storageDir: config.AGENT_STORAGE_DIR,
+        secondaryDir: config.SECONDARY_STORAGE_DIR,
+      });
     case 'simulator':
       return new SimulatorDriver({
         latencyMs: config.SIMULATOR_LATENCY_MS,

@@ -42,7 +42,6 @@ export function checkedRelativePath(value: unknown, what: string): string {
     new DriverError(`Invalid ${what} ${quoted(value)}: ${why} (expected a path relative to secondary storage)`);
   if (typeof value !== 'string' || value.length === 0) throw refuse('not a non-empty string');
   if (value.length > MAX_RELATIVE_PATH_LENGTH) throw refuse(`longer than ${MAX_RELATIVE_PATH_LENGTH} characters`);
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) throw refuse('it contains control characters');
   if (value.startsWith('/')) throw refuse('an absolute path');
   if (value.includes('\\')) throw refuse('it contains a backslash');

@@ -25,6 +25,16 @@ export class KeyedMutex {
     }
   }
 
+  /**
+   * Runs the task holding every key at once. Keys are taken in sorted order, whoever asks: two callers that
+   * need the same pair (a volume and the volume it copies from) can never each hold one and wait for the other.
+   */
+  async runAll<T>(keys: readonly string[], task: () => Promise<T>): Promise<T> {
+    const ordered = [...new Set(keys)].sort();
+    const nest = (i: number): Promise<T> => (i === ordered.length ? task() : this.run(ordered[i], () => nest(i + 1)));
+    return nest(0);
+  }
+
   /** Keys with a task running or queued; for tests and diagnostics. */
   get busyKeys(): number {
     return this.tails.size;

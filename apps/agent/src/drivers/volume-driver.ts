@@ -1,4 +1,5 @@
 import type { AgentDriverName } from '@snapdeck/config';
+import type { VolumeSource } from '@snapdeck/contracts';
 
 /** One internal snapshot of a volume, as the disk reports it. */
 export interface VolumeSnapshot {
@@ -20,6 +21,18 @@ export interface CreateSnapshotResult {
 
 export interface DeleteSnapshotResult {
   /** No snapshot had that tag (a repeated delivery, or it never existed): nothing was changed. */
+  alreadyGone: boolean;
+}
+
+export interface CopyResult {
+  /** The destination existed already (a repeated delivery): nothing was written. */
+  alreadyExisted: boolean;
+  /** The virtual size of the image at the destination. */
+  virtualSizeBytes: number;
+}
+
+export interface RemoveResult {
+  /** There was nothing to remove (a repeated delivery, or it never existed). */
   alreadyGone: boolean;
 }
 
@@ -52,14 +65,44 @@ export abstract class VolumeDriver {
 
   abstract volumeExists(volumeId: string): Promise<boolean>;
 
-  /** Creates a blank volume; an existing volume of the same size is success. */
-  abstract createVolume(volumeId: string, sizeGiB: number): Promise<CreateVolumeResult>;
+  /**
+   * Creates a volume of `sizeGiB` from its source: blank, a full copy of a qcow2 file in secondary storage, or a
+   * full copy of an internal snapshot of another volume on this host. A copy smaller than `sizeGiB` is grown to
+   * it; a source larger than `sizeGiB` is refused. An existing volume of the same size is success. The source
+   * is never removed here, even with `removeAfter`: see `removeTransfer`.
+   */
+  abstract createVolume(volumeId: string, sizeGiB: number, source?: VolumeSource): Promise<CreateVolumeResult>;
+
+  /** Removes a volume's file and the snapshots inside it; a missing volume is success with alreadyGone. */
+  abstract destroyVolume(volumeId: string): Promise<RemoveResult>;
 
   /** Takes a snapshot tagged with the snapshot id; an existing tag is success with alreadyExisted. */
   abstract createSnapshot(volumeId: string, snapshotId: string): Promise<CreateSnapshotResult>;
 
   /** Removes the snapshot tagged with the snapshot id; a missing tag is success with alreadyGone. */
   abstract deleteSnapshot(volumeId: string, snapshotId: string): Promise<DeleteSnapshotResult>;
+
+  /** Rolls the volume's data back to the snapshot (which stays, with every other snapshot); a missing tag fails. */
+  abstract revertSnapshot(volumeId: string, snapshotId: string): Promise<void>;
+
+  /**
+   * Writes the snapshot as a standalone qcow2 (no backing file) at `destination`, relative to secondary storage,
+   * published only once complete. An existing destination is success.
+   */
+  abstract exportSnapshot(volumeId: string, snapshotId: string, destination: string): Promise<CopyResult>;
+
+  /**
+   * Checks the image at `path` (relative to secondary storage, and really inside it) is a plain qcow2 — no
+   * backing file, no external data file — and copies it to the template's own path. An existing template is
+   * success.
+   */
+  abstract importTemplate(templateId: string, path: string): Promise<CopyResult>;
+
+  /** Removes a template's image from secondary storage; a missing one is success with alreadyGone. */
+  abstract deleteTemplate(templateId: string): Promise<RemoveResult>;
+
+  /** Removes a file under `transfers/` in secondary storage once copied; a missing one is success with alreadyGone. */
+  abstract removeTransfer(path: string): Promise<RemoveResult>;
 
   abstract listSnapshots(volumeId: string): Promise<VolumeSnapshot[]>;
 }

@@ -1,5 +1,7 @@
 import { JobName, type JobOutcome } from '@snapdeck/contracts';
+import { SimulatorDriver } from '../drivers/simulator/simulator.driver.js';
 import { HandlerRegistry } from './handler-registry.js';
+import { HANDLER_TYPES } from './index.js';
 import type { JobHandler } from './job-handler.js';
 
 class FakeHandler implements JobHandler {
@@ -17,6 +19,15 @@ class OtherCreateSnapshotHandler extends FakeHandler {}
 const complete = (): JobHandler[] => Object.values(JobName).map((name) => new FakeHandler(name));
 
 describe('HandlerRegistry', () => {
+  it("is built from the agent's real handler classes: exactly one per job name of the contract", () => {
+    const driver = new SimulatorDriver({ latencyMs: 0, failureRate: 0 });
+    const handlers = HANDLER_TYPES.map((Type) => new Type(driver));
+    const registry = new HandlerRegistry(handlers);
+    expect(registry.jobNames.sort()).toEqual(Object.values(JobName).sort());
+    expect(handlers).toHaveLength(Object.values(JobName).length);
+    expect(new Set(handlers.map((h) => h.jobName)).size).toBe(handlers.length);
+  });
+
   it('accepts exactly one handler per job name', () => {
     const registry = new HandlerRegistry(complete());
     expect(registry.jobNames.sort()).toEqual(Object.values(JobName).sort());

@@ -1,9 +1,23 @@
 import { CreateSnapshotHandler } from './create-snapshot.handler.js';
 import { CreateVolumesHandler } from './create-volumes.handler.js';
 import { DeleteSnapshotHandler } from './delete-snapshot.handler.js';
+import { DeleteTemplateHandler } from './delete-template.handler.js';
+import { DestroyVolumesHandler } from './destroy-volumes.handler.js';
+import { ExportSnapshotHandler } from './export-snapshot.handler.js';
+import { ImportTemplateHandler } from './import-template.handler.js';
+import { RevertSnapshotHandler } from './revert-snapshot.handler.js';
 
 export { HandlerRegistry } from './handler-registry.js';
 export type { JobContext, JobHandler } from './job-handler.js';
 
 /** Every handler class; the registry checks that they cover each job name exactly once. */
-export const HANDLER_TYPES = [CreateVolumesHandler, CreateSnapshotHandler, DeleteSnapshotHandler] as const;
+export const HANDLER_TYPES = [
+  CreateVolumesHandler,
+  CreateSnapshotHandler,
+  DeleteSnapshotHandler,
+  RevertSnapshotHandler,
+  ExportSnapshotHandler,
+  ImportTemplateHandler,
+  DeleteTemplateHandler,
+  DestroyVolumesHandler,
+] as const;

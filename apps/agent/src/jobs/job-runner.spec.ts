@@ -4,10 +4,8 @@ import { AgentConfig } from '@snapdeck/config';
 import { JobName, type JobOutcome, type ResultMessage, ResultKind } from '@snapdeck/contracts';
 import { Clock } from '../clock.js';
 import { SimulatorDriver } from '../drivers/simulator/simulator.driver.js';
-import { CreateSnapshotHandler } from '../handlers/create-snapshot.handler.js';
-import { CreateVolumesHandler } from '../handlers/create-volumes.handler.js';
-import { DeleteSnapshotHandler } from '../handlers/delete-snapshot.handler.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
+import { HANDLER_TYPES } from '../handlers/index.js';
 import type { JobHandler } from '../handlers/job-handler.js';
 import { ResultSink } from '../results/result-sink.js';
 import { JobRunner, MalformedDeliveryError } from './job-runner.js';
@@ -45,11 +43,10 @@ class ThrowingCreateSnapshotHandler implements JobHandler<JobName.CREATE_SNAPSHO
 function setup(options: { throwing?: boolean } = {}) {
   const driver = new SimulatorDriver({ latencyMs: 0, failureRate: 0, delay: () => Promise.resolve() });
   const throwing = new ThrowingCreateSnapshotHandler();
-  const registry = new HandlerRegistry([
-    new CreateVolumesHandler(driver),
-    options.throwing ? throwing : new CreateSnapshotHandler(driver),
-    new DeleteSnapshotHandler(driver),
-  ]);
+  const handlers: JobHandler[] = HANDLER_TYPES.map((Type) => new Type(driver));
+  const registry = new HandlerRegistry(
+    options.throwing ? [...handlers.filter((h) => h.jobName !== JobName.CREATE_SNAPSHOT), throwing] : handlers,
+  );
   const sink = new MemorySink();
   const config = Object.assign(new AgentConfig(), { AGENT_HOST_NAME: 'kvm-3' });
   const running = new RunningJobs();
@@ -165,11 +162,7 @@ describe('JobRunner running-job tracking', () => {
         return Promise.resolve();
       },
     });
-    const registry = new HandlerRegistry([
-      new CreateVolumesHandler(driver),
-      new CreateSnapshotHandler(driver),
-      new DeleteSnapshotHandler(driver),
-    ]);
+    const registry = new HandlerRegistry(HANDLER_TYPES.map((Type) => new Type(driver)));
     const config = Object.assign(new AgentConfig(), { AGENT_HOST_NAME: 'kvm-3' });
     const runner = new JobRunner(registry, new MemorySink(), config, new FixedClock(), running);
     const jobId = randomUUID();

@@ -27,12 +27,40 @@ describe('parseQemuImgInfo', () => {
       format: 'qcow2',
       virtualSizeBytes: 1073741824,
       snapshots: [{ id: '1', tag: '5f0e5d3a-0000-4000-8000-000000000001', createdAt: new Date(1795316837410) }],
+      backingFile: null,
+      dataFile: null,
     });
   });
 
   it('reads an image without snapshots (qemu-img omits the key)', () => {
     const info = parseQemuImgInfo(JSON.stringify({ format: 'qcow2', 'virtual-size': 1 }));
     expect(info.snapshots).toEqual([]);
+  });
+
+  it('reads a backing file, from either key qemu-img prints', () => {
+    const both = { format: 'qcow2', 'virtual-size': 1, 'backing-filename': 'b.qcow2', 'full-backing-filename': '/x/b' };
+    expect(parseQemuImgInfo(JSON.stringify(both)).backingFile).toBe('b.qcow2');
+    const fullOnly = { format: 'qcow2', 'virtual-size': 1, 'full-backing-filename': '/x/b.qcow2' };
+    expect(parseQemuImgInfo(JSON.stringify(fullOnly)).backingFile).toBe('/x/b.qcow2');
+  });
+
+  it('reads an external data file from format-specific data (qemu-utils 7.2 layout)', () => {
+    const info = {
+      format: 'qcow2',
+      'virtual-size': 1,
+      'format-specific': { type: 'qcow2', data: { compat: '1.1', 'data-file': 'data.raw', 'data-file-raw': false } },
+    };
+    expect(parseQemuImgInfo(JSON.stringify(info))).toMatchObject({ backingFile: null, dataFile: 'data.raw' });
+  });
+
+  it('counts a backing file or data file of an unexpected type as present', () => {
+    const odd = {
+      format: 'qcow2',
+      'virtual-size': 1,
+      'backing-filename': { driver: 'file' },
+      'format-specific': { data: { 'data-file': 7 } },
+    };
+    expect(parseQemuImgInfo(JSON.stringify(odd))).toMatchObject({ backingFile: '{"driver":"file"}', dataFile: '7' });
   });
 
   it('refuses output it does not understand with a driver error', () => {

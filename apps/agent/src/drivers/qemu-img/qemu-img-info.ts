@@ -11,6 +11,13 @@ export interface QcowImageInfo {
   format: string;
   virtualSizeBytes: number;
   snapshots: QcowSnapshot[];
+  /**
+   * The backing file named in the image's header (`backing-filename`, or `full-backing-filename`), null when it
+   * has none. Reading an image with a backing file reads that file too: an image from outside must have none.
+   */
+  backingFile: string | null;
+  /** The external data file named in a qcow2 header (`format-specific.data.data-file`), null when it has none. */
+  dataFile: string | null;
 }
 
 /** Parses `qemu-img info --output=json`. The `snapshots` key is absent when the image has none. */
@@ -30,6 +37,8 @@ export function parseQemuImgInfo(json: string): QcowImageInfo {
     format: raw['format'],
     virtualSizeBytes: raw['virtual-size'],
     snapshots: list.map(parseSnapshot),
+    backingFile: stringOrNull(raw['backing-filename']) ?? stringOrNull(raw['full-backing-filename']),
+    dataFile: dataFileOf(raw['format-specific']),
   };
 }
 
@@ -40,6 +49,17 @@ function parseSnapshot(entry: unknown): QcowSnapshot {
   const seconds = typeof entry['date-sec'] === 'number' ? entry['date-sec'] : 0;
   const nanos = typeof entry['date-nsec'] === 'number' ? entry['date-nsec'] : 0;
   return { id: entry['id'], tag: entry['name'], createdAt: new Date(seconds * 1000 + Math.floor(nanos / 1e6)) };
+}
+
+function dataFileOf(formatSpecific: unknown): string | null {
+  if (!isRecord(formatSpecific) || !isRecord(formatSpecific['data'])) return null;
+  return stringOrNull(formatSpecific['data']['data-file']);
+}
+
+/** A present key with a non-string value still counts as "has one": an odd header must not pass as plain. */
+function stringOrNull(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

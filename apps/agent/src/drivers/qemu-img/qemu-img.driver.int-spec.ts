@@ -23,7 +23,7 @@ describe('QemuImgDriver on real qcow2 files', () => {
 
   beforeEach(async () => {
     storageDir = await mkdtemp(join(tmpdir(), 'snapdeck-qemu-img-'));
-    driver = new QemuImgDriver({ storageDir });
+    driver = new QemuImgDriver({ storageDir, secondaryDir: join(storageDir, 'secondary') });
     await driver.init();
   });
 

@@ -1,32 +1,62 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, link, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { checkedId, checkedSizeGiB, GIB } from '../driver-input.js';
+import { access, link, lstat, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { templatePath, type VolumeSource } from '@snapdeck/contracts';
+import {
+  checkedId,
+  checkedRelativePath,
+  checkedSizeGiB,
+  checkedSource,
+  checkFitsSize,
+  describeSource,
+  formatGiB,
+  GIB,
+  TRANSFERS_FOLDER,
+} from '../driver-input.js';
 import { KeyedMutex } from '../keyed-mutex.js';
 import {
+  type CopyResult,
   type CreateSnapshotResult,
   type CreateVolumeResult,
   type DeleteSnapshotResult,
   DriverError,
+  type RemoveResult,
   VolumeDriver,
   type VolumeSnapshot,
 } from '../volume-driver.js';
-import { errorCode, fsFailure } from './fs-errors.js';
+import { errorCode, fsFailure, type StorageName } from './fs-errors.js';
+import { parseQcow2Header, QCOW2_HEADER_READ_BYTES } from './qcow2-header.js';
 import { describeQemuImgFailure } from './qemu-img-errors.js';
 import { parseQemuImgInfo, type QcowImageInfo } from './qemu-img-info.js';
 import { QemuImgProcessError, QemuImgRunner } from './qemu-img-runner.js';
+import { SecondaryStorage } from './secondary-storage.js';
 
 export interface QemuImgDriverOptions {
   /** AGENT_STORAGE_DIR; volumes live in `<storageDir>/volumes/<volumeId>.qcow2` (public contract). */
   storageDir: string;
+  /** SECONDARY_STORAGE_DIR; templates live in `<secondaryDir>/templates/<templateId>.qcow2` (public contract). */
+  secondaryDir: string;
   runner?: QemuImgRunner;
 }
+
+type Labels = Map<string, string>;
+
+/** Prefix of temporary files: a half-written image is never under its final name. */
+const PARTIAL = '.partial-';
+/** Private copies of images under inspection, in primary storage where only the agent writes. */
+const WORK_FOLDER = '.snapdeck-work';
+const IMPORT_PREFIX = 'import-';
+
+/** Lock key of a file in secondary storage; volume locks are keyed by the bare volume id. */
+const secondaryKey = (relativePath: string) => `secondary:${relativePath}`;
 
 /** Offline operations on qcow2 files with qemu-img; a volume snapshot is an internal snapshot tagged with its id. */
 export class QemuImgDriver extends VolumeDriver {
   readonly name = 'qemu-img' as const;
   readonly volumesDir: string;
+  readonly workDir: string;
+  readonly secondary: SecondaryStorage;
   private readonly runner: QemuImgRunner;
   /** qcow2 takes a write lock per file: operations on one volume run one at a time inside this agent. */
   private readonly locks = new KeyedMutex();
@@ -34,6 +64,8 @@ export class QemuImgDriver extends VolumeDriver {
   constructor(options: QemuImgDriverOptions) {
     super();
     this.volumesDir = resolve(options.storageDir, 'volumes');
+    this.workDir = resolve(options.storageDir, WORK_FOLDER);
+    this.secondary = new SecondaryStorage(options.secondaryDir);
     this.runner = options.runner ?? new QemuImgRunner();
   }
 
@@ -42,9 +74,14 @@ export class QemuImgDriver extends VolumeDriver {
     try {
       await mkdir(this.volumesDir, { recursive: true });
       await access(this.volumesDir, constants.R_OK | constants.W_OK);
+      await mkdir(this.workDir, { recursive: true, mode: 0o700 });
+      // Copies a crashed agent left behind; only our own names are touched.
+      const stale = (await readdir(this.workDir)).filter((name) => name.startsWith(IMPORT_PREFIX));
+      await Promise.all(stale.map((name) => rm(join(this.workDir, name), { force: true })));
     } catch (error) {
       throw fsFailure(action, error);
     }
+    await this.secondary.init();
     await this.qemuImg(['--version'], 'qemu-img cannot run', new Map());
   }
 
@@ -57,38 +94,72 @@ export class QemuImgDriver extends VolumeDriver {
     return fileExists(this.volumePath(volumeId));
   }
 
-  async createVolume(volumeId: string, sizeGiB: number): Promise<CreateVolumeResult> {
+  async createVolume(volumeId: string, sizeGiB: number, source?: VolumeSource): Promise<CreateVolumeResult> {
     const id = checkedId(volumeId, 'volume');
     const size = checkedSizeGiB(sizeGiB);
-    const action = `Could not create volume ${id}`;
-    return this.locks.run(id, async () => {
+    const from = checkedSource(source);
+    if (from.kind === 'blank') return this.createBlankVolume(id, size);
+    if (from.kind === 'snapshot' && from.volumeId === id) {
+      throw new DriverError(`Could not create volume ${id}: a volume cannot be created from a snapshot of itself`);
+    }
+    const action = `Could not create volume ${id} from ${describeSource(from)}`;
+    // The source volume's lock is held while it is read, so no snapshot is taken or deleted meanwhile.
+    const keys = from.kind === 'snapshot' ? [id, from.volumeId] : [id];
+    return this.locks.runAll(keys, async () => {
       const finalPath = this.volumePath(id);
       if (await fileExists(finalPath)) {
         await this.checkSameSize(id, size);
         return { alreadyExisted: true };
       }
-      // Build under a temporary name, then publish it with link(): a crash never leaves a half-made image
-      // under the final name, and link (unlike rename) never replaces a file someone else made meanwhile.
-      const partial = `${finalPath}.partial-${randomUUID()}`;
+      await this.removeLeftovers(this.volumesDir, `${id}.qcow2`, action, 'primary storage');
+      const partial = `${finalPath}${PARTIAL}${randomUUID()}`;
+      const labels = this.labels(id, partial);
       try {
-        await this.removeLeftovers(id, action);
-        await this.qemuImg(['create', '-q', '-f', 'qcow2', partial, `${size}G`], action, this.labels(id, partial));
+        if (from.kind === 'secondary') {
+          const file = await this.secondary.resolveFile(from.path, action);
+          labels.set(file, from.path).set(this.secondary.pathOf(from.path), from.path);
+          // Templates and transfers are written by agents, but a full copy reads whatever the header names:
+          // the same checks as an import, so a file placed by hand can never pull a host file into a volume.
+          const info = await this.inspectPlainQcow2(file, from.path, action, 'secondary storage');
+          checkFitsSize(action, info.virtualSizeBytes, size);
+          await this.qemuImg(['convert', '-f', 'qcow2', '-O', 'qcow2', file, partial], action, labels);
+        } else {
+          await this.requireVolume(from.volumeId, action, 'the source volume does not exist on this host');
+          await this.requireTag(from.volumeId, from.snapshotId, action);
+          const sourceFile = this.volumePath(from.volumeId);
+          labels.set(sourceFile, `volume ${from.volumeId}`);
+          const snapshot = `snapshot.name=${from.snapshotId}`;
+          await this.qemuImg(
+            ['convert', '-f', 'qcow2', '-O', 'qcow2', '-l', snapshot, sourceFile, partial],
+            action,
+            labels,
+          );
+        }
+        const copied = await this.infoAt(partial, action, labels);
+        checkFitsSize(action, copied.virtualSizeBytes, size);
+        if (copied.virtualSizeBytes < size * GIB) {
+          await this.qemuImg(['resize', '-q', '-f', 'qcow2', partial, `${size}G`], action, labels);
+        }
         await syncPath(partial).catch((error: unknown) => {
           throw fsFailure(action, error);
         });
-        try {
-          await link(partial, finalPath);
-        } catch (error) {
-          if (errorCode(error) !== 'EEXIST') throw fsFailure(action, error);
+        if (!(await this.publish(partial, finalPath, action, 'primary storage'))) {
           await this.checkSameSize(id, size);
           return { alreadyExisted: true };
         }
-        // The new directory entry must survive a power cut too, or a reported volume could vanish.
-        await syncPath(this.volumesDir).catch(() => undefined);
         return { alreadyExisted: false };
       } finally {
         await rm(partial, { force: true });
       }
+    });
+  }
+
+  async destroyVolume(volumeId: string): Promise<RemoveResult> {
+    const id = checkedId(volumeId, 'volume');
+    const action = `Could not destroy volume ${id}`;
+    return this.locks.run(id, async () => {
+      await this.removeLeftovers(this.volumesDir, `${id}.qcow2`, action, 'primary storage');
+      return removeFile(this.volumePath(id), action, 'primary storage');
     });
   }
 
@@ -129,6 +200,123 @@ export class QemuImgDriver extends VolumeDriver {
     });
   }
 
+  async revertSnapshot(volumeId: string, snapshotId: string): Promise<void> {
+    const id = checkedId(volumeId, 'volume');
+    const tag = checkedId(snapshotId, 'snapshot');
+    const action = `Could not revert volume ${id} to snapshot ${tag}`;
+    await this.locks.run(id, async () => {
+      await this.requireVolume(id, action);
+      await this.requireTag(id, tag, action);
+      await this.qemuImg(['snapshot', '-q', '-a', tag, this.volumePath(id)], action, this.labels(id));
+    });
+  }
+
+  async exportSnapshot(volumeId: string, snapshotId: string, destination: string): Promise<CopyResult> {
+    const id = checkedId(volumeId, 'volume');
+    const tag = checkedId(snapshotId, 'snapshot');
+    const dest = checkedRelativePath(destination, 'destination');
+    const action = `Could not export snapshot ${tag} of volume ${id} to ${dest}`;
+    return this.locks.runAll([id, secondaryKey(dest)], async () => {
+      const target = await this.secondary.targetPath(dest, action);
+      const labels = this.labels(id).set(target, dest).set(this.secondary.pathOf(dest), dest);
+      if (await fileExists(target, 'secondary storage')) {
+        return { alreadyExisted: true, virtualSizeBytes: (await this.infoAt(target, action, labels)).virtualSizeBytes };
+      }
+      await this.requireVolume(id, action);
+      await this.requireTag(id, tag, action);
+      await this.removeLeftovers(dirname(target), basename(target), action, 'secondary storage');
+      const partial = `${target}${PARTIAL}${randomUUID()}`;
+      labels.set(partial, `the new image at ${dest}`);
+      try {
+        // convert writes a standalone image: every cluster the snapshot sees, and no backing file.
+        const snapshot = `snapshot.name=${tag}`;
+        await this.qemuImg(
+          ['convert', '-f', 'qcow2', '-O', 'qcow2', '-l', snapshot, this.volumePath(id), partial],
+          action,
+          labels,
+        );
+        const { virtualSizeBytes } = await this.infoAt(partial, action, labels);
+        await syncPath(partial).catch((error: unknown) => {
+          throw fsFailure(action, error, 'secondary storage');
+        });
+        if (!(await this.publish(partial, target, action, 'secondary storage'))) {
+          return {
+            alreadyExisted: true,
+            virtualSizeBytes: (await this.infoAt(target, action, labels)).virtualSizeBytes,
+          };
+        }
+        return { alreadyExisted: false, virtualSizeBytes };
+      } finally {
+        await rm(partial, { force: true });
+      }
+    });
+  }
+
+  async importTemplate(templateId: string, path: string): Promise<CopyResult> {
+    const templateIdChecked = checkedId(templateId, 'template');
+    const source = checkedRelativePath(path, 'template path');
+    const destination = templatePath(templateIdChecked);
+    const action = `Could not import template ${templateIdChecked} from ${source}`;
+    return this.locks.run(secondaryKey(destination), async () => {
+      const target = await this.secondary.targetPath(destination, action);
+      const labels: Labels = new Map([
+        [target, `template ${templateIdChecked}`],
+        [this.secondary.pathOf(destination), `template ${templateIdChecked}`],
+        [this.secondary.pathOf(source), source],
+        [this.secondary.root, 'secondary storage'],
+      ]);
+      if (await fileExists(target, 'secondary storage')) {
+        return { alreadyExisted: true, virtualSizeBytes: (await this.infoAt(target, action, labels)).virtualSizeBytes };
+      }
+      await this.removeLeftovers(dirname(target), basename(target), action, 'secondary storage');
+      const privateCopy = join(this.workDir, `${IMPORT_PREFIX}${randomUUID()}.qcow2`);
+      const partial = `${target}${PARTIAL}${randomUUID()}`;
+      labels.set(privateCopy, source).set(partial, `the new image of template ${templateIdChecked}`);
+      try {
+        // Inspect and convert a private copy: the shared file could change between the check and the use.
+        await this.secondary.copyOut(source, privateCopy, action);
+        const info = await this.inspectPlainQcow2(privateCopy, source, action, 'primary storage');
+        await this.qemuImg(['convert', '-f', 'qcow2', '-O', 'qcow2', privateCopy, partial], action, labels);
+        await syncPath(partial).catch((error: unknown) => {
+          throw fsFailure(action, error, 'secondary storage');
+        });
+        if (!(await this.publish(partial, target, action, 'secondary storage'))) {
+          return {
+            alreadyExisted: true,
+            virtualSizeBytes: (await this.infoAt(target, action, labels)).virtualSizeBytes,
+          };
+        }
+        return { alreadyExisted: false, virtualSizeBytes: info.virtualSizeBytes };
+      } finally {
+        await rm(privateCopy, { force: true });
+        await rm(partial, { force: true });
+      }
+    });
+  }
+
+  async deleteTemplate(templateId: string): Promise<RemoveResult> {
+    const id = checkedId(templateId, 'template');
+    const relativePath = templatePath(id);
+    const action = `Could not delete template ${id}`;
+    return this.locks.run(secondaryKey(relativePath), async () => {
+      const target = await this.secondary.targetPath(relativePath, action, false);
+      await this.removeLeftovers(dirname(target), basename(target), action, 'secondary storage');
+      return removeFile(target, action, 'secondary storage');
+    });
+  }
+
+  async removeTransfer(path: string): Promise<RemoveResult> {
+    const relativePath = checkedRelativePath(path, 'transfer path');
+    if (!relativePath.startsWith(TRANSFERS_FOLDER)) {
+      throw new DriverError(`Refused to remove ${relativePath}: only files under ${TRANSFERS_FOLDER} are removed`);
+    }
+    const action = `Could not remove ${relativePath} from secondary storage`;
+    return this.locks.run(secondaryKey(relativePath), async () => {
+      const target = await this.secondary.targetPath(relativePath, action, false);
+      return removeFile(target, action, 'secondary storage');
+    });
+  }
+
   async listSnapshots(volumeId: string): Promise<VolumeSnapshot[]> {
     const id = checkedId(volumeId, 'volume');
     const action = `Could not list the snapshots of volume ${id}`;
@@ -139,12 +327,70 @@ export class QemuImgDriver extends VolumeDriver {
     });
   }
 
+  private async createBlankVolume(id: string, size: number): Promise<CreateVolumeResult> {
+    const action = `Could not create volume ${id}`;
+    return this.locks.run(id, async () => {
+      const finalPath = this.volumePath(id);
+      if (await fileExists(finalPath)) {
+        await this.checkSameSize(id, size);
+        return { alreadyExisted: true };
+      }
+      // Build under a temporary name, then publish it with link(): a crash never leaves a half-made image
+      // under the final name, and link (unlike rename) never replaces a file someone else made meanwhile.
+      const partial = `${finalPath}${PARTIAL}${randomUUID()}`;
+      try {
+        await this.removeLeftovers(this.volumesDir, `${id}.qcow2`, action, 'primary storage');
+        await this.qemuImg(['create', '-q', '-f', 'qcow2', partial, `${size}G`], action, this.labels(id, partial));
+        await syncPath(partial).catch((error: unknown) => {
+          throw fsFailure(action, error);
+        });
+        if (!(await this.publish(partial, finalPath, action, 'primary storage'))) {
+          await this.checkSameSize(id, size);
+          return { alreadyExisted: true };
+        }
+        return { alreadyExisted: false };
+      } finally {
+        await rm(partial, { force: true });
+      }
+    });
+  }
+
+  /**
+   * Refuses anything but a plain qcow2: the header is read by this code first (no file name in it is followed),
+   * then `qemu-img info` with the format pinned, so a raw file can never be probed as something else.
+   * Messages name the file by `label` (its relative path) and never repeat a file name found in the header.
+   */
+  private async inspectPlainQcow2(
+    file: string,
+    label: string,
+    action: string,
+    storage: StorageName,
+  ): Promise<QcowImageInfo> {
+    const header = parseQcow2Header(await readStart(file, action, storage));
+    const refuse = (why: string) => new DriverError(`${action}: ${label} ${why}; only a standalone qcow2 is accepted`);
+    if (!header) throw refuse('is not a qcow2 image');
+    if (header.hasBackingFile) throw refuse('has a backing file');
+    if (header.hasExternalDataFile) throw refuse('has an external data file');
+    let info: QcowImageInfo;
+    try {
+      info = await this.infoAt(file, action, new Map([[file, label]]));
+    } catch (error) {
+      if (error instanceof DriverError)
+        throw refuse(`cannot be read as qcow2 (${error.message.slice(action.length + 2)})`);
+      throw error;
+    }
+    if (info.format !== 'qcow2') throw refuse('is not a qcow2 image');
+    if (info.backingFile !== null) throw refuse('has a backing file');
+    if (info.dataFile !== null) throw refuse('has an external data file');
+    return info;
+  }
+
   private async info(id: string, action: string): Promise<QcowImageInfo> {
-    const stdout = await this.qemuImg(
-      ['info', '-f', 'qcow2', '--output=json', this.volumePath(id)],
-      action,
-      this.labels(id),
-    );
+    return this.infoAt(this.volumePath(id), action, this.labels(id));
+  }
+
+  private async infoAt(file: string, action: string, labels: ReadonlyMap<string, string>): Promise<QcowImageInfo> {
+    const stdout = await this.qemuImg(['info', '-f', 'qcow2', '--output=json', file], action, labels);
     try {
       return parseQemuImgInfo(stdout);
     } catch (error) {
@@ -156,34 +402,64 @@ export class QemuImgDriver extends VolumeDriver {
   private async checkSameSize(id: string, sizeGiB: number): Promise<void> {
     const info = await this.info(id, `Volume ${id} exists but cannot be read`);
     if (info.virtualSizeBytes !== sizeGiB * GIB) {
-      const actual = Math.round((info.virtualSizeBytes / GIB) * 100) / 100;
+      const actual = formatGiB(info.virtualSizeBytes);
       throw new DriverError(`Volume ${id} already exists with a size of ${actual} GiB, not ${sizeGiB} GiB`);
     }
   }
 
-  private async requireVolume(id: string, action: string): Promise<void> {
-    if (!(await fileExists(this.volumePath(id)))) {
-      throw new DriverError(`${action}: the volume does not exist on this host`);
+  private async requireVolume(
+    id: string,
+    action: string,
+    why = 'the volume does not exist on this host',
+  ): Promise<void> {
+    if (!(await fileExists(this.volumePath(id)))) throw new DriverError(`${action}: ${why}`);
+  }
+
+  private async requireTag(id: string, tag: string, action: string): Promise<void> {
+    if (countTag(await this.info(id, action), tag) === 0) {
+      throw new DriverError(`${action}: volume ${id} has no snapshot ${tag}`);
     }
   }
 
-  /** Temporary files of an earlier attempt that crashed before it could clean up. */
-  private async removeLeftovers(id: string, action: string): Promise<void> {
+  /**
+   * Publishes a complete temporary file under its final name. link() never replaces a file that appeared
+   * meanwhile (false is returned then); a file system without hard links falls back to rename() after a check,
+   * which is safe under this agent's lock of that file. The folder is synced so the name survives a power cut.
+   */
+  private async publish(partial: string, finalPath: string, action: string, storage: StorageName): Promise<boolean> {
     try {
-      await mkdir(this.volumesDir, { recursive: true });
-      const prefix = `${id}.qcow2.partial-`;
-      const names = (await readdir(this.volumesDir)).filter((name) => name.startsWith(prefix));
-      await Promise.all(names.map((name) => rm(join(this.volumesDir, name), { force: true })));
+      await link(partial, finalPath);
     } catch (error) {
-      throw fsFailure(action, error);
+      const code = errorCode(error);
+      if (code === 'EEXIST') return false;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw fsFailure(action, error, storage);
+      if (await fileExists(finalPath, storage)) return false;
+      await rename(partial, finalPath).catch((renameError: unknown) => {
+        throw fsFailure(action, renameError, storage);
+      });
+    }
+    await syncPath(dirname(finalPath)).catch(() => undefined);
+    return true;
+  }
+
+  /** Temporary files of an earlier attempt that crashed before it could clean up. */
+  private async removeLeftovers(folder: string, fileName: string, action: string, storage: StorageName) {
+    try {
+      const prefix = `${fileName}${PARTIAL}`;
+      const names = (await readdir(folder)).filter((name) => name.startsWith(prefix));
+      await Promise.all(names.map((name) => rm(join(folder, name), { force: true })));
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return;
+      throw fsFailure(action, error, storage);
     }
   }
 
   /** Host paths in qemu-img's messages are replaced by these labels before they leave the agent. */
-  private labels(id: string, partial?: string): Map<string, string> {
-    const labels = new Map([
+  private labels(id: string, partial?: string): Labels {
+    const labels: Labels = new Map([
       [this.volumePath(id), `volume ${id}`],
       [this.volumesDir, 'primary storage'],
+      [this.secondary.root, 'secondary storage'],
     ]);
     if (partial) labels.set(partial, `the new image of volume ${id}`);
     return labels;
@@ -212,12 +488,42 @@ function countTag(info: QcowImageInfo, tag: string): number {
   return info.snapshots.filter((snapshot) => snapshot.tag === tag).length;
 }
 
-async function fileExists(path: string): Promise<boolean> {
+async function fileExists(path: string, storage: StorageName = 'primary storage'): Promise<boolean> {
   try {
     return (await stat(path)).isFile();
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return false;
-    throw fsFailure('Could not read primary storage', error);
+    throw fsFailure(`Could not read ${storage}`, error, storage);
+  }
+}
+
+/** Unlinks a file; a missing one is alreadyGone. A folder or a link under that name is not removed. */
+async function removeFile(path: string, action: string, storage: StorageName): Promise<RemoveResult> {
+  try {
+    const found = await lstat(path);
+    if (!found.isFile()) throw new DriverError(`${action}: the name is taken by something that is not a file`);
+    await unlink(path);
+    return { alreadyGone: false };
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return { alreadyGone: true };
+    if (error instanceof DriverError) throw error;
+    throw fsFailure(action, error, storage);
+  }
+}
+
+/** The first bytes of a file, to read its header. */
+async function readStart(path: string, action: string, storage: StorageName): Promise<Uint8Array> {
+  try {
+    const handle = await open(path, 'r');
+    try {
+      const buffer = Buffer.alloc(QCOW2_HEADER_READ_BYTES);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    throw fsFailure(action, error, storage);
   }
 }
 

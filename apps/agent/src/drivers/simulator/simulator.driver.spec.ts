@@ -91,4 +91,126 @@ describe('SimulatorDriver', () => {
     await expect(driver.createSnapshot(volumeId, 'x')).rejects.toThrow('Invalid snapshot id "x"');
     await expect(driver.createVolume(randomUUID(), 0)).rejects.toThrow('Invalid volume size 0');
   });
+
+  describe('copies, reverts, templates and destroy', () => {
+    const GIB = 1024 ** 3;
+
+    it('reverts a volume to the data of its snapshot, keeps the snapshot, and refuses a missing tag', async () => {
+      const { driver } = simulator();
+      const id = randomUUID();
+      const tag = randomUUID();
+      await driver.createVolume(id, 1);
+      const atSnapshot = driver.simulateWrite(id);
+      await driver.createSnapshot(id, tag);
+      driver.simulateWrite(id);
+      expect(driver.volumeGeneration(id)).not.toBe(atSnapshot);
+
+      await driver.revertSnapshot(id, tag);
+      expect(driver.volumeGeneration(id)).toBe(atSnapshot);
+      await driver.revertSnapshot(id, tag);
+      expect(driver.volumeGeneration(id)).toBe(atSnapshot);
+      expect((await driver.listSnapshots(id)).map((s) => s.tag)).toEqual([tag]);
+
+      const missing = randomUUID();
+      await expect(driver.revertSnapshot(id, missing)).rejects.toThrow(`volume ${id} has no snapshot ${missing}`);
+      await expect(driver.revertSnapshot(randomUUID(), tag)).rejects.toThrow('the volume does not exist');
+    });
+
+    it('exports a snapshot to secondary storage once, and makes volumes from it and from a snapshot', async () => {
+      const { driver } = simulator();
+      const source = randomUUID();
+      const tag = randomUUID();
+      await driver.createVolume(source, 2);
+      const atSnapshot = driver.simulateWrite(source);
+      await driver.createSnapshot(source, tag);
+      driver.simulateWrite(source);
+
+      await expect(driver.exportSnapshot(source, tag, 'transfers/t.qcow2')).resolves.toEqual({
+        alreadyExisted: false,
+        virtualSizeBytes: 2 * GIB,
+      });
+      await expect(driver.exportSnapshot(source, tag, 'transfers/t.qcow2')).resolves.toEqual({
+        alreadyExisted: true,
+        virtualSizeBytes: 2 * GIB,
+      });
+      expect(driver.secondaryFile('transfers/t.qcow2')).toEqual({ virtualSizeBytes: 2 * GIB, generation: atSnapshot });
+
+      const fromFile = randomUUID();
+      await expect(
+        driver.createVolume(fromFile, 3, { kind: 'secondary', path: 'transfers/t.qcow2', removeAfter: true }),
+      ).resolves.toEqual({ alreadyExisted: false });
+      expect(driver.volumeGeneration(fromFile)).toBe(atSnapshot);
+      // The driver never removes a source by itself: the handler does, once every volume exists.
+      expect(driver.secondaryFile('transfers/t.qcow2')).toBeDefined();
+      await expect(driver.removeTransfer('transfers/t.qcow2')).resolves.toEqual({ alreadyGone: false });
+      await expect(driver.removeTransfer('transfers/t.qcow2')).resolves.toEqual({ alreadyGone: true });
+      await expect(driver.removeTransfer('templates/x.qcow2')).rejects.toThrow('only files under transfers/');
+      // Source gone, volume there: a repeated delivery is success.
+      await expect(
+        driver.createVolume(fromFile, 3, { kind: 'secondary', path: 'transfers/t.qcow2', removeAfter: true }),
+      ).resolves.toEqual({ alreadyExisted: true });
+
+      const fromSnapshot = randomUUID();
+      await driver.createVolume(fromSnapshot, 2, { kind: 'snapshot', volumeId: source, snapshotId: tag });
+      expect(driver.volumeGeneration(fromSnapshot)).toBe(atSnapshot);
+      await expect(
+        driver.createVolume(randomUUID(), 1, { kind: 'snapshot', volumeId: source, snapshotId: tag }),
+      ).rejects.toThrow("the requested size of 1 GiB is smaller than the source's 2 GiB");
+      await expect(
+        driver.createVolume(randomUUID(), 2, { kind: 'secondary', path: 'transfers/gone.qcow2' }),
+      ).rejects.toThrow('transfers/gone.qcow2 does not exist in secondary storage');
+      await expect(driver.exportSnapshot(source, randomUUID(), 'transfers/u.qcow2')).rejects.toThrow('has no snapshot');
+      await expect(driver.exportSnapshot(source, tag, '../u.qcow2')).rejects.toThrow('Invalid destination');
+    });
+
+    it('imports only a file present in its secondary storage, then deletes the template twice', async () => {
+      const { driver } = simulator();
+      const templateId = randomUUID();
+      const generation = driver.putSecondaryFile('uploads/base.qcow2', 5 * GIB);
+
+      await expect(driver.importTemplate(templateId, 'uploads/base.qcow2')).resolves.toEqual({
+        alreadyExisted: false,
+        virtualSizeBytes: 5 * GIB,
+      });
+      expect(driver.secondaryFile(`templates/${templateId}.qcow2`)).toEqual({ virtualSizeBytes: 5 * GIB, generation });
+      await expect(driver.importTemplate(templateId, 'uploads/base.qcow2')).resolves.toMatchObject({
+        alreadyExisted: true,
+      });
+
+      const other = randomUUID();
+      await expect(driver.importTemplate(other, 'uploads/missing.qcow2')).rejects.toThrow(
+        'uploads/missing.qcow2 does not exist in secondary storage (simulator driver',
+      );
+      await expect(driver.importTemplate(other, '/etc/passwd')).rejects.toThrow('an absolute path');
+      await expect(driver.importTemplate(other, '../x')).rejects.toThrow('".." segment');
+      await expect(driver.importTemplate('x', 'uploads/base.qcow2')).rejects.toThrow('Invalid template id "x"');
+
+      await expect(driver.deleteTemplate(templateId)).resolves.toEqual({ alreadyGone: false });
+      await expect(driver.deleteTemplate(templateId)).resolves.toEqual({ alreadyGone: true });
+      expect(driver.secondaryFile(`templates/${templateId}.qcow2`)).toBeUndefined();
+      expect(driver.secondaryFile('uploads/base.qcow2')).toBeDefined();
+    });
+
+    it('destroys a volume with its snapshots, then reports it already gone', async () => {
+      const { driver } = simulator();
+      const id = randomUUID();
+      await driver.createVolume(id, 1);
+      await driver.createSnapshot(id, randomUUID());
+      await expect(driver.destroyVolume(id)).resolves.toEqual({ alreadyGone: false });
+      await expect(driver.volumeExists(id)).resolves.toBe(false);
+      await expect(driver.destroyVolume(id)).resolves.toEqual({ alreadyGone: true });
+      await expect(driver.listSnapshots(id)).rejects.toThrow('does not exist');
+    });
+
+    it('changes nothing when a copy fails by simulation', async () => {
+      const { driver } = simulator({ failureRate: 0.5, draws: [0.9, 0.1] });
+      const id = randomUUID();
+      driver.putSecondaryFile('uploads/a.qcow2', GIB);
+      await driver.importTemplate(randomUUID(), 'uploads/a.qcow2');
+      await expect(driver.createVolume(id, 1, { kind: 'secondary', path: 'uploads/a.qcow2' })).rejects.toThrow(
+        'Simulated failure: could not create volume',
+      );
+      await expect(driver.volumeExists(id)).resolves.toBe(false);
+    });
+  });
 });

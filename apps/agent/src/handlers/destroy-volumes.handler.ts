@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
+import { checkedId } from '../drivers/driver-input.js';
+import { VolumeDriver } from '../drivers/volume-driver.js';
+import type { JobHandler } from './job-handler.js';
+import { driverFailure, failed } from './outcomes.js';
+
+type Name = JobName.DESTROY_VOLUMES;
+
+/**
+ * Removes volume files, and with them the snapshots inside. Every id is checked before any file is removed,
+ * so a malformed payload destroys nothing; a volume already gone counts as destroyed.
+ */
+@Injectable()
+export class DestroyVolumesHandler implements JobHandler<Name> {
+  readonly jobName = JobName.DESTROY_VOLUMES;
+
+  constructor(private readonly driver: VolumeDriver) {}
+
+  async handle(payload: JobPayloads[Name]): Promise<JobOutcome<Name>> {
+    const volumeIds: unknown = payload.volumeIds;
+    if (!Array.isArray(volumeIds) || volumeIds.length === 0) {
+      return failed('Invalid payload: volumeIds must be a non-empty list');
+    }
+    const destroyed: string[] = [];
+    let gone = 0;
+    try {
+      for (const id of volumeIds) checkedId(id, 'volume');
+      for (const id of payload.volumeIds) {
+        const { alreadyGone } = await this.driver.destroyVolume(id);
+        if (alreadyGone) gone++;
+        destroyed.push(id);
+      }
+    } catch (error) {
+      const outcome = driverFailure<Name>(error);
+      if (outcome.ok || destroyed.length === 0) return outcome;
+      return {
+        ...outcome,
+        message: `${outcome.message} (${destroyed.length} of ${volumeIds.length} destroyed before)`,
+      };
+    }
+    const message =
+      gone === 0
+        ? `Destroyed ${destroyed.length} volume(s)`
+        : `Destroyed ${destroyed.length - gone} volume(s); ${gone} already gone`;
+    return { ok: true, data: { destroyed }, message };
+  }
+}
