@@ -10,6 +10,7 @@ import { HealthModule } from './health/health.module.js';
 import { HostsModule } from './hosts/hosts.module.js';
 import { InstancesModule } from './instances/instances.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { NodesResolver } from './nodes/nodes.resolver.js';
 import { OrchestrationModule } from './orchestration/orchestration.module.js';
 import { OrganizationsModule } from './organizations/organizations.module.js';
@@ -34,6 +35,7 @@ export class AppModule {
         AuthModule,
         graphqlModule(),
         HealthModule,
+        MetricsModule,
         OrganizationsModule,
         UsersModule,
         EnvironmentsModule,

@@ -1,5 +1,11 @@
 import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller.js';
+import { DatabaseHealthIndicator, QueueHealthIndicator } from './health.indicators.js';
 
-@Module({ controllers: [HealthController] })
+@Module({
+  imports: [TerminusModule.forRoot({ errorLogStyle: 'pretty' })],
+  controllers: [HealthController],
+  providers: [DatabaseHealthIndicator, QueueHealthIndicator],
+})
 export class HealthModule {}

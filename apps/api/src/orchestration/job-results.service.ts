@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { JobFinishedMessage, JobName, JobOutcome, JobStartedMessage } from '@snapdeck/contracts';
 import { JobStatus } from '@snapdeck/domain';
 import { Database } from '@snapdeck/persistence';
 import { API_CONFIG, type ApiConfig } from '../config.js';
+import { ApiMetrics } from '../metrics/api-metrics.js';
 import { JOB_OUTCOME_APPLIERS, type FollowUpJob, type JobOutcomeApplier } from './appliers/index.js';
 import { JobLauncher } from './job-launcher.service.js';
 
@@ -18,6 +19,8 @@ export class JobResultsService {
     private readonly db: Database,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     private readonly launcher: JobLauncher,
+    // Optional so the orchestration can run without the metrics module (as its integration test does).
+    @Optional() private readonly metrics?: ApiMetrics,
   ) {}
 
   async started(message: JobStartedMessage): Promise<void> {
@@ -35,17 +38,21 @@ export class JobResultsService {
   }
 
   private async close(jobId: string, outcome: JobOutcome): Promise<boolean> {
+    let closed: (() => void) | undefined;
     const followUps = await this.db.transaction(async (tx): Promise<FollowUpJob[] | null> => {
       const job = await tx.jobs.findForOrchestration(jobId);
       if (!job) return null;
       const status = outcome.ok ? JobStatus.SUCCEEDED : JobStatus.FAILED;
       const result = outcome.ok ? (outcome.data as unknown as Record<string, unknown>) : null;
       const error = outcome.ok ? null : outcome.message;
-      if (!(await tx.jobs.finish(job.id, status, result, error, new Date()))) return null;
+      const finishedAt = new Date();
+      if (!(await tx.jobs.finish(job.id, status, result, error, finishedAt))) return null;
+      closed = () => this.metrics?.observeJob(job.type, status, job.createdAt, finishedAt);
       const applier = JOB_OUTCOME_APPLIERS[job.type] as JobOutcomeApplier<JobName>;
       return (await applier.apply(tx, job, outcome)) ?? [];
     });
     if (followUps === null) return false;
+    closed?.(); // after the commit: a rolled-back close is not a finished job
     this.logger.log(`job ${jobId} ${outcome.ok ? 'succeeded' : `failed: ${outcome.message}`}`);
     // The next steps are committed rows: if a send fails here, the reconciler sends them.
     for (const next of followUps) await this.launcher.launch(next.job, next.hostName);

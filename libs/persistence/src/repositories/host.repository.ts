@@ -60,6 +60,14 @@ export class HostRepository {
     return paginate(this.manager.createQueryBuilder(HostEntity, 'h'), 'h', page);
   }
 
+  /** How many hosts are in each state (states with none are absent): one GROUP BY for the metrics scrape. */
+  async countByState(): Promise<Map<HostState, number>> {
+    const rows: Array<{ state: HostState; count: string }> = await this.manager.query(
+      `SELECT state, COUNT(*) AS count FROM hosts GROUP BY state`,
+    );
+    return new Map(rows.map((r) => [r.state, Number(r.count)]));
+  }
+
   /** The UP host holding the fewest live volumes: where a new instance goes when the caller names none. */
   async findLeastLoadedUpHost(): Promise<HostEntity | null> {
     const rows: Array<{ id: string }> = await this.manager.query(

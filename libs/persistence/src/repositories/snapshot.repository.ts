@@ -66,6 +66,17 @@ export class SnapshotRepository {
     return this.manager.countBy(SnapshotEntity, { organizationId });
   }
 
+  /**
+   * How many snapshots are in each state across every organization (states with none are absent): platform
+   * metrics, not tenant data, so no organization filter. One GROUP BY for the metrics scrape.
+   */
+  async countByState(): Promise<Map<SnapshotState, number>> {
+    const rows: Array<{ state: SnapshotState; count: string }> = await this.manager.query(
+      `SELECT state, COUNT(*) AS count FROM snapshots GROUP BY state`,
+    );
+    return new Map(rows.map((r) => [r.state, Number(r.count)]));
+  }
+
   transition(
     id: string,
     from: readonly SnapshotState[],
