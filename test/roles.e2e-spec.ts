@@ -5,9 +5,12 @@
  * leaves everything as it was.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { diskSnapshotTags } from './support/disk.js';
 import { eventually, graphql, mustQuery, type GraphQLResponse } from './support/graphql-client.js';
-import { waitForSnapshot } from './support/flows.js';
+import { createInstance, waitForSnapshot } from './support/flows.js';
+import { createImage, fileExists, templateFile } from './support/patterns.js';
 import { startStack, type Stack } from './support/stack.js';
 import { createTenant, createUserWithToken, type Tenant } from './support/tenants.js';
 
@@ -143,6 +146,132 @@ async function createUserAs(f: Fixture, token: string, role: string): Promise<Mu
     },
   };
 }
+
+// ---- The operations on templates, deployments, clones, restores and destruction (added with them). ----
+
+/** Waits until a resource answers `state` (null: gone); an ERROR nobody waits for fails at once. */
+async function waitFor(f: Fixture, field: 'instance' | 'template' | 'volume', id: string, state: string | null) {
+  await eventually(
+    async () => {
+      const data = await mustQuery<Record<string, { state: string } | null>>(
+        f.stack.url,
+        f.stack.adminToken,
+        `query($id: ID!) { ${field}(id: $id) { state } }`,
+        { id },
+      );
+      const found = data[field];
+      if (state === null) return found === null;
+      if (found?.state === 'ERROR' && state !== 'ERROR') throw new Error(`${field} ${id} is ERROR`);
+      return found?.state === state;
+    },
+    30000,
+    `${field} ${id} to be ${state ?? 'gone'}`,
+  );
+}
+
+/** A READY private template of the tenant, made from the fixture snapshot. */
+async function makeTemplate(f: Fixture): Promise<string> {
+  const { createTemplateFromSnapshot } = await mustQuery<{ createTemplateFromSnapshot: { template: { id: string } } }>(
+    f.stack.url,
+    f.tenant.tokens.MEMBER,
+    `mutation($input: CreateTemplateFromSnapshotInput!) { createTemplateFromSnapshot(input: $input) { template { id } } }`,
+    { input: { snapshotId: f.snapshotId, name: `tpl-${unique()}` } },
+  );
+  await waitFor(f, 'template', createTemplateFromSnapshot.template.id, 'READY');
+  return createTemplateFromSnapshot.template.id;
+}
+
+/** The tenant's template that reads and deployments use (made once, when first needed). */
+let tenantTemplateId: string | null = null;
+async function tenantTemplate(f: Fixture): Promise<string> {
+  tenantTemplateId ??= await makeTemplate(f);
+  return tenantTemplateId;
+}
+
+/** Every template the platform sees: what a refused template operation must leave as it was. */
+async function allTemplates(f: Fixture) {
+  const { templates } = await mustQuery<{ templates: { totalCount: number; edges: Array<{ node: object }> } }>(
+    f.stack.url,
+    f.stack.adminToken,
+    `{ templates(first: 100) { totalCount edges { node { id state } } } }`,
+  );
+  return templates;
+}
+
+/** An environment of the caller's own organization: the tenant's, or one made once for support and platform staff. */
+const ownEnvironments = new Map<Role, string>();
+async function ownEnvironment(f: Fixture, role: Role): Promise<string> {
+  if (role === 'READ_ONLY' || role === 'MEMBER' || role === 'ORG_ADMIN') return f.tenant.environmentId;
+  const known = ownEnvironments.get(role);
+  if (known) return known;
+  const { viewer } = await mustQuery<{ viewer: { organization: { id: string } } }>(
+    f.stack.url,
+    f.tokens[role],
+    `{ viewer { organization { id } } }`,
+  );
+  const { createEnvironment } = await mustQuery<{ createEnvironment: { environment: { id: string } } }>(
+    f.stack.url,
+    f.stack.adminToken,
+    `mutation($input: CreateEnvironmentInput!) { createEnvironment(input: $input) { environment { id } } }`,
+    { input: { name: `own-${unique()}`, organizationId: viewer.organization.id } },
+  );
+  ownEnvironments.set(role, createEnvironment.environment.id);
+  return createEnvironment.environment.id;
+}
+
+/** createInstanceFromSnapshot of the fixture snapshot into `environmentId`; the clone is STOPPED when it succeeds. */
+async function cloneInto(f: Fixture, token: string, environmentId: string): Promise<MutationResult> {
+  const response = await graphql<{
+    createInstanceFromSnapshot: { instance: { id: string; state: string; environment: { id: string } } };
+  }>(
+    f.stack.url,
+    token,
+    `
+      mutation ($input: CreateInstanceFromSnapshotInput!) {
+        createInstanceFromSnapshot(input: $input) {
+          instance {
+            id
+            state
+            environment {
+              id
+            }
+          }
+          job {
+            id
+          }
+        }
+      }
+    `,
+    { input: { snapshotId: f.snapshotId, environmentId, name: `clone-${unique()}` } },
+  );
+  return {
+    response,
+    succeeded: async () => {
+      const { instance } = response.data!.createInstanceFromSnapshot;
+      expect(instance).toMatchObject({ state: 'CREATING', environment: { id: environmentId } });
+      await waitFor(f, 'instance', instance.id, 'STOPPED');
+      // Across organizations (support and platform staff into their own), the clone is recorded as an event.
+      const { events } = await mustQuery<{ events: { edges: Array<{ node: { details: Record<string, unknown> } }> } }>(
+        f.stack.url,
+        f.stack.adminToken,
+        `query($id: ID!) { events(filter: { resourceId: $id, type: "instance.cloned_across_organizations" }) { edges { node { details } } } }`,
+        { id: instance.id },
+      );
+      if (environmentId === f.tenant.environmentId) expect(events.edges).toEqual([]);
+      else
+        expect(events.edges.map((e) => e.node.details)).toEqual([
+          expect.objectContaining({ snapshotId: f.snapshotId, sourceOrganizationId: f.tenant.organizationId }),
+        ]);
+    },
+  };
+}
+
+/** The template the current deleteTemplate cell deletes, and the instance the current destroyInstance cell destroys. */
+let doomedTemplate: string | null = null;
+let destroyable: string | null = null;
+
+/** The token of another organization's ORG_ADMIN (made once), put in place of the tenant's own ORG_ADMIN. */
+let foreignAdmin: string | null = null;
 
 /** The COMPLETED snapshot of the ROOT volume that the current deleteSnapshot cell deletes (one per cell). */
 let deletable: string | null = null;
@@ -422,6 +551,267 @@ const OPERATIONS = {
       },
     };
   }),
+  templates: async (f: Fixture, role: Role) => {
+    const id = await tenantTemplate(f);
+    return read<{ templates: Connection }>(`{ templates(first: 100) { totalCount edges { node { id } } } }`, (data) =>
+      expect(ids(data.templates)).toContain(id),
+    )(f, role);
+  },
+  'template(id)': async (f: Fixture, role: Role) => {
+    const id = await tenantTemplate(f);
+    return read<{ template: { id: string; state: string } | null }>(
+      `query($id: ID!) { template(id: $id) { id state } }`,
+      (data) => expect(data.template).toEqual({ id, state: 'READY' }),
+      () => ({ id }),
+    )(f, role);
+  },
+  events: read<{ events: { edges: Array<{ node: { type: string; resourceId: string } }> } }>(
+    `query($id: ID!) { events(filter: { resourceId: $id }) { edges { node { type resourceId } } } }`,
+    (data, f) =>
+      expect(data.events.edges.map((e) => e.node)).toContainEqual({
+        type: 'snapshot.completed',
+        resourceId: f.snapshotId,
+      }),
+    (f) => ({ id: f.snapshotId }),
+  ),
+  revertVolumeToSnapshot: mutation(async (f, token) => {
+    const response = await graphql<{ revertVolumeToSnapshot: { volume: { id: string; state: string } } }>(
+      f.stack.url,
+      token,
+      `
+        mutation ($id: ID!) {
+          revertVolumeToSnapshot(input: { snapshotId: $id }) {
+            volume {
+              id
+              state
+            }
+            job {
+              id
+            }
+          }
+        }
+      `,
+      { id: f.snapshotId },
+    );
+    return {
+      response,
+      succeeded: async () => {
+        expect(response.data!.revertVolumeToSnapshot.volume).toEqual({ id: f.rootVolumeId, state: 'REVERTING' });
+        await waitFor(f, 'volume', f.rootVolumeId, 'READY');
+        expect(await diskSnapshotTags(f.storageDir, f.rootVolumeId)).toContain(f.snapshotId);
+      },
+    };
+  }),
+  createTemplateFromSnapshot: mutation(async (f, token) => {
+    const before = await allTemplates(f);
+    const response = await graphql<{ createTemplateFromSnapshot: { template: { id: string; state: string } } }>(
+      f.stack.url,
+      token,
+      `
+        mutation ($input: CreateTemplateFromSnapshotInput!) {
+          createTemplateFromSnapshot(input: $input) {
+            template {
+              id
+              state
+            }
+            job {
+              id
+            }
+          }
+        }
+      `,
+      { input: { snapshotId: f.snapshotId, name: `by-role-${unique()}` } },
+    );
+    return {
+      response,
+      succeeded: async () => {
+        const { template } = response.data!.createTemplateFromSnapshot;
+        expect(template.state).toBe('CREATING');
+        await waitFor(f, 'template', template.id, 'READY');
+        expect(await fileExists(templateFile(f.stack.secondaryDir, template.id))).toBe(true);
+      },
+      unchanged: async () => expect(await allTemplates(f)).toEqual(before),
+    };
+  }),
+  registerTemplate: mutation(async (f, token) => {
+    const path = `imports/by-role-${unique()}.qcow2`;
+    await mkdir(join(f.stack.secondaryDir, 'imports'), { recursive: true });
+    await createImage(join(f.stack.secondaryDir, path), '1G');
+    const before = await allTemplates(f);
+    const response = await graphql<{ registerTemplate: { template: { id: string; state: string } } }>(
+      f.stack.url,
+      token,
+      `
+        mutation ($input: RegisterTemplateInput!) {
+          registerTemplate(input: $input) {
+            template {
+              id
+              state
+            }
+            job {
+              id
+            }
+          }
+        }
+      `,
+      { input: { name: `by-role-${unique()}`, path, public: true } },
+    );
+    return {
+      response,
+      succeeded: async () => {
+        const { template } = response.data!.registerTemplate;
+        expect(template.state).toBe('CREATING');
+        await waitFor(f, 'template', template.id, 'READY');
+        expect(await fileExists(templateFile(f.stack.secondaryDir, template.id))).toBe(true);
+      },
+      unchanged: async () => expect(await allTemplates(f)).toEqual(before),
+    };
+  }),
+  deleteTemplate: mutation(
+    async (f, token) => {
+      const id = doomedTemplate!;
+      const response = await graphql<{ deleteTemplate: { template: { id: string; state: string } } }>(
+        f.stack.url,
+        token,
+        `
+          mutation ($id: ID!) {
+            deleteTemplate(input: { templateId: $id }) {
+              template {
+                id
+                state
+              }
+              job {
+                id
+              }
+            }
+          }
+        `,
+        { id },
+      );
+      return {
+        response,
+        succeeded: async () => {
+          expect(response.data!.deleteTemplate.template).toEqual({ id, state: 'DESTROYING' });
+          await waitFor(f, 'template', id, null);
+          expect(await fileExists(templateFile(f.stack.secondaryDir, id))).toBe(false);
+        },
+        unchanged: async () => {
+          await waitFor(f, 'template', id, 'READY');
+          expect(await fileExists(templateFile(f.stack.secondaryDir, id))).toBe(true);
+        },
+      };
+    },
+    async (f) => {
+      doomedTemplate = await makeTemplate(f);
+    },
+  ),
+  deployInstance: mutation(
+    async (f, token) => {
+      const response = await graphql<{ deployInstance: { instance: { id: string; state: string } } }>(
+        f.stack.url,
+        token,
+        `
+          mutation ($input: DeployInstanceInput!) {
+            deployInstance(input: $input) {
+              instance {
+                id
+                state
+              }
+              job {
+                id
+              }
+            }
+          }
+        `,
+        { input: { templateId: tenantTemplateId, environmentId: f.tenant.environmentId, name: `dep-${unique()}` } },
+      );
+      return {
+        response,
+        succeeded: async () => {
+          expect(response.data!.deployInstance.instance.state).toBe('CREATING');
+          await waitFor(f, 'instance', response.data!.deployInstance.instance.id, 'STOPPED');
+        },
+      };
+    },
+    async (f) => {
+      await tenantTemplate(f);
+    },
+  ),
+  createInstanceFromSnapshot: mutation((f, token) => cloneInto(f, token, f.tenant.environmentId)),
+  'createInstanceFromSnapshot into own organization': async (f: Fixture, role: Role) => {
+    const environmentId = await ownEnvironment(f, role);
+    return mutation((f, token) => cloneInto(f, token, environmentId))(f, role);
+  },
+  createVolumeFromSnapshot: mutation(async (f, token) => {
+    const response = await graphql<{
+      createVolumeFromSnapshot: { volume: { id: string; state: string; type: string } };
+    }>(
+      f.stack.url,
+      token,
+      `
+        mutation ($input: CreateVolumeFromSnapshotInput!) {
+          createVolumeFromSnapshot(input: $input) {
+            volume {
+              id
+              state
+              type
+            }
+            job {
+              id
+            }
+          }
+        }
+      `,
+      { input: { snapshotId: f.snapshotId, name: `restored-${unique()}` } },
+    );
+    return {
+      response,
+      succeeded: async () => {
+        const { volume } = response.data!.createVolumeFromSnapshot;
+        expect(volume).toMatchObject({ state: 'CREATING', type: 'DATADISK' });
+        await waitFor(f, 'volume', volume.id, 'READY');
+      },
+    };
+  }),
+  destroyInstance: mutation(
+    async (f, token) => {
+      const id = destroyable!;
+      const response = await graphql<{ destroyInstance: { instance: { id: string; state: string } } }>(
+        f.stack.url,
+        token,
+        `
+          mutation ($input: DestroyInstanceInput!) {
+            destroyInstance(input: $input) {
+              instance {
+                id
+                state
+              }
+              job {
+                id
+              }
+            }
+          }
+        `,
+        { input: { instanceId: id } },
+      );
+      return {
+        response,
+        succeeded: async () => {
+          expect(response.data!.destroyInstance.instance).toEqual({ id, state: 'DESTROYING' });
+          await waitFor(f, 'instance', id, null);
+        },
+        unchanged: () => waitFor(f, 'instance', id, 'STOPPED'),
+      };
+    },
+    async (f) => {
+      destroyable = (
+        await createInstance(f.stack, f.tenant.tokens.MEMBER, {
+          environmentId: f.tenant.environmentId,
+          name: `doomed-${unique()}`,
+        })
+      ).id;
+    },
+  ),
 };
 type Operation = keyof typeof OPERATIONS;
 
@@ -482,6 +872,19 @@ const MATRIX: Record<Operation, Record<Role, Expected>> = {
   'createUser PLATFORM_ADMIN': PLATFORM_ONLY,
   createApiToken: MANAGE,
   createEnvironment: MANAGE,
+  templates: ALL_OK,
+  'template(id)': ALL_OK,
+  events: ALL_OK,
+  revertVolumeToSnapshot: WRITE,
+  createTemplateFromSnapshot: WRITE,
+  registerTemplate: PLATFORM_ONLY,
+  deleteTemplate: WRITE,
+  deployInstance: WRITE,
+  createInstanceFromSnapshot: WRITE,
+  // Support may clone any organization's snapshot into its own organization (each clone an event).
+  'createInstanceFromSnapshot into own organization': { ...WRITE, SUPPORT: 'OK' },
+  createVolumeFromSnapshot: WRITE,
+  destroyInstance: WRITE,
 };
 
 const CELLS = (Object.keys(MATRIX) as Operation[]).flatMap((operation) =>
@@ -558,5 +961,29 @@ describe('role × operation', () => {
       expect(Object.values(outcome.response.data ?? {}).every((value) => value === null)).toBe(true);
       await outcome.unchanged();
     }
+  });
+
+  /** The ORG_ADMIN of another organization, on the tenant's resources: they do not exist (NOT_FOUND). */
+  const FOREIGN: Operation[] = [
+    'revertVolumeToSnapshot',
+    'createTemplateFromSnapshot',
+    'deleteTemplate',
+    'deployInstance',
+    'createInstanceFromSnapshot',
+    'createVolumeFromSnapshot',
+    'destroyInstance',
+    'deleteSnapshot',
+  ];
+
+  it.each(FOREIGN)("another organization's ORG_ADMIN %s → NOT_FOUND", async (operation) => {
+    foreignAdmin ??= (await createTenant(f.stack)).tokens.ORG_ADMIN;
+    const outcome = await OPERATIONS[operation](
+      { ...f, tokens: { ...f.tokens, ORG_ADMIN: foreignAdmin } },
+      'ORG_ADMIN',
+    );
+    const codes = (outcome.response.errors ?? []).map((e) => e.extensions?.code ?? 'NONE');
+    expect(codes).toEqual(['NOT_FOUND']);
+    expect(Object.values(outcome.response.data ?? {}).every((value) => value === null)).toBe(true);
+    await outcome.unchanged();
   });
 });
