@@ -752,11 +752,9 @@ describe('use cases on real qcow2 volumes across two hosts', () => {
   });
 
   /**
-   * Known bugs (see the report): the api checks that a source has no copy in progress, and a copy checks that its
-   * source is still there, each in its own transaction and without locking the source row. Sent together, both
-   * are accepted: the source is deleted and the copies, already promised, fail on the host ("volume … has no
-   * snapshot …"). With the agents stopped nothing runs meanwhile, so what was accepted is what the api decided.
-   * A few rounds make the race all but certain to show (it showed in nearly every round here).
+   * A copy holds a share lock on its source row and a delete an exclusive one, so sent together exactly one
+   * side is accepted. With the agents stopped nothing runs meanwhile, so what was accepted is what the api
+   * decided; a few rounds make a race all but certain to show if the locking regressed.
    */
   describe('a copy and the removal of its source, sent together', () => {
     let racer: Instance;
@@ -797,7 +795,7 @@ describe('use cases on real qcow2 volumes across two hosts', () => {
         }),
     };
 
-    it.failing.each(Object.keys(COPIES))('never accepts deleteSnapshot together with %s from it', async (copy) => {
+    it.each(Object.keys(COPIES))('never accepts deleteSnapshot together with %s from it', async (copy) => {
       for (let round = 0; round < ROUNDS; round++) {
         const snapshotId = await snapshot(customer.tokens.MEMBER, root(racer).id);
         const accepted = await race(
@@ -814,7 +812,7 @@ describe('use cases on real qcow2 volumes across two hosts', () => {
       }
     });
 
-    it.failing('never accepts destroyInstance together with a snapshot of one of its volumes', async () => {
+    it('never accepts destroyInstance together with a snapshot of one of its volumes', async () => {
       for (let round = 0; round < ROUNDS; round++) {
         const target = await provision(customer, `race-${unique()}`, hostA, [1, 1]);
         const accepted = await race(

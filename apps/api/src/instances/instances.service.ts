@@ -77,10 +77,19 @@ export class InstancesService {
       sizeGiB,
       source: { kind: 'template', template },
     };
-    return this.provisionInstance(principal, input.environmentId, input.name, input.hostId, [
-      root,
-      ...dataDisks(input.dataDiskSizesGiB),
-    ]);
+    // A private template is copied only into its own organization: support staff, who can read every
+    // organization's templates, copy customer data only through createInstanceFromSnapshot, which is recorded.
+    return this.provisionInstance(
+      principal,
+      input.environmentId,
+      input.name,
+      input.hostId,
+      [root, ...dataDisks(input.dataDiskSizesGiB)],
+      (_tx, instance) =>
+        template.public || template.organizationId === instance.organizationId
+          ? Promise.resolve()
+          : Promise.reject(notFound('Template', template.id)),
+    );
   }
 
   /**
@@ -163,7 +172,13 @@ export class InstancesService {
         throw conflict('The instance changed meanwhile; try again');
       }
       const volumeIds = volumes.map((v) => v.id);
-      await tx.volumes.transitionMany(volumeIds, [VolumeState.READY, VolumeState.ERROR], VolumeState.DESTROYING);
+      // Each volume moves only if no snapshot or revert took it meanwhile; one that did refuses the destroy.
+      const moved = await tx.volumes.transitionMany(
+        volumeIds,
+        [VolumeState.READY, VolumeState.ERROR],
+        VolumeState.DESTROYING,
+      );
+      if (moved !== volumeIds.length) throw conflict('A volume of this instance became busy: wait for it to finish');
       await tx.snapshots.transitionMany(
         snapshots.map((s) => s.id),
         [SnapshotState.COMPLETED, SnapshotState.ERROR],

@@ -1,6 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { JobName, templatePath, transferPath, type VolumeSource } from '@snapdeck/contracts';
-import { InstanceState, notFound, preconditionFailed, VolumeState, VolumeType } from '@snapdeck/domain';
+import {
+  conflict,
+  InstanceState,
+  notFound,
+  preconditionFailed,
+  SnapshotState,
+  TemplateState,
+  VolumeState,
+  VolumeType,
+} from '@snapdeck/domain';
 import {
   Database,
   type HostEntity,
@@ -65,6 +74,7 @@ export class ProvisioningService {
   }
 
   async provision(tx: Repositories, principal: Principal, plan: ProvisioningPlan): Promise<Provisioned> {
+    await lockSources(tx, plan.volumes);
     const instance =
       plan.instance && 'create' in plan.instance
         ? await tx.instances.create({
@@ -133,5 +143,26 @@ function sourceOf(source: PlannedSource): VolumeSource {
       return { kind: 'secondary', path: templatePath(source.template.id) };
     case 'snapshot':
       return { kind: 'snapshot', volumeId: source.volume.id, snapshotId: source.snapshot.id };
+  }
+}
+
+/**
+ * Holds every source of the copy (share lock) until the transaction commits, checked as it is now: a delete
+ * of the snapshot or template (update lock) waits for this, then sees the copy and refuses; or it came first,
+ * and the copy is refused here.
+ */
+async function lockSources(tx: Repositories, volumes: readonly PlannedVolume[]): Promise<void> {
+  for (const { source } of volumes) {
+    if (source.kind === 'snapshot') {
+      const snapshot = await tx.snapshots.lock(source.snapshot.id, 'share');
+      if (snapshot?.state !== SnapshotState.COMPLETED) {
+        throw conflict(`Snapshot ${source.snapshot.name} is ${snapshot?.state ?? 'gone'}, not COMPLETED`);
+      }
+    } else if (source.kind === 'template') {
+      const template = await tx.templates.lock(source.template.id, 'share');
+      if (template?.state !== TemplateState.READY) {
+        throw conflict(`Template ${source.template.name} is ${template?.state ?? 'gone'}, not READY`);
+      }
+    }
   }
 }

@@ -86,9 +86,12 @@ export class SnapshotsService {
   /** Answers at once with the snapshot DESTROYING; the row goes when the agent confirms the disk let go. */
   async delete(principal: Principal, snapshotId: string): Promise<SnapshotOperation> {
     const { operation, hostName } = await this.db.transaction(async (tx) => {
-      const snapshot = await findWritable(principal, 'Snapshot', snapshotId, (scope) =>
+      const found = await findWritable(principal, 'Snapshot', snapshotId, (scope) =>
         tx.snapshots.findById(scope, snapshotId),
       );
+      // Exclusive until commit: a copy of this snapshot accepted meanwhile has committed its volume or template
+      // row by the time this lock is granted (and is refused below), or it waits and then sees DESTROYING.
+      const snapshot = (await tx.snapshots.lock(found.id, 'update'))!;
       if (snapshot.state === SnapshotState.IN_PROGRESS) throw conflict('A snapshot in progress cannot be deleted');
       if (snapshot.state === SnapshotState.DESTROYING) throw conflict('The snapshot is being deleted already');
       if (

@@ -49,11 +49,13 @@ export class TemplatesService {
       const snapshot = await findWritable(principal, 'Snapshot', input.snapshotId, (s) =>
         tx.snapshots.findById(s, input.snapshotId),
       );
+      // Held until commit, so a delete of the snapshot cannot slip in before the template row exists.
+      const locked = await tx.snapshots.lock(snapshot.id, 'share');
       const volume = (await tx.volumes.findById(ALL_ORGANIZATIONS, snapshot.volumeId))!;
       if (volume.type !== VolumeType.ROOT)
         throw badInput('Templates are made from snapshots of ROOT volumes only', 'snapshotId');
-      if (snapshot.state !== SnapshotState.COMPLETED)
-        throw conflict(`Snapshot ${snapshot.name} is ${snapshot.state}, not COMPLETED`);
+      if (locked?.state !== SnapshotState.COMPLETED)
+        throw conflict(`Snapshot ${snapshot.name} is ${locked?.state ?? 'gone'}, not COMPLETED`);
       const host = assertHostUp(await tx.hosts.findById(volume.hostId), 'snapshot');
       const templateId = newId();
       const job = await tx.jobs.create({
@@ -117,7 +119,9 @@ export class TemplatesService {
   async delete(principal: Principal, templateId: string): Promise<TemplateOperation> {
     const host = await this.anyUpHost();
     const { operation } = await this.db.transaction(async (tx) => {
-      const template = await tx.templates.findOwned(writeScope(principal), templateId);
+      const owned = await tx.templates.findOwned(writeScope(principal), templateId);
+      // Exclusive until commit: deployments from it are committed (and refuse the delete below) or wait.
+      const template = owned ? await tx.templates.lock(owned.id, 'update') : null;
       if (!template) {
         const visible = await tx.templates.findVisible(readScope(principal), templateId);
         if (visible) throw forbidden('Only the organization that owns a template deletes it');

@@ -98,6 +98,19 @@ export class SnapshotRepository {
     return result.affected === 1;
   }
 
+  /**
+   * Locks one snapshot row for the rest of the transaction and reads it as committed now: `share` for a copy
+   * that needs it to stay, `update` for a delete. The two exclude each other, so a copy and the removal of
+   * its source cannot both be accepted.
+   */
+  lock(id: string, mode: 'share' | 'update'): Promise<SnapshotEntity | null> {
+    return this.manager
+      .createQueryBuilder(SnapshotEntity, 's')
+      .setLock(mode === 'share' ? 'pessimistic_read' : 'pessimistic_write')
+      .where('s.id = :id', { id })
+      .getOne();
+  }
+
   /** Every snapshot of some volumes (internal: the caller has checked the volumes are the caller's). */
   findByVolumeIds(volumeIds: readonly string[]): Promise<SnapshotEntity[]> {
     if (volumeIds.length === 0) return Promise.resolve([]);

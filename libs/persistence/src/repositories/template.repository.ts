@@ -41,6 +41,15 @@ export class TemplateRepository {
     return qb.getOne();
   }
 
+  /** Locks one template row (`share` for a deployment, `update` for a delete), as the snapshot lock does. */
+  lock(id: string, mode: 'share' | 'update'): Promise<TemplateEntity | null> {
+    return this.manager
+      .createQueryBuilder(TemplateEntity, 't')
+      .setLock(mode === 'share' ? 'pessimistic_read' : 'pessimistic_write')
+      .where('t.id = :id', { id })
+      .getOne();
+  }
+
   findByIds(scope: ReadScope, ids: readonly string[]): Promise<TemplateEntity[]> {
     if (ids.length === 0) return Promise.resolve([]);
     return this.visible(scope).andWhere('t.id IN (:...ids)', { ids }).getMany();
