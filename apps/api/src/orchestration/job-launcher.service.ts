@@ -28,8 +28,10 @@ export class JobLauncher {
   }
 
   /** Delivers the next attempt if nobody else delivered or finished the job meanwhile. */
-  async deliver(job: JobEntity, hostName: string, expectedAttempt: number): Promise<boolean> {
-    const lease = new Date(Date.now() + this.config.JOB_LEASE_SECONDS * 1000);
+  async deliver(job: JobEntity, hostName: string, expectedAttempt: number, now = new Date()): Promise<boolean> {
+    // The lease counts from the caller's clock: the reconciler that found the job lapsed at `now` must not
+    // find this new delivery lapsed in the same pass.
+    const lease = new Date(now.getTime() + this.config.JOB_LEASE_SECONDS * 1000);
     const attempt = await this.db.repos.jobs.beginDelivery(job.id, lease, expectedAttempt);
     if (attempt === null) return false;
     const envelope = { jobId: job.id, attempt, name: job.type, payload: job.payload } as JobEnvelope;

@@ -75,14 +75,14 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
       this.logger.warn(`host ${host.name} is DOWN: no heartbeat since ${host.lastHeartbeatAt.toISOString()}`);
     const report: ReconcileReport = { hostsMarkedDown: down.length, redispatched: 0, failed: 0 };
     for (const job of await this.db.repos.jobs.findLapsed(now, BATCH)) {
-      const outcome = await this.reconcileJob(job);
+      const outcome = await this.reconcileJob(job, now);
       if (outcome === 'redispatched') report.redispatched++;
       if (outcome === 'failed') report.failed++;
     }
     return report;
   }
 
-  private async reconcileJob(job: JobEntity): Promise<'redispatched' | 'failed' | 'skipped'> {
+  private async reconcileJob(job: JobEntity, now: Date): Promise<'redispatched' | 'failed' | 'skipped'> {
     const host = job.hostId ? await this.db.repos.hosts.findById(job.hostId) : null;
     if (!host) return (await this.results.fail(job.id, 'The host of this job no longer exists')) ? 'failed' : 'skipped';
     if (host.state === HostState.DOWN) {
@@ -92,7 +92,7 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     if (job.attempt >= this.config.JOB_MAX_ATTEMPTS) {
       return this.failAndWithdraw(job, host.name, `No result from host ${host.name} after ${job.attempt} attempt(s)`);
     }
-    return (await this.launcher.deliver(job, host.name, job.attempt)) ? 'redispatched' : 'skipped';
+    return (await this.launcher.deliver(job, host.name, job.attempt, now)) ? 'redispatched' : 'skipped';
   }
 
   private async failAndWithdraw(job: JobEntity, hostName: string, reason: string): Promise<'failed' | 'skipped'> {
