@@ -1,7 +1,7 @@
 import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
-import { TemplateState } from '@snapdeck/domain';
 import type { JobEntity, Repositories } from '@snapdeck/persistence';
 import type { FollowUpJob, JobOutcomeApplier } from './job-outcome-applier.js';
+import { finishTemplateImage } from './template-image.js';
 import { finishProvisioning, provisionFromTransfer, volumesOfResource } from './provisioning.js';
 
 /**
@@ -27,25 +27,17 @@ export class ExportSnapshotApplier implements JobOutcomeApplier<JobName.EXPORT_S
     return [];
   }
 
-  private async finishTemplate(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.EXPORT_SNAPSHOT>) {
+  private finishTemplate(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.EXPORT_SNAPSHOT>) {
     const { snapshotId } = job.payload as unknown as JobPayloads[JobName.EXPORT_SNAPSHOT];
-    if (outcome.ok) {
-      await tx.templates.transition(job.resourceId, [TemplateState.CREATING], TemplateState.READY, {
-        virtualSizeBytes: String(outcome.data.virtualSizeBytes),
-      });
-    } else {
-      await tx.templates.transition(job.resourceId, [TemplateState.CREATING], TemplateState.ERROR, {
-        error: outcome.message,
-      });
-    }
-    await tx.events.record({
-      organizationId: job.organizationId,
-      actorUserId: job.createdByUserId,
-      type: outcome.ok ? 'template.created' : 'template.failed',
-      resourceType: 'Template',
-      resourceId: job.resourceId,
-      message: outcome.ok ? `Template written from snapshot ${snapshotId}` : `Template failed: ${outcome.message}`,
-      details: { jobId: job.id, snapshotId },
-    });
+    return finishTemplateImage(
+      tx,
+      job,
+      outcome.ok ? { ok: true, virtualSizeBytes: outcome.data.virtualSizeBytes } : outcome,
+      {
+        type: outcome.ok ? 'template.created' : 'template.failed',
+        message: outcome.ok ? `Template written from snapshot ${snapshotId}` : `Template failed: ${outcome.message}`,
+        details: { snapshotId },
+      },
+    );
   }
 }
