@@ -4,7 +4,7 @@ import { InstanceEntity } from '../entities/instance.entity.js';
 import { newId } from '../ids.js';
 import { paginate, type Page, type PageRequest } from '../pagination.js';
 import { applyScope, type ReadScope } from '../scope.js';
-import { conditionalTransition } from '../transition.js';
+import { conditionalRemove, conditionalTransition } from '../transition.js';
 
 export interface InstanceFilter {
   environmentId?: string | null;
@@ -49,14 +49,7 @@ export class InstanceRepository {
   }
 
   async remove(id: string, fromState: InstanceState): Promise<boolean> {
-    const result = await this.manager
-      .createQueryBuilder()
-      .delete()
-      .from(InstanceEntity)
-      .where('id = :id', { id })
-      .andWhere('state = :fromState', { fromState })
-      .execute();
-    return result.affected === 1;
+    return (await conditionalRemove(this.manager, InstanceEntity, [id], [fromState])) === 1;
   }
 
   private scoped(scope: ReadScope) {

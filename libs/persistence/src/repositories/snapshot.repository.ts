@@ -4,7 +4,7 @@ import { SnapshotEntity } from '../entities/snapshot.entity.js';
 import { newId } from '../ids.js';
 import { paginate, type Page, type PageRequest } from '../pagination.js';
 import { applyScope, type ReadScope } from '../scope.js';
-import { conditionalTransition } from '../transition.js';
+import { conditionalRemove, conditionalTransition, conditionalTransitionMany } from '../transition.js';
 
 export interface SnapshotFilter {
   environmentId?: string | null;
@@ -88,14 +88,7 @@ export class SnapshotRepository {
 
   /** Removes the row once the disk no longer holds the snapshot; only from the given state. */
   async remove(id: string, fromState: SnapshotState): Promise<boolean> {
-    const result = await this.manager
-      .createQueryBuilder()
-      .delete()
-      .from(SnapshotEntity)
-      .where('id = :id', { id })
-      .andWhere('state = :fromState', { fromState })
-      .execute();
-    return result.affected === 1;
+    return (await conditionalRemove(this.manager, SnapshotEntity, [id], [fromState])) === 1;
   }
 
   /**
@@ -121,27 +114,12 @@ export class SnapshotRepository {
       .getMany();
   }
 
-  async transitionMany(ids: readonly string[], from: readonly SnapshotState[], to: SnapshotState): Promise<number> {
-    if (ids.length === 0) return 0;
-    const result = await this.manager
-      .createQueryBuilder()
-      .update(SnapshotEntity)
-      .set({ state: to })
-      .where('id IN (:...ids)', { ids })
-      .andWhere('state IN (:...from)', { from })
-      .execute();
-    return result.affected ?? 0;
+  transitionMany(ids: readonly string[], from: readonly SnapshotState[], to: SnapshotState): Promise<number> {
+    return conditionalTransitionMany(this.manager, SnapshotEntity, ids, from, to);
   }
 
-  async removeMany(ids: readonly string[]): Promise<number> {
-    if (ids.length === 0) return 0;
-    const result = await this.manager
-      .createQueryBuilder()
-      .delete()
-      .from(SnapshotEntity)
-      .where('id IN (:...ids)', { ids })
-      .execute();
-    return result.affected ?? 0;
+  removeMany(ids: readonly string[]): Promise<number> {
+    return conditionalRemove(this.manager, SnapshotEntity, ids);
   }
 
   private scoped(scope: ReadScope) {

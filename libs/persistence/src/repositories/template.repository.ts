@@ -4,7 +4,7 @@ import { TemplateEntity } from '../entities/template.entity.js';
 import { newId } from '../ids.js';
 import { paginate, type Page, type PageRequest } from '../pagination.js';
 import type { ReadScope } from '../scope.js';
-import { conditionalTransition } from '../transition.js';
+import { conditionalRemove, conditionalTransition } from '../transition.js';
 
 export interface NewTemplate {
   id?: string;
@@ -73,14 +73,7 @@ export class TemplateRepository {
   }
 
   async remove(id: string, fromState: TemplateState): Promise<boolean> {
-    const result = await this.manager
-      .createQueryBuilder()
-      .delete()
-      .from(TemplateEntity)
-      .where('id = :id', { id })
-      .andWhere('state = :fromState', { fromState })
-      .execute();
-    return result.affected === 1;
+    return (await conditionalRemove(this.manager, TemplateEntity, [id], [fromState])) === 1;
   }
 
   private visible(scope: ReadScope) {

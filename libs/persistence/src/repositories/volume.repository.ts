@@ -4,7 +4,7 @@ import { VolumeEntity } from '../entities/volume.entity.js';
 import { newId } from '../ids.js';
 import { paginate, type Page, type PageRequest } from '../pagination.js';
 import { applyScope, type ReadScope } from '../scope.js';
-import { conditionalTransition } from '../transition.js';
+import { conditionalRemove, conditionalTransition, conditionalTransitionMany } from '../transition.js';
 
 export interface VolumeFilter {
   environmentId?: string | null;
@@ -66,16 +66,8 @@ export class VolumeRepository {
   }
 
   /** Moves several volumes at once (an instance's volumes after one job); returns how many moved. */
-  async transitionMany(ids: readonly string[], from: readonly VolumeState[], to: VolumeState): Promise<number> {
-    if (ids.length === 0 || from.length === 0) return 0;
-    const result = await this.manager
-      .createQueryBuilder()
-      .update(VolumeEntity)
-      .set({ state: to })
-      .where('id IN (:...ids)', { ids })
-      .andWhere('state IN (:...from)', { from })
-      .execute();
-    return result.affected ?? 0;
+  transitionMany(ids: readonly string[], from: readonly VolumeState[], to: VolumeState): Promise<number> {
+    return conditionalTransitionMany(this.manager, VolumeEntity, ids, from, to);
   }
 
   /** Copies still being made from a snapshot or template: their source must not be deleted yet. */
@@ -89,15 +81,8 @@ export class VolumeRepository {
     return this.manager.find(VolumeEntity, { where: { instanceId }, order: { id: 'ASC' } });
   }
 
-  async removeMany(ids: readonly string[]): Promise<number> {
-    if (ids.length === 0) return 0;
-    const result = await this.manager
-      .createQueryBuilder()
-      .delete()
-      .from(VolumeEntity)
-      .where('id IN (:...ids)', { ids })
-      .execute();
-    return result.affected ?? 0;
+  removeMany(ids: readonly string[]): Promise<number> {
+    return conditionalRemove(this.manager, VolumeEntity, ids);
   }
 
   private scoped(scope: ReadScope) {
