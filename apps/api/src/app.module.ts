@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import type { InProcessBus } from '@snapdeck/contracts';
 import { AuthModule } from './auth/auth.module.js';
 import { API_CONFIG, type ApiConfig } from './config.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -13,6 +14,7 @@ import { JobsModule } from './jobs/jobs.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { NodesResolver } from './nodes/nodes.resolver.js';
 import { OrchestrationModule } from './orchestration/orchestration.module.js';
+import { IN_PROCESS_BUS } from './orchestration/tokens.js';
 import { OrganizationsModule } from './organizations/organizations.module.js';
 import { ProvisioningModule } from './provisioning/provisioning.module.js';
 import { SnapshotsModule } from './snapshots/snapshots.module.js';
@@ -22,10 +24,15 @@ import { ViewerResolver } from './viewer/viewer.resolver.js';
 import { EventsResolver } from './events/events.resolver.js';
 import { VolumesModule } from './volumes/volumes.module.js';
 
+export interface AppRuntime {
+  /** Set in an all-in-one process: agents are reached through it instead of Redis. */
+  bus?: InProcessBus;
+}
+
 @Module({})
 export class AppModule {
   /** The whole api for one validated configuration (tests boot it with their own). */
-  static forRoot(config: ApiConfig): DynamicModule {
+  static forRoot(config: ApiConfig, runtime: AppRuntime = {}): DynamicModule {
     return {
       module: AppModule,
       global: true,
@@ -49,12 +56,13 @@ export class AppModule {
       ],
       providers: [
         { provide: API_CONFIG, useValue: config },
+        { provide: IN_PROCESS_BUS, useValue: runtime.bus ?? null },
         { provide: APP_FILTER, useClass: PassthroughExceptionFilter },
         ViewerResolver,
         NodesResolver,
         EventsResolver,
       ],
-      exports: [API_CONFIG],
+      exports: [API_CONFIG, IN_PROCESS_BUS],
     };
   }
 }
