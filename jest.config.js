@@ -1,7 +1,10 @@
 /**
  * One jest run covers the three tiers: unit specs beside the code (`*.spec.ts`), integration specs on a
  * real PostgreSQL / qemu-img (`*.int-spec.ts`), and end-to-end specs in test/ (`*.e2e-spec.ts`).
- * `TEST_TIER=unit|int|e2e` narrows a run to one tier.
+ * `TEST_TIER=unit|int|e2e` narrows a run to one tier. Global setup (libs/testing) picks the PostgreSQL server
+ * (DATABASE_URL, else the local one, else an embedded one) and probes Redis, qemu-img and libvirt; a suite that
+ * needs one of those declares it with `describeWith` and is skipped, with the reason printed at the end, when it
+ * is missing. Under CI=true a missing capability fails the run instead.
  * @type {import('jest').Config}
  */
 const tiers = {
@@ -24,6 +27,7 @@ export default {
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.test.json' }],
   },
+  testSequencer: '<rootDir>/libs/testing/sequencer.mjs',
   globalSetup: '<rootDir>/libs/testing/global-setup.mjs',
   globalTeardown: '<rootDir>/libs/testing/global-teardown.mjs',
   reporters: ['default', '<rootDir>/libs/testing/summary-reporter.mjs'],

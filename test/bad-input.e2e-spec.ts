@@ -3,6 +3,7 @@
  * with NODE_ENV=production) no answer carries a stack trace, SQL text or a file path.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { describeWith } from '@snapdeck/testing';
 import { diskSnapshotTags } from './support/disk.js';
 import { createInstance, waitForSnapshot } from './support/flows.js';
 import { mustQuery, type GraphQLResponse } from './support/graphql-client.js';
@@ -70,7 +71,7 @@ const DEPTH_10 = `{ snapshots { edges { node { volume { instance { id volumes { 
 const DEPTH_11 = `{ snapshots { edges { node { volume { instance { volumes { snapshots { edges { node { volume { id } } } } } } } } } } }`;
 const COSTLY = `{ snapshots(first:100){edges{node{volume{snapshots(first:100){edges{node{volume{snapshots(first:100){totalCount}}}}}}}}} }`;
 
-describe('bad input', () => {
+describeWith(['redis', 'qemu-img'], 'bad input', () => {
   let stack: Stack;
   let tenant: Tenant;
   let storageDir: string;

@@ -1,3 +1,4 @@
+import { describeWith } from '@snapdeck/testing';
 import { eventually, mustQuery } from './support/graphql-client.js';
 import { createInstance, SNAPSHOT_FIELDS, waitForSnapshot } from './support/flows.js';
 import { startStack, type Stack } from './support/stack.js';
@@ -32,7 +33,7 @@ function sample(samples: Sample[], name: string, labels: Record<string, string>)
     ?.value;
 }
 
-describe('what operators see: health, readiness and Prometheus metrics', () => {
+describeWith(['redis', 'qemu-img'], 'what operators see: health, readiness and Prometheus metrics', () => {
   let stack: Stack;
   let tenant: Tenant;
 

@@ -8,6 +8,7 @@ import {
   ResultKind,
   type JobFinishedMessage,
 } from '@snapdeck/contracts';
+import { describeWith } from '@snapdeck/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -116,7 +117,7 @@ async function restartApi(stack: Stack): Promise<INestApplication> {
   return app;
 }
 
-describe('reliability with simulator agents', () => {
+describeWith(['redis'], 'reliability with simulator agents', () => {
   let stack: Stack;
   let tenant: Tenant;
   let sql: pg.Client;
@@ -325,7 +326,8 @@ describe('reliability with simulator agents', () => {
   });
 });
 
-describe('reliability with short leases: hosts that stop, lost messages, an api restart', () => {
+const SHORT_LEASES = 'reliability with short leases: hosts that stop, lost messages, an api restart';
+describeWith(['redis', 'qemu-img'], SHORT_LEASES, () => {
   const LEASE = {
     JOB_LEASE_SECONDS: '2',
     RECONCILE_INTERVAL_SECONDS: '1',

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { describeWith } from '@snapdeck/testing';
 import { diskSnapshotTags } from './support/disk.js';
 import { eventually, graphql, mustQuery, type GraphQLResponse } from './support/graphql-client.js';
 import { createInstance, waitForSnapshot } from './support/flows.js';
@@ -891,7 +892,7 @@ const CELLS = (Object.keys(MATRIX) as Operation[]).flatMap((operation) =>
   ROLES.map((role) => ({ operation, role, expected: MATRIX[operation][role] })),
 );
 
-describe('role × operation', () => {
+describeWith(['redis', 'qemu-img'], 'role × operation', () => {
   const f = {} as Fixture;
 
   beforeAll(async () => {

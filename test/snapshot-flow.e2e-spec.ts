@@ -1,3 +1,4 @@
+import { describeWith } from '@snapdeck/testing';
 import { errorCodes, graphql, mustQuery } from './support/graphql-client.js';
 import { diskInfo, diskSnapshotTags } from './support/disk.js';
 import { createInstance, SNAPSHOT_FIELDS, waitForSnapshot } from './support/flows.js';
@@ -7,7 +8,7 @@ import { createTenant, type Tenant } from './support/tenants.js';
 const CREATE = `mutation($input: CreateSnapshotInput!) { createSnapshot(input: $input) { snapshot { ${SNAPSHOT_FIELDS} } job { id status } } }`;
 const DELETE = `mutation($id: ID!) { deleteSnapshot(input: { snapshotId: $id }) { snapshot { id state } job { id status } } }`;
 
-describe('snapshots of real qcow2 volumes, from GraphQL through the agent and back', () => {
+describeWith(['redis', 'qemu-img'], 'snapshots of real qcow2 volumes, from GraphQL through the agent and back', () => {
   let stack: Stack;
   let tenant: Tenant;
 

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describeWith } from '@snapdeck/testing';
 import { diskSnapshotTags } from './support/disk.js';
 import { errorCodes, eventually, graphql, mustQuery } from './support/graphql-client.js';
 import { createInstance, waitForSnapshot, type CreatedInstance } from './support/flows.js';
@@ -56,7 +57,7 @@ interface Instance {
   volumes: Array<{ id: string; name: string; type: string; state: string; sizeGiB: number }>;
 }
 
-describe('templates of real qcow2 images, across two hosts', () => {
+describeWith(['redis', 'qemu-img'], 'templates of real qcow2 images, across two hosts', () => {
   let stack: Stack;
   let a: Tenant;
   let b: Tenant;

@@ -5,6 +5,7 @@
  * can see them).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { describeWith } from '@snapdeck/testing';
 import { diskSnapshotTags } from './support/disk.js';
 import { eventually, graphql, mustQuery, type GraphQLResponse } from './support/graphql-client.js';
 import { waitForSnapshot } from './support/flows.js';
@@ -54,7 +55,7 @@ const codesOf = (response: GraphQLResponse<unknown>) =>
   (response.errors ?? []).map((e) => e.extensions?.code ?? 'NONE');
 const ids = (connection: { edges: Array<{ node: { id: string } }> }) => connection.edges.map((e) => e.node.id);
 
-describe('tenant isolation', () => {
+describeWith(['redis', 'qemu-img'], 'tenant isolation', () => {
   let stack: Stack;
   let storageDir: string;
   let a: Owned;

@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readdir, rename } from 'node:fs/promises';
+import { describeWith } from '@snapdeck/testing';
 import { diskSnapshotTags } from './support/disk.js';
 import { errorCodes, eventually, graphql, mustQuery, type GraphQLResponse } from './support/graphql-client.js';
 import { createInstance, snapshotById, waitForSnapshot, type CreatedInstance } from './support/flows.js';
@@ -70,7 +71,7 @@ interface Instance {
   volumes: Volume[];
 }
 
-describe('use cases on real qcow2 volumes across two hosts', () => {
+describeWith(['redis', 'qemu-img'], 'use cases on real qcow2 volumes across two hosts', () => {
   let stack: Stack;
   let hostA: string;
   let hostB: string;

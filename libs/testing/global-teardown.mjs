@@ -1,4 +1,4 @@
-// Drops this run's template database; each test file drops its own clone.
-import { dropTemplate } from './global-setup.mjs';
+// Drops this run's template database (each test file drops its own clone) and stops an embedded PostgreSQL.
+import { globalTeardown } from './global-setup.mjs';
 
-export default dropTemplate;
+export default globalTeardown;

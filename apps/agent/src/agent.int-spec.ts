@@ -18,6 +18,7 @@ import {
   type ResultMessage,
   ResultKind,
 } from '@snapdeck/contracts';
+import { describeWith } from '@snapdeck/testing';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { type RunningAgent, startAgent } from './bootstrap.js';
@@ -149,7 +150,7 @@ async function diskInfo(path: string): Promise<{ format: string; virtualSize: nu
   return { format: info.format, virtualSize: info['virtual-size'], tags: (info.snapshots ?? []).map((s) => s.name) };
 }
 
-describe('agent in-process, on Redis and qemu-img', () => {
+describeWith(['redis', 'qemu-img'], 'agent in-process, on Redis and qemu-img', () => {
   let h: Harness;
 
   beforeEach(async () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { templatePath, transferPath } from '@snapdeck/contracts';
+import { describeWith } from '@snapdeck/testing';
 import { CreateVolumesHandler } from '../../handlers/create-volumes.handler.js';
 import { DestroyVolumesHandler } from '../../handlers/destroy-volumes.handler.js';
 import { DriverError } from '../volume-driver.js';
@@ -59,7 +60,7 @@ async function failure(promise: Promise<unknown>): Promise<DriverError> {
   throw new Error('expected the operation to fail');
 }
 
-describe('QemuImgDriver: revert, export, copies, templates and destroy on real qcow2 files', () => {
+describeWith(['qemu-img'], 'QemuImgDriver: revert, export, copies, templates and destroy on real qcow2 files', () => {
   let root: string;
   let storageDir: string;
   let secondaryDir: string;

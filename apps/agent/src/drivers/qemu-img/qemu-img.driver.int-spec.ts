@@ -4,6 +4,7 @@ import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { describeWith } from '@snapdeck/testing';
 import { DriverError } from '../volume-driver.js';
 import { QemuImgDriver } from './qemu-img.driver.js';
 
@@ -17,7 +18,7 @@ async function diskInfo(path: string): Promise<{ format: string; virtualSize: nu
   return { format: info.format, virtualSize: info['virtual-size'], tags: (info.snapshots ?? []).map((s) => s.name) };
 }
 
-describe('QemuImgDriver on real qcow2 files', () => {
+describeWith(['qemu-img'], 'QemuImgDriver on real qcow2 files', () => {
   let storageDir: string;
   let driver: QemuImgDriver;
 
