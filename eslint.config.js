@@ -36,7 +36,13 @@ const boundaries = {
         const file = path.relative(ROOT, context.filename).split(path.sep).join('/');
         const [top, name] = file.split('/');
         const unit = top === 'apps' || top === 'libs' ? `${top}/${name}` : top;
-        const allowedOutside = top === 'test' ? /^apps\/[^/]+\/src\/bootstrap\.(js|ts)$/ : null;
+        // Tests and the all-in-one process (the one composition root of both apps) start apps by their bootstrap.
+        const allowedOutside =
+          top === 'test'
+            ? /^apps\/[^/]+\/src\/bootstrap\.(js|ts)$/
+            : unit === 'apps/all-in-one'
+              ? /^apps\/(api|agent)\/dist\/bootstrap\.js$/
+              : null;
 
         function check(node, source) {
           if (typeof source !== 'string' || !source.startsWith('.')) return;

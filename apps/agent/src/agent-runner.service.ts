@@ -2,12 +2,11 @@ import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { VolumeDriver } from './drivers/volume-driver.js';
 import { HeartbeatService } from './heartbeat/heartbeat.service.js';
 import { describeError } from './jobs/error-message.js';
-import { JobWorker } from './jobs/job-worker.service.js';
-import { RedisConnections } from './redis/redis-connections.js';
-import { ResultPublisher } from './results/result-publisher.service.js';
+import { ResultSink } from './results/result-sink.js';
+import { JobSource, TransportConnections } from './transport/transport-ports.js';
 
 export interface AgentStartOptions {
-  /** How long start-up waits for Redis before giving up. */
+  /** How long start-up waits for Redis (cluster transport) before giving up. */
   redisTimeoutMs?: number;
 }
 
@@ -15,7 +14,7 @@ const DEFAULT_REDIS_TIMEOUT_MS = 30_000;
 
 /**
  * Starts and stops the agent's parts in one explicit order, which Nest's per-provider hooks do not promise.
- * Start: check the driver and Redis, open the results queue, consume the host queue, then announce the host.
+ * Start: check the driver and the transport, open the results path, consume the host queue, then announce the host.
  * Stop: stop announcing, let running jobs finish and report, then close queues and connections.
  */
 @Injectable()
@@ -24,26 +23,26 @@ export class AgentRunner implements OnModuleDestroy {
 
   constructor(
     private readonly driver: VolumeDriver,
-    private readonly results: ResultPublisher,
-    private readonly worker: JobWorker,
+    private readonly results: ResultSink,
+    private readonly jobs: JobSource,
     private readonly heartbeat: HeartbeatService,
-    private readonly connections: RedisConnections,
+    private readonly connections: TransportConnections,
   ) {}
 
   async start(options: AgentStartOptions = {}): Promise<void> {
     await this.driver.init();
     await this.connections.waitUntilReachable(options.redisTimeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS);
     await this.results.start();
-    await this.worker.start();
+    await this.jobs.start();
     await this.heartbeat.start();
   }
 
   /** Runs on app.close(), programmatic or on SIGTERM/SIGINT; safe after a partial start. */
   async onModuleDestroy(): Promise<void> {
     await this.step('stop the heartbeat', () => this.heartbeat.stop());
-    await this.step('drain the host queue worker', () => this.worker.close());
+    await this.step('drain the host queue worker', () => this.jobs.close());
     await this.step('close the results queue', () => this.results.close());
-    await this.step('close the Redis connections', () => this.connections.close());
+    await this.step('close the transport connections', () => this.connections.close());
     this.logger.log('Agent stopped');
   }
 

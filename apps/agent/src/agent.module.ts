@@ -1,17 +1,31 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { AgentConfig } from '@snapdeck/config';
+import type { InProcessBus } from '@snapdeck/contracts';
 import { AgentRunner } from './agent-runner.service.js';
 import { Clock } from './clock.js';
 import { createVolumeDriver } from './drivers/driver-factory.js';
 import { VolumeDriver } from './drivers/volume-driver.js';
 import { HANDLER_TYPES, HandlerRegistry, type JobHandler } from './handlers/index.js';
 import { HeartbeatService } from './heartbeat/heartbeat.service.js';
+import { QueueHeartbeatSink } from './heartbeat/queue-heartbeat-sink.js';
 import { RunningJobs } from './jobs/running-jobs.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { JobWorker } from './jobs/job-worker.service.js';
 import { RedisConnections } from './redis/redis-connections.js';
 import { ResultPublisher } from './results/result-publisher.service.js';
 import { ResultSink } from './results/result-sink.js';
+import {
+  InProcessConnections,
+  InProcessHeartbeatSink,
+  InProcessJobSource,
+  InProcessResultSink,
+} from './transport/in-process-transport.js';
+import { HeartbeatSink, JobSource, TransportConnections } from './transport/transport-ports.js';
+
+export interface AgentRuntime {
+  /** Set in an all-in-one process: the api is reached through it instead of Redis. */
+  bus?: InProcessBus;
+}
 
 /**
  * The hypervisor agent. Built from a config object rather than from process.env so that tests can boot
@@ -19,13 +33,12 @@ import { ResultSink } from './results/result-sink.js';
  */
 @Module({})
 export class AgentModule {
-  static forRoot(config: AgentConfig): DynamicModule {
+  static forRoot(config: AgentConfig, runtime: AgentRuntime = {}): DynamicModule {
     return {
       module: AgentModule,
       providers: [
         { provide: AgentConfig, useValue: config },
         { provide: VolumeDriver, useFactory: () => createVolumeDriver(config) },
-        { provide: RedisConnections, useFactory: () => new RedisConnections(config.REDIS_URL) },
         ...HANDLER_TYPES,
         {
           provide: HandlerRegistry,
@@ -33,14 +46,40 @@ export class AgentModule {
           inject: [...HANDLER_TYPES],
         },
         Clock,
-        ResultPublisher,
-        { provide: ResultSink, useExisting: ResultPublisher },
         RunningJobs,
         JobRunner,
-        JobWorker,
         HeartbeatService,
         AgentRunner,
+        ...(runtime.bus ? inProcessTransport(runtime.bus, config) : redisTransport(config)),
       ],
     };
   }
+}
+
+/** The cluster stack: BullMQ queues on Redis. */
+function redisTransport(config: AgentConfig): Provider[] {
+  return [
+    { provide: RedisConnections, useFactory: () => new RedisConnections(config.REDIS_URL) },
+    { provide: TransportConnections, useExisting: RedisConnections },
+    ResultPublisher,
+    { provide: ResultSink, useExisting: ResultPublisher },
+    JobWorker,
+    { provide: JobSource, useExisting: JobWorker },
+    QueueHeartbeatSink,
+    { provide: HeartbeatSink, useExisting: QueueHeartbeatSink },
+  ];
+}
+
+/** An all-in-one process: the api is beside the agent. */
+function inProcessTransport(bus: InProcessBus, config: AgentConfig): Provider[] {
+  return [
+    { provide: TransportConnections, useValue: new InProcessConnections() },
+    { provide: ResultSink, useValue: new InProcessResultSink(bus) },
+    { provide: HeartbeatSink, useValue: new InProcessHeartbeatSink(bus) },
+    {
+      provide: JobSource,
+      inject: [JobRunner],
+      useFactory: (runner: JobRunner) => new InProcessJobSource(bus, config, runner),
+    },
+  ];
 }

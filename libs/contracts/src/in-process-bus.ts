@@ -20,7 +20,11 @@ export interface BusConsumer {
 
 /** Deliveries of a job whose handler rejected are tried again, as the BullMQ dispatcher asks of its queue. */
 export const BUS_DELIVERY_ATTEMPTS = 3;
-const BUS_RETRY_DELAY_MS = 1000;
+
+export interface InProcessBusOptions {
+  /** The wait before the second try of a delivery; it doubles before each further one. */
+  retryDelayMs?: number;
+}
 
 interface HostLine {
   waiting: BusDelivery[];
@@ -38,6 +42,11 @@ export class InProcessBus {
   private readonly hosts = new Map<string, HostLine>();
   private resultHandler?: ResultHandler;
   private agentEventHandler?: AgentEventHandler;
+  private readonly retryDelayMs: number;
+
+  constructor(options: InProcessBusOptions = {}) {
+    this.retryDelayMs = options.retryDelayMs ?? 1000;
+  }
 
   // --- the api's side ---------------------------------------------------------------------------------
 
@@ -135,7 +144,7 @@ export class InProcessBus {
       } catch {
         // The agent logs its own failures; after the last try the Job row's lease lets the reconciler decide.
         if (attempt >= BUS_DELIVERY_ATTEMPTS) return;
-        await sleep(BUS_RETRY_DELAY_MS * 2 ** (attempt - 1));
+        await sleep(this.retryDelayMs * 2 ** (attempt - 1));
       }
     }
   }

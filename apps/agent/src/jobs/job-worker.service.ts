@@ -3,12 +3,13 @@ import { AgentConfig } from '@snapdeck/config';
 import { hostQueueName } from '@snapdeck/contracts';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { RedisConnections } from '../redis/redis-connections.js';
+import { JobSource } from '../transport/transport-ports.js';
 import { describeError } from './error-message.js';
 import { JobRunner, MalformedDeliveryError } from './job-runner.js';
 
 /** Consumes this host's queue, and only it, with AGENT_CONCURRENCY jobs at once. */
 @Injectable()
-export class JobWorker {
+export class JobWorker extends JobSource {
   private readonly logger = new Logger(JobWorker.name);
   private worker?: Worker<unknown, void, string>;
   private running?: Promise<void>;
@@ -17,7 +18,9 @@ export class JobWorker {
     private readonly config: AgentConfig,
     private readonly connections: RedisConnections,
     private readonly runner: JobRunner,
-  ) {}
+  ) {
+    super();
+  }
 
   get queueName(): string {
     return hostQueueName(this.config.AGENT_HOST_NAME);

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 import { describeError } from '../jobs/error-message.js';
+import { TransportConnections } from '../transport/transport-ports.js';
 
 const PROBE_INTERVAL_MS = 1000;
 
@@ -10,7 +11,7 @@ const PROBE_INTERVAL_MS = 1000;
  * start-up then leaves nothing behind). BullMQ 6 in native ESM cannot load ioredis itself: it gets instances.
  * Queues share a client, and BullMQ leaves clients it was given open, so close() here ends them.
  */
-export class RedisConnections {
+export class RedisConnections extends TransportConnections {
   private readonly logger = new Logger(RedisConnections.name);
   private readonly clients: Redis[] = [];
   private producerClient?: Redis;
@@ -18,7 +19,9 @@ export class RedisConnections {
   private lastError?: string;
   private closed = false;
 
-  constructor(private readonly url: string) {}
+  constructor(private readonly url: string) {
+    super();
+  }
 
   /**
    * For queues the agent adds to. ioredis' default of 20 retries per command makes an `add` during an outage

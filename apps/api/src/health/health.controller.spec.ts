@@ -2,20 +2,20 @@ import { ServiceUnavailableException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TerminusModule } from '@nestjs/terminus';
 import { Database } from '@snapdeck/persistence';
-import { REDIS_CONNECTION } from '../orchestration/tokens.js';
+import { JOB_DISPATCHER } from '../orchestration/job-dispatcher.js';
 import { HealthController } from './health.controller.js';
 import { DatabaseHealthIndicator, PROBE_TIMEOUT_MS, QueueHealthIndicator } from './health.indicators.js';
 
 interface Dependencies {
   ping: () => Promise<void>;
   migrationsApplied: () => Promise<boolean>;
-  redisPing: () => Promise<string>;
+  queuePing: () => Promise<void>;
 }
 
 const healthy: Dependencies = {
   ping: () => Promise.resolve(),
   migrationsApplied: () => Promise.resolve(true),
-  redisPing: () => Promise.resolve('PONG'),
+  queuePing: () => Promise.resolve(),
 };
 
 async function controllerWith(deps: Partial<Dependencies>): Promise<HealthController> {
@@ -27,7 +27,7 @@ async function controllerWith(deps: Partial<Dependencies>): Promise<HealthContro
       DatabaseHealthIndicator,
       QueueHealthIndicator,
       { provide: Database, useValue: { ping: d.ping, migrationsApplied: d.migrationsApplied } },
-      { provide: REDIS_CONNECTION, useValue: { ping: d.redisPing } },
+      { provide: JOB_DISPATCHER, useValue: { ping: d.queuePing } },
     ],
   }).compile();
   return moduleRef.get(HealthController);
@@ -74,7 +74,7 @@ describe('HealthController (terminus)', () => {
   });
 
   it('answers 503 when Redis does not answer', async () => {
-    const controller = await controllerWith({ redisPing: () => Promise.reject(new Error('Connection is closed.')) });
+    const controller = await controllerWith({ queuePing: () => Promise.reject(new Error('Connection is closed.')) });
     expect(await unavailable(controller.check())).toMatchObject({
       error: { queue: { status: 'down' } },
       info: { database: { status: 'up' } },

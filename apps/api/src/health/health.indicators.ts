@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { Database } from '@snapdeck/persistence';
-import type { Redis } from 'ioredis';
-import { REDIS_CONNECTION } from '../orchestration/tokens.js';
+import { JOB_DISPATCHER, type JobDispatcher } from '../orchestration/job-dispatcher.js';
 
 /** How long a dependency may take to answer before it counts as down. */
 export const PROBE_TIMEOUT_MS = 2000;
@@ -33,20 +32,18 @@ export class DatabaseHealthIndicator {
   }
 }
 
-/** Redis, which carries every queue, answers PING. */
+/** The transport to the agents can take work: Redis answers PING on the cluster stack; memory always can. */
 @Injectable()
 export class QueueHealthIndicator {
   constructor(
     private readonly health: HealthIndicatorService,
-    @Inject(REDIS_CONNECTION) private readonly redis: Redis,
+    @Inject(JOB_DISPATCHER) private readonly dispatcher: JobDispatcher,
   ) {}
 
   check(key = 'queue'): PromiseLike<HealthIndicatorResult> {
     return this.health
       .check(key)
-      .attempt(async () => {
-        await this.redis.ping();
-      })
+      .attempt(() => this.dispatcher.ping())
       .withTimeout(PROBE_TIMEOUT_MS);
   }
 }

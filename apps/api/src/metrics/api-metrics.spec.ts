@@ -3,7 +3,7 @@ import { JobName } from '@snapdeck/contracts';
 import { HostState, JobStatus } from '@snapdeck/domain';
 import type { Database } from '@snapdeck/persistence';
 import { ApiMetrics } from './api-metrics.js';
-import type { HostQueues } from './host-queues.service.js';
+import type { JobDispatcher } from '../orchestration/job-dispatcher.js';
 
 function metricsWith(snapshots: () => Promise<Map<string, number>>): ApiMetrics {
   const db = {
@@ -16,7 +16,9 @@ function metricsWith(snapshots: () => Promise<Map<string, number>>): ApiMetrics 
       snapshots: { countByState: snapshots },
     },
   } as unknown as Database;
-  const queues = { depth: (host: string) => Promise.resolve(host === 'kvm-a' ? 3 : 0) } as unknown as HostQueues;
+  const queues = {
+    pendingDeliveries: (host: string) => Promise.resolve(host === 'kvm-a' ? 3 : 0),
+  } as unknown as JobDispatcher;
   return new ApiMetrics(db, queues);
 }
 

@@ -1,9 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { JobName } from '@snapdeck/contracts';
 import { HostState, JobStatus, SnapshotState } from '@snapdeck/domain';
 import { Database, MAX_PAGE_SIZE } from '@snapdeck/persistence';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { HostQueues } from './host-queues.service.js';
+import { JOB_DISPATCHER, type JobDispatcher } from '../orchestration/job-dispatcher.js';
 
 /** GraphQL outcome label: whether the response carried errors. */
 export type GraphqlOutcome = 'success' | 'error';
@@ -36,7 +36,7 @@ export class ApiMetrics {
 
   constructor(
     private readonly db: Database,
-    private readonly hostQueues: HostQueues,
+    @Inject(JOB_DISPATCHER) private readonly dispatcher: JobDispatcher,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'snapdeck_api_' });
     this.stateGauge('snapdeck_hosts', 'Hosts by state.', Object.values(HostState), () =>
@@ -105,7 +105,9 @@ export class ApiMetrics {
       if (!page.hasNextPage) break;
       after = page.endCursor;
     }
-    return Promise.all(names.map(async (name): Promise<[string, number]> => [name, await this.hostQueues.depth(name)]));
+    return Promise.all(
+      names.map(async (name): Promise<[string, number]> => [name, await this.dispatcher.pendingDeliveries(name)]),
+    );
   }
 
   /** A gauge whose source is down is left empty (its absence alerts) rather than failing the whole scrape. */

@@ -30,6 +30,15 @@ export class BullmqJobDispatcher implements JobDispatcher {
     for (let attempt = 1; attempt <= attempts; attempt++) await queue.remove(deliveryId(jobId, attempt));
   }
 
+  async pendingDeliveries(hostName: string): Promise<number> {
+    const counts = await this.queueOf(hostName).getJobCounts('waiting', 'active', 'delayed');
+    return Object.values(counts).reduce((sum, n) => sum + n, 0);
+  }
+
+  async ping(): Promise<void> {
+    await this.connection.ping();
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();

@@ -1,0 +1,66 @@
+import type { AgentConfig } from '@snapdeck/config';
+import type { AgentHeartbeat, BusConsumer, InProcessBus, ResultMessage } from '@snapdeck/contracts';
+import type { JobRunner } from '../jobs/job-runner.js';
+import { ResultSink } from '../results/result-sink.js';
+import { HeartbeatSink, JobSource, TransportConnections } from './transport-ports.js';
+
+/**
+ * The agent's ties to an api in the same process, through the InProcessBus of an all-in-one `npm start`.
+ * Results and heartbeats resolve once the api has applied them; a rejection makes the runner's delivery fail
+ * and the bus retry it, as a BullMQ queue would.
+ */
+
+export class InProcessConnections extends TransportConnections {
+  /** Nothing to reach: the api is in this process. */
+  async waitUntilReachable(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+export class InProcessJobSource extends JobSource {
+  private consumer?: BusConsumer;
+
+  constructor(
+    private readonly bus: InProcessBus,
+    private readonly config: AgentConfig,
+    private readonly runner: JobRunner,
+  ) {
+    super();
+  }
+
+  start(): Promise<void> {
+    this.consumer = this.bus.consume(this.config.AGENT_HOST_NAME, this.config.AGENT_CONCURRENCY, async (delivery) => {
+      await this.runner.run(delivery);
+    });
+    return Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    await consumer?.close();
+  }
+}
+
+export class InProcessResultSink extends ResultSink {
+  constructor(private readonly bus: InProcessBus) {
+    super();
+  }
+
+  async start(): Promise<void> {}
+  publish(message: ResultMessage): Promise<void> {
+    return this.bus.publishResult(message);
+  }
+  async close(): Promise<void> {}
+}
+
+export class InProcessHeartbeatSink extends HeartbeatSink {
+  constructor(private readonly bus: InProcessBus) {
+    super();
+  }
+
+  async start(): Promise<void> {}
+  send(heartbeat: AgentHeartbeat): Promise<void> {
+    return this.bus.publishAgentEvent(heartbeat);
+  }
+  async close(): Promise<void> {}
+}

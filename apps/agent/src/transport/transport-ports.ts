@@ -1,0 +1,29 @@
+import type { AgentHeartbeat } from '@snapdeck/contracts';
+
+/**
+ * The agent's four ties to the api, each an abstract class (so also its DI token). Redis (BullMQ) serves them
+ * on the cluster stack; an all-in-one process serves them through its InProcessBus. Job results go through
+ * ResultSink (results/result-sink.ts).
+ */
+
+/** Whatever connections the transport holds: checked at start-up, released last at shutdown. */
+export abstract class TransportConnections {
+  /** Resolves once the transport answers; rejects with the cause after `timeoutMs`. */
+  abstract waitUntilReachable(timeoutMs: number): Promise<void>;
+  abstract close(): Promise<void>;
+}
+
+/** Where this host's deliveries come from; each is handed to the JobRunner. */
+export abstract class JobSource {
+  abstract start(): Promise<void>;
+  /** Stops taking deliveries and resolves once the ones running have finished and reported. */
+  abstract close(): Promise<void>;
+}
+
+/** Where heartbeats go. */
+export abstract class HeartbeatSink {
+  abstract start(): Promise<void>;
+  /** Resolves once the heartbeat is stored (or applied); rejects if it could not be. */
+  abstract send(heartbeat: AgentHeartbeat): Promise<void>;
+  abstract close(): Promise<void>;
+}

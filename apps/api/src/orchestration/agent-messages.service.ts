@@ -1,0 +1,41 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AgentEventKind, ResultKind, type AgentHeartbeat, type ResultMessage } from '@snapdeck/contracts';
+import { Database } from '@snapdeck/persistence';
+import { API_CONFIG, type ApiConfig } from '../config.js';
+import { JobResultsService } from './job-results.service.js';
+
+/**
+ * What the api does with each message an agent sends, whichever transport carried it: job results are
+ * applied, heartbeats register the host and renew the leases of the jobs it is running.
+ */
+@Injectable()
+export class AgentMessages {
+  constructor(
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+    private readonly db: Database,
+    private readonly results: JobResultsService,
+  ) {}
+
+  async result(message: ResultMessage): Promise<void> {
+    switch (message.kind) {
+      case ResultKind.STARTED:
+        await this.results.started(message);
+        return;
+      case ResultKind.FINISHED:
+        await this.results.finished(message);
+        return;
+    }
+  }
+
+  async agentEvent(beat: AgentHeartbeat): Promise<void> {
+    if (beat.kind !== AgentEventKind.HEARTBEAT) return;
+    const host = await this.db.repos.hosts.recordHeartbeat({
+      hostName: beat.hostName,
+      driver: beat.driver,
+      agentVersion: beat.agentVersion,
+      at: new Date(beat.at),
+    });
+    const lease = new Date(Date.now() + this.config.JOB_LEASE_SECONDS * 1000);
+    await this.db.repos.jobs.renewLeases(host.id, beat.runningJobIds ?? [], lease);
+  }
+}
