@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DestinationStream } from 'pino';
 import { startAgent } from '../../apps/agent/src/bootstrap.js';
 import { startApi } from '../../apps/api/src/bootstrap.js';
 import { eventually, mustQuery } from './graphql-client.js';
@@ -33,6 +34,8 @@ export interface StackOptions {
   agents?: string[];
   agentEnv?: Record<string, string>;
   apiEnv?: Record<string, string>;
+  /** Where the api's and the agents' JSON log lines go; without it logs are off (E2E_LOG=1 prints them). */
+  logDestination?: DestinationStream;
 }
 
 /**
@@ -54,7 +57,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     SNAPDECK_ADMIN_TOKEN: adminToken,
     ...options.apiEnv,
   });
-  const app = await startApi(apiConfig, process.env.E2E_LOG ? {} : { logger: false });
+  const logging = options.logDestination
+    ? { logDestination: options.logDestination }
+    : process.env.E2E_LOG
+      ? {}
+      : { logger: false as const };
+  const app = await startApi(apiConfig, logging);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   const agents = new Map<string, AgentHandle>();
   const secondaryDir = join(root, 'secondary');
@@ -79,7 +87,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ...options.agentEnv,
         ...overrides,
       });
-      const agent = await startAgent(config, process.env.E2E_LOG ? {} : { logger: false });
+      const agent = await startAgent(config, logging);
       const handle: AgentHandle = { hostName, storageDir, config, close: () => agent.close() };
       agents.set(hostName, handle);
       await stack.hostId(hostName);

@@ -1,12 +1,20 @@
 import type { INestApplicationContext, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { AgentConfig } from '@snapdeck/config';
+import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { AgentModule } from './agent.module.js';
 import { AgentRunner } from './agent-runner.service.js';
+import { LoggingAgentModule } from './logging/logging.module.js';
 
 export interface StartAgentOptions {
-  /** Nest's logger option: `false` silences the agent (Nest's logger is process-wide). */
+  /**
+   * Nest's logger option: `false` silences the agent (Nest's logger is process-wide), a logger or levels
+   * replace pino. Unset, the agent writes pino JSON lines (LOG_LEVEL, LOG_FORMAT).
+   */
   logger?: LoggerService | LogLevel[] | false;
+  /** Where the pino lines go instead of stdout, when `logger` is unset (tests read them back). */
+  logDestination?: DestinationStream;
   /** How long start-up waits for Redis before rejecting; 30 s by default. */
   redisTimeoutMs?: number;
 }
@@ -23,10 +31,15 @@ export interface RunningAgent {
  */
 export async function startAgent(config: AgentConfig, options: StartAgentOptions = {}): Promise<RunningAgent> {
   // abortOnError: false makes a bad configuration (e.g. the libvirt driver) a rejected promise, not process.abort().
-  const app = await NestFactory.createApplicationContext(AgentModule.forRoot(config), {
+  const agent = AgentModule.forRoot(config);
+  const logging = options.logger === undefined;
+  const root = logging ? LoggingAgentModule.wrap(agent, config, options.logDestination) : agent;
+  const app = await NestFactory.createApplicationContext(root, {
     abortOnError: false,
-    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    // With pino, start-up lines wait for it rather than going to Nest's console logger.
+    ...(logging ? { bufferLogs: true } : { logger: options.logger }),
   });
+  if (logging) app.useLogger(app.get(Logger));
   try {
     await app.get(AgentRunner).start({ redisTimeoutMs: options.redisTimeoutMs });
   } catch (error) {

@@ -3,21 +3,31 @@ import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { ApiConfig } from '@snapdeck/config';
 import type { InProcessBus } from '@snapdeck/contracts';
+import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
 import { createValidationPipe } from './common/validation.pipe.js';
+import { LoggingApiModule } from './logging/logging.module.js';
 
 export interface StartApiOptions {
+  /** `false` silences the api (Nest's logger is process-wide); otherwise it writes pino JSON lines. */
   logger?: false;
+  /** Where the JSON lines go instead of stdout (tests read them back). */
+  logDestination?: DestinationStream;
   /** All-in-one: reach a co-located agent through this bus instead of Redis. */
   bus?: InProcessBus;
 }
 
 /** Builds the api for a configuration and starts listening; `main.ts` and the tests share it. */
 export async function startApi(config: ApiConfig, options: StartApiOptions = {}): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(config, { bus: options.bus }), {
+  const api = AppModule.forRoot(config, { bus: options.bus });
+  const logging = options.logger !== false;
+  const app = await NestFactory.create(logging ? LoggingApiModule.wrap(api, config, options.logDestination) : api, {
     logger: options.logger ?? undefined,
-    bufferLogs: false,
+    // Start-up lines wait for pino rather than going to Nest's console logger.
+    bufferLogs: logging,
   });
+  if (logging) app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
   await app.listen(config.PORT, '0.0.0.0');

@@ -33,6 +33,8 @@ describe('loadAgentConfig', () => {
       AGENT_CONCURRENCY: 4,
       SIMULATOR_LATENCY_MS: 50,
       SIMULATOR_FAILURE_RATE: 0,
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
     });
   });
 
@@ -109,6 +111,20 @@ describe('loadAgentConfig', () => {
     it.each(['-0.01', '1.01', '2', 'abc', 'NaN', 'Infinity'])('refuses %j', (value) => {
       expect(invalidVariables(failure({ SIMULATOR_FAILURE_RATE: value }))).toEqual(['SIMULATOR_FAILURE_RATE']);
     });
+  });
+
+  it.each(['debug', 'info', 'warn', 'error'])('accepts LOG_LEVEL=%s', (level) => {
+    expect(loadAgentConfig({ LOG_LEVEL: level }).LOG_LEVEL).toBe(level);
+  });
+
+  it.each(['verbose', 'fatal', 'Debug', 'silent'])('refuses LOG_LEVEL=%j', (level) => {
+    expect(invalidVariables(failure({ LOG_LEVEL: level }))).toEqual(['LOG_LEVEL']);
+  });
+
+  it('writes JSON unless LOG_FORMAT asks for pretty lines', () => {
+    expect(loadAgentConfig({}).LOG_FORMAT).toBe('json');
+    expect(loadAgentConfig({ LOG_FORMAT: 'pretty' }).LOG_FORMAT).toBe('pretty');
+    expect(invalidVariables(failure({ LOG_FORMAT: 'logfmt' }))).toEqual(['LOG_FORMAT']);
   });
 
   it('runs 1 to 64 jobs at once', () => {

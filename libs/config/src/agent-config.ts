@@ -1,6 +1,7 @@
 // Decorator metadata drives the type conversion below: load the polyfill before the class is defined.
 import 'reflect-metadata';
 import { IsIn, IsInt, IsNumber, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevelName } from './logging.js';
 import { validateEnvironment } from './validate.js';
 
 export const AGENT_DRIVERS = ['qemu-img', 'libvirt', 'simulator'] as const;
@@ -51,6 +52,14 @@ export class AgentConfig {
   @Min(0)
   @Max(1)
   SIMULATOR_FAILURE_RATE: number = 0;
+
+  /** Lines below this level are not written. */
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevelName = 'info';
+
+  /** `json` (one object a line) or `pretty` (needs the pino-pretty dev dependency). */
+  @IsIn(LOG_FORMATS)
+  LOG_FORMAT: LogFormat = 'json';
 }
 
 export function loadAgentConfig(env: Record<string, string | undefined>): AgentConfig {

@@ -34,6 +34,8 @@ describe('loadApiConfig', () => {
       RECONCILE_INTERVAL_SECONDS: 15,
       GRAPHQL_MAX_COST: 20000,
       GRAPHQL_MAX_DEPTH: 10,
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
     });
     expect(config.SNAPDECK_ADMIN_TOKEN).toBeUndefined();
   });
@@ -106,6 +108,20 @@ describe('loadApiConfig', () => {
 
   it('refuses an unknown NODE_ENV', () => {
     expect(invalidVariables(failure({ NODE_ENV: 'staging' }))).toEqual(['NODE_ENV']);
+  });
+
+  it.each(['debug', 'info', 'warn', 'error'])('accepts LOG_LEVEL=%s', (level) => {
+    expect(loadApiConfig({ LOG_LEVEL: level }).LOG_LEVEL).toBe(level);
+  });
+
+  it.each(['verbose', 'trace', 'INFO', 'silent'])('refuses LOG_LEVEL=%j', (level) => {
+    expect(invalidVariables(failure({ LOG_LEVEL: level }))).toEqual(['LOG_LEVEL']);
+  });
+
+  it('writes JSON unless LOG_FORMAT asks for pretty lines', () => {
+    expect(loadApiConfig({ LOG_FORMAT: 'pretty' }).LOG_FORMAT).toBe('pretty');
+    expect(loadApiConfig({ LOG_FORMAT: 'json' }).LOG_FORMAT).toBe('json');
+    expect(invalidVariables(failure({ LOG_FORMAT: 'text' }))).toEqual(['LOG_FORMAT']);
   });
 
   it('wants an admin token of 16 characters at least', () => {

@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
 import { Transform } from 'class-transformer';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevelName } from './logging.js';
 import { parseBoolean, validateEnvironment } from './validate.js';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
@@ -70,6 +71,14 @@ export class ApiConfig {
   @IsInt()
   @Min(1)
   GRAPHQL_MAX_DEPTH: number = 10;
+
+  /** Lines below this level are not written. */
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevelName = 'info';
+
+  /** `json` (one object a line) or `pretty` (needs the pino-pretty dev dependency). */
+  @IsIn(LOG_FORMATS)
+  LOG_FORMAT: LogFormat = 'json';
 }
 
 export function loadApiConfig(env: Record<string, string | undefined>): ApiConfig {

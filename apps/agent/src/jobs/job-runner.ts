@@ -1,13 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { AgentConfig } from '@snapdeck/config';
 import type { JobEnvelope, JobOutcome } from '@snapdeck/contracts';
+import { PinoLogger } from 'nestjs-pino';
 import { Clock } from '../clock.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { finishedMessage, type ResultAddress, startedMessage } from '../results/result-messages.js';
 import { ResultSink } from '../results/result-sink.js';
 import { describeError } from './error-message.js';
-import { parseDelivery } from './job-envelope.js';
+import { type ParsedDelivery, parseDelivery } from './job-envelope.js';
 import { RunningJobs } from './running-jobs.js';
 
 /** One queue job as the worker hands it over. */
@@ -41,10 +42,25 @@ export class JobRunner {
     private readonly config: AgentConfig,
     private readonly clock: Clock,
     private readonly running: RunningJobs,
+    // Present when the agent logs through pino (see logging/); absent in unit tests and with a Nest logger.
+    @Optional() private readonly pino?: PinoLogger,
   ) {}
 
-  async run(delivery: Delivery): Promise<JobOutcome> {
+  /**
+   * Every line logged while the delivery runs, here, in its handler or in the driver, carries `jobId`,
+   * `attempt`, `jobName` and `host` as fields (a pino child logger in AsyncLocalStorage).
+   */
+  run(delivery: Delivery): Promise<JobOutcome> {
     const parsed = parseDelivery(delivery.name, delivery.data);
+    const address = parsed.ok ? parsed.envelope : parsed.replyTo;
+    const bindings = address
+      ? { jobId: address.jobId, attempt: address.attempt, jobName: address.name, host: this.hostName }
+      : { deliveryId: delivery.id, host: this.hostName };
+    const run = () => this.runParsed(delivery, parsed);
+    return this.pino ? this.pino.runInContext(run, { bindings }) : run();
+  }
+
+  private async runParsed(delivery: Delivery, parsed: ParsedDelivery): Promise<JobOutcome> {
     if (!parsed.ok) {
       const reason = `Malformed job: ${parsed.reason}`;
       this.logger.error(`Delivery ${delivery.id ?? '?'} refused: ${reason}`);

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { JobEnvelope } from '@snapdeck/contracts';
 import { Database, type JobEntity } from '@snapdeck/persistence';
 import { API_CONFIG, type ApiConfig } from '../config.js';
+import { jobLogFields } from '../logging/job-log-fields.js';
 import { JOB_DISPATCHER, type JobDispatcher } from './job-dispatcher.js';
 
 /**
@@ -37,10 +38,21 @@ export class JobLauncher {
     const envelope = { jobId: job.id, attempt, name: job.type, payload: job.payload } as JobEnvelope;
     try {
       await this.dispatcher.send(hostName, envelope);
-      this.logger.log(`job ${job.id} (${job.type}) attempt ${attempt} sent to ${hostName}`);
+      // Inside a mutation this line also carries the request's reqId: request → job.
+      this.logger.log({
+        msg: `job ${job.id} (${job.type}) attempt ${attempt} sent to ${hostName}`,
+        ...jobLogFields(job),
+        attempt,
+        host: hostName,
+      });
     } catch (error) {
       // The row keeps its lease: the reconciler sends it again when the lease runs out.
-      this.logger.warn(`job ${job.id} could not be sent to ${hostName}, will retry: ${(error as Error).message}`);
+      this.logger.warn({
+        msg: `job ${job.id} could not be sent to ${hostName}, will retry: ${(error as Error).message}`,
+        ...jobLogFields(job),
+        attempt,
+        host: hostName,
+      });
     }
     return true;
   }
@@ -50,7 +62,11 @@ export class JobLauncher {
     try {
       await this.dispatcher.withdraw(hostName, job.id, job.attempt);
     } catch (error) {
-      this.logger.warn(`queued deliveries of job ${job.id} could not be withdrawn: ${(error as Error).message}`);
+      this.logger.warn({
+        msg: `queued deliveries of job ${job.id} could not be withdrawn: ${(error as Error).message}`,
+        jobId: job.id,
+        host: hostName,
+      });
     }
   }
 }

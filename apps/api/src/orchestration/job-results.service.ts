@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { JobFinishedMessage, JobName, JobOutcome, JobStartedMessage } from '@snapdeck/contracts';
 import { JobStatus } from '@snapdeck/domain';
-import { Database } from '@snapdeck/persistence';
+import { Database, type JobEntity } from '@snapdeck/persistence';
 import { API_CONFIG, type ApiConfig } from '../config.js';
+import { jobLogFields } from '../logging/job-log-fields.js';
 import { ApiMetrics } from '../metrics/api-metrics.js';
 import { JOB_OUTCOME_APPLIERS, type FollowUpJob, type JobOutcomeApplier } from './appliers/index.js';
 import { JobLauncher } from './job-launcher.service.js';
@@ -26,6 +27,12 @@ export class JobResultsService {
   async started(message: JobStartedMessage): Promise<void> {
     const lease = new Date(Date.now() + this.config.JOB_LEASE_SECONDS * 1000);
     await this.db.repos.jobs.markRunning(message.jobId, message.attempt, lease, new Date(message.at));
+    this.logger.debug({
+      msg: `job ${message.jobId} attempt ${message.attempt} started on ${message.hostName}`,
+      jobId: message.jobId,
+      attempt: message.attempt,
+      host: message.hostName,
+    });
   }
 
   finished(message: JobFinishedMessage): Promise<boolean> {
@@ -39,6 +46,7 @@ export class JobResultsService {
 
   private async close(jobId: string, outcome: JobOutcome): Promise<boolean> {
     let closed: (() => void) | undefined;
+    let closedJob: JobEntity | undefined;
     const followUps = await this.db.transaction(async (tx): Promise<FollowUpJob[] | null> => {
       const job = await tx.jobs.findForOrchestration(jobId);
       if (!job) return null;
@@ -48,12 +56,19 @@ export class JobResultsService {
       const finishedAt = new Date();
       if (!(await tx.jobs.finish(job.id, status, result, error, finishedAt))) return null;
       closed = () => this.metrics?.observeJob(job.type, status, job.createdAt, finishedAt);
+      closedJob = job;
       const applier = JOB_OUTCOME_APPLIERS[job.type] as JobOutcomeApplier<JobName>;
       return (await applier.apply(tx, job, outcome)) ?? [];
     });
     if (followUps === null) return false;
     closed?.(); // after the commit: a rolled-back close is not a finished job
-    this.logger.log(`job ${jobId} ${outcome.ok ? 'succeeded' : `failed: ${outcome.message}`}`);
+    const line = {
+      msg: `job ${jobId} ${outcome.ok ? 'succeeded' : `failed: ${outcome.message}`}`,
+      ...(closedJob ? jobLogFields(closedJob) : { jobId }),
+      status: outcome.ok ? JobStatus.SUCCEEDED : JobStatus.FAILED,
+    };
+    if (outcome.ok) this.logger.log(line);
+    else this.logger.warn(line);
     // The next steps are committed rows: if a send fails here, the reconciler sends them.
     for (const next of followUps) await this.launcher.launch(next.job, next.hostName);
     return true;
