@@ -1,6 +1,7 @@
 import type { INestApplicationContext, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { AgentConfig } from '@snapdeck/config';
+import type { InProcessBus } from '@snapdeck/contracts';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AgentModule } from './agent.module.js';
@@ -17,6 +18,8 @@ export interface StartAgentOptions {
   logDestination?: DestinationStream;
   /** How long start-up waits for Redis before rejecting; 30 s by default. */
   redisTimeoutMs?: number;
+  /** All-in-one: reach an api in this process through this bus instead of Redis. */
+  bus?: InProcessBus;
 }
 
 export interface RunningAgent {
@@ -31,7 +34,7 @@ export interface RunningAgent {
  */
 export async function startAgent(config: AgentConfig, options: StartAgentOptions = {}): Promise<RunningAgent> {
   // abortOnError: false makes a bad configuration (e.g. the libvirt driver) a rejected promise, not process.abort().
-  const agent = AgentModule.forRoot(config);
+  const agent = AgentModule.forRoot(config, { bus: options.bus });
   const logging = options.logger === undefined;
   const root = logging ? LoggingAgentModule.wrap(agent, config, options.logDestination) : agent;
   const app = await NestFactory.createApplicationContext(root, {

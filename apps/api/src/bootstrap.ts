@@ -16,6 +16,8 @@ export interface StartApiOptions {
   logDestination?: DestinationStream;
   /** All-in-one: reach a co-located agent through this bus instead of Redis. */
   bus?: InProcessBus;
+  /** Close on SIGTERM/SIGINT (default); an all-in-one process orders its own shutdown instead. */
+  shutdownHooks?: boolean;
 }
 
 /** Builds the api for a configuration and starts listening; `main.ts` and the tests share it. */
@@ -29,7 +31,7 @@ export async function startApi(config: ApiConfig, options: StartApiOptions = {})
   });
   if (logging) app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
+  if (options.shutdownHooks ?? true) app.enableShutdownHooks();
   await app.listen(config.PORT, '0.0.0.0');
   return app;
 }

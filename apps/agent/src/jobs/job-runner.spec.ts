@@ -17,6 +17,14 @@ class MemorySink extends ResultSink {
   readonly messages: ResultMessage[] = [];
   failOn?: ResultKind;
 
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
   publish(message: ResultMessage): Promise<void> {
     if (message.kind === this.failOn) return Promise.reject(new Error('Redis is down'));
     this.messages.push(message);

@@ -56,6 +56,14 @@ class RecordingDispatcher implements JobDispatcher {
     return Promise.resolve();
   }
 
+  pendingDeliveries(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
+  ping(): Promise<void> {
+    return Promise.resolve();
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
   }

@@ -20,6 +20,12 @@ class NoDispatch implements JobDispatcher {
   withdraw(): Promise<void> {
     return Promise.resolve();
   }
+  pendingDeliveries(): Promise<number> {
+    return Promise.resolve(0);
+  }
+  ping(): Promise<void> {
+    return Promise.resolve();
+  }
   close(): Promise<void> {
     return Promise.resolve();
   }
