@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { loadAgentConfig, loadApiConfig } from '@snapdeck/config';
 import { InProcessBus } from '@snapdeck/contracts';
-import { createTestDatabase } from '@snapdeck/testing';
+import { createTestDatabase, describeWith } from '@snapdeck/testing';
 import { startAgent } from '../apps/agent/src/bootstrap.js';
 import { startApi } from '../apps/api/src/bootstrap.js';
 import { eventually, mustQuery } from './support/graphql-client.js';
@@ -80,7 +80,7 @@ async function snapshotTags(image: string): Promise<string> {
   return (await run('qemu-img', ['snapshot', '-l', '-U', image])).stdout;
 }
 
-describe('npm start: the all-in-one process (embedded PostgreSQL, in-process jobs, qemu-img)', () => {
+describeWith(['qemu-img'], 'npm start: the all-in-one process (embedded PostgreSQL, in-process jobs, qemu-img)', () => {
   let home: string;
 
   beforeAll(async () => {
@@ -184,7 +184,7 @@ describe('npm start: the all-in-one process (embedded PostgreSQL, in-process job
   });
 });
 
-describe('in-process jobs: nothing is lost with the memory that carried them', () => {
+describeWith(['qemu-img'], 'in-process jobs: nothing is lost with the memory that carried them', () => {
   it('a delivery lost with the process is sent again by the next one, and the snapshot completes', async () => {
     const database = await createTestDatabase();
     const root = await mkdtemp(join(tmpdir(), 'snapdeck-in-process-'));
