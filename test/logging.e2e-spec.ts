@@ -1,3 +1,4 @@
+import { describeWith } from '@snapdeck/testing';
 import { randomBytes } from 'node:crypto';
 import { eventually } from './support/graphql-client.js';
 import { createInstance, waitForSnapshot } from './support/flows.js';
@@ -9,7 +10,7 @@ type Line = Record<string, unknown> & { level: string; time: string; msg: string
 const CREATE =
   'mutation($input: CreateSnapshotInput!) { createSnapshot(input: $input) { snapshot { id } job { id } } }';
 
-describe('following one snapshot through the logs of the api and the agent', () => {
+describeWith(['redis', 'qemu-img'], 'following one snapshot through the logs of the api and the agent', () => {
   const raw: string[] = [];
   const lines = (): Line[] => raw.map((line) => JSON.parse(line) as Line);
   let stack: Stack;
