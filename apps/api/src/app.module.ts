@@ -18,6 +18,7 @@ import { IN_PROCESS_BUS } from './orchestration/tokens.js';
 import { OrganizationsModule } from './organizations/organizations.module.js';
 import { ProvisioningModule } from './provisioning/provisioning.module.js';
 import { SnapshotsModule } from './snapshots/snapshots.module.js';
+import { SubscriptionsModule } from './subscriptions/subscriptions.module.js';
 import { TemplatesModule } from './templates/templates.module.js';
 import { UsersModule } from './users/users.module.js';
 import { ViewerResolver } from './viewer/viewer.resolver.js';
@@ -50,6 +51,7 @@ export class AppModule {
         InstancesModule,
         VolumesModule,
         SnapshotsModule,
+        SubscriptionsModule,
         TemplatesModule,
         ProvisioningModule,
         JobsModule,

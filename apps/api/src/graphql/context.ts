@@ -24,4 +24,9 @@ export class GraphQLContext {
     this.cachedLoaders ??= new Loaders(this.db, readScope(this.principal));
     return this.cachedLoaders;
   }
+
+  /** A subscription keeps its context for every event: each event reads its nested rows afresh. */
+  forgetLoadedRows(): void {
+    this.cachedLoaders = undefined;
+  }
 }

@@ -5,37 +5,53 @@ import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { Database } from '@snapdeck/persistence';
 import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
+import { AuthService } from '../auth/auth.service.js';
 import { registerDomainEnums } from '../common/enums.graphql.js';
 import { API_CONFIG, type ApiConfig } from '../config.js';
+import { graphqlWsOptions } from '../subscriptions/graphql-ws.options.js';
 import { complexityPlugin } from './complexity.plugin.js';
 import { GraphQLContext } from './context.js';
 import { createErrorFormatter } from './error-formatter.js';
 
 registerDomainEnums();
 
-/** Apollo, code-first, with depth and cost limits, per-request DataLoaders and contract error codes. */
+/**
+ * Apollo, code-first, with depth and cost limits, per-request DataLoaders and contract error codes; the same
+ * limits and codes for subscriptions over WebSocket (graphql-ws) at the same path.
+ */
 export function graphqlModule(): DynamicModule {
   return GraphQLModule.forRootAsync<ApolloDriverConfig>({
     driver: ApolloDriver,
-    inject: [API_CONFIG, Database, GraphQLSchemaHost],
-    useFactory: (config: ApiConfig, db: Database, schemaHost: GraphQLSchemaHost) => {
+    inject: [API_CONFIG, Database, GraphQLSchemaHost, AuthService],
+    useFactory: (config: ApiConfig, db: Database, schemaHost: GraphQLSchemaHost, auth: AuthService) => {
       const production = config.NODE_ENV === 'production';
+      const formatError = createErrorFormatter(production);
+      const depthRule = maxDepthRule({
+        n: config.GRAPHQL_MAX_DEPTH,
+        ignoreIntrospection: true,
+        // Reported as a validation error (BAD_USER_INPUT) instead of thrown out of validation.
+        propagateOnRejection: false,
+        onReject: [(context, error) => context?.reportError(error)],
+      });
       return {
         autoSchemaFile: true,
         sortSchema: true,
         path: '/graphql',
         introspection: !production,
         includeStacktraceInErrorResponses: !production,
-        formatError: createErrorFormatter(production),
-        validationRules: [
-          maxDepthRule({
-            n: config.GRAPHQL_MAX_DEPTH,
-            ignoreIntrospection: true,
-            // Reported as a validation error (BAD_USER_INPUT) instead of thrown out of validation.
-            propagateOnRejection: false,
-            onReject: [(context, error) => context?.reportError(error)],
+        formatError,
+        validationRules: [depthRule],
+        subscriptions: {
+          'graphql-ws': graphqlWsOptions({
+            auth,
+            db,
+            schema: () => schemaHost.schema,
+            depthRule,
+            maxCost: config.GRAPHQL_MAX_COST,
+            formatError,
+            production,
           }),
-        ],
+        },
         plugins: [complexityPlugin(() => schemaHost.schema, config.GRAPHQL_MAX_COST)],
         context: ({ req }: { req: Request }): GraphQLContext =>
           new GraphQLContext(

@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { JobEnvelope } from '@snapdeck/contracts';
 import { Database, type JobEntity } from '@snapdeck/persistence';
 import { API_CONFIG, type ApiConfig } from '../config.js';
+import { ChangeFeed } from '../subscriptions/change-feed.service.js';
 import { jobLogFields } from '../logging/job-log-fields.js';
 import { JOB_DISPATCHER, type JobDispatcher } from './job-dispatcher.js';
 
@@ -17,6 +18,8 @@ export class JobLauncher {
     private readonly db: Database,
     @Inject(JOB_DISPATCHER) private readonly dispatcher: JobDispatcher,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
+    // Optional so the orchestration can run without subscribers (as its integration tests do).
+    @Optional() private readonly feed?: ChangeFeed,
   ) {}
 
   /**
@@ -24,6 +27,7 @@ export class JobLauncher {
    * dispatch (attempt 1, its lease), which is what the mutation answers.
    */
   async launch(job: JobEntity, hostName: string): Promise<JobEntity> {
+    await this.feed?.jobOpened(job);
     await this.deliver(job, hostName, job.attempt);
     return (await this.db.repos.jobs.findForOrchestration(job.id)) ?? job;
   }
@@ -35,6 +39,7 @@ export class JobLauncher {
     const lease = new Date(now.getTime() + this.config.JOB_LEASE_SECONDS * 1000);
     const attempt = await this.db.repos.jobs.beginDelivery(job.id, lease, expectedAttempt);
     if (attempt === null) return false;
+    await this.feed?.jobChanged(job.id);
     const envelope = { jobId: job.id, attempt, name: job.type, payload: job.payload } as JobEnvelope;
     try {
       await this.dispatcher.send(hostName, envelope);

@@ -5,6 +5,7 @@ import { Database, type JobEntity } from '@snapdeck/persistence';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { jobLogFields } from '../logging/job-log-fields.js';
 import { ApiMetrics } from '../metrics/api-metrics.js';
+import { ChangeFeed, type AfterCommit } from '../subscriptions/change-feed.service.js';
 import { JOB_OUTCOME_APPLIERS, type FollowUpJob, type JobOutcomeApplier } from './appliers/index.js';
 import { JobLauncher } from './job-launcher.service.js';
 
@@ -22,11 +23,13 @@ export class JobResultsService {
     private readonly launcher: JobLauncher,
     // Optional so the orchestration can run without the metrics module (as its integration test does).
     @Optional() private readonly metrics?: ApiMetrics,
+    @Optional() private readonly feed?: ChangeFeed,
   ) {}
 
   async started(message: JobStartedMessage): Promise<void> {
     const lease = new Date(Date.now() + this.config.JOB_LEASE_SECONDS * 1000);
-    await this.db.repos.jobs.markRunning(message.jobId, message.attempt, lease, new Date(message.at));
+    if (await this.db.repos.jobs.markRunning(message.jobId, message.attempt, lease, new Date(message.at)))
+      await this.feed?.jobChanged(message.jobId);
     this.logger.debug({
       msg: `job ${message.jobId} attempt ${message.attempt} started on ${message.hostName}`,
       jobId: message.jobId,
@@ -46,6 +49,7 @@ export class JobResultsService {
 
   private async close(jobId: string, outcome: JobOutcome): Promise<boolean> {
     let closed: (() => void) | undefined;
+    let publish: AfterCommit | undefined;
     let closedJob: JobEntity | undefined;
     const followUps = await this.db.transaction(async (tx): Promise<FollowUpJob[] | null> => {
       const job = await tx.jobs.findForOrchestration(jobId);
@@ -56,12 +60,14 @@ export class JobResultsService {
       const finishedAt = new Date();
       if (!(await tx.jobs.finish(job.id, status, result, error, finishedAt))) return null;
       closed = () => this.metrics?.observeJob(job.type, status, job.createdAt, finishedAt);
+      publish = await this.feed?.beforeJobCloses(tx, job);
       closedJob = job;
       const applier = JOB_OUTCOME_APPLIERS[job.type] as JobOutcomeApplier<JobName>;
       return (await applier.apply(tx, job, outcome)) ?? [];
     });
     if (followUps === null) return false;
     closed?.(); // after the commit: a rolled-back close is not a finished job
+    await publish?.();
     const line = {
       msg: `job ${jobId} ${outcome.ok ? 'succeeded' : `failed: ${outcome.message}`}`,
       ...(closedJob ? jobLogFields(closedJob) : { jobId }),

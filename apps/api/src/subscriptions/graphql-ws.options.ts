@@ -1,0 +1,134 @@
+import type { GraphQLWsSubscriptionsConfig } from '@nestjs/graphql';
+import { ErrorCode } from '@snapdeck/domain';
+import type { Database } from '@snapdeck/persistence';
+import {
+  getOperationAST,
+  GraphQLError,
+  OperationTypeNode,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  type ValidationRule,
+} from 'graphql';
+import { CloseCode, type Context, type ServerOptions } from 'graphql-ws';
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { AuthService } from '../auth/auth.service.js';
+import { bearerToken } from '../auth/token.js';
+import { costError, operationCost } from '../graphql/complexity.plugin.js';
+import { GraphQLContext } from '../graphql/context.js';
+
+/** What graphql-ws's `ws` integration puts in `Context.extra`. */
+interface WsExtra {
+  socket: { close(code: number, reason: string): void };
+  request: { headers: IncomingHttpHeaders };
+}
+
+export type ConnectionParams = Readonly<Record<string, unknown>> | undefined;
+
+/** The bearer header a client put in its connection_init payload: `authorization` or `Authorization`. */
+export function connectionAuthorization(params: ConnectionParams): string | undefined {
+  const value = params?.authorization ?? params?.Authorization;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Why a connection is refused, or null when its payload carries a bearer token worth checking. */
+export function missingTokenReason(params: ConnectionParams): string | null {
+  return bearerToken(connectionAuthorization(params)) === null
+    ? 'Missing bearer token: send {"authorization":"Bearer <token>"} as the connection_init payload'
+    : null;
+}
+
+export interface GraphqlWsDependencies {
+  auth: AuthService;
+  db: Database;
+  schema: () => GraphQLSchema;
+  /** The depth rule the HTTP endpoint validates with. */
+  depthRule: ValidationRule;
+  maxCost: number;
+  formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  production: boolean;
+}
+
+/** A client's mistake in the operation it sent, with the code the HTTP endpoint gives it. */
+function clientError(error: unknown): GraphQLError {
+  const graphqlError = error instanceof GraphQLError ? error : undefined;
+  return new GraphQLError(graphqlError?.message ?? String(error), {
+    nodes: graphqlError?.nodes,
+    source: graphqlError?.source,
+    positions: graphqlError?.positions,
+    extensions: { ...graphqlError?.extensions, code: ErrorCode.BAD_USER_INPUT },
+  });
+}
+
+/**
+ * GraphQL over WebSocket (the graphql-transport-ws protocol of graphql-ws) at the HTTP endpoint's path.
+ * The connection_init payload carries the bearer token, checked once when the socket opens: without a
+ * valid one the socket is closed with 4401 and the reason. Each subscription then goes through the global
+ * AuthGuard like any operation (its permission, the token still valid), with the HTTP endpoint's depth and
+ * cost limits and its error codes. Queries and mutations stay on HTTP.
+ */
+export function graphqlWsOptions(deps: GraphqlWsDependencies): GraphQLWsSubscriptionsConfig {
+  const refuse = (ctx: Context, reason: string): false => {
+    (ctx.extra as WsExtra).socket.close(CloseCode.Unauthorized, reason);
+    return false; // graphql-ws would close with 4403; the socket is closing with the reason already
+  };
+
+  const options: ServerOptions & { path: string; isProd: boolean } = {
+    path: '/graphql',
+    isProd: deps.production,
+
+    onConnect: async (ctx) => {
+      const missing = missingTokenReason(ctx.connectionParams);
+      if (missing) return refuse(ctx, missing);
+      const principal = await deps.auth.authenticate(bearerToken(connectionAuthorization(ctx.connectionParams))!);
+      return principal ? true : refuse(ctx, 'Invalid bearer token');
+    },
+
+    context: (ctx) => {
+      const { headers } = (ctx.extra as WsExtra).request;
+      const requestId = headers['x-request-id'];
+      return new GraphQLContext(
+        { headers },
+        connectionAuthorization(ctx.connectionParams),
+        typeof requestId === 'string' ? requestId : randomUUID(),
+        deps.db,
+      );
+    },
+
+    onSubscribe: (_ctx, _id, payload) => {
+      let document: DocumentNode;
+      try {
+        document = parse(payload.query);
+      } catch (error) {
+        return [clientError(error)];
+      }
+      const schema = deps.schema();
+      const invalid = validate(schema, document, [...specifiedRules, deps.depthRule]);
+      if (invalid.length > 0) return invalid.map(clientError);
+      const operation = getOperationAST(document, payload.operationName);
+      if (operation?.operation !== OperationTypeNode.SUBSCRIPTION) {
+        return [
+          clientError('Only subscriptions are served over WebSocket: send queries and mutations to POST /graphql'),
+        ];
+      }
+      const tooExpensive = costError(
+        operationCost(schema, document, payload.operationName, payload.variables),
+        deps.maxCost,
+      );
+      if (tooExpensive) return [tooExpensive];
+      return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
+    },
+
+    // Errors of a subscription's resolvers (NOT_FOUND, FORBIDDEN, …) arrive in a result; the others (refused
+    // operations, a stream that failed) in an error message. Both get the HTTP endpoint's codes and hiding.
+    onNext: (_ctx, _id, _payload, _args, result) =>
+      result.errors ? { ...result, errors: result.errors.map((e) => deps.formatError(e.toJSON(), e)) } : undefined,
+
+    onError: (_ctx, _id, _payload, errors) => errors.map((e) => deps.formatError(e.toJSON(), e)),
+  };
+  return options;
+}

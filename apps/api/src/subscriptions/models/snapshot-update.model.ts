@@ -1,0 +1,28 @@
+import { Field, ObjectType } from '@nestjs/graphql';
+import { SnapshotModel } from '../../snapshots/models/snapshot.model.js';
+import { reviveSnapshot, type SnapshotMessage } from '../change-messages.js';
+
+/** One change of a snapshot in an environment, as `snapshotUpdated` delivers it. */
+@ObjectType('SnapshotUpdate')
+export class SnapshotUpdate {
+  @Field(() => SnapshotModel, {
+    description:
+      'The snapshot as it is after the change; once removed, as it was last (DESTROYING). Nested objects are ' +
+      'read when the event is delivered.',
+  })
+  snapshot!: SnapshotModel;
+
+  @Field({
+    description:
+      'True when the disk confirmed the delete and the snapshot left every listing: the last event of this ' +
+      'snapshot. SnapshotState has no "deleted" value, hence this flag.',
+  })
+  removed!: boolean;
+
+  static from(message: SnapshotMessage): SnapshotUpdate {
+    return Object.assign(new SnapshotUpdate(), {
+      snapshot: SnapshotModel.from(reviveSnapshot(message.snapshot)),
+      removed: message.removed,
+    });
+  }
+}
