@@ -17,6 +17,7 @@ import { OrchestrationModule } from './orchestration/orchestration.module.js';
 import { IN_PROCESS_BUS } from './orchestration/tokens.js';
 import { OrganizationsModule } from './organizations/organizations.module.js';
 import { ProvisioningModule } from './provisioning/provisioning.module.js';
+import { QueueDashboardModule } from './queue-dashboard/queue-dashboard.module.js';
 import { SnapshotsModule } from './snapshots/snapshots.module.js';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module.js';
 import { TemplatesModule } from './templates/templates.module.js';
@@ -55,6 +56,7 @@ export class AppModule {
         TemplatesModule,
         ProvisioningModule,
         JobsModule,
+        QueueDashboardModule,
       ],
       providers: [
         { provide: API_CONFIG, useValue: config },
