@@ -12,6 +12,7 @@ import { startApi } from '../apps/api/src/bootstrap.js';
 import { eventually, mustQuery } from './support/graphql-client.js';
 import { createInstance, waitForSnapshot } from './support/flows.js';
 import type { Stack } from './support/stack.js';
+import { Collected, connect } from './support/subscriptions.js';
 import { createTenant } from './support/tenants.js';
 
 const run = promisify(execFile);
@@ -155,12 +156,28 @@ describeWith(['qemu-img'], 'npm start: the all-in-one process (embedded PostgreS
     expect(first.text).not.toMatch(/demo organization created/);
     const stack = { url } as Stack;
     await waitForSnapshot(stack, token, snapshotId, 'COMPLETED');
-    const { createSnapshot } = await mustQuery<{ createSnapshot: { snapshot: { id: string } } }>(
+    const { createSnapshot } = await mustQuery<{ createSnapshot: { snapshot: { id: string }; job: { id: string } } }>(
       url,
       token,
-      'mutation($v: ID!) { createSnapshot(input: {volumeId: $v, name: "after-restart"}) { snapshot { id } } }',
+      'mutation($v: ID!) { createSnapshot(input: {volumeId: $v, name: "after-restart"}) { snapshot { id } job { id } } }',
       { v: rootVolumeId },
     );
+    // Subscriptions work without Redis too (in-memory pub/sub): the job's updates arrive until it succeeds.
+    const { client } = connect(url, { authorization: `Bearer ${token}` });
+    try {
+      const updates = new Collected<{ status: string }>(
+        client,
+        'subscription($id: ID!) { jobUpdated(id: $id) { status } }',
+        {
+          id: createSnapshot.job.id,
+        },
+      );
+      await updates.ended;
+      expect(updates.errors).toEqual([]);
+      expect(updates.events.at(-1)).toEqual({ status: 'SUCCEEDED' });
+    } finally {
+      await client.dispose();
+    }
     await waitForSnapshot(stack, token, createSnapshot.snapshot.id, 'COMPLETED');
     const tags = await snapshotTags(join(home, 'primary', 'volumes', `${rootVolumeId}.qcow2`));
     expect(tags).toContain(snapshotId);
