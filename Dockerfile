@@ -1,10 +1,11 @@
-# One image for both processes: `npm run start:api` or `npm run start:agent`.
+# One image for both processes: `node apps/api/dist/main.js` (the default) or `node apps/agent/dist/main.js`.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY libs/domain/package.json libs/domain/
 COPY libs/contracts/package.json libs/contracts/
 COPY libs/config/package.json libs/config/
+COPY libs/logging/package.json libs/logging/
 COPY libs/persistence/package.json libs/persistence/
 COPY libs/testing/package.json libs/testing/
 COPY migrations/package.json migrations/
@@ -19,4 +20,5 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /app /app
 EXPOSE 3000
-CMD ["npm", "run", "start:api"]
+# Node itself, not npm, receives SIGTERM and shuts down gracefully (run with an init: `docker run --init`).
+CMD ["node", "apps/api/dist/main.js"]

@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
-import { baseLoggerOptions, logDestination, type LogSettings } from './log-output.js';
+import { baseLoggerOptions, logDestination, type LogSettings } from '@snapdeck/logging';
 
 /**
  * nestjs-pino without HTTP: Nest's `Logger` writes pino JSON lines, and JobRunner binds each job's fields

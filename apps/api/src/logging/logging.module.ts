@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream, Level } from 'pino';
-import { baseLoggerOptions, logDestination, type LogSettings } from './log-output.js';
+import { baseLoggerOptions, logDestination, type LogSettings } from '@snapdeck/logging';
 import { requestIdFor } from './request-id.js';
 
 /** Probes and scrapes: logged at debug, so that they do not drown the requests people make. */

@@ -1,3 +1,5 @@
+// Shared by the api and the agent: in a process that runs both (npm start), the first one to start makes the
+// root logger, so both must write the same lines.
 import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
 import type { LogFormat, LogLevelName } from '@snapdeck/config';
