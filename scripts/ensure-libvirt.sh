@@ -36,6 +36,18 @@ if [ "$missing" -eq 1 ]; then
   fi
 fi
 
+# /dev/kvm without udev (containers, microVMs) is root:root 0600, where Debian's udev rule would make it group kvm.
+# libvirt then probes QEMU as root (KVM works) but checks /dev/kvm as libvirt-qemu (it does not), decides "KVM
+# was enabled when probing, but it is not available now" and re-probes QEMU on EVERY capabilities lookup: 4 s
+# for `virsh version`, 4-35 s for each define/start/revert. Giving /dev/kvm to group kvm (libvirt-qemu is in it)
+# applies the rule udev did not run. Only when the node is still root:root; SNAPDECK_KEEP_DEV_KVM=1 skips it.
+if [ -c /dev/kvm ] && [ "${SNAPDECK_KEEP_DEV_KVM:-0}" != 1 ] && getent group kvm >/dev/null &&
+  [ "$(stat -c %G /dev/kvm)" = root ]; then
+  say "giving /dev/kvm to group kvm, mode 0660 (Debian's udev rule, absent here)"
+  as_root chgrp kvm /dev/kvm
+  as_root chmod 0660 /dev/kvm
+fi
+
 # Debian's packages expect systemd; without it (containers, CI) the daemons are started by hand.
 if ! pgrep -x virtlogd >/dev/null 2>&1; then
   say "starting virtlogd"

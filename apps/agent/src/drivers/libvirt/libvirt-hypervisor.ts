@@ -1,5 +1,6 @@
-import { stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QemuImgProcessError, QemuImgRunner } from '../qemu-img/qemu-img-runner.js';
@@ -302,7 +303,7 @@ export class LibvirtHypervisor {
       ...(this.memoryMiB !== undefined ? { memoryMiB: this.memoryMiB } : {}),
       ...(this.cache !== undefined ? { cache: this.cache } : {}),
     });
-    await this.virsh.run(['define', '/dev/stdin'], { input: xml });
+    await this.define(xml);
     try {
       await this.virsh.run(['start', domain]);
     } catch (error) {
@@ -579,6 +580,21 @@ export class LibvirtHypervisor {
 
   // ---------------------------------------------------------------------------------------------------------
 
+  /**
+   * `virsh define` of a file in a private temporary folder (`define /dev/stdin` fails when stdin is a socket, as
+   * Node's pipes are). The file is read by virsh, not by libvirtd, so the folder may stay 0700.
+   */
+  private async define(xml: string): Promise<void> {
+    const folder = await mkdtemp(join(tmpdir(), 'snapdeck-domain-'));
+    try {
+      const file = join(folder, 'domain.xml');
+      await writeFile(file, xml, { mode: 0o600 });
+      await this.virsh.run(['define', file]);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }
+
   private async destroy(domain: string): Promise<void> {
     try {
       await this.virsh.run(['destroy', domain]);
@@ -622,7 +638,7 @@ export class LibvirtHypervisor {
     const disk = disks.find((d) => d.target === target || d.path === target);
     if (!disk) {
       throw new DriverError(
-        `instance ${instanceId} has no disk ${String(volume)} (it has ${disks.map((d) => d.target).join(', ')})`,
+        `instance ${instanceId} has no disk ${typeof volume === 'number' ? `${volume} (${target})` : volume} (it has ${disks.map((d) => d.target).join(', ')})`,
       );
     }
     if (!disk.nodeName) throw new DriverError(`QEMU shows no block node for ${disk.path} of instance ${instanceId}`);

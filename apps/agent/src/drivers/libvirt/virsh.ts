@@ -73,8 +73,6 @@ export interface VirshOptions {
 }
 
 export interface RunOptions {
-  /** Written to the process's stdin (for `define /dev/stdin`). */
-  input?: string;
   timeoutMs?: number;
 }
 
@@ -122,7 +120,7 @@ export class Virsh {
         },
       );
       // Always closed: virsh never waits on input it was not given.
-      child.stdin?.end(options.input ?? '');
+      child.stdin?.end();
     });
   }
 
