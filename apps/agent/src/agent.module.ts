@@ -9,6 +9,7 @@ import { HANDLER_TYPES, HandlerRegistry, type JobHandler } from './handlers/inde
 import { HeartbeatService } from './heartbeat/heartbeat.service.js';
 import { QueueHeartbeatSink } from './heartbeat/queue-heartbeat-sink.js';
 import { RunningJobs } from './jobs/running-jobs.js';
+import { SnapshotSlots } from './jobs/snapshot-slots.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { JobWorker } from './jobs/job-worker.service.js';
 import { RedisConnections } from './redis/redis-connections.js';
@@ -39,6 +40,7 @@ export class AgentModule {
       providers: [
         { provide: AgentConfig, useValue: config },
         { provide: VolumeDriver, useFactory: () => createVolumeDriver(config) },
+        { provide: SnapshotSlots, useFactory: () => new SnapshotSlots(config.AGENT_MAX_CONCURRENT_SNAPSHOTS) },
         ...HANDLER_TYPES,
         {
           provide: HandlerRegistry,

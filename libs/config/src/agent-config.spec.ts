@@ -31,6 +31,7 @@ describe('loadAgentConfig', () => {
       AGENT_LIBVIRT_URI: 'qemu:///system',
       AGENT_HEARTBEAT_SECONDS: 10,
       AGENT_CONCURRENCY: 4,
+      AGENT_MAX_CONCURRENT_SNAPSHOTS: 2,
       SIMULATOR_LATENCY_MS: 50,
       SIMULATOR_FAILURE_RATE: 0,
       LOG_LEVEL: 'info',
@@ -132,6 +133,17 @@ describe('loadAgentConfig', () => {
     expect(invalidVariables(failure({ AGENT_CONCURRENCY: '0' }))).toEqual(['AGENT_CONCURRENCY']);
     expect(invalidVariables(failure({ AGENT_CONCURRENCY: '65' }))).toEqual(['AGENT_CONCURRENCY']);
     expect(invalidVariables(failure({ AGENT_CONCURRENCY: '2.5' }))).toEqual(['AGENT_CONCURRENCY']);
+  });
+
+  it('runs at least one snapshot operation at once, 2 by default', () => {
+    expect(loadAgentConfig({}).AGENT_MAX_CONCURRENT_SNAPSHOTS).toBe(2);
+    expect(loadAgentConfig({ AGENT_MAX_CONCURRENT_SNAPSHOTS: '1' }).AGENT_MAX_CONCURRENT_SNAPSHOTS).toBe(1);
+    expect(loadAgentConfig({ AGENT_MAX_CONCURRENT_SNAPSHOTS: '16' }).AGENT_MAX_CONCURRENT_SNAPSHOTS).toBe(16);
+    for (const value of ['0', '-1', '1.5', 'two']) {
+      expect(invalidVariables(failure({ AGENT_MAX_CONCURRENT_SNAPSHOTS: value }))).toEqual([
+        'AGENT_MAX_CONCURRENT_SNAPSHOTS',
+      ]);
+    }
   });
 
   it('wants a heartbeat of at least a second and a latency of at least 0 ms', () => {

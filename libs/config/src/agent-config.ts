@@ -42,6 +42,14 @@ export class AgentConfig {
   @Max(64)
   AGENT_CONCURRENCY: number = 4;
 
+  /**
+   * Snapshot operations (create and delete a volume snapshot; create, revert and delete a recovery point) this
+   * host runs at once, like CloudStack's concurrent.snapshots.threshold.perhost; more wait for a free slot.
+   */
+  @IsInt()
+  @Min(1)
+  AGENT_MAX_CONCURRENT_SNAPSHOTS: number = 2;
+
   /** Simulator driver: time each operation takes, in milliseconds. */
   @IsInt()
   @Min(0)

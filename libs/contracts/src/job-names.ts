@@ -8,6 +8,20 @@ export enum JobName {
   IMPORT_TEMPLATE = 'import-template',
   DELETE_TEMPLATE = 'delete-template',
   DESTROY_VOLUMES = 'destroy-volumes',
+  START_INSTANCE = 'start-instance',
+  STOP_INSTANCE = 'stop-instance',
+  CREATE_INSTANCE_SNAPSHOT = 'create-instance-snapshot',
+  REVERT_INSTANCE_SNAPSHOT = 'revert-instance-snapshot',
+  DELETE_INSTANCE_SNAPSHOT = 'delete-instance-snapshot',
+}
+
+/**
+ * An instance as the hypervisor needs it: its id (the libvirt domain is `i-<instanceId>`) and its volumes in
+ * disk order, ROOT first (vda), then the data disks by name (vdb, vdc, …).
+ */
+export interface InstanceDisks {
+  instanceId: string;
+  volumeIds: string[];
 }
 
 /**
@@ -40,7 +54,11 @@ export function transferPath(jobId: string): string {
 /** Payload of each job name: what the agent needs, and nothing it must look up. */
 export interface JobPayloads {
   [JobName.CREATE_VOLUMES]: { volumes: VolumeSpec[] };
-  [JobName.CREATE_SNAPSHOT]: { volumeId: string; snapshotId: string };
+  /**
+   * `instanceId` names the instance the volume is attached to, so a hypervisor driver can take the snapshot of
+   * a running domain's disk; `quiesce` asks for the guest's filesystems to be frozen (fails if they cannot be).
+   */
+  [JobName.CREATE_SNAPSHOT]: { volumeId: string; snapshotId: string; instanceId?: string; quiesce?: boolean };
   [JobName.DELETE_SNAPSHOT]: { volumeId: string; snapshotId: string };
   /** Rolls the volume's active layer back to the snapshot; the snapshot and later ones stay. */
   [JobName.REVERT_SNAPSHOT]: { volumeId: string; snapshotId: string };
@@ -54,18 +72,43 @@ export interface JobPayloads {
   [JobName.DELETE_TEMPLATE]: { templateId: string };
   /** Removes volume files (and the internal snapshots inside them). */
   [JobName.DESTROY_VOLUMES]: { volumeIds: string[] };
+  /** Defines the instance's domain from its disks if needed and starts it; a running domain is success. */
+  [JobName.START_INSTANCE]: InstanceDisks;
+  /** A graceful shutdown, forced after `timeoutSeconds`; a stopped domain is success. */
+  [JobName.STOP_INSTANCE]: InstanceDisks & { timeoutSeconds: number };
+  /** A recovery point: every disk at one instant, with the guest's memory when asked (running instances only). */
+  [JobName.CREATE_INSTANCE_SNAPSHOT]: InstanceDisks & {
+    instanceSnapshotId: string;
+    withMemory: boolean;
+    quiesce: boolean;
+  };
+  /** Brings every disk (and the memory, if saved) back to the recovery point; running afterwards only if asked. */
+  [JobName.REVERT_INSTANCE_SNAPSHOT]: InstanceDisks & { instanceSnapshotId: string; startAfter: boolean };
+  [JobName.DELETE_INSTANCE_SNAPSHOT]: InstanceDisks & { instanceSnapshotId: string };
 }
 
 /** Data an agent returns on success, per job name. */
 export interface JobResults {
   [JobName.CREATE_VOLUMES]: { created: string[] };
-  [JobName.CREATE_SNAPSHOT]: { snapshotId: string; alreadyExisted: boolean; sizeBytes: number | null };
+  /** `quiesced`: the guest's filesystems were frozen for it (absent from agents before 0.3: not quiesced). */
+  [JobName.CREATE_SNAPSHOT]: {
+    snapshotId: string;
+    alreadyExisted: boolean;
+    sizeBytes: number | null;
+    quiesced?: boolean;
+  };
   [JobName.DELETE_SNAPSHOT]: { snapshotId: string; alreadyGone: boolean };
   [JobName.REVERT_SNAPSHOT]: { snapshotId: string };
   [JobName.EXPORT_SNAPSHOT]: { destination: string; virtualSizeBytes: number };
   [JobName.IMPORT_TEMPLATE]: { templateId: string; virtualSizeBytes: number };
   [JobName.DELETE_TEMPLATE]: { templateId: string; alreadyGone: boolean };
   [JobName.DESTROY_VOLUMES]: { destroyed: string[] };
+  [JobName.START_INSTANCE]: { instanceId: string; alreadyRunning: boolean };
+  [JobName.STOP_INSTANCE]: { instanceId: string; alreadyStopped: boolean; forced: boolean };
+  [JobName.CREATE_INSTANCE_SNAPSHOT]: { instanceSnapshotId: string; alreadyExisted: boolean; quiesced: boolean };
+  /** `running`: the instance runs after the revert. */
+  [JobName.REVERT_INSTANCE_SNAPSHOT]: { instanceSnapshotId: string; running: boolean };
+  [JobName.DELETE_INSTANCE_SNAPSHOT]: { instanceSnapshotId: string; alreadyGone: boolean };
 }
 
 /** One job on the wire: the discriminated union that handlers narrow on `name`. */

@@ -1,4 +1,4 @@
-import type { VolumeSource } from '@snapdeck/contracts';
+import type { InstanceDisks, VolumeSource } from '@snapdeck/contracts';
 import { isUuid } from '@snapdeck/domain';
 import { DriverError } from './volume-driver.js';
 
@@ -15,11 +15,36 @@ export const TRANSFERS_FOLDER = 'transfers/';
  * Ids become file names and snapshot tags, so anything but a UUID is refused before a path is built
  * ("../x" must never reach the file system). Returns the canonical lower-case form.
  */
-export function checkedId(value: unknown, what: 'volume' | 'snapshot' | 'template'): string {
+export function checkedId(
+  value: unknown,
+  what: 'volume' | 'snapshot' | 'template' | 'instance' | 'recovery point',
+): string {
   if (typeof value !== 'string' || !isUuid(value)) {
     throw new DriverError(`Invalid ${what} id ${quoted(value)}: expected a UUID`);
   }
   return value.toLowerCase();
+}
+
+/** The most disks an instance has: vda…vdz. */
+export const MAX_INSTANCE_DISKS = 26;
+
+/**
+ * An instance as a job names it: a UUID and 1 to 26 distinct volume UUIDs in disk order (ROOT first). Returns
+ * the canonical lower-case form.
+ */
+export function checkedInstance(value: unknown): InstanceDisks {
+  const candidate = (typeof value === 'object' && value !== null ? value : {}) as Partial<Record<string, unknown>>;
+  const instanceId = checkedId(candidate.instanceId, 'instance');
+  const volumeIds = candidate.volumeIds;
+  if (!Array.isArray(volumeIds) || volumeIds.length === 0 || volumeIds.length > MAX_INSTANCE_DISKS) {
+    throw new DriverError(
+      `Invalid disks of instance ${instanceId}: expected a list of 1 to ${MAX_INSTANCE_DISKS} volume ids, ROOT first`,
+    );
+  }
+  const ids = volumeIds.map((id) => checkedId(id, 'volume'));
+  const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (repeated) throw new DriverError(`Invalid disks of instance ${instanceId}: volume ${repeated} is listed twice`);
+  return { instanceId, volumeIds: ids };
 }
 
 export function checkedSizeGiB(value: unknown): number {

@@ -1,5 +1,5 @@
 import type { AgentDriverName } from '@snapdeck/config';
-import type { VolumeSource } from '@snapdeck/contracts';
+import type { InstanceDisks, VolumeSource } from '@snapdeck/contracts';
 
 /** One internal snapshot of a volume, as the disk reports it. */
 export interface VolumeSnapshot {
@@ -17,6 +17,51 @@ export interface CreateSnapshotResult {
   alreadyExisted: boolean;
   /** Bytes the snapshot holds on its own, when the driver can tell; internal qcow2 snapshots cannot. */
   sizeBytes: number | null;
+  /** The guest's file systems were frozen for this snapshot (false when it existed already or nothing ran). */
+  quiesced: boolean;
+}
+
+/** Where a volume is attached, so that a driver can act on a running instance's disk instead of its file. */
+export interface VolumeContext {
+  /**
+   * The instance the volume is attached to, when the job says so. A hypervisor driver that is not told looks
+   * the volume up among its running instances itself: a running domain's disk must never be touched offline.
+   */
+  instanceId?: string;
+}
+
+export interface CreateSnapshotOptions extends VolumeContext {
+  /** Freeze the guest's file systems around the snapshot; fail, taking nothing, when they cannot be frozen. */
+  quiesce?: boolean;
+}
+
+export interface StartInstanceResult {
+  /** The instance was running already (a repeated delivery): nothing was changed. */
+  alreadyRunning: boolean;
+}
+
+export interface StopInstanceResult {
+  /** The instance was stopped already (or never started): nothing was changed. */
+  alreadyStopped: boolean;
+  /** The guest did not power off within the timeout and was powered off by force. */
+  forced: boolean;
+}
+
+export interface CreateRecoveryPointOptions {
+  /** Save the guest's memory and devices too (a running instance only): a revert resumes the guest as it was. */
+  withMemory: boolean;
+  /** Freeze the guest's file systems around a disk-only point; fail, taking nothing, when they cannot be. */
+  quiesce: boolean;
+}
+
+export interface CreateRecoveryPointResult {
+  alreadyExisted: boolean;
+  quiesced: boolean;
+}
+
+export interface RevertRecoveryPointResult {
+  /** The instance runs after the revert. */
+  running: boolean;
 }
 
 export interface DeleteSnapshotResult {
@@ -52,6 +97,13 @@ export class DriverError extends Error {
 }
 
 /**
+ * The message of a driver that has no hypervisor: it works on the files of stopped instances only.
+ */
+export function cannotRunInstances(driver: AgentDriverName): string {
+  return `the ${driver} driver cannot run instances: set AGENT_DRIVER=libvirt on KVM nodes (simulator for tests)`;
+}
+
+/**
  * What the agent needs from a hypervisor back-end. Every mutating operation is idempotent, because the queue
  * may deliver a job twice: a repeated call reports what was already there instead of failing.
  *
@@ -76,11 +128,19 @@ export abstract class VolumeDriver {
   /** Removes a volume's file and the snapshots inside it; a missing volume is success with alreadyGone. */
   abstract destroyVolume(volumeId: string): Promise<RemoveResult>;
 
-  /** Takes a snapshot tagged with the snapshot id; an existing tag is success with alreadyExisted. */
-  abstract createSnapshot(volumeId: string, snapshotId: string): Promise<CreateSnapshotResult>;
+  /**
+   * Takes a snapshot tagged with the snapshot id; an existing tag is success with alreadyExisted. On a running
+   * instance's disk it is taken live (the same internal snapshot as offline), with the guest's file systems
+   * frozen around it when `quiesce` is asked; a driver that cannot quiesce fails instead of ignoring it.
+   */
+  abstract createSnapshot(
+    volumeId: string,
+    snapshotId: string,
+    options?: CreateSnapshotOptions,
+  ): Promise<CreateSnapshotResult>;
 
-  /** Removes the snapshot tagged with the snapshot id; a missing tag is success with alreadyGone. */
-  abstract deleteSnapshot(volumeId: string, snapshotId: string): Promise<DeleteSnapshotResult>;
+  /** Removes the snapshot tagged with the snapshot id (live on a running disk); a missing tag is alreadyGone. */
+  abstract deleteSnapshot(volumeId: string, snapshotId: string, context?: VolumeContext): Promise<DeleteSnapshotResult>;
 
   /** Rolls the volume's data back to the snapshot (which stays, with every other snapshot); a missing tag fails. */
   abstract revertSnapshot(volumeId: string, snapshotId: string): Promise<void>;
@@ -105,4 +165,30 @@ export abstract class VolumeDriver {
   abstract removeTransfer(path: string): Promise<RemoveResult>;
 
   abstract listSnapshots(volumeId: string): Promise<VolumeSnapshot[]>;
+
+  // Instances. A driver without a hypervisor (qemu-img) refuses these with `cannotRunInstances`. An instance is
+  // named by its id and its volumes in disk order (ROOT = vda first); nothing about it is stored by the agent.
+
+  /** Starts the instance on these disks; running already is success with alreadyRunning. */
+  abstract startInstance(instance: InstanceDisks): Promise<StartInstanceResult>;
+
+  /** Asks the guest to power off, forced after `timeoutSeconds`; stopped already is success with alreadyStopped. */
+  abstract stopInstance(instance: InstanceDisks, timeoutSeconds: number): Promise<StopInstanceResult>;
+
+  /** A recovery point: every disk at one instant (and the memory when asked); existing is alreadyExisted. */
+  abstract createRecoveryPoint(
+    instance: InstanceDisks,
+    pointId: string,
+    options: CreateRecoveryPointOptions,
+  ): Promise<CreateRecoveryPointResult>;
+
+  /** Brings every disk (and the memory, if saved) back to the point; running afterwards only if `startAfter`. */
+  abstract revertRecoveryPoint(
+    instance: InstanceDisks,
+    pointId: string,
+    startAfter: boolean,
+  ): Promise<RevertRecoveryPointResult>;
+
+  /** Removes a recovery point from every disk; a missing one is success with alreadyGone. */
+  abstract deleteRecoveryPoint(instance: InstanceDisks, pointId: string): Promise<RemoveResult>;
 }

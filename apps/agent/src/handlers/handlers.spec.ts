@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { JobName } from '@snapdeck/contracts';
 import { SimulatorDriver } from '../drivers/simulator/simulator.driver.js';
 import { DriverError, VolumeDriver } from '../drivers/volume-driver.js';
+import { SnapshotSlots } from '../jobs/snapshot-slots.js';
 import { CreateSnapshotHandler } from './create-snapshot.handler.js';
 import { CreateVolumesHandler } from './create-volumes.handler.js';
 import { DeleteSnapshotHandler } from './delete-snapshot.handler.js';
@@ -13,14 +14,15 @@ import { RevertSnapshotHandler } from './revert-snapshot.handler.js';
 
 const containing = (text: string): unknown => expect.stringContaining(text);
 const noDelay = () => Promise.resolve();
+const slots = () => new SnapshotSlots(2);
 const instant = () => new SimulatorDriver({ latencyMs: 0, failureRate: 0, delay: noDelay });
 
 describe('job handlers (on the simulator driver)', () => {
   it('declare the job name they handle', () => {
     const driver = instant();
     expect(new CreateVolumesHandler(driver).jobName).toBe(JobName.CREATE_VOLUMES);
-    expect(new CreateSnapshotHandler(driver).jobName).toBe(JobName.CREATE_SNAPSHOT);
-    expect(new DeleteSnapshotHandler(driver).jobName).toBe(JobName.DELETE_SNAPSHOT);
+    expect(new CreateSnapshotHandler(driver, slots()).jobName).toBe(JobName.CREATE_SNAPSHOT);
+    expect(new DeleteSnapshotHandler(driver, slots()).jobName).toBe(JobName.DELETE_SNAPSHOT);
     expect(new RevertSnapshotHandler(driver).jobName).toBe(JobName.REVERT_SNAPSHOT);
     expect(new ExportSnapshotHandler(driver).jobName).toBe(JobName.EXPORT_SNAPSHOT);
     expect(new ImportTemplateHandler(driver).jobName).toBe(JobName.IMPORT_TEMPLATE);
@@ -67,8 +69,8 @@ describe('job handlers (on the simulator driver)', () => {
     const volumeId = randomUUID();
     const snapshotId = randomUUID();
     await driver.createVolume(volumeId, 1);
-    const create = new CreateSnapshotHandler(driver);
-    const remove = new DeleteSnapshotHandler(driver);
+    const create = new CreateSnapshotHandler(driver, slots());
+    const remove = new DeleteSnapshotHandler(driver, slots());
 
     expect(await create.handle({ volumeId, snapshotId })).toMatchObject({
       ok: true,
@@ -93,7 +95,7 @@ describe('job handlers (on the simulator driver)', () => {
 
   it('pass a retryable driver failure on as retryable', async () => {
     const failing = new SimulatorDriver({ latencyMs: 0, failureRate: 1, delay: noDelay });
-    const outcome = await new CreateSnapshotHandler(failing).handle({
+    const outcome = await new CreateSnapshotHandler(failing, slots()).handle({
       volumeId: randomUUID(),
       snapshotId: randomUUID(),
     });
@@ -108,7 +110,7 @@ describe('job handlers (on the simulator driver)', () => {
     }
     const driver: VolumeDriver = new BrokenDriver({ latencyMs: 0, failureRate: 0 });
     await expect(
-      new CreateSnapshotHandler(driver).handle({ volumeId: randomUUID(), snapshotId: randomUUID() }),
+      new CreateSnapshotHandler(driver, slots()).handle({ volumeId: randomUUID(), snapshotId: randomUUID() }),
     ).rejects.toThrow('bug');
   });
 

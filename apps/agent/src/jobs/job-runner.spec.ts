@@ -10,6 +10,7 @@ import type { JobHandler } from '../handlers/job-handler.js';
 import { ResultSink } from '../results/result-sink.js';
 import { JobRunner, MalformedDeliveryError } from './job-runner.js';
 import { RunningJobs } from './running-jobs.js';
+import { SnapshotSlots } from './snapshot-slots.js';
 
 const containing = (text: string): unknown => expect.stringContaining(text);
 
@@ -51,7 +52,7 @@ class ThrowingCreateSnapshotHandler implements JobHandler<JobName.CREATE_SNAPSHO
 function setup(options: { throwing?: boolean } = {}) {
   const driver = new SimulatorDriver({ latencyMs: 0, failureRate: 0, delay: () => Promise.resolve() });
   const throwing = new ThrowingCreateSnapshotHandler();
-  const handlers: JobHandler[] = HANDLER_TYPES.map((Type) => new Type(driver));
+  const handlers: JobHandler[] = HANDLER_TYPES.map((Type) => new Type(driver, new SnapshotSlots(2)));
   const registry = new HandlerRegistry(
     options.throwing ? [...handlers.filter((h) => h.jobName !== JobName.CREATE_SNAPSHOT), throwing] : handlers,
   );
@@ -170,7 +171,7 @@ describe('JobRunner running-job tracking', () => {
         return Promise.resolve();
       },
     });
-    const registry = new HandlerRegistry(HANDLER_TYPES.map((Type) => new Type(driver)));
+    const registry = new HandlerRegistry(HANDLER_TYPES.map((Type) => new Type(driver, new SnapshotSlots(2))));
     const config = Object.assign(new AgentConfig(), { AGENT_HOST_NAME: 'kvm-3' });
     const runner = new JobRunner(registry, new MemorySink(), config, new FixedClock(), running);
     const jobId = randomUUID();

@@ -11,6 +11,7 @@ import { HANDLER_TYPES } from '../handlers/index.js';
 import type { JobHandler } from '../handlers/job-handler.js';
 import { JobRunner } from '../jobs/job-runner.js';
 import { RunningJobs } from '../jobs/running-jobs.js';
+import { SnapshotSlots } from '../jobs/snapshot-slots.js';
 import { ResultSink } from '../results/result-sink.js';
 import { agentLoggerModule } from './logging.module.js';
 
@@ -56,7 +57,9 @@ describe('agent logs: every line about a job carries its jobId and attempt', () 
   beforeAll(async () => {
     const driver = new SimulatorDriver({ latencyMs: 0, failureRate: 0, delay: () => Promise.resolve() });
     const handlers: JobHandler[] = [
-      ...HANDLER_TYPES.map((Type) => new Type(driver)).filter((h) => h.jobName !== JobName.CREATE_SNAPSHOT),
+      ...HANDLER_TYPES.map((Type) => new Type(driver, new SnapshotSlots(2))).filter(
+        (h) => h.jobName !== JobName.CREATE_SNAPSHOT,
+      ),
       new ChattySnapshotHandler(),
     ];
     moduleRef = await Test.createTestingModule({

@@ -85,12 +85,14 @@ describeWith(['qemu-img'], 'QemuImgDriver on real qcow2 files', () => {
       await expect(driver.createSnapshot(volumeId, snapshotId)).resolves.toEqual({
         alreadyExisted: false,
         sizeBytes: null,
+        quiesced: false,
       });
       expect((await diskInfo(volumeFile(volumeId))).tags).toEqual([snapshotId]);
 
       await expect(driver.createSnapshot(volumeId, snapshotId)).resolves.toEqual({
         alreadyExisted: true,
         sizeBytes: null,
+        quiesced: false,
       });
       expect((await diskInfo(volumeFile(volumeId))).tags).toEqual([snapshotId]);
     });
@@ -102,7 +104,7 @@ describeWith(['qemu-img'], 'QemuImgDriver on real qcow2 files', () => {
 
       const results = await Promise.all(ids.map((id) => driver.createSnapshot(volumeId, id)));
 
-      expect(results).toEqual(ids.map(() => ({ alreadyExisted: false, sizeBytes: null })));
+      expect(results).toEqual(ids.map(() => ({ alreadyExisted: false, sizeBytes: null, quiesced: false })));
       expect((await diskInfo(volumeFile(volumeId))).tags.sort()).toEqual([...ids].sort());
     });
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, link, lstat, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { templatePath, type VolumeSource } from '@snapdeck/contracts';
+import { type InstanceDisks, templatePath, type VolumeSource } from '@snapdeck/contracts';
 import {
   checkedId,
   checkedRelativePath,
@@ -16,12 +16,18 @@ import {
 } from '../driver-input.js';
 import { KeyedMutex } from '../keyed-mutex.js';
 import {
+  cannotRunInstances,
   type CopyResult,
+  type CreateRecoveryPointResult,
+  type CreateSnapshotOptions,
   type CreateSnapshotResult,
   type CreateVolumeResult,
   type DeleteSnapshotResult,
   DriverError,
   type RemoveResult,
+  type RevertRecoveryPointResult,
+  type StartInstanceResult,
+  type StopInstanceResult,
   VolumeDriver,
   type VolumeSnapshot,
 } from '../volume-driver.js';
@@ -38,6 +44,15 @@ export interface QemuImgDriverOptions {
   /** SECONDARY_STORAGE_DIR; templates live in `<secondaryDir>/templates/<templateId>.qcow2` (public contract). */
   secondaryDir: string;
   runner?: QemuImgRunner;
+}
+
+/** How a wrapping driver asks for a source volume to be read while a running domain holds it. */
+export interface ReadOptions {
+  /**
+   * Read with `-U` (force-share): the volume is a running domain's disk, whose write lock QEMU holds. Only an
+   * internal snapshot is read then, never the active layer; see LibvirtDriver for why that is consistent.
+   */
+  sharedRead?: boolean;
 }
 
 type Labels = Map<string, string>;
@@ -94,8 +109,14 @@ export class QemuImgDriver extends VolumeDriver {
     return fileExists(this.volumePath(volumeId));
   }
 
-  async createVolume(volumeId: string, sizeGiB: number, source?: VolumeSource): Promise<CreateVolumeResult> {
+  async createVolume(
+    volumeId: string,
+    sizeGiB: number,
+    source?: VolumeSource,
+    read: ReadOptions = {},
+  ): Promise<CreateVolumeResult> {
     const id = checkedId(volumeId, 'volume');
+    const shared = read.sharedRead === true;
     const size = checkedSizeGiB(sizeGiB);
     const from = checkedSource(source);
     if (from.kind === 'blank') return this.createBlankVolume(id, size);
@@ -125,12 +146,12 @@ export class QemuImgDriver extends VolumeDriver {
           await this.qemuImg(['convert', '-f', 'qcow2', '-O', 'qcow2', file, partial], action, labels);
         } else {
           await this.requireVolume(from.volumeId, action, 'the source volume does not exist on this host');
-          await this.requireTag(from.volumeId, from.snapshotId, action);
+          await this.requireTag(from.volumeId, from.snapshotId, action, shared);
           const sourceFile = this.volumePath(from.volumeId);
           labels.set(sourceFile, `volume ${from.volumeId}`);
           const snapshot = `snapshot.name=${from.snapshotId}`;
           await this.qemuImg(
-            ['convert', '-f', 'qcow2', '-O', 'qcow2', '-l', snapshot, sourceFile, partial],
+            ['convert', ...(shared ? ['-U'] : []), '-f', 'qcow2', '-O', 'qcow2', '-l', snapshot, sourceFile, partial],
             action,
             labels,
           );
@@ -163,19 +184,31 @@ export class QemuImgDriver extends VolumeDriver {
     });
   }
 
-  async createSnapshot(volumeId: string, snapshotId: string): Promise<CreateSnapshotResult> {
+  async createSnapshot(
+    volumeId: string,
+    snapshotId: string,
+    options: CreateSnapshotOptions = {},
+  ): Promise<CreateSnapshotResult> {
     const id = checkedId(volumeId, 'volume');
     const tag = checkedId(snapshotId, 'snapshot');
     const action = `Could not create snapshot ${tag} of volume ${id}`;
+    if (options.quiesce === true) {
+      throw new DriverError(
+        `${action}: quiesce was requested, but the qemu-img driver has no running guest to freeze ` +
+          '(it works on the files of stopped instances): set AGENT_DRIVER=libvirt on KVM nodes',
+      );
+    }
     return this.locks.run(id, async () => {
       await this.requireVolume(id, action);
       // qemu-img accepts a second snapshot with the same tag, so a repeated delivery is caught here.
-      if (countTag(await this.info(id, action), tag) > 0) return { alreadyExisted: true, sizeBytes: null };
+      if (countTag(await this.info(id, action), tag) > 0) {
+        return { alreadyExisted: true, sizeBytes: null, quiesced: false };
+      }
       await this.qemuImg(['snapshot', '-q', '-c', tag, this.volumePath(id)], action, this.labels(id));
       if (countTag(await this.info(id, action), tag) === 0) {
         throw new DriverError(`${action}: qemu-img reported success but the snapshot is not in the image`);
       }
-      return { alreadyExisted: false, sizeBytes: null };
+      return { alreadyExisted: false, sizeBytes: null, quiesced: false };
     });
   }
 
@@ -211,7 +244,13 @@ export class QemuImgDriver extends VolumeDriver {
     });
   }
 
-  async exportSnapshot(volumeId: string, snapshotId: string, destination: string): Promise<CopyResult> {
+  async exportSnapshot(
+    volumeId: string,
+    snapshotId: string,
+    destination: string,
+    read: ReadOptions = {},
+  ): Promise<CopyResult> {
+    const shared = read.sharedRead === true;
     const id = checkedId(volumeId, 'volume');
     const tag = checkedId(snapshotId, 'snapshot');
     const dest = checkedRelativePath(destination, 'destination');
@@ -223,7 +262,7 @@ export class QemuImgDriver extends VolumeDriver {
         return { alreadyExisted: true, virtualSizeBytes: (await this.infoAt(target, action, labels)).virtualSizeBytes };
       }
       await this.requireVolume(id, action);
-      await this.requireTag(id, tag, action);
+      await this.requireTag(id, tag, action, shared);
       await this.removeLeftovers(dirname(target), basename(target), action, 'secondary storage');
       const partial = `${target}${PARTIAL}${randomUUID()}`;
       labels.set(partial, `the new image at ${dest}`);
@@ -231,7 +270,18 @@ export class QemuImgDriver extends VolumeDriver {
         // convert writes a standalone image: every cluster the snapshot sees, and no backing file.
         const snapshot = `snapshot.name=${tag}`;
         await this.qemuImg(
-          ['convert', '-f', 'qcow2', '-O', 'qcow2', '-l', snapshot, this.volumePath(id), partial],
+          [
+            'convert',
+            ...(shared ? ['-U'] : []),
+            '-f',
+            'qcow2',
+            '-O',
+            'qcow2',
+            '-l',
+            snapshot,
+            this.volumePath(id),
+            partial,
+          ],
           action,
           labels,
         );
@@ -317,14 +367,40 @@ export class QemuImgDriver extends VolumeDriver {
     });
   }
 
-  async listSnapshots(volumeId: string): Promise<VolumeSnapshot[]> {
+  async listSnapshots(volumeId: string, read: ReadOptions = {}): Promise<VolumeSnapshot[]> {
     const id = checkedId(volumeId, 'volume');
     const action = `Could not list the snapshots of volume ${id}`;
     return this.locks.run(id, async () => {
       await this.requireVolume(id, action);
-      const info = await this.info(id, action);
+      const info = await this.info(id, action, read.sharedRead === true);
       return info.snapshots.map(({ tag, createdAt }) => ({ tag, createdAt }));
     });
+  }
+
+  // A qemu-img node has no hypervisor: instances are refused, plainly, before anything is touched.
+
+  startInstance(_instance: InstanceDisks): Promise<StartInstanceResult> {
+    return this.refuseInstances();
+  }
+
+  stopInstance(_instance: InstanceDisks, _timeoutSeconds: number): Promise<StopInstanceResult> {
+    return this.refuseInstances();
+  }
+
+  createRecoveryPoint(_instance: InstanceDisks, _pointId: string): Promise<CreateRecoveryPointResult> {
+    return this.refuseInstances();
+  }
+
+  revertRecoveryPoint(_instance: InstanceDisks, _pointId: string): Promise<RevertRecoveryPointResult> {
+    return this.refuseInstances();
+  }
+
+  deleteRecoveryPoint(_instance: InstanceDisks, _pointId: string): Promise<RemoveResult> {
+    return this.refuseInstances();
+  }
+
+  private refuseInstances(): Promise<never> {
+    return Promise.reject(new DriverError(cannotRunInstances(this.name)));
   }
 
   private async createBlankVolume(id: string, size: number): Promise<CreateVolumeResult> {
@@ -385,12 +461,18 @@ export class QemuImgDriver extends VolumeDriver {
     return info;
   }
 
-  private async info(id: string, action: string): Promise<QcowImageInfo> {
-    return this.infoAt(this.volumePath(id), action, this.labels(id));
+  private async info(id: string, action: string, shared = false): Promise<QcowImageInfo> {
+    return this.infoAt(this.volumePath(id), action, this.labels(id), shared);
   }
 
-  private async infoAt(file: string, action: string, labels: ReadonlyMap<string, string>): Promise<QcowImageInfo> {
-    const stdout = await this.qemuImg(['info', '-f', 'qcow2', '--output=json', file], action, labels);
+  private async infoAt(
+    file: string,
+    action: string,
+    labels: ReadonlyMap<string, string>,
+    shared = false,
+  ): Promise<QcowImageInfo> {
+    const args = ['info', ...(shared ? ['-U'] : []), '-f', 'qcow2', '--output=json', file];
+    const stdout = await this.qemuImg(args, action, labels);
     try {
       return parseQemuImgInfo(stdout);
     } catch (error) {
@@ -415,8 +497,8 @@ export class QemuImgDriver extends VolumeDriver {
     if (!(await fileExists(this.volumePath(id)))) throw new DriverError(`${action}: ${why}`);
   }
 
-  private async requireTag(id: string, tag: string, action: string): Promise<void> {
-    if (countTag(await this.info(id, action), tag) === 0) {
+  private async requireTag(id: string, tag: string, action: string, shared = false): Promise<void> {
+    if (countTag(await this.info(id, action, shared), tag) === 0) {
       throw new DriverError(`${action}: volume ${id} has no snapshot ${tag}`);
     }
   }

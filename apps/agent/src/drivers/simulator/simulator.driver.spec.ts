@@ -52,6 +52,7 @@ describe('SimulatorDriver', () => {
     await expect(driver.createSnapshot(volumeId, snapshotId)).resolves.toEqual({
       alreadyExisted: false,
       sizeBytes: null,
+      quiesced: false,
     });
   });
 
@@ -74,8 +75,16 @@ describe('SimulatorDriver', () => {
     const { driver } = simulator();
     expect(await driver.createVolume(volumeId, 10)).toEqual({ alreadyExisted: false });
     expect(await driver.createVolume(volumeId, 10)).toEqual({ alreadyExisted: true });
-    expect(await driver.createSnapshot(volumeId, snapshotId)).toEqual({ alreadyExisted: false, sizeBytes: null });
-    expect(await driver.createSnapshot(volumeId, snapshotId)).toEqual({ alreadyExisted: true, sizeBytes: null });
+    expect(await driver.createSnapshot(volumeId, snapshotId)).toEqual({
+      alreadyExisted: false,
+      sizeBytes: null,
+      quiesced: false,
+    });
+    expect(await driver.createSnapshot(volumeId, snapshotId)).toEqual({
+      alreadyExisted: true,
+      sizeBytes: null,
+      quiesced: false,
+    });
     expect(await driver.listSnapshots(volumeId)).toHaveLength(1);
     expect(await driver.deleteSnapshot(volumeId, snapshotId)).toEqual({ alreadyGone: false });
     expect(await driver.deleteSnapshot(volumeId, snapshotId)).toEqual({ alreadyGone: true });
@@ -212,5 +221,147 @@ describe('SimulatorDriver', () => {
       );
       await expect(driver.volumeExists(id)).resolves.toBe(false);
     });
+  });
+});
+
+describe('SimulatorDriver instances', () => {
+  const make = (guestAgent?: boolean) =>
+    new SimulatorDriver({
+      latencyMs: 0,
+      failureRate: 0,
+      delay: () => Promise.resolve(),
+      ...(guestAgent === undefined ? {} : { guestAgent }),
+    });
+
+  async function withInstance(guestAgent?: boolean) {
+    const driver = make(guestAgent);
+    const instance = { instanceId: randomUUID(), volumeIds: [randomUUID(), randomUUID()] };
+    for (const id of instance.volumeIds) await driver.createVolume(id, 1);
+    const [root, data] = instance.volumeIds as [string, string];
+    return { driver, instance, root, data };
+  }
+
+  it('starts and stops an instance, each idempotently, and refuses one whose disk is missing', async () => {
+    const { driver, instance } = await withInstance();
+    expect(await driver.startInstance(instance)).toEqual({ alreadyRunning: false });
+    expect(await driver.startInstance(instance)).toEqual({ alreadyRunning: true });
+    expect(driver.instanceRunning(instance.instanceId)).toBe(true);
+    await expect(driver.startInstance({ ...instance, volumeIds: [instance.volumeIds[0] as string] })).rejects.toThrow(
+      'stop it first',
+    );
+    expect(await driver.stopInstance(instance, 10)).toEqual({ alreadyStopped: false, forced: false });
+    expect(await driver.stopInstance(instance, 10)).toEqual({ alreadyStopped: true, forced: false });
+    expect(driver.instanceRunning(instance.instanceId)).toBe(false);
+
+    const missing = randomUUID();
+    await expect(driver.startInstance({ instanceId: randomUUID(), volumeIds: [missing] })).rejects.toThrow(
+      `volume ${missing} does not exist on this host`,
+    );
+  });
+
+  it('snapshots a running instance disk, quiesced when asked; not quiesced when stopped (nothing to freeze)', async () => {
+    const { driver, instance, root } = await withInstance();
+    const stopped = randomUUID();
+    expect(await driver.createSnapshot(root, stopped, { instanceId: instance.instanceId, quiesce: true })).toEqual({
+      alreadyExisted: false,
+      sizeBytes: null,
+      quiesced: false,
+    });
+    await driver.startInstance(instance);
+    const gen = driver.simulateWrite(root);
+    const live = randomUUID();
+    expect(await driver.createSnapshot(root, live, { instanceId: instance.instanceId, quiesce: true })).toEqual({
+      alreadyExisted: false,
+      sizeBytes: null,
+      quiesced: true,
+    });
+    driver.simulateWrite(root);
+    await driver.stopInstance(instance, 0);
+    await driver.revertSnapshot(root, live);
+    expect(driver.volumeGeneration(root)).toBe(gen);
+  });
+
+  it('fails a quiesced snapshot, taking nothing, when the guest agent does not answer (option or per instance)', async () => {
+    const { driver, instance, root } = await withInstance(false);
+    await driver.startInstance(instance);
+    await expect(
+      driver.createSnapshot(root, randomUUID(), { instanceId: instance.instanceId, quiesce: true }),
+    ).rejects.toThrow(`quiesce requested but the guest agent of instance ${instance.instanceId} does not answer`);
+    expect(await driver.listSnapshots(root)).toEqual([]);
+    driver.setGuestAgent(instance.instanceId, true);
+    expect(await driver.createSnapshot(root, randomUUID(), { quiesce: true })).toMatchObject({ quiesced: true });
+
+    const other = await withInstance();
+    other.driver.setGuestAgent(other.instance.instanceId, false);
+    await other.driver.startInstance(other.instance);
+    await expect(other.driver.createSnapshot(other.root, randomUUID(), { quiesce: true })).rejects.toThrow(
+      'does not answer',
+    );
+    // Without quiesce the guest agent is not needed.
+    expect(await other.driver.createSnapshot(other.root, randomUUID())).toMatchObject({ quiesced: false });
+  });
+
+  it('refuses to revert or destroy a running instance disk', async () => {
+    const { driver, instance, root } = await withInstance();
+    const snapshotId = randomUUID();
+    await driver.createSnapshot(root, snapshotId);
+    await driver.startInstance(instance);
+    await expect(driver.revertSnapshot(root, snapshotId)).rejects.toThrow(
+      `it is a disk of running instance ${instance.instanceId}; stop it first`,
+    );
+    await expect(driver.destroyVolume(root)).rejects.toThrow('stop it first');
+    await driver.stopInstance(instance, 0);
+    await driver.revertSnapshot(root, snapshotId);
+    expect(await driver.destroyVolume(root)).toEqual({ alreadyGone: false });
+  });
+
+  it('takes a recovery point with memory and reverts every disk to it, running or stopped as asked', async () => {
+    const { driver, instance, root, data } = await withInstance();
+    const pointId = randomUUID();
+    await expect(driver.createRecoveryPoint(instance, pointId, { withMemory: true, quiesce: false })).rejects.toThrow(
+      'a recovery point with memory needs a running instance',
+    );
+    await driver.startInstance(instance);
+    await expect(driver.createRecoveryPoint(instance, pointId, { withMemory: true, quiesce: true })).rejects.toThrow(
+      'cannot be quiesced',
+    );
+    const at = [driver.simulateWrite(root), driver.simulateWrite(data)];
+    expect(await driver.createRecoveryPoint(instance, pointId, { withMemory: true, quiesce: false })).toEqual({
+      alreadyExisted: false,
+      quiesced: false,
+    });
+    expect(await driver.createRecoveryPoint(instance, pointId, { withMemory: true, quiesce: false })).toEqual({
+      alreadyExisted: true,
+      quiesced: false,
+    });
+    driver.simulateWrite(root);
+    driver.simulateWrite(data);
+    expect(await driver.revertRecoveryPoint(instance, pointId, false)).toEqual({ running: false });
+    expect([driver.volumeGeneration(root), driver.volumeGeneration(data)]).toEqual(at);
+    expect(driver.instanceRunning(instance.instanceId)).toBe(false);
+    driver.simulateWrite(data);
+    expect(await driver.revertRecoveryPoint(instance, pointId, true)).toEqual({ running: true });
+    expect(driver.volumeGeneration(data)).toBe(at[1]);
+    expect(driver.instanceRunning(instance.instanceId)).toBe(true);
+    expect(await driver.deleteRecoveryPoint(instance, pointId)).toEqual({ alreadyGone: false });
+    expect(await driver.deleteRecoveryPoint(instance, pointId)).toEqual({ alreadyGone: true });
+  });
+
+  it('reverts a recovery point without memory only while stopped; quiesces it when running', async () => {
+    const { driver, instance, root } = await withInstance();
+    await driver.startInstance(instance);
+    const at = driver.simulateWrite(root);
+    const pointId = randomUUID();
+    expect(await driver.createRecoveryPoint(instance, pointId, { withMemory: false, quiesce: true })).toEqual({
+      alreadyExisted: false,
+      quiesced: true,
+    });
+    driver.simulateWrite(root);
+    await expect(driver.revertRecoveryPoint(instance, pointId, true)).rejects.toThrow(
+      'can be reverted only while the instance is stopped',
+    );
+    await driver.stopInstance(instance, 0);
+    expect(await driver.revertRecoveryPoint(instance, pointId, true)).toEqual({ running: true });
+    expect(driver.volumeGeneration(root)).toBe(at);
   });
 });

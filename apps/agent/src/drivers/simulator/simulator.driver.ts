@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { templatePath, type VolumeSource } from '@snapdeck/contracts';
+import { type InstanceDisks, templatePath, type VolumeSource } from '@snapdeck/contracts';
 import {
   checkedId,
+  checkedInstance,
   checkedRelativePath,
   checkedSizeGiB,
   checkedSource,
@@ -12,11 +13,18 @@ import {
 } from '../driver-input.js';
 import {
   type CopyResult,
+  type CreateRecoveryPointOptions,
+  type CreateRecoveryPointResult,
+  type CreateSnapshotOptions,
   type CreateSnapshotResult,
   type CreateVolumeResult,
   type DeleteSnapshotResult,
   DriverError,
   type RemoveResult,
+  type RevertRecoveryPointResult,
+  type StartInstanceResult,
+  type StopInstanceResult,
+  type VolumeContext,
   VolumeDriver,
   type VolumeSnapshot,
 } from '../volume-driver.js';
@@ -31,6 +39,27 @@ export interface SimulatorDriverOptions {
   /** Injectable so tests can observe the latency without waiting for it. */
   delay?: (ms: number) => Promise<void>;
   now?: () => Date;
+  /**
+   * Whether a simulated guest agent answers a quiesce (freeze) request; true by default. `setGuestAgent`
+   * changes it for one instance.
+   */
+  guestAgent?: boolean;
+}
+
+/** A simulated domain: what libvirt would keep for an instance. */
+interface SimulatedInstance {
+  running: boolean;
+  /** The disks it was started with, in order. */
+  volumeIds: string[];
+  recoveryPoints: Map<string, SimulatedRecoveryPoint>;
+  /** Overrides the driver-wide `guestAgent` option. */
+  guestAgent?: boolean;
+}
+
+interface SimulatedRecoveryPoint {
+  withMemory: boolean;
+  /** Each disk's data generation at the point. */
+  generations: Map<string, number>;
 }
 
 interface SimulatedSnapshot {
@@ -70,6 +99,7 @@ export class SimulatorDriver extends VolumeDriver {
   readonly name = 'simulator' as const;
   private readonly volumes = new Map<string, SimulatedVolume>();
   private readonly secondaryFiles = new Map<string, SimulatedFile>();
+  private readonly instances = new Map<string, SimulatedInstance>();
   private readonly random: () => number;
   private readonly delay: (ms: number) => Promise<void>;
   private readonly now: () => Date;
@@ -135,20 +165,39 @@ export class SimulatorDriver extends VolumeDriver {
   async destroyVolume(volumeId: string): Promise<RemoveResult> {
     const id = checkedId(volumeId, 'volume');
     await this.operate(`destroy volume ${id}`);
+    const runningIn = this.runningInstanceOf(id);
+    if (runningIn) {
+      throw new DriverError(
+        `Could not destroy volume ${id}: it is a disk of running instance ${runningIn}; stop it first`,
+      );
+    }
     return { alreadyGone: !this.volumes.delete(id) };
   }
 
-  async createSnapshot(volumeId: string, snapshotId: string): Promise<CreateSnapshotResult> {
+  /**
+   * As libvirt would: a running instance's disk is snapshotted live (the same snapshot), quiesced through the
+   * simulated guest agent when asked; a stopped one's offline, where quiesce has nothing to freeze.
+   */
+  async createSnapshot(
+    volumeId: string,
+    snapshotId: string,
+    options: CreateSnapshotOptions = {},
+  ): Promise<CreateSnapshotResult> {
     const id = checkedId(volumeId, 'volume');
     const tag = checkedId(snapshotId, 'snapshot');
+    if (options.instanceId !== undefined) checkedId(options.instanceId, 'instance');
     await this.operate(`create snapshot ${tag} of volume ${id}`);
-    const volume = this.requireVolume(id, `Could not create snapshot ${tag} of volume ${id}`);
-    if (volume.snapshots.has(tag)) return { alreadyExisted: true, sizeBytes: null };
+    const action = `Could not create snapshot ${tag} of volume ${id}`;
+    const volume = this.requireVolume(id, action);
+    if (volume.snapshots.has(tag)) return { alreadyExisted: true, sizeBytes: null, quiesced: false };
+    const runningIn = this.runningInstanceOf(id);
+    const quiesced = options.quiesce === true && runningIn !== undefined;
+    if (quiesced) this.freeze(runningIn, action);
     volume.snapshots.set(tag, { createdAt: this.now(), generation: volume.generation });
-    return { alreadyExisted: false, sizeBytes: null };
+    return { alreadyExisted: false, sizeBytes: null, quiesced };
   }
 
-  async deleteSnapshot(volumeId: string, snapshotId: string): Promise<DeleteSnapshotResult> {
+  async deleteSnapshot(volumeId: string, snapshotId: string, _context?: VolumeContext): Promise<DeleteSnapshotResult> {
     const id = checkedId(volumeId, 'volume');
     const tag = checkedId(snapshotId, 'snapshot');
     await this.operate(`delete snapshot ${tag} of volume ${id}`);
@@ -162,6 +211,8 @@ export class SimulatorDriver extends VolumeDriver {
     await this.operate(`revert volume ${id} to snapshot ${tag}`);
     const action = `Could not revert volume ${id} to snapshot ${tag}`;
     const volume = this.requireVolume(id, action);
+    const runningIn = this.runningInstanceOf(id);
+    if (runningIn) throw new DriverError(`${action}: it is a disk of running instance ${runningIn}; stop it first`);
     volume.generation = this.requireSnapshot(volume, id, tag, action).generation;
   }
 
@@ -220,6 +271,126 @@ export class SimulatorDriver extends VolumeDriver {
     return [...volume.snapshots].map(([tag, { createdAt }]) => ({ tag, createdAt }));
   }
 
+  async startInstance(instance: InstanceDisks): Promise<StartInstanceResult> {
+    const { instanceId, volumeIds } = checkedInstance(instance);
+    await this.operate(`start instance ${instanceId}`);
+    const action = `Could not start instance ${instanceId}`;
+    const known = this.instances.get(instanceId);
+    if (known?.running) {
+      if (known.volumeIds.join() !== volumeIds.join()) {
+        throw new DriverError(
+          `${action}: it is running with disks [${known.volumeIds.join(', ')}], not [${volumeIds.join(', ')}]: stop it first`,
+        );
+      }
+      return { alreadyRunning: true };
+    }
+    for (const id of volumeIds) {
+      this.requireVolume(id, action, `volume ${id} does not exist on this host`);
+      const other = this.runningInstanceOf(id);
+      if (other) throw new DriverError(`${action}: volume ${id} is a disk of running instance ${other}`);
+    }
+    if (known) {
+      known.running = true;
+      known.volumeIds = volumeIds;
+    } else {
+      this.instances.set(instanceId, { running: true, volumeIds, recoveryPoints: new Map() });
+    }
+    return { alreadyRunning: false };
+  }
+
+  async stopInstance(instance: InstanceDisks, _timeoutSeconds: number): Promise<StopInstanceResult> {
+    const { instanceId } = checkedInstance(instance);
+    await this.operate(`stop instance ${instanceId}`);
+    const known = this.instances.get(instanceId);
+    if (!known?.running) return { alreadyStopped: true, forced: false };
+    known.running = false;
+    return { alreadyStopped: false, forced: false };
+  }
+
+  async createRecoveryPoint(
+    instance: InstanceDisks,
+    pointId: string,
+    options: CreateRecoveryPointOptions,
+  ): Promise<CreateRecoveryPointResult> {
+    const { instanceId, volumeIds } = checkedInstance(instance);
+    const id = checkedId(pointId, 'recovery point');
+    await this.operate(`create recovery point ${id} of instance ${instanceId}`);
+    const action = `Could not create recovery point ${id} of instance ${instanceId}`;
+    const known = this.instances.get(instanceId);
+    const existing = known?.recoveryPoints.get(id);
+    if (existing) {
+      if (existing.withMemory !== options.withMemory) {
+        throw new DriverError(`${action}: it exists already ${existing.withMemory ? 'with' : 'without'} memory`);
+      }
+      return { alreadyExisted: true, quiesced: false };
+    }
+    const running = known?.running === true;
+    if (options.withMemory) {
+      if (options.quiesce) {
+        throw new DriverError(
+          `${action}: a recovery point with memory cannot be quiesced (the guest would be saved frozen); ask for one without memory`,
+        );
+      }
+      if (!running) throw new DriverError(`${action}: a recovery point with memory needs a running instance`);
+    }
+    const volumes = volumeIds.map((v) => this.requireVolume(v, action, `volume ${v} does not exist on this host`));
+    const quiesced = options.quiesce && running;
+    if (quiesced) this.freeze(instanceId, action);
+    const generations = new Map(volumeIds.map((v, i) => [v, volumes[i].generation]));
+    const point = { withMemory: options.withMemory, generations };
+    if (known) known.recoveryPoints.set(id, point);
+    else this.instances.set(instanceId, { running: false, volumeIds, recoveryPoints: new Map([[id, point]]) });
+    return { alreadyExisted: false, quiesced };
+  }
+
+  async revertRecoveryPoint(
+    instance: InstanceDisks,
+    pointId: string,
+    startAfter: boolean,
+  ): Promise<RevertRecoveryPointResult> {
+    const { instanceId, volumeIds } = checkedInstance(instance);
+    const id = checkedId(pointId, 'recovery point');
+    await this.operate(`revert instance ${instanceId} to recovery point ${id}`);
+    const action = `Could not revert instance ${instanceId} to recovery point ${id}`;
+    const known = this.instances.get(instanceId);
+    const point = known?.recoveryPoints.get(id);
+    if (!known || !point) throw new DriverError(`${action}: the instance has no recovery point ${id}`);
+    if (!point.withMemory && known.running) {
+      throw new DriverError(
+        `${action}: the recovery point has no memory: it can be reverted only while the instance is stopped`,
+      );
+    }
+    const volumes = volumeIds.map((v) => {
+      const generation = point.generations.get(v);
+      if (generation === undefined) throw new DriverError(`${action}: volume ${v} is not part of the recovery point`);
+      return [this.requireVolume(v, action, `volume ${v} does not exist on this host`), generation] as const;
+    });
+    for (const [volume, generation] of volumes) volume.generation = generation;
+    known.running = startAfter;
+    known.volumeIds = volumeIds;
+    return { running: startAfter };
+  }
+
+  async deleteRecoveryPoint(instance: InstanceDisks, pointId: string): Promise<RemoveResult> {
+    const { instanceId } = checkedInstance(instance);
+    const id = checkedId(pointId, 'recovery point');
+    await this.operate(`delete recovery point ${id} of instance ${instanceId}`);
+    return { alreadyGone: this.instances.get(instanceId)?.recoveryPoints.delete(id) !== true };
+  }
+
+  /** Whether the simulated instance runs; for tests. */
+  instanceRunning(instanceId: string): boolean {
+    return this.instances.get(checkedId(instanceId, 'instance'))?.running === true;
+  }
+
+  /** Makes one instance's simulated guest agent answer a quiesce request, or not. */
+  setGuestAgent(instanceId: string, answers: boolean): void {
+    const id = checkedId(instanceId, 'instance');
+    const known = this.instances.get(id);
+    if (known) known.guestAgent = answers;
+    else this.instances.set(id, { running: false, volumeIds: [], recoveryPoints: new Map(), guestAgent: answers });
+  }
+
   /**
    * Places a qcow2 image in simulated secondary storage, as an operator copying a file there would: the way to
    * offer the simulator an image to import. Returns the data generation it stands for.
@@ -247,6 +418,24 @@ export class SimulatorDriver extends VolumeDriver {
   /** The data generation of a volume (see SimulatedVolume), if it exists; for tests. */
   volumeGeneration(volumeId: string): number | undefined {
     return this.volumes.get(checkedId(volumeId, 'volume'))?.generation;
+  }
+
+  /** The running instance whose disk this volume is, if any. */
+  private runningInstanceOf(volumeId: string): string | undefined {
+    for (const [instanceId, instance] of this.instances) {
+      if (instance.running && instance.volumeIds.includes(volumeId)) return instanceId;
+    }
+    return undefined;
+  }
+
+  /** A quiesce: the simulated guest agent answers, or the operation fails having taken nothing. */
+  private freeze(instanceId: string, action: string): void {
+    const answers = this.instances.get(instanceId)?.guestAgent ?? this.options.guestAgent ?? true;
+    if (!answers) {
+      throw new DriverError(
+        `${action}: quiesce requested but the guest agent of instance ${instanceId} does not answer; nothing was taken`,
+      );
+    }
   }
 
   /** The latency, then the injected failure: a failed operation changes nothing, like a refused request. */

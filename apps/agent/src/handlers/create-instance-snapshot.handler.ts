@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
+import { VolumeDriver } from '../drivers/volume-driver.js';
+import { SnapshotSlots } from '../jobs/snapshot-slots.js';
+import type { JobHandler } from './job-handler.js';
+import { driverFailure } from './outcomes.js';
+
+type Name = JobName.CREATE_INSTANCE_SNAPSHOT;
+
+/**
+ * Takes a recovery point: every disk of the instance at one instant, with its memory when asked. One that
+ * exists already (a repeated delivery) is success. Waits for a snapshot slot.
+ */
+@Injectable()
+export class CreateInstanceSnapshotHandler implements JobHandler<Name> {
+  readonly jobName = JobName.CREATE_INSTANCE_SNAPSHOT;
+
+  constructor(
+    private readonly driver: VolumeDriver,
+    private readonly slots: SnapshotSlots,
+  ) {}
+
+  async handle(payload: JobPayloads[Name]): Promise<JobOutcome<Name>> {
+    try {
+      const { instanceSnapshotId, withMemory, quiesce } = payload;
+      const { alreadyExisted, quiesced } = await this.slots.run(() =>
+        this.driver.createRecoveryPoint(payload, instanceSnapshotId, {
+          withMemory: withMemory === true,
+          quiesce: quiesce === true,
+        }),
+      );
+      return {
+        ok: true,
+        data: { instanceSnapshotId, alreadyExisted, quiesced },
+        message: alreadyExisted
+          ? 'The recovery point was already there'
+          : `Recovery point taken${withMemory ? ' with memory' : ''}${quiesced ? ', guest file systems frozen' : ''}`,
+      };
+    } catch (error) {
+      return driverFailure<Name>(error);
+    }
+  }
+}

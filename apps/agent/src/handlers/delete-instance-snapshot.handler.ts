@@ -1,0 +1,33 @@
+import { Injectable } from '@nestjs/common';
+import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
+import { VolumeDriver } from '../drivers/volume-driver.js';
+import { SnapshotSlots } from '../jobs/snapshot-slots.js';
+import type { JobHandler } from './job-handler.js';
+import { driverFailure } from './outcomes.js';
+
+type Name = JobName.DELETE_INSTANCE_SNAPSHOT;
+
+/** Deletes a recovery point from every disk; "already gone" (a repeated delivery) counts. Waits for a snapshot slot. */
+@Injectable()
+export class DeleteInstanceSnapshotHandler implements JobHandler<Name> {
+  readonly jobName = JobName.DELETE_INSTANCE_SNAPSHOT;
+
+  constructor(
+    private readonly driver: VolumeDriver,
+    private readonly slots: SnapshotSlots,
+  ) {}
+
+  async handle(payload: JobPayloads[Name]): Promise<JobOutcome<Name>> {
+    try {
+      const { instanceSnapshotId } = payload;
+      const { alreadyGone } = await this.slots.run(() => this.driver.deleteRecoveryPoint(payload, instanceSnapshotId));
+      return {
+        ok: true,
+        data: { instanceSnapshotId, alreadyGone },
+        message: alreadyGone ? 'The recovery point was already gone' : 'Recovery point deleted',
+      };
+    } catch (error) {
+      return driverFailure<Name>(error);
+    }
+  }
+}
