@@ -9,6 +9,7 @@ import { graphqlModule } from './graphql/graphql.module.js';
 import { PassthroughExceptionFilter } from './graphql/passthrough-exception.filter.js';
 import { HealthModule } from './health/health.module.js';
 import { HostsModule } from './hosts/hosts.module.js';
+import { InstanceSnapshotsModule } from './instance-snapshots/instance-snapshots.module.js';
 import { InstancesModule } from './instances/instances.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -50,6 +51,7 @@ export class AppModule {
         EnvironmentsModule,
         HostsModule,
         InstancesModule,
+        InstanceSnapshotsModule,
         VolumesModule,
         SnapshotsModule,
         SubscriptionsModule,

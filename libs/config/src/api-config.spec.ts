@@ -32,6 +32,7 @@ describe('loadApiConfig', () => {
       JOB_LEASE_SECONDS: 300,
       JOB_MAX_ATTEMPTS: 3,
       RECONCILE_INTERVAL_SECONDS: 15,
+      INSTANCE_STOP_TIMEOUT_SECONDS: 60,
       GRAPHQL_MAX_COST: 20000,
       GRAPHQL_MAX_DEPTH: 10,
       LOG_LEVEL: 'info',
@@ -62,6 +63,7 @@ describe('loadApiConfig', () => {
       JOB_LEASE_SECONDS: '120',
       JOB_MAX_ATTEMPTS: '5',
       RECONCILE_INTERVAL_SECONDS: '1',
+      INSTANCE_STOP_TIMEOUT_SECONDS: '120',
       GRAPHQL_MAX_COST: '500',
       GRAPHQL_MAX_DEPTH: '7',
     });
@@ -71,6 +73,7 @@ describe('loadApiConfig', () => {
     expect(config.JOB_LEASE_SECONDS).toBe(120);
     expect(config.JOB_MAX_ATTEMPTS).toBe(5);
     expect(config.RECONCILE_INTERVAL_SECONDS).toBe(1);
+    expect(config.INSTANCE_STOP_TIMEOUT_SECONDS).toBe(120);
     expect(config.GRAPHQL_MAX_COST).toBe(500);
     expect(config.GRAPHQL_MAX_DEPTH).toBe(7);
   });
@@ -134,6 +137,7 @@ describe('loadApiConfig', () => {
     'JOB_LEASE_SECONDS',
     'JOB_MAX_ATTEMPTS',
     'RECONCILE_INTERVAL_SECONDS',
+    'INSTANCE_STOP_TIMEOUT_SECONDS',
     'GRAPHQL_MAX_COST',
     'GRAPHQL_MAX_DEPTH',
   ])('wants %s to be a whole number of at least 1', (name) => {

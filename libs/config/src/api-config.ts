@@ -63,6 +63,11 @@ export class ApiConfig {
   @Min(1)
   RECONCILE_INTERVAL_SECONDS: number = 15;
 
+  /** How long stopInstance waits for the guest to shut down before it forces the instance off. */
+  @IsInt()
+  @Min(1)
+  INSTANCE_STOP_TIMEOUT_SECONDS: number = 60;
+
   /** Query cost ceiling: a connection multiplies its children's cost by its page size. */
   @IsInt()
   @Min(1)

@@ -1,4 +1,5 @@
 export * from './enums.js';
+export * from './disks.js';
 export * from './errors.js';
 export * from './ids.js';
 export * from './machines.js';

@@ -69,10 +69,13 @@ const CASES: Case<string>[] = [
       'CREATING -> ERROR',
       'STOPPED -> STARTING',
       'STOPPED -> DESTROYING',
+      // A recovery point's revert leaves the instance running or stopped, whichever it was asked for.
+      'STOPPED -> RUNNING',
       'STARTING -> RUNNING',
       'STARTING -> STOPPED',
       'STARTING -> ERROR',
       'RUNNING -> STOPPING',
+      'RUNNING -> STOPPED',
       'STOPPING -> STOPPED',
       'STOPPING -> RUNNING',
       'STOPPING -> ERROR',

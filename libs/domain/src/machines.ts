@@ -23,9 +23,10 @@ export const volumeMachine = new StateMachine<VolumeState>('Volume', {
 
 export const instanceMachine = new StateMachine<InstanceState>('Instance', {
   [InstanceState.CREATING]: [InstanceState.STOPPED, InstanceState.ERROR],
-  [InstanceState.STOPPED]: [InstanceState.STARTING, InstanceState.DESTROYING],
   [InstanceState.STARTING]: [InstanceState.RUNNING, InstanceState.STOPPED, InstanceState.ERROR],
-  [InstanceState.RUNNING]: [InstanceState.STOPPING],
+  // RUNNING <-> STOPPED directly: a recovery point's revert leaves the instance running or stopped as asked.
+  [InstanceState.STOPPED]: [InstanceState.STARTING, InstanceState.DESTROYING, InstanceState.RUNNING],
+  [InstanceState.RUNNING]: [InstanceState.STOPPING, InstanceState.STOPPED],
   [InstanceState.STOPPING]: [InstanceState.STOPPED, InstanceState.RUNNING, InstanceState.ERROR],
   [InstanceState.DESTROYING]: [InstanceState.ERROR],
   [InstanceState.ERROR]: [InstanceState.DESTROYING],

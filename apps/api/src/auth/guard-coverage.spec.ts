@@ -34,6 +34,12 @@ const CONTRACT_OPERATIONS = [
   'createInstance',
   'createSnapshot',
   'deleteSnapshot',
+  'instanceSnapshots',
+  'startInstance',
+  'stopInstance',
+  'createInstanceSnapshot',
+  'revertToInstanceSnapshot',
+  'deleteInstanceSnapshot',
 ];
 
 const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
@@ -157,7 +163,16 @@ describe('every root operation is guarded by a declared permission', () => {
     expect(permissionOf('hosts')).toBe(Permission.PLATFORM);
     expect(permissionOf('createOrganization')).toBe(Permission.PLATFORM);
     expect(permissionOf('organizations')).toBe(Permission.READ_ALL_ORGANIZATIONS);
-    for (const name of ['createSnapshot', 'deleteSnapshot', 'createInstance'])
+    for (const name of [
+      'createSnapshot',
+      'deleteSnapshot',
+      'createInstance',
+      'startInstance',
+      'stopInstance',
+      'createInstanceSnapshot',
+      'revertToInstanceSnapshot',
+      'deleteInstanceSnapshot',
+    ])
       expect(permissionOf(name)).toBe(Permission.WRITE);
     for (const name of ['createUser', 'createApiToken', 'createEnvironment'])
       expect(permissionOf(name)).toBe(Permission.MANAGE_ORGANIZATION);
@@ -167,6 +182,7 @@ describe('every root operation is guarded by a declared permission', () => {
       'instances',
       'volumes',
       'snapshots',
+      'instanceSnapshots',
       'snapshot',
       'volume',
       'instance',

@@ -17,11 +17,14 @@ import { InstancesService, type InstanceOperation } from './instances.service.js
 import { CreateInstanceFromSnapshotInput } from './dto/create-instance-from-snapshot.input.js';
 import { DeployInstanceInput } from './dto/deploy-instance.input.js';
 import { DestroyInstanceInput } from './dto/destroy-instance.input.js';
+import { StartInstanceInput, StopInstanceInput } from './dto/instance-power.input.js';
 import {
   CreateInstanceFromSnapshotPayload,
   CreateInstancePayload,
   DeployInstancePayload,
   DestroyInstancePayload,
+  StartInstancePayload,
+  StopInstancePayload,
 } from './models/instance-job.payload.js';
 import { InstanceConnection, InstanceModel } from './models/instance.model.js';
 
@@ -83,6 +86,29 @@ export class InstancesResolver {
     @Args('input') input: DestroyInstanceInput,
   ): Promise<DestroyInstancePayload> {
     return toPayload(await this.service.destroy(principal, input.instanceId, input.expungeSnapshots ?? false));
+  }
+
+  @Mutation(() => StartInstancePayload, {
+    description: 'STOPPED → STARTING, then RUNNING as the hypervisor reports it (STOPPED again if it cannot).',
+  })
+  @RequirePermission(Permission.WRITE)
+  async startInstance(
+    @CurrentPrincipal() principal: Principal,
+    @Args('input') input: StartInstanceInput,
+  ): Promise<StartInstancePayload> {
+    return toPayload(await this.service.start(principal, input.instanceId));
+  }
+
+  @Mutation(() => StopInstancePayload, {
+    description:
+      'RUNNING → STOPPING, then STOPPED: a graceful shutdown, forced off after INSTANCE_STOP_TIMEOUT_SECONDS.',
+  })
+  @RequirePermission(Permission.WRITE)
+  async stopInstance(
+    @CurrentPrincipal() principal: Principal,
+    @Args('input') input: StopInstanceInput,
+  ): Promise<StopInstancePayload> {
+    return toPayload(await this.service.stop(principal, input.instanceId));
   }
 
   @ResolveField(() => EnvironmentModel)

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { JobName } from '@snapdeck/contracts';
 import {
   conflict,
@@ -23,6 +23,7 @@ import {
 } from '@snapdeck/persistence';
 import { can, readScope, writeScope, type Principal } from '../auth/principal.js';
 import { findWritable } from '../common/access.js';
+import { API_CONFIG, type ApiConfig } from '../config.js';
 import { isUniqueViolation } from '../common/database-errors.js';
 import { assertHostUp } from '../common/hosts.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
@@ -34,6 +35,7 @@ import {
 import type { CreateInstanceFromSnapshotInput } from './dto/create-instance-from-snapshot.input.js';
 import type { CreateInstanceInput } from './dto/create-instance.input.js';
 import type { DeployInstanceInput } from './dto/deploy-instance.input.js';
+import { assertDisksReady, assertInstanceIn, domainDisks, volumeStateLabel } from './instance-disks.js';
 
 export interface InstanceOperation {
   instance: InstanceEntity;
@@ -48,6 +50,7 @@ export class InstancesService {
     private readonly db: Database,
     private readonly launcher: JobLauncher,
     private readonly provisioning: ProvisioningService,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
   /** A new instance with a blank ROOT volume and DATA-1…n on one host; the agent provisions the files. */
@@ -140,14 +143,77 @@ export class InstancesService {
   }
 
   /**
-   * Destroys a stopped instance and its volumes. Refused while they have snapshots, unless expungeSnapshots:
-   * then the snapshots go with the files that hold them.
+   * STOPPED→STARTING and a START_INSTANCE job to the instance's host, which boots the domain from the volumes
+   * (every one READY: a disk being snapshotted or reverted by qemu-img must not be opened by a guest).
+   */
+  async start(principal: Principal, instanceId: string): Promise<InstanceOperation> {
+    const { operation, hostName } = await this.db.transaction(async (tx) => {
+      const instance = await this.lockWritable(tx, principal, instanceId);
+      assertInstanceIn(instance, [InstanceState.STOPPED], 'only a STOPPED instance can be started');
+      const host = assertHostUp(instance.hostId ? await tx.hosts.findById(instance.hostId) : null, 'instance');
+      const volumes = await tx.volumes.findByInstance(instance.id);
+      assertDisksReady(volumes, 'starting it');
+      const job = await tx.jobs.create({
+        organizationId: instance.organizationId,
+        type: JobName.START_INSTANCE,
+        hostId: host.id,
+        resourceType: 'Instance',
+        resourceId: instance.id,
+        payload: { instanceId: instance.id, volumeIds: domainDisks(volumes) },
+        createdByUserId: principal.userId,
+      });
+      if (!(await tx.instances.transition(instance.id, [InstanceState.STOPPED], InstanceState.STARTING))) {
+        throw conflict('The instance changed meanwhile; try again');
+      }
+      const starting = (await tx.instances.findById(ALL_ORGANIZATIONS, instance.id))!;
+      return { operation: { instance: starting, job }, hostName: host.name };
+    });
+    return { ...operation, job: await this.launcher.launch(operation.job, hostName) };
+  }
+
+  /**
+   * RUNNING→STOPPING and a STOP_INSTANCE job: a graceful shutdown, forced after INSTANCE_STOP_TIMEOUT_SECONDS.
+   * Refused (CONFLICT) while a live snapshot or a recovery point is being taken: it needs the guest up.
+   */
+  async stop(principal: Principal, instanceId: string): Promise<InstanceOperation> {
+    const { operation, hostName } = await this.db.transaction(async (tx) => {
+      const instance = await this.lockWritable(tx, principal, instanceId);
+      assertInstanceIn(instance, [InstanceState.RUNNING], 'only a RUNNING instance can be stopped');
+      const host = assertHostUp(instance.hostId ? await tx.hosts.findById(instance.hostId) : null, 'instance');
+      const volumes = await tx.volumes.findByInstance(instance.id);
+      const busy = volumes.find((v) => v.state === VolumeState.SNAPSHOTTING || v.state === VolumeState.REVERTING);
+      if (busy) {
+        throw conflict(`Volume ${busy.name} is ${volumeStateLabel(busy)}: wait for it to finish before stopping`);
+      }
+      const job = await tx.jobs.create({
+        organizationId: instance.organizationId,
+        type: JobName.STOP_INSTANCE,
+        hostId: host.id,
+        resourceType: 'Instance',
+        resourceId: instance.id,
+        payload: {
+          instanceId: instance.id,
+          volumeIds: domainDisks(volumes),
+          timeoutSeconds: this.config.INSTANCE_STOP_TIMEOUT_SECONDS,
+        },
+        createdByUserId: principal.userId,
+      });
+      if (!(await tx.instances.transition(instance.id, [InstanceState.RUNNING], InstanceState.STOPPING))) {
+        throw conflict('The instance changed meanwhile; try again');
+      }
+      const stopping = (await tx.instances.findById(ALL_ORGANIZATIONS, instance.id))!;
+      return { operation: { instance: stopping, job }, hostName: host.name };
+    });
+    return { ...operation, job: await this.launcher.launch(operation.job, hostName) };
+  }
+
+  /**
+   * Destroys a stopped instance and its volumes. Refused while they have snapshots or the instance has
+   * recovery points, unless expungeSnapshots: then they go with the files that hold them.
    */
   async destroy(principal: Principal, instanceId: string, expungeSnapshots: boolean): Promise<InstanceOperation> {
     const { operation, hostName } = await this.db.transaction(async (tx) => {
-      const instance = await findWritable(principal, 'Instance', instanceId, (s) =>
-        tx.instances.findById(s, instanceId),
-      );
+      const instance = await this.lockWritable(tx, principal, instanceId);
       if (![InstanceState.STOPPED, InstanceState.ERROR].includes(instance.state)) {
         throw preconditionFailed(`Instance ${instance.name} is ${instance.state}: stop it before destroying it`);
       }
@@ -156,13 +222,24 @@ export class InstancesService {
       const busy = volumes.find((v) => ![VolumeState.READY, VolumeState.ERROR].includes(v.state));
       if (busy) throw conflict(`Volume ${busy.name} is ${busy.state}: wait for it to finish`);
       const snapshots = await tx.snapshots.findByVolumeIds(volumes.map((v) => v.id));
+      const points = await tx.instanceSnapshots.findByInstance(instance.id);
       if (snapshots.length > 0 && !expungeSnapshots) {
         throw preconditionFailed(
           `Instance ${instance.name} has ${snapshots.length} snapshot(s): delete them first, or pass expungeSnapshots: true`,
         );
       }
-      if (snapshots.some((s) => s.state === SnapshotState.IN_PROGRESS || s.state === SnapshotState.DESTROYING)) {
+      if (points.length > 0 && !expungeSnapshots) {
+        throw preconditionFailed(
+          `Instance ${instance.name} has ${points.length} recovery point(s): delete them first, or pass expungeSnapshots: true`,
+        );
+      }
+      const unsettled = (s: { state: SnapshotState }) =>
+        s.state === SnapshotState.IN_PROGRESS || s.state === SnapshotState.DESTROYING;
+      if (snapshots.some(unsettled)) {
         throw conflict('A snapshot of this instance is being taken or deleted: wait for it to finish');
+      }
+      if (points.some(unsettled)) {
+        throw conflict('A recovery point of this instance is being taken or deleted: wait for it to finish');
       }
       await this.assertNotCopySource(
         tx,
@@ -181,6 +258,11 @@ export class InstancesService {
       if (moved !== volumeIds.length) throw conflict('A volume of this instance became busy: wait for it to finish');
       await tx.snapshots.transitionMany(
         snapshots.map((s) => s.id),
+        [SnapshotState.COMPLETED, SnapshotState.ERROR],
+        SnapshotState.DESTROYING,
+      );
+      await tx.instanceSnapshots.transitionMany(
+        points.map((p) => p.id),
         [SnapshotState.COMPLETED, SnapshotState.ERROR],
         SnapshotState.DESTROYING,
       );
@@ -240,6 +322,17 @@ export class InstancesService {
       if (isUniqueViolation(error)) throw conflict(`An instance named ${name} exists in this environment already`);
       throw error;
     }
+  }
+
+  /**
+   * The caller's instance, locked for update until commit: start, stop and destroy are decided on the state
+   * read here, and a snapshot or revert of one of its volumes (which takes the lock shared) waits for them.
+   */
+  private async lockWritable(tx: Repositories, principal: Principal, instanceId: string): Promise<InstanceEntity> {
+    const found = await findWritable(principal, 'Instance', instanceId, (s) => tx.instances.findById(s, instanceId));
+    const locked = await tx.instances.lock(found.id, 'update');
+    if (!locked) throw notFound('Instance', instanceId);
+    return locked;
   }
 
   /** A snapshot being copied (into a template or a volume) must outlive the copy. */

@@ -8,6 +8,7 @@ import { NodeModel } from '../common/node.model.js';
 import { ParseIdPipe } from '../common/parse-id.pipe.js';
 import { EnvironmentModel } from '../environments/models/environment.model.js';
 import { HostModel } from '../hosts/models/host.model.js';
+import { InstanceSnapshotModel } from '../instance-snapshots/models/instance-snapshot.model.js';
 import { InstanceModel } from '../instances/models/instance.model.js';
 import { JobModel } from '../jobs/models/job.model.js';
 import { OrganizationModel } from '../organizations/models/organization.model.js';
@@ -39,6 +40,7 @@ export class NodesResolver {
       () => repos.snapshots.findById(scope, id).then(map(SnapshotModel.from)),
       () => repos.volumes.findById(scope, id).then(map(VolumeModel.from)),
       () => repos.instances.findById(scope, id).then(map(InstanceModel.from)),
+      () => repos.instanceSnapshots.findById(scope, id).then(map(InstanceSnapshotModel.from)),
       () => repos.environments.findById(scope, id).then(map(EnvironmentModel.from)),
       () => repos.jobs.findById(scope, id).then(map(JobModel.from)),
       () => repos.templates.findVisible(scope, id).then(map(TemplateModel.from)),

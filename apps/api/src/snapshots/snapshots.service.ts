@@ -5,7 +5,9 @@ import {
   conflict,
   DomainError,
   ErrorCode,
+  InstanceState,
   isBlankName,
+  preconditionFailed,
   SnapshotState,
   TemplateState,
   uniqueName,
@@ -43,13 +45,29 @@ export class SnapshotsService {
 
   /**
    * One transaction: the volume READY→SNAPSHOTTING (or CONFLICT), the quota, the snapshot IN_PROGRESS and its
-   * Job PENDING. Dispatch follows the commit.
+   * Job PENDING. Dispatch follows the commit. A volume of a RUNNING instance is snapshotted live (the job names
+   * the instance); one of an instance that is STARTING or STOPPING is CONFLICT, its disk is changing hands.
+   * `quiesce` needs a RUNNING instance (its guest agent freezes the filesystems): PRECONDITION_FAILED otherwise.
    */
   async create(principal: Principal, input: CreateSnapshotInput): Promise<SnapshotOperation> {
     const { operation, hostName } = await this.db.transaction(async (tx) => {
       const volume = await findWritable(principal, 'Volume', input.volumeId, (scope) =>
         tx.volumes.findById(scope, input.volumeId),
       );
+      // Shared until commit, taken before the volume's row: a start, stop or recovery point of the instance
+      // (which lock it for update) cannot pass this check unseen.
+      const instance = volume.instanceId ? await tx.instances.lock(volume.instanceId, 'share') : null;
+      if (instance && (instance.state === InstanceState.STARTING || instance.state === InstanceState.STOPPING)) {
+        throw conflict(`Instance ${instance.name} is ${instance.state}: its disks are changing hands; try again after`);
+      }
+      const quiesce = input.quiesce ?? false;
+      if (quiesce && instance?.state !== InstanceState.RUNNING) {
+        throw preconditionFailed(
+          `quiesce needs a running instance with a guest agent: ${
+            instance ? `instance ${instance.name} is ${instance.state}` : `volume ${volume.name} is detached`
+          }`,
+        );
+      }
       const host = assertHostUp(await tx.hosts.findById(volume.hostId), 'volume');
       if (!(await tx.volumes.transition(volume.id, [VolumeState.READY], VolumeState.SNAPSHOTTING))) {
         const current = (await tx.volumes.findById(ALL_ORGANIZATIONS, volume.id)) ?? volume;
@@ -57,14 +75,19 @@ export class SnapshotsService {
       }
       await this.checkQuota(tx, volume.organizationId);
       const snapshotId = newId();
-      const name = isBlankName(input.name) ? await this.autoName(tx, volume) : input.name!;
+      const name = isBlankName(input.name) ? await this.autoName(tx, volume, instance?.name ?? null) : input.name!;
       const job = await tx.jobs.create({
         organizationId: volume.organizationId,
         type: JobName.CREATE_SNAPSHOT,
         hostId: host.id,
         resourceType: 'Snapshot',
         resourceId: snapshotId,
-        payload: { volumeId: volume.id, snapshotId },
+        payload: {
+          volumeId: volume.id,
+          snapshotId,
+          ...(instance ? { instanceId: instance.id } : {}),
+          quiesce,
+        },
         createdByUserId: principal.userId,
       });
       const snapshot = await tx.snapshots.create({
@@ -149,9 +172,8 @@ export class SnapshotsService {
   }
 
   /** CloudStack's format; `-2`, `-3`… when one volume gets two snapshots within a second. */
-  private async autoName(tx: Repositories, volume: VolumeEntity): Promise<string> {
-    const instance = volume.instanceId ? await tx.instances.findById(ALL_ORGANIZATIONS, volume.instanceId) : null;
-    const base = autoSnapshotName(instance?.name ?? null, volume.name, new Date());
+  private async autoName(tx: Repositories, volume: VolumeEntity, instanceName: string | null): Promise<string> {
+    const base = autoSnapshotName(instanceName, volume.name, new Date());
     return uniqueName(base, await tx.snapshots.namesOnVolumeStartingWith(volume.id, base));
   }
 }

@@ -29,6 +29,7 @@ export type SnapshotRow = Pick<
   | 'name'
   | 'description'
   | 'state'
+  | 'quiesced'
   | 'error'
   | 'lastJobId'
   | 'createdAt'
@@ -72,6 +73,7 @@ export function snapshotMessage(row: SnapshotEntity, removed: boolean): Snapshot
       name: row.name,
       description: row.description,
       state: row.state,
+      quiesced: row.quiesced,
       error: row.error,
       lastJobId: row.lastJobId,
       createdAt: row.createdAt,
@@ -105,7 +107,13 @@ function date(value: Date | string | null): Date | null {
 }
 
 export function reviveSnapshot(wire: Wire<SnapshotRow>): SnapshotRow & { state: SnapshotState } {
-  return { ...wire, createdAt: date(wire.createdAt), completedAt: date(wire.completedAt) };
+  // A replica of an older release publishes no `quiesced`: not quiesced, as the column's default says.
+  return {
+    ...wire,
+    quiesced: wire.quiesced ?? false,
+    createdAt: date(wire.createdAt),
+    completedAt: date(wire.completedAt),
+  };
 }
 
 export function reviveJob(wire: Wire<JobRow>): JobRow {

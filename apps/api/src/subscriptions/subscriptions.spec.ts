@@ -64,6 +64,7 @@ function snapshotRow(overrides: Partial<SnapshotEntity> = {}): SnapshotEntity {
       name: 'web-1_ROOT_20261122093000',
       description: null,
       state: SnapshotState.IN_PROGRESS,
+      quiesced: false,
       error: null,
       lastJobId: JOB_A,
       createdAt: new Date('2026-11-22T09:30:00Z'),

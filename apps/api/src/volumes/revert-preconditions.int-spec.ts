@@ -32,9 +32,9 @@ class NoDispatch implements JobDispatcher {
 }
 
 /**
- * Revert runs only on a stopped instance: reverting a disk under a running guest corrupts it. Instances
- * cannot be started yet (that arrives with the libvirt driver), so the running states are set in the
- * database here and the service must refuse them, changing nothing.
+ * Revert runs only on a stopped instance: reverting a disk under a running guest corrupts it. The running
+ * states are set in the database here and the service must refuse them, changing nothing;
+ * instances/instance-lifecycle.int-spec.ts reaches RUNNING through startInstance and checks the same refusal.
  */
 describe('revertVolumeToSnapshot preconditions', () => {
   let db: Database;

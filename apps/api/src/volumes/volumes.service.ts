@@ -35,7 +35,8 @@ export class VolumesService {
         throw conflict(`Snapshot ${snapshot.name} is ${snapshot.state}, not COMPLETED`);
       const volume = (await tx.volumes.findById(ALL_ORGANIZATIONS, snapshot.volumeId))!;
       if (volume.instanceId) {
-        const instance = (await tx.instances.findById(ALL_ORGANIZATIONS, volume.instanceId))!;
+        // Shared until commit, before the volume's row: a startInstance meanwhile waits, then sees REVERTING.
+        const instance = (await tx.instances.lock(volume.instanceId, 'share'))!;
         if (instance.state !== InstanceState.STOPPED) {
           throw preconditionFailed(
             `Instance ${instance.name} is ${instance.state}: stop it before reverting its volume`,

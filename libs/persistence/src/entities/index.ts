@@ -3,6 +3,7 @@ import { EnvironmentEntity } from './environment.entity.js';
 import { EventEntity } from './event.entity.js';
 import { HostEntity } from './host.entity.js';
 import { InstanceEntity } from './instance.entity.js';
+import { InstanceSnapshotEntity } from './instance-snapshot.entity.js';
 import { JobEntity } from './job.entity.js';
 import { OrganizationEntity } from './organization.entity.js';
 import { SnapshotEntity } from './snapshot.entity.js';
@@ -16,6 +17,7 @@ export {
   EventEntity,
   HostEntity,
   InstanceEntity,
+  InstanceSnapshotEntity,
   JobEntity,
   OrganizationEntity,
   SnapshotEntity,
@@ -33,6 +35,7 @@ export const ENTITIES = [
   InstanceEntity,
   VolumeEntity,
   SnapshotEntity,
+  InstanceSnapshotEntity,
   TemplateEntity,
   JobEntity,
   EventEntity,

@@ -57,6 +57,10 @@ export class SnapshotEntity {
   @Column({ type: 'varchar', length: 16 })
   state!: SnapshotState;
 
+  /** The guest's filesystems were frozen while it was taken (known once COMPLETED). */
+  @Column({ type: 'boolean', default: false })
+  quiesced!: boolean;
+
   /** The last failure, readable by the user: a failed create, or a delete the disk refused. */
   @Column({ type: 'text', nullable: true })
   error!: string | null;

@@ -48,6 +48,20 @@ export class InstanceRepository {
     return conditionalTransition(this.manager, InstanceEntity, id, from, to);
   }
 
+  /**
+   * Locks one instance row for the rest of the transaction and reads it as committed now. An operation on the
+   * whole instance (start, stop, recovery points, destroy) takes it `update`; an operation on one of its
+   * volumes that depends on the instance's state (a snapshot, a revert) takes it `share`. So a volume check
+   * and an instance change never pass each other unseen.
+   */
+  lock(id: string, mode: 'share' | 'update'): Promise<InstanceEntity | null> {
+    return this.manager
+      .createQueryBuilder(InstanceEntity, 'i')
+      .setLock(mode === 'share' ? 'pessimistic_read' : 'pessimistic_write')
+      .where('i.id = :id', { id })
+      .getOne();
+  }
+
   async remove(id: string, fromState: InstanceState): Promise<boolean> {
     return (await conditionalRemove(this.manager, InstanceEntity, [id], [fromState])) === 1;
   }

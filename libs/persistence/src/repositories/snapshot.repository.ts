@@ -24,7 +24,7 @@ export interface NewSnapshot {
   lastJobId: string | null;
 }
 
-export type SnapshotChanges = Partial<Pick<SnapshotEntity, 'error' | 'completedAt' | 'lastJobId'>>;
+export type SnapshotChanges = Partial<Pick<SnapshotEntity, 'error' | 'completedAt' | 'lastJobId' | 'quiesced'>>;
 
 export class SnapshotRepository {
   constructor(private readonly manager: EntityManager) {}

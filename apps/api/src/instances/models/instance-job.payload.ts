@@ -3,7 +3,7 @@ import { JobModel } from '../../jobs/models/job.model.js';
 import { InstanceModel } from './instance.model.js';
 
 /** Every instance mutation answers the instance as it is now and the job that carries the work out. */
-function InstanceJobPayload(name: string) {
+export function InstanceJobPayload(name: string) {
   @ObjectType(name, { isAbstract: true })
   abstract class Payload {
     @Field(() => InstanceModel)
@@ -26,3 +26,9 @@ export class CreateInstanceFromSnapshotPayload extends InstanceJobPayload('Creat
 
 @ObjectType()
 export class DestroyInstancePayload extends InstanceJobPayload('DestroyInstancePayload') {}
+
+@ObjectType()
+export class StartInstancePayload extends InstanceJobPayload('StartInstancePayload') {}
+
+@ObjectType()
+export class StopInstancePayload extends InstanceJobPayload('StopInstancePayload') {}

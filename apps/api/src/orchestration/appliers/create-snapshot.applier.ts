@@ -9,7 +9,11 @@ export class CreateSnapshotApplier implements JobOutcomeApplier<JobName.CREATE_S
   async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.CREATE_SNAPSHOT>): Promise<void> {
     const { volumeId, snapshotId } = job.payload as unknown as JobPayloads[JobName.CREATE_SNAPSHOT];
     const snapshot = outcome.ok
-      ? { to: SnapshotState.COMPLETED, changes: { completedAt: new Date(), error: null } }
+      ? // An agent that does not say (before 0.3) did not quiesce.
+        {
+          to: SnapshotState.COMPLETED,
+          changes: { completedAt: new Date(), error: null, quiesced: outcome.data.quiesced ?? false },
+        }
       : { to: SnapshotState.ERROR, changes: { error: outcome.message } };
     await tx.snapshots.transition(snapshotId, [SnapshotState.IN_PROGRESS], snapshot.to, snapshot.changes);
     await tx.volumes.transition(volumeId, [VolumeState.SNAPSHOTTING], VolumeState.READY);

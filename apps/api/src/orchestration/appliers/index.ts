@@ -1,13 +1,18 @@
 import { JobName } from '@snapdeck/contracts';
+import { CreateInstanceSnapshotApplier } from './create-instance-snapshot.applier.js';
 import { CreateSnapshotApplier } from './create-snapshot.applier.js';
 import { CreateVolumesApplier } from './create-volumes.applier.js';
+import { DeleteInstanceSnapshotApplier } from './delete-instance-snapshot.applier.js';
 import { DeleteSnapshotApplier } from './delete-snapshot.applier.js';
 import { DeleteTemplateApplier } from './delete-template.applier.js';
 import { DestroyVolumesApplier } from './destroy-volumes.applier.js';
 import { ExportSnapshotApplier } from './export-snapshot.applier.js';
 import { ImportTemplateApplier } from './import-template.applier.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
+import { RevertInstanceSnapshotApplier } from './revert-instance-snapshot.applier.js';
 import { RevertSnapshotApplier } from './revert-snapshot.applier.js';
+import { StartInstanceApplier } from './start-instance.applier.js';
+import { StopInstanceApplier } from './stop-instance.applier.js';
 
 export type { FollowUpJob, JobOutcomeApplier } from './job-outcome-applier.js';
 
@@ -21,4 +26,9 @@ export const JOB_OUTCOME_APPLIERS: { readonly [N in JobName]: JobOutcomeApplier<
   [JobName.IMPORT_TEMPLATE]: new ImportTemplateApplier(),
   [JobName.DELETE_TEMPLATE]: new DeleteTemplateApplier(),
   [JobName.DESTROY_VOLUMES]: new DestroyVolumesApplier(),
+  [JobName.START_INSTANCE]: new StartInstanceApplier(),
+  [JobName.STOP_INSTANCE]: new StopInstanceApplier(),
+  [JobName.CREATE_INSTANCE_SNAPSHOT]: new CreateInstanceSnapshotApplier(),
+  [JobName.REVERT_INSTANCE_SNAPSHOT]: new RevertInstanceSnapshotApplier(),
+  [JobName.DELETE_INSTANCE_SNAPSHOT]: new DeleteInstanceSnapshotApplier(),
 };

@@ -1,6 +1,6 @@
 import { Field, ID, InputType } from '@nestjs/graphql';
 import { isBlankName } from '@snapdeck/domain';
-import { IsUUID, ValidateIf } from 'class-validator';
+import { IsBoolean, IsOptional, IsUUID, ValidateIf } from 'class-validator';
 import { IsDescription, IsResourceName } from '../../common/validation.js';
 
 @InputType()
@@ -20,4 +20,14 @@ export class CreateSnapshotInput {
   @Field(() => String, { nullable: true })
   @IsDescription()
   description?: string | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      "Freeze the guest's filesystems while the snapshot is taken (needs a RUNNING instance with a guest agent); " +
+      'the snapshot is refused rather than taken unquiesced. Snapshot.quiesced records it.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  quiesce?: boolean | null;
 }

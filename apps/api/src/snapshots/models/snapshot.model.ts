@@ -20,6 +20,12 @@ export class SnapshotModel implements NodeModel {
   })
   state!: SnapshotState;
 
+  @Field({
+    description:
+      "The guest's filesystems were frozen while it was taken (createSnapshot's quiesce). False until COMPLETED.",
+  })
+  quiesced!: boolean;
+
   @Field()
   createdAt!: Date;
 
@@ -41,6 +47,7 @@ export class SnapshotModel implements NodeModel {
       name: row.name,
       description: row.description,
       state: row.state,
+      quiesced: row.quiesced,
       createdAt: row.createdAt,
       completedAt: row.completedAt,
       error: row.error,

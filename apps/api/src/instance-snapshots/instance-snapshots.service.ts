@@ -1,0 +1,233 @@
+import { Injectable } from '@nestjs/common';
+import { JobName } from '@snapdeck/contracts';
+import {
+  autoInstanceSnapshotName,
+  conflict,
+  diskOrder,
+  InstanceState,
+  isBlankName,
+  notFound,
+  preconditionFailed,
+  SnapshotState,
+  uniqueName,
+  VolumeState,
+} from '@snapdeck/domain';
+import {
+  ALL_ORGANIZATIONS,
+  Database,
+  newId,
+  type InstanceEntity,
+  type InstanceSnapshotEntity,
+  type InstanceSnapshotFilter,
+  type JobEntity,
+  type Page,
+  type PageRequest,
+  type Repositories,
+} from '@snapdeck/persistence';
+import { readScope, type Principal } from '../auth/principal.js';
+import { findWritable } from '../common/access.js';
+import { assertHostUp } from '../common/hosts.js';
+import { assertDisksReady, assertInstanceIn, volumeStateLabel } from '../instances/instance-disks.js';
+import { JobLauncher } from '../orchestration/job-launcher.service.js';
+import type { CreateInstanceSnapshotInput } from './dto/instance-snapshot.inputs.js';
+
+export interface InstanceSnapshotOperation {
+  instanceSnapshot: InstanceSnapshotEntity;
+  job: JobEntity;
+}
+
+export interface InstanceRevertOperation {
+  instance: InstanceEntity;
+  job: JobEntity;
+}
+
+/**
+ * Recovery points (the contract's InstanceSnapshot): every volume of an instance at one instant. Each operation
+ * locks the instance row for update first, then moves the volumes, so it excludes a start, a stop, another
+ * recovery point operation and (through their shared lock) a snapshot or revert of one of the volumes.
+ */
+@Injectable()
+export class InstanceSnapshotsService {
+  constructor(
+    private readonly db: Database,
+    private readonly launcher: JobLauncher,
+  ) {}
+
+  /**
+   * A RUNNING or STOPPED instance (RUNNING for withMemory or quiesce) whose volumes are all READY: they go
+   * SNAPSHOTTING for the duration (a snapshot or revert of one of them meanwhile is CONFLICT), the recovery
+   * point IN_PROGRESS, its job PENDING.
+   */
+  async create(principal: Principal, input: CreateInstanceSnapshotInput): Promise<InstanceSnapshotOperation> {
+    const withMemory = input.withMemory ?? false;
+    const quiesce = input.quiesce ?? false;
+    const { operation, hostName } = await this.db.transaction(async (tx) => {
+      const instance = await this.lockInstance(tx, principal, input.instanceId);
+      if (instance.state === InstanceState.STOPPED && (withMemory || quiesce)) {
+        const asked =
+          withMemory && quiesce ? 'withMemory and quiesce need' : withMemory ? 'withMemory needs' : 'quiesce needs';
+        throw preconditionFailed(`${asked} a RUNNING instance: ${instance.name} is STOPPED`);
+      }
+      assertInstanceIn(
+        instance,
+        [InstanceState.RUNNING, InstanceState.STOPPED],
+        'a recovery point needs a RUNNING or STOPPED instance',
+      );
+      const host = assertHostUp(instance.hostId ? await tx.hosts.findById(instance.hostId) : null, 'instance');
+      const volumes = diskOrder(await tx.volumes.findByInstance(instance.id));
+      assertDisksReady(volumes, 'a recovery point');
+      const volumeIds = volumes.map((v) => v.id);
+      const moved = await tx.volumes.transitionMany(volumeIds, [VolumeState.READY], VolumeState.SNAPSHOTTING);
+      if (moved !== volumeIds.length) throw conflict('A volume of this instance became busy: try again');
+      const pointId = newId();
+      const name = isBlankName(input.name) ? await this.autoName(tx, instance) : input.name!;
+      const job = await tx.jobs.create({
+        organizationId: instance.organizationId,
+        type: JobName.CREATE_INSTANCE_SNAPSHOT,
+        hostId: host.id,
+        resourceType: 'InstanceSnapshot',
+        resourceId: pointId,
+        payload: { instanceId: instance.id, volumeIds, instanceSnapshotId: pointId, withMemory, quiesce },
+        createdByUserId: principal.userId,
+      });
+      const instanceSnapshot = await tx.instanceSnapshots.create({
+        id: pointId,
+        organizationId: instance.organizationId,
+        environmentId: instance.environmentId,
+        instanceId: instance.id,
+        volumeIds,
+        name,
+        description: input.description ?? null,
+        state: SnapshotState.IN_PROGRESS,
+        withMemory,
+        lastJobId: job.id,
+      });
+      return { operation: { instanceSnapshot, job }, hostName: host.name };
+    });
+    return { ...operation, job: await this.launcher.launch(operation.job, hostName) };
+  }
+
+  /**
+   * Brings every disk (and the memory, if saved) back to a COMPLETED recovery point. The instance must be
+   * RUNNING or STOPPED with the same disks as then (a disk added since cannot be reverted: PRECONDITION_FAILED),
+   * all READY; they go REVERTING. The instance ends RUNNING if asked (startAfter), else STOPPED.
+   */
+  async revert(
+    principal: Principal,
+    instanceSnapshotId: string,
+    startAfter: boolean,
+  ): Promise<InstanceRevertOperation> {
+    const { operation, hostName } = await this.db.transaction(async (tx) => {
+      const found = await this.findWritablePoint(tx, principal, instanceSnapshotId);
+      const instance = (await tx.instances.lock(found.instanceId, 'update'))!;
+      const point = await this.lockPoint(tx, found.id);
+      if (point.state !== SnapshotState.COMPLETED) {
+        throw conflict(`Recovery point ${point.name} is ${point.state}, not COMPLETED`);
+      }
+      assertInstanceIn(
+        instance,
+        [InstanceState.RUNNING, InstanceState.STOPPED],
+        'a revert needs it RUNNING or STOPPED',
+      );
+      const host = assertHostUp(instance.hostId ? await tx.hosts.findById(instance.hostId) : null, 'instance');
+      const volumes = await tx.volumes.findByInstance(instance.id);
+      const added = volumes.filter((v) => !point.volumeIds.includes(v.id));
+      if (added.length > 0) {
+        throw preconditionFailed(
+          `Recovery point ${point.name} does not hold volume(s) ${added.map((v) => v.name).join(', ')} of ` +
+            `instance ${instance.name}, attached after it was taken: the hypervisor cannot revert those disks`,
+        );
+      }
+      if (volumes.length !== point.volumeIds.length) {
+        throw preconditionFailed(`Some volumes of recovery point ${point.name} no longer exist`);
+      }
+      assertDisksReady(volumes, 'a revert');
+      const moved = await tx.volumes.transitionMany(point.volumeIds, [VolumeState.READY], VolumeState.REVERTING);
+      if (moved !== point.volumeIds.length) throw conflict('A volume of this instance became busy: try again');
+      const job = await tx.jobs.create({
+        organizationId: instance.organizationId,
+        type: JobName.REVERT_INSTANCE_SNAPSHOT,
+        hostId: host.id,
+        resourceType: 'Instance',
+        resourceId: instance.id,
+        payload: { instanceId: instance.id, volumeIds: point.volumeIds, instanceSnapshotId: point.id, startAfter },
+        createdByUserId: principal.userId,
+      });
+      return { operation: { instance, job }, hostName: host.name };
+    });
+    return { ...operation, job: await this.launcher.launch(operation.job, hostName) };
+  }
+
+  /**
+   * Answers at once with the recovery point DESTROYING; the row goes when the hypervisor confirms. IN_PROGRESS
+   * or DESTROYING is CONFLICT, as is a delete while the instance's disks are being snapshotted or reverted.
+   */
+  async delete(principal: Principal, instanceSnapshotId: string): Promise<InstanceSnapshotOperation> {
+    const { operation, hostName } = await this.db.transaction(async (tx) => {
+      const found = await this.findWritablePoint(tx, principal, instanceSnapshotId);
+      // Shared: a delete does not change the instance, but must not pass a revert or a new recovery point.
+      const instance = (await tx.instances.lock(found.instanceId, 'share'))!;
+      const point = await this.lockPoint(tx, found.id);
+      if (point.state === SnapshotState.IN_PROGRESS) throw conflict('A recovery point in progress cannot be deleted');
+      if (point.state === SnapshotState.DESTROYING) throw conflict('The recovery point is being deleted already');
+      assertInstanceIn(
+        instance,
+        [InstanceState.RUNNING, InstanceState.STOPPED, InstanceState.ERROR],
+        'wait for it to settle before deleting a recovery point',
+      );
+      const volumes = await tx.volumes.findByInstance(instance.id);
+      const busy = volumes.find((v) => v.state === VolumeState.SNAPSHOTTING || v.state === VolumeState.REVERTING);
+      if (busy) {
+        throw conflict(`Volume ${busy.name} is ${volumeStateLabel(busy)}: wait for it to finish`);
+      }
+      const host = assertHostUp(instance.hostId ? await tx.hosts.findById(instance.hostId) : null, 'instance');
+      const job = await tx.jobs.create({
+        organizationId: point.organizationId,
+        type: JobName.DELETE_INSTANCE_SNAPSHOT,
+        hostId: host.id,
+        resourceType: 'InstanceSnapshot',
+        resourceId: point.id,
+        payload: { instanceId: instance.id, volumeIds: point.volumeIds, instanceSnapshotId: point.id },
+        createdByUserId: principal.userId,
+      });
+      const moved = await tx.instanceSnapshots.transition(
+        point.id,
+        [SnapshotState.COMPLETED, SnapshotState.ERROR],
+        SnapshotState.DESTROYING,
+        { lastJobId: job.id },
+      );
+      if (!moved) throw conflict('The recovery point changed meanwhile; try again');
+      const destroying = (await tx.instanceSnapshots.findById(ALL_ORGANIZATIONS, point.id))!;
+      return { operation: { instanceSnapshot: destroying, job }, hostName: host.name };
+    });
+    return { ...operation, job: await this.launcher.launch(operation.job, hostName) };
+  }
+
+  list(principal: Principal, filter: InstanceSnapshotFilter, page: PageRequest): Promise<Page<InstanceSnapshotEntity>> {
+    return this.db.repos.instanceSnapshots.list(readScope(principal), filter, page);
+  }
+
+  private async lockInstance(tx: Repositories, principal: Principal, instanceId: string): Promise<InstanceEntity> {
+    const found = await findWritable(principal, 'Instance', instanceId, (s) => tx.instances.findById(s, instanceId));
+    const locked = await tx.instances.lock(found.id, 'update');
+    if (!locked) throw notFound('Instance', instanceId);
+    return locked;
+  }
+
+  private findWritablePoint(tx: Repositories, principal: Principal, id: string): Promise<InstanceSnapshotEntity> {
+    return findWritable(principal, 'InstanceSnapshot', id, (s) => tx.instanceSnapshots.findById(s, id));
+  }
+
+  /** Locked after the instance (always in that order), and read as committed now. */
+  private async lockPoint(tx: Repositories, id: string): Promise<InstanceSnapshotEntity> {
+    const point = await tx.instanceSnapshots.lock(id);
+    if (!point) throw notFound('InstanceSnapshot', id);
+    return point;
+  }
+
+  /** `<instanceName>_VS_<yyyyMMddHHmmss>`; `-2`, `-3`… when one instance gets two within a second. */
+  private async autoName(tx: Repositories, instance: InstanceEntity): Promise<string> {
+    const base = autoInstanceSnapshotName(instance.name, new Date());
+    return uniqueName(base, await tx.instanceSnapshots.namesOnInstanceStartingWith(instance.id, base));
+  }
+}

@@ -1,0 +1,64 @@
+import { Field, ID, ObjectType } from '@nestjs/graphql';
+import { SnapshotState } from '@snapdeck/domain';
+import type { InstanceSnapshotEntity } from '@snapdeck/persistence';
+import { Connection } from '../../common/connection.model.js';
+import { NodeModel } from '../../common/node.model.js';
+
+@ObjectType('InstanceSnapshot', {
+  implements: () => [NodeModel],
+  description: 'A recovery point: every volume of an instance at one instant, optionally with its memory.',
+})
+export class InstanceSnapshotModel implements NodeModel {
+  @Field(() => ID)
+  id!: string;
+
+  @Field()
+  name!: string;
+
+  @Field(() => String, { nullable: true })
+  description!: string | null;
+
+  @Field(() => SnapshotState)
+  state!: SnapshotState;
+
+  @Field({ description: "The guest's memory was saved with the disks." })
+  withMemory!: boolean;
+
+  @Field({ description: "The guest's filesystems were frozen while the disks were taken. False until COMPLETED." })
+  quiesced!: boolean;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field(() => Date, { nullable: true })
+  completedAt!: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'Why the last operation on this recovery point failed.' })
+  error!: string | null;
+
+  organizationId!: string;
+  environmentId!: string;
+  instanceId!: string;
+  lastJobId!: string | null;
+
+  static from(row: InstanceSnapshotEntity): InstanceSnapshotModel {
+    return Object.assign(new InstanceSnapshotModel(), {
+      id: row.id,
+      name: row.name,
+      description: row.description,
+      state: row.state,
+      withMemory: row.withMemory,
+      quiesced: row.quiesced,
+      createdAt: row.createdAt,
+      completedAt: row.completedAt,
+      error: row.error,
+      organizationId: row.organizationId,
+      environmentId: row.environmentId,
+      instanceId: row.instanceId,
+      lastJobId: row.lastJobId,
+    });
+  }
+}
+
+@ObjectType('InstanceSnapshotConnection')
+export class InstanceSnapshotConnection extends Connection(InstanceSnapshotModel, 'InstanceSnapshot') {}

@@ -1,0 +1,32 @@
+import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
+import { SnapshotState } from '@snapdeck/domain';
+import { ALL_ORGANIZATIONS, type JobEntity, type Repositories } from '@snapdeck/persistence';
+import type { JobOutcomeApplier } from './job-outcome-applier.js';
+
+/** As for a volume snapshot: the row goes once the hypervisor confirmed; a refused delete puts it back. */
+export class DeleteInstanceSnapshotApplier implements JobOutcomeApplier<JobName.DELETE_INSTANCE_SNAPSHOT> {
+  readonly jobName = JobName.DELETE_INSTANCE_SNAPSHOT;
+
+  async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.DELETE_INSTANCE_SNAPSHOT>): Promise<void> {
+    const { instanceId, instanceSnapshotId } = job.payload as unknown as JobPayloads[JobName.DELETE_INSTANCE_SNAPSHOT];
+    if (outcome.ok) {
+      await tx.instanceSnapshots.remove(instanceSnapshotId, SnapshotState.DESTROYING);
+    } else {
+      // Back where it came from: only a recovery point that once completed is held by the hypervisor.
+      const point = await tx.instanceSnapshots.findById(ALL_ORGANIZATIONS, instanceSnapshotId);
+      const back = point?.completedAt ? SnapshotState.COMPLETED : SnapshotState.ERROR;
+      await tx.instanceSnapshots.transition(instanceSnapshotId, [SnapshotState.DESTROYING], back, {
+        error: `Delete failed: ${outcome.message}`,
+      });
+    }
+    await tx.events.record({
+      organizationId: job.organizationId,
+      actorUserId: job.createdByUserId,
+      type: outcome.ok ? 'instance_snapshot.deleted' : 'instance_snapshot.delete_failed',
+      resourceType: 'InstanceSnapshot',
+      resourceId: instanceSnapshotId,
+      message: outcome.ok ? 'Recovery point deleted' : `Recovery point delete failed: ${outcome.message}`,
+      details: { jobId: job.id, instanceId },
+    });
+  }
+}

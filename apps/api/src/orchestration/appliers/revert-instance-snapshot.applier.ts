@@ -1,0 +1,33 @@
+import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
+import { InstanceState, VolumeState } from '@snapdeck/domain';
+import type { JobEntity, Repositories } from '@snapdeck/persistence';
+import type { JobOutcomeApplier } from './job-outcome-applier.js';
+
+/**
+ * The volumes are READY again either way. After a revert the instance is RUNNING or STOPPED as the hypervisor
+ * reports it; after a failure it keeps the state it had (RUNNING or STOPPED: a revert never moves it before).
+ */
+export class RevertInstanceSnapshotApplier implements JobOutcomeApplier<JobName.REVERT_INSTANCE_SNAPSHOT> {
+  readonly jobName = JobName.REVERT_INSTANCE_SNAPSHOT;
+
+  async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.REVERT_INSTANCE_SNAPSHOT>): Promise<void> {
+    const { instanceId, volumeIds, instanceSnapshotId } =
+      job.payload as unknown as JobPayloads[JobName.REVERT_INSTANCE_SNAPSHOT];
+    await tx.volumes.transitionMany(volumeIds, [VolumeState.REVERTING], VolumeState.READY);
+    if (outcome.ok) {
+      const to = outcome.data.running ? InstanceState.RUNNING : InstanceState.STOPPED;
+      await tx.instances.transition(instanceId, [InstanceState.RUNNING, InstanceState.STOPPED], to);
+    }
+    await tx.events.record({
+      organizationId: job.organizationId,
+      actorUserId: job.createdByUserId,
+      type: outcome.ok ? 'instance.reverted' : 'instance.revert_failed',
+      resourceType: 'Instance',
+      resourceId: instanceId,
+      message: outcome.ok
+        ? `Instance reverted to recovery point ${instanceSnapshotId}, ${outcome.data.running ? 'running' : 'stopped'}`
+        : `Revert to recovery point failed: ${outcome.message}`,
+      details: { jobId: job.id, instanceSnapshotId },
+    });
+  }
+}

@@ -1,0 +1,16 @@
+import { VolumeType } from './enums.js';
+
+/**
+ * The order in which an instance's volumes are its disks: ROOT first (vda), then the data disks by name, with
+ * numbers compared as numbers (DATA-2 before DATA-10), ties broken by id. Every job that names an instance's
+ * disks sends them in this order, so a domain is defined the same way each time.
+ */
+export function diskOrder<V extends { id: string; name: string; type: VolumeType }>(volumes: readonly V[]): V[] {
+  const collator = new Intl.Collator('en', { numeric: true });
+  return [...volumes].sort(
+    (a, b) =>
+      Number(b.type === VolumeType.ROOT) - Number(a.type === VolumeType.ROOT) ||
+      collator.compare(a.name, b.name) ||
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+}

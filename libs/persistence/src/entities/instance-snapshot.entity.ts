@@ -1,0 +1,74 @@
+import { SnapshotState } from '@snapdeck/domain';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, type Relation } from 'typeorm';
+import { EnvironmentEntity } from './environment.entity.js';
+import { InstanceEntity } from './instance.entity.js';
+import { OrganizationEntity } from './organization.entity.js';
+
+/**
+ * A recovery point (the contract's InstanceSnapshot): every volume of an instance at one instant, optionally
+ * with the guest's memory. Like a volume snapshot, the row goes once the hypervisor confirms the delete.
+ */
+@Entity('instance_snapshots')
+@Index('idx_instance_snapshots_organization', ['organizationId', 'id'])
+@Index('idx_instance_snapshots_instance', ['instanceId', 'id'])
+export class InstanceSnapshotEntity {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'organization_id', type: 'uuid' })
+  organizationId!: string;
+
+  @ManyToOne(() => OrganizationEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'organization_id' })
+  organization?: Relation<OrganizationEntity>;
+
+  @Column({ name: 'environment_id', type: 'uuid' })
+  environmentId!: string;
+
+  @ManyToOne(() => EnvironmentEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'environment_id' })
+  environment?: Relation<EnvironmentEntity>;
+
+  @Column({ name: 'instance_id', type: 'uuid' })
+  instanceId!: string;
+
+  @ManyToOne(() => InstanceEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'instance_id' })
+  instance?: Relation<InstanceEntity>;
+
+  /** Users give 1–63 characters; automatic names (<instance>_VS_<stamp>) may be longer. */
+  @Column({ type: 'varchar', length: 160 })
+  name!: string;
+
+  @Column({ type: 'varchar', length: 1024, nullable: true })
+  description!: string | null;
+
+  @Column({ type: 'varchar', length: 16 })
+  state!: SnapshotState;
+
+  /**
+   * The instance's volumes when it was taken, in disk order (ROOT, then data disks by name): a revert needs
+   * the same disks, and a delete names them.
+   */
+  @Column({ name: 'volume_ids', type: 'uuid', array: true })
+  volumeIds!: string[];
+
+  @Column({ name: 'with_memory', type: 'boolean', default: false })
+  withMemory!: boolean;
+
+  /** The guest's filesystems were frozen while it was taken (known once COMPLETED). */
+  @Column({ type: 'boolean', default: false })
+  quiesced!: boolean;
+
+  @Column({ type: 'text', nullable: true })
+  error!: string | null;
+
+  @Column({ name: 'last_job_id', type: 'uuid', nullable: true })
+  lastJobId!: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
+  completedAt!: Date | null;
+}
