@@ -132,8 +132,9 @@ export interface LiveSnapshotResult {
   /** This call froze the guest's file systems around the snapshot. */
   quiesced: boolean;
   /**
-   * How long the guest's writes were held: freeze → thaw when quiesced, else the snapshot command's round trip
-   * through virsh (an upper bound: QEMU drains only this disk, the vCPUs keep running). 0 when alreadyExisted.
+   * How long the guest's writes were held: freeze → thaw when quiesced, else the snapshot command's duration as
+   * virsh measures it (`virsh -t`: libvirtd → QEMU monitor → answer; an upper bound, since QEMU drains only this
+   * disk and the vCPUs keep running). 0 when alreadyExisted.
    */
   guestPauseMs: number;
   /** The whole call. */
@@ -386,11 +387,12 @@ export class LibvirtHypervisor {
     }
     let alreadyExisted = false;
     const { quiesced, guestPauseMs } = await this.withQuiesce(instanceId, domain, options.quiesce === true, () =>
-      this.qmpLive(instanceId, domain, 'blockdev-snapshot-internal-sync', { device: nodeName, name: tag }).catch(
+      this.qmpLive(instanceId, domain, 'blockdev-snapshot-internal-sync', { device: nodeName, name: tag }).then(
+        (reply) => reply.commandMs,
         (error: unknown) => {
           if (error instanceof QmpError && /already exists/i.test(error.desc)) {
             alreadyExisted = true;
-            return;
+            return undefined;
           }
           throw error;
         },
@@ -482,9 +484,9 @@ export class LibvirtHypervisor {
       }
       const args = ['snapshot-create-as', domain, name, '--atomic'];
       if (options.description) args.push('--description', options.description);
-      const t0 = performance.now();
-      await this.virsh.run(args);
-      return done(false, false, elapsed(t0));
+      // savevm stops the vCPUs for the whole command: its duration (virsh -t) bounds the guest's pause.
+      const { commandMs } = await this.virsh.runTimed(args);
+      return done(false, false, commandMs);
     }
 
     if (await this.hasLibvirtSnapshot(domain, name)) {
@@ -510,7 +512,7 @@ export class LibvirtHypervisor {
       data: { device: d.nodeName, name },
     }));
     const { quiesced, guestPauseMs } = await this.withQuiesce(instanceId, domain, options.quiesce === true, () =>
-      this.qmpLive(instanceId, domain, 'transaction', { actions }),
+      this.qmpLive(instanceId, domain, 'transaction', { actions }).then((reply) => reply.commandMs),
     );
     const after = await this.disks(domain, false);
     const missing = after.filter((d) => !d.tags.includes(name)).map((d) => d.target);
@@ -621,9 +623,9 @@ export class LibvirtHypervisor {
     domain: string,
     command: string,
     args: Record<string, unknown>,
-  ): Promise<unknown> {
+  ): Promise<{ value: unknown; commandMs: number }> {
     try {
-      return await this.virsh.qmp(domain, command, args);
+      return await this.virsh.qmpTimed(domain, command, args);
     } catch (error) {
       if (error instanceof VirshError && (error.domainNotRunning || error.domainMissing)) {
         throw new InstanceNotRunningError(instanceId, error.domainMissing ? 'MISSING' : 'STOPPED');
@@ -692,18 +694,22 @@ export class LibvirtHypervisor {
 
   /**
    * Runs `take` with the guest's file systems frozen when asked: freeze first (a guest agent that does not
-   * answer is a QuiesceError and `take` is not run), thaw always, in finally.
+   * answer is a QuiesceError and `take` is not run), thaw always. `take` resolves with its QEMU command's
+   * duration (virsh -t); the guest's pause is that, or freeze → thaw when quiesced.
    */
   private async withQuiesce(
     instanceId: string,
     domain: string,
     quiesce: boolean,
-    take: () => Promise<unknown>,
+    take: () => Promise<number | undefined>,
   ): Promise<{ quiesced: boolean; guestPauseMs: number }> {
     if (!quiesce) {
       const t0 = performance.now();
-      await take();
-      return { quiesced: false, guestPauseMs: elapsed(t0) };
+      const commandMs = await take();
+      return {
+        quiesced: false,
+        guestPauseMs: commandMs !== undefined && Number.isFinite(commandMs) ? commandMs : elapsed(t0),
+      };
     }
     const t0 = performance.now();
     try {

@@ -88,10 +88,21 @@ describe('Virsh against a fake binary', () => {
     expect(await args()).toEqual([
       '-c',
       'qemu:///system',
+      '-t',
       'qemu-monitor-command',
       'i-x',
       '{"execute":"blockdev-snapshot-internal-sync","arguments":{"device":"libvirt-2-format","name":"s1"}}',
     ]);
+  });
+
+  it("reads the command's duration from virsh -t and keeps it out of the reply", async () => {
+    await answer('{"return":{},"id":"libvirt-9"}\n\n(Time: 4.217 ms)\n');
+    await expect(virsh.qmpTimed('i-x', 'blockdev-snapshot-internal-sync', {})).resolves.toEqual({
+      value: {},
+      commandMs: 4.217,
+    });
+    await answer('plain\n');
+    await expect(virsh.runTimed(['uri'])).resolves.toEqual({ stdout: 'plain\n', commandMs: NaN });
   });
 
   it('qmp throws QEMU’s desc when the reply is an error, though virsh exits 0', async () => {

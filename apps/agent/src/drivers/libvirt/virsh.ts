@@ -95,7 +95,22 @@ export class Virsh {
 
   /** Resolves with stdout; rejects with a VirshError whose message is libvirt's reason. */
   run(args: readonly string[], options: RunOptions = {}): Promise<string> {
-    const fullArgs = ['-c', this.uri, ...args];
+    return this.exec(['-c', this.uri, ...args], args, options);
+  }
+
+  /**
+   * `run` with virsh's own timing (`virsh -t`): how long the command took inside virsh, from the request to
+   * libvirtd to its answer, without virsh's start-up and connection (~20 ms). The tightest bound on a QEMU
+   * command's duration a virsh client can give.
+   */
+  async runTimed(args: readonly string[], options: RunOptions = {}): Promise<{ stdout: string; commandMs: number }> {
+    const stdout = await this.exec(['-c', this.uri, '-t', ...args], args, options);
+    const match = /\n?\(Time: ([\d.]+) ms\)\s*$/.exec(stdout);
+    if (!match) return { stdout, commandMs: NaN };
+    return { stdout: stdout.slice(0, match.index), commandMs: Number(match[1]) };
+  }
+
+  private exec(fullArgs: string[], args: readonly string[], options: RunOptions): Promise<string> {
     const timeout = options.timeoutMs ?? this.timeoutMs;
     return new Promise((resolve, reject) => {
       const child = execFile(
@@ -129,8 +144,17 @@ export class Virsh {
    * QmpError carrying QEMU's `desc` when the reply is an error (virsh exits 0 then).
    */
   async qmp<T = unknown>(domain: string, command: string, args?: Record<string, unknown>): Promise<T> {
+    return (await this.qmpTimed<T>(domain, command, args)).value;
+  }
+
+  /** `qmp`, with the command's duration as virsh measured it (see runTimed). */
+  async qmpTimed<T = unknown>(
+    domain: string,
+    command: string,
+    args?: Record<string, unknown>,
+  ): Promise<{ value: T; commandMs: number }> {
     const request = JSON.stringify(args === undefined ? { execute: command } : { execute: command, arguments: args });
-    const stdout = await this.run(['qemu-monitor-command', domain, request]);
+    const { stdout, commandMs } = await this.runTimed(['qemu-monitor-command', domain, request]);
     let reply: { return?: T; error?: { class?: string; desc?: string } };
     try {
       reply = JSON.parse(stdout) as typeof reply;
@@ -140,7 +164,7 @@ export class Virsh {
     if (reply.error) {
       throw new QmpError(command, reply.error.class ?? 'GenericError', reply.error.desc ?? 'no reason given');
     }
-    return reply.return as T;
+    return { value: reply.return as T, commandMs };
   }
 
   /**
