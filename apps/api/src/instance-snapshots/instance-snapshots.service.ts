@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { JobName } from '@snapdeck/contracts';
 import {
   autoInstanceSnapshotName,
+  badInput,
   conflict,
   diskOrder,
   InstanceState,
@@ -54,18 +55,26 @@ export class InstanceSnapshotsService {
   ) {}
 
   /**
-   * A RUNNING or STOPPED instance (RUNNING for withMemory or quiesce) whose volumes are all READY: they go
+   * A RUNNING or STOPPED instance (RUNNING for withMemory or quiesce, never both: BAD_USER_INPUT) whose volumes
+   * are all READY: they go
    * SNAPSHOTTING for the duration (a snapshot or revert of one of them meanwhile is CONFLICT), the recovery
    * point IN_PROGRESS, its job PENDING.
    */
   async create(principal: Principal, input: CreateInstanceSnapshotInput): Promise<InstanceSnapshotOperation> {
     const withMemory = input.withMemory ?? false;
     const quiesce = input.quiesce ?? false;
+    if (withMemory && quiesce) {
+      // libvirt saves the frozen guest with its memory: it would come back frozen after every revert.
+      throw badInput(
+        'withMemory and quiesce cannot be combined: a memory recovery point is consistent without freezing the ' +
+          'guest, and a frozen guest would be saved frozen; ask for one or the other',
+        'quiesce',
+      );
+    }
     const { operation, hostName } = await this.db.transaction(async (tx) => {
       const instance = await this.lockInstance(tx, principal, input.instanceId);
       if (instance.state === InstanceState.STOPPED && (withMemory || quiesce)) {
-        const asked =
-          withMemory && quiesce ? 'withMemory and quiesce need' : withMemory ? 'withMemory needs' : 'quiesce needs';
+        const asked = withMemory ? 'withMemory needs' : 'quiesce needs';
         throw preconditionFailed(`${asked} a RUNNING instance: ${instance.name} is STOPPED`);
       }
       assertInstanceIn(
@@ -109,8 +118,8 @@ export class InstanceSnapshotsService {
 
   /**
    * Brings every disk (and the memory, if saved) back to a COMPLETED recovery point. The instance must be
-   * RUNNING or STOPPED with the same disks as then (a disk added since cannot be reverted: PRECONDITION_FAILED),
-   * all READY; they go REVERTING. The instance ends RUNNING if asked (startAfter), else STOPPED.
+   * RUNNING or STOPPED (STOPPED for a point without memory) with the same disks as then (a disk added since
+   * cannot be reverted), else PRECONDITION_FAILED; all READY; they go REVERTING. The instance ends RUNNING if asked (startAfter), else STOPPED.
    */
   async revert(
     principal: Principal,
@@ -129,6 +138,12 @@ export class InstanceSnapshotsService {
         [InstanceState.RUNNING, InstanceState.STOPPED],
         'a revert needs it RUNNING or STOPPED',
       );
+      if (!point.withMemory && instance.state === InstanceState.RUNNING) {
+        throw preconditionFailed(
+          `Recovery point ${point.name} has no memory: it can be reverted only while instance ${instance.name} is ` +
+            'STOPPED (the hypervisor cannot replace a running disk under the guest); stop it first',
+        );
+      }
       const host = assertHostUp(instance.hostId ? await tx.hosts.findById(instance.hostId) : null, 'instance');
       const volumes = await tx.volumes.findByInstance(instance.id);
       const added = volumes.filter((v) => !point.volumeIds.includes(v.id));

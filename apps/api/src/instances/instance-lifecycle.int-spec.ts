@@ -510,27 +510,37 @@ describe('running instances and recovery points', () => {
       expect(again.instanceSnapshot.name.startsWith(`${f.instance.name}_VS_`)).toBe(true);
     });
 
-    it('takes a RUNNING instance with memory and quiesce; quiesced is what the agent reports', async () => {
+    it.each<[{ withMemory?: boolean; quiesce?: boolean }, boolean]>([
+      [{ withMemory: true }, false],
+      [{ quiesce: true }, true],
+    ])('takes a RUNNING instance with %o; quiesced is what the agent reports', async (options, quiesced) => {
       const f = await runningInstance();
-      const op = await points.create(principal, {
-        instanceId: f.instance.id,
-        name: 'before-upgrade',
-        withMemory: true,
-        quiesce: true,
+      const op = await points.create(principal, { instanceId: f.instance.id, name: 'before-upgrade', ...options });
+      expect(op.instanceSnapshot).toMatchObject({ name: 'before-upgrade', withMemory: options.withMemory ?? false });
+      expect(sentFor(op.job.id)[0].envelope.payload).toMatchObject({
+        withMemory: options.withMemory ?? false,
+        quiesce: options.quiesce ?? false,
       });
-      expect(op.instanceSnapshot).toMatchObject({ name: 'before-upgrade', withMemory: true });
-      expect(sentFor(op.job.id)[0].envelope.payload).toMatchObject({ withMemory: true, quiesce: true });
       await refusedWith(instances.stop(principal, f.instance.id), ErrorCode.CONFLICT);
       await finish(
         op.job,
         ok<JobName.CREATE_INSTANCE_SNAPSHOT>({
           instanceSnapshotId: op.instanceSnapshot.id,
           alreadyExisted: false,
-          quiesced: true,
+          quiesced,
         }),
       );
-      expect(await point(op.instanceSnapshot.id)).toMatchObject({ state: SnapshotState.COMPLETED, quiesced: true });
+      expect(await point(op.instanceSnapshot.id)).toMatchObject({ state: SnapshotState.COMPLETED, quiesced });
       expect(await instanceState(f.instance.id)).toBe(InstanceState.RUNNING);
+    });
+
+    it('refuses withMemory with quiesce: BAD_USER_INPUT (a frozen guest would be saved frozen)', async () => {
+      const f = await runningInstance();
+      await refusedWith(
+        points.create(principal, { instanceId: f.instance.id, withMemory: true, quiesce: true }),
+        ErrorCode.BAD_USER_INPUT,
+      );
+      expect(await volumeStates(f)).toEqual([VolumeState.READY, VolumeState.READY]);
     });
 
     it('ends ERROR with the reason when the hypervisor refuses, the volumes READY again', async () => {
@@ -633,9 +643,16 @@ describe('running instances and recovery points', () => {
       expect(await instanceState(f.instance.id)).toBe(InstanceState.STOPPED);
     });
 
-    it('keeps the instance as it was when the revert fails, the volumes READY', async () => {
+    it('refuses a point without memory while the instance is RUNNING: PRECONDITION_FAILED, stop it first', async () => {
       const f = await runningInstance();
       const rp = await completedPoint(f);
+      await refusedWith(points.revert(principal, rp.id, true), ErrorCode.PRECONDITION_FAILED, /has no memory/);
+      expect(await volumeStates(f)).toEqual([VolumeState.READY, VolumeState.READY]);
+    });
+
+    it('keeps the instance as it was when the revert fails, the volumes READY', async () => {
+      const f = await runningInstance();
+      const rp = await completedPoint(f, true);
       const { job } = await points.revert(principal, rp.id, false);
       await finish(job, refused<JobName.REVERT_INSTANCE_SNAPSHOT>('snapshot-revert: unsupported configuration'));
       expect(await instanceState(f.instance.id)).toBe(InstanceState.RUNNING);
