@@ -334,6 +334,48 @@ describeWith(['redis', 'qemu-img'], 'bad input', () => {
       ],
       ['createApiToken userId', 'ORG_ADMIN', CREATE_TOKEN, () => ({ input: { userId: 'me', name: 'x' } }), 'userId'],
       [
+        'startInstance instanceId',
+        'MEMBER',
+        `mutation($input: StartInstanceInput!) { startInstance(input: $input) { job { id } } }`,
+        () => ({ input: { instanceId: 'vm-1' } }),
+        'instanceId',
+      ],
+      [
+        'stopInstance instanceId',
+        'MEMBER',
+        `mutation($input: StopInstanceInput!) { stopInstance(input: $input) { job { id } } }`,
+        () => ({ input: { instanceId: 'vm-1' } }),
+        'instanceId',
+      ],
+      [
+        'createInstanceSnapshot instanceId',
+        'MEMBER',
+        `mutation($input: CreateInstanceSnapshotInput!) { createInstanceSnapshot(input: $input) { job { id } } }`,
+        () => ({ input: { instanceId: 'vm-1' } }),
+        'instanceId',
+      ],
+      [
+        'createInstanceSnapshot name',
+        'MEMBER',
+        `mutation($input: CreateInstanceSnapshotInput!) { createInstanceSnapshot(input: $input) { job { id } } }`,
+        () => ({ input: { instanceId: instanceId, name: 'has space' } }),
+        'name',
+      ],
+      [
+        'revertToInstanceSnapshot instanceSnapshotId',
+        'MEMBER',
+        `mutation($input: RevertToInstanceSnapshotInput!) { revertToInstanceSnapshot(input: $input) { job { id } } }`,
+        () => ({ input: { instanceSnapshotId: 'rp-1' } }),
+        'instanceSnapshotId',
+      ],
+      [
+        'deleteInstanceSnapshot instanceSnapshotId',
+        'MEMBER',
+        `mutation($input: DeleteInstanceSnapshotInput!) { deleteInstanceSnapshot(input: $input) { job { id } } }`,
+        () => ({ input: { instanceSnapshotId: 'rp-1' } }),
+        'instanceSnapshotId',
+      ],
+      [
         'createEnvironment organizationId',
         'ORG_ADMIN',
         CREATE_ENVIRONMENT,
@@ -353,6 +395,10 @@ describeWith(['redis', 'qemu-img'], 'bad input', () => {
       ['volumes(filter: { instanceId })', `{ volumes(filter: { instanceId: "i" }) { totalCount } }`],
       ['volumes(filter: { environmentId })', `{ volumes(filter: { environmentId: "e" }) { totalCount } }`],
       ['instances(filter: { environmentId })', `{ instances(filter: { environmentId: "e" }) { totalCount } }`],
+      [
+        'instanceSnapshots(filter: { instanceId })',
+        `{ instanceSnapshots(filter: { instanceId: "i" }) { totalCount } }`,
+      ],
     ];
     it.each(filters)('%s', async (_label, query) => {
       await expectRefused('BAD_USER_INPUT', () => call(tenant.tokens.READ_ONLY, query));
@@ -363,7 +409,7 @@ describeWith(['redis', 'qemu-img'], 'bad input', () => {
     // PageArgs (apps/api/src/common/page.args.ts) has no class-validator decorator, and the global
     // ValidationPipe runs with whitelist: true, so `first` and `after` are stripped before the resolver:
     // every list answers its default page whatever the client asks.
-    const lists = ['snapshots', 'volumes', 'instances', 'environments'];
+    const lists = ['snapshots', 'volumes', 'instances', 'environments', 'instanceSnapshots'];
     const pageCases = lists.flatMap((list) =>
       [
         ['first: 101', 'first: 101'],

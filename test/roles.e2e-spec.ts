@@ -42,6 +42,10 @@ interface Fixture {
   dataVolumeId: string;
   snapshotId: string;
   storageDir: string;
+  /** An instance on the simulator agent, which can run instances (qemu-img cannot). */
+  simInstanceId: string;
+  /** A COMPLETED disk-only recovery point of that instance. */
+  simPointId: string;
 }
 
 const unique = () => randomBytes(4).toString('hex');
@@ -276,6 +280,151 @@ let foreignAdmin: string | null = null;
 
 /** The COMPLETED snapshot of the ROOT volume that the current deleteSnapshot cell deletes (one per cell). */
 let deletable: string | null = null;
+
+// ---- Running instances and recovery points (an instance on the simulator agent, which runs them). ----
+
+async function simState(f: Fixture): Promise<string> {
+  const { instance } = await mustQuery<{ instance: { state: string } }>(
+    f.stack.url,
+    f.stack.adminToken,
+    `query($id: ID!) { instance(id: $id) { state } }`,
+    { id: f.simInstanceId },
+  );
+  return instance.state;
+}
+
+/** Brings the simulator instance to RUNNING or STOPPED (as the tenant's member), and waits for it. */
+async function ensureSim(f: Fixture, state: 'RUNNING' | 'STOPPED'): Promise<void> {
+  if ((await simState(f)) !== state) {
+    const mutation = state === 'RUNNING' ? 'startInstance' : 'stopInstance';
+    await mustQuery(
+      f.stack.url,
+      f.tenant.tokens.MEMBER,
+      `mutation($id: ID!) { ${mutation}(input: { instanceId: $id }) { job { id } } }`,
+      { id: f.simInstanceId },
+    );
+  }
+  await waitFor(f, 'instance', f.simInstanceId, state);
+}
+
+/** Waits until the simulator instance is RUNNING or STOPPED with every volume READY. */
+async function ensureSimSettled(f: Fixture): Promise<void> {
+  await eventually(
+    async () => {
+      const { instance } = (await simSnapshot(f)) as { instance: { state: string; volumes: Array<{ state: string }> } };
+      return ['RUNNING', 'STOPPED'].includes(instance.state) && instance.volumes.every((v) => v.state === 'READY');
+    },
+    30000,
+    'the simulator instance to settle',
+  );
+}
+
+/** A COMPLETED recovery point of the simulator instance, made by the tenant's member. */
+async function makePoint(f: Fixture): Promise<string> {
+  const { createInstanceSnapshot } = await mustQuery<{ createInstanceSnapshot: { instanceSnapshot: { id: string } } }>(
+    f.stack.url,
+    f.tenant.tokens.MEMBER,
+    `mutation($id: ID!) { createInstanceSnapshot(input: { instanceId: $id }) { instanceSnapshot { id } } }`,
+    { id: f.simInstanceId },
+  );
+  await waitForPoint(f, createInstanceSnapshot.instanceSnapshot.id, 'COMPLETED');
+  return createInstanceSnapshot.instanceSnapshot.id;
+}
+
+async function pointState(f: Fixture, id: string): Promise<string | null> {
+  const { node } = await mustQuery<{ node: { state: string } | null }>(
+    f.stack.url,
+    f.stack.adminToken,
+    `query($id: ID!) { node(id: $id) { ... on InstanceSnapshot { state } } }`,
+    { id },
+  );
+  return node?.state ?? null;
+}
+
+async function waitForPoint(f: Fixture, id: string, state: string | null): Promise<void> {
+  await eventually(
+    async () => {
+      const found = await pointState(f, id);
+      if (found === 'ERROR' && state !== 'ERROR') throw new Error(`recovery point ${id} is ERROR`);
+      return found === state;
+    },
+    30000,
+    `recovery point ${id} to be ${state ?? 'gone'}`,
+  );
+}
+
+/** The simulator instance's recovery points and volume states, as the administrator sees them. */
+async function simSnapshot(f: Fixture) {
+  const data = await mustQuery<Record<string, unknown>>(
+    f.stack.url,
+    f.stack.adminToken,
+    `query($id: ID!) {
+      instance(id: $id) { state volumes { id state } }
+      instanceSnapshots(filter: { instanceId: $id }, first: 100) { totalCount edges { node { id state } } }
+    }`,
+    { id: f.simInstanceId },
+  );
+  return data;
+}
+
+/** startInstance or stopInstance of the simulator instance, from the state that allows it. */
+function power(mutationName: 'startInstance' | 'stopInstance') {
+  const from = mutationName === 'startInstance' ? 'STOPPED' : 'RUNNING';
+  const to = mutationName === 'startInstance' ? 'RUNNING' : 'STOPPED';
+  const passing = mutationName === 'startInstance' ? 'STARTING' : 'STOPPING';
+  return mutation(
+    async (f, token) => {
+      const before = await simSnapshot(f);
+      const response = await graphql<Record<string, { instance: { id: string; state: string } }>>(
+        f.stack.url,
+        token,
+        `mutation($id: ID!) { ${mutationName}(input: { instanceId: $id }) { instance { id state } job { id } } }`,
+        { id: f.simInstanceId },
+      );
+      return {
+        response,
+        succeeded: async () => {
+          expect(response.data![mutationName].instance).toEqual({ id: f.simInstanceId, state: passing });
+          await waitFor(f, 'instance', f.simInstanceId, to);
+        },
+        unchanged: async () => expect(await simSnapshot(f)).toEqual(before),
+      };
+    },
+    async (f) => {
+      await withSimulator(f);
+      await ensureSim(f, from);
+    },
+  );
+}
+
+/** The instance on the simulator agent that the start, stop and recovery point cells use. */
+async function simulatorInstance(f: Fixture): Promise<string> {
+  const created = await createInstance(f.stack, f.tenant.tokens.MEMBER, {
+    environmentId: f.tenant.environmentId,
+    name: 'matrix-sim',
+    dataDiskSizesGiB: [1],
+    hostId: await f.stack.hostId('kvm-sim'),
+  });
+  return created.id;
+}
+
+/**
+ * Starts the simulator agent and makes its instance and recovery point, once, when the first of these cells
+ * runs: placement prefers the least loaded host, so an earlier start would send the other cells' deployments
+ * and clones (which need qemu-img's files) to the simulator.
+ */
+let simulatorReady: Promise<void> | null = null;
+function withSimulator(f: Fixture): Promise<void> {
+  simulatorReady ??= (async () => {
+    await f.stack.startAgent('kvm-sim', { AGENT_DRIVER: 'simulator' });
+    f.simInstanceId = await simulatorInstance(f);
+    f.simPointId = await makePoint(f);
+  })();
+  return simulatorReady;
+}
+
+/** The recovery point the current deleteInstanceSnapshot cell deletes. */
+let deletablePoint: string | null = null;
 
 const OPERATIONS = {
   viewer: read<{ viewer: { user: { id: string; role: string }; organization: { id: string } } }>(
@@ -813,6 +962,140 @@ const OPERATIONS = {
       ).id;
     },
   ),
+  instanceSnapshots: async (f: Fixture, role: Role) => {
+    await withSimulator(f);
+    return read<{ instanceSnapshots: Connection }>(
+      `query($id: ID!) { instanceSnapshots(filter: { instanceId: $id }, first: 100) { totalCount edges { node { id } } } }`,
+      (data) => expect(ids(data.instanceSnapshots)).toContain(f.simPointId),
+      () => ({ id: f.simInstanceId }),
+    )(f, role);
+  },
+  startInstance: power('startInstance'),
+  stopInstance: power('stopInstance'),
+  createInstanceSnapshot: mutation(
+    async (f, token) => {
+      const before = await simSnapshot(f);
+      const name = `by-role-${unique()}`;
+      const response = await graphql<{
+        createInstanceSnapshot: { instanceSnapshot: { id: string; name: string; state: string } };
+      }>(
+        f.stack.url,
+        token,
+        `
+          mutation ($input: CreateInstanceSnapshotInput!) {
+            createInstanceSnapshot(input: $input) {
+              instanceSnapshot {
+                id
+                name
+                state
+              }
+              job {
+                id
+              }
+            }
+          }
+        `,
+        { input: { instanceId: f.simInstanceId, name } },
+      );
+      return {
+        response,
+        succeeded: async () => {
+          const { instanceSnapshot } = response.data!.createInstanceSnapshot;
+          expect(instanceSnapshot).toMatchObject({ name, state: 'IN_PROGRESS' });
+          await waitForPoint(f, instanceSnapshot.id, 'COMPLETED');
+        },
+        unchanged: async () => expect(await simSnapshot(f)).toEqual(before),
+      };
+    },
+    async (f) => {
+      await withSimulator(f);
+      await ensureSimSettled(f);
+    },
+  ),
+  revertToInstanceSnapshot: mutation(
+    async (f, token) => {
+      const before = await simSnapshot(f);
+      const response = await graphql<{ revertToInstanceSnapshot: { instance: { id: string }; job: { id: string } } }>(
+        f.stack.url,
+        token,
+        `
+          mutation ($input: RevertToInstanceSnapshotInput!) {
+            revertToInstanceSnapshot(input: $input) {
+              instance {
+                id
+              }
+              job {
+                id
+              }
+            }
+          }
+        `,
+        { input: { instanceSnapshotId: f.simPointId, startAfter: false } },
+      );
+      return {
+        response,
+        succeeded: async () => {
+          const { instance, job } = response.data!.revertToInstanceSnapshot;
+          expect(instance.id).toBe(f.simInstanceId);
+          const status = await eventually(
+            async () => {
+              const data = await mustQuery<{ job: { status: string } }>(
+                f.stack.url,
+                f.stack.adminToken,
+                `query($id: ID!) { job(id: $id) { status } }`,
+                { id: job.id },
+              );
+              return ['SUCCEEDED', 'FAILED'].includes(data.job.status) && data.job.status;
+            },
+            30000,
+            'revert job to finish',
+          );
+          expect(status).toBe('SUCCEEDED');
+          await waitFor(f, 'instance', f.simInstanceId, 'STOPPED');
+        },
+        unchanged: async () => expect(await simSnapshot(f)).toEqual(before),
+      };
+    },
+    async (f) => {
+      await withSimulator(f);
+      await ensureSim(f, 'STOPPED');
+    },
+  ),
+  deleteInstanceSnapshot: mutation(
+    async (f, token) => {
+      const id = deletablePoint!;
+      const response = await graphql<{ deleteInstanceSnapshot: { instanceSnapshot: { id: string; state: string } } }>(
+        f.stack.url,
+        token,
+        `
+          mutation ($id: ID!) {
+            deleteInstanceSnapshot(input: { instanceSnapshotId: $id }) {
+              instanceSnapshot {
+                id
+                state
+              }
+              job {
+                id
+              }
+            }
+          }
+        `,
+        { id },
+      );
+      return {
+        response,
+        succeeded: async () => {
+          expect(response.data!.deleteInstanceSnapshot.instanceSnapshot).toEqual({ id, state: 'DESTROYING' });
+          await waitForPoint(f, id, null);
+        },
+        unchanged: async () => expect(await pointState(f, id)).toBe('COMPLETED'),
+      };
+    },
+    async (f) => {
+      await withSimulator(f);
+      deletablePoint = await makePoint(f);
+    },
+  ),
 };
 type Operation = keyof typeof OPERATIONS;
 
@@ -886,6 +1169,12 @@ const MATRIX: Record<Operation, Record<Role, Expected>> = {
   'createInstanceFromSnapshot into own organization': { ...WRITE, SUPPORT: 'OK' },
   createVolumeFromSnapshot: WRITE,
   destroyInstance: WRITE,
+  instanceSnapshots: ALL_OK,
+  startInstance: WRITE,
+  stopInstance: WRITE,
+  createInstanceSnapshot: WRITE,
+  revertToInstanceSnapshot: WRITE,
+  deleteInstanceSnapshot: WRITE,
 };
 
 const CELLS = (Object.keys(MATRIX) as Operation[]).flatMap((operation) =>
@@ -974,6 +1263,11 @@ describeWith(['redis', 'qemu-img'], 'role × operation', () => {
     'createVolumeFromSnapshot',
     'destroyInstance',
     'deleteSnapshot',
+    'startInstance',
+    'stopInstance',
+    'createInstanceSnapshot',
+    'revertToInstanceSnapshot',
+    'deleteInstanceSnapshot',
   ];
 
   it.each(FOREIGN)("another organization's ORG_ADMIN %s → NOT_FOUND", async (operation) => {
