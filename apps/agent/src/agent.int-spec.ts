@@ -22,7 +22,6 @@ import { describeWith } from '@snapdeck/testing';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { type RunningAgent, startAgent } from './bootstrap.js';
-import { LIBVIRT_UNAVAILABLE } from './drivers/driver-factory.js';
 
 const anyString: unknown = expect.any(String);
 const versionString: unknown = expect.stringMatching(/^\d+\.\d+\.\d+/);
@@ -218,7 +217,7 @@ describeWith(['redis', 'qemu-img'], 'agent in-process, on Redis and qemu-img', (
 
     expect(snapshotDone.outcome).toEqual({
       ok: true,
-      data: { snapshotId, alreadyExisted: false, sizeBytes: null },
+      data: { snapshotId, alreadyExisted: false, sizeBytes: null, quiesced: false },
       message: 'Snapshot taken',
     });
     const started = h.results.messages.find(
@@ -379,10 +378,11 @@ describeWith(['redis', 'qemu-img'], 'agent in-process, on Redis and qemu-img', (
     await agent.close(); // closing twice is harmless
   });
 
-  it('refuses to start with the libvirt driver, saying it is not available in this version', async () => {
-    await expect(startAgent(h.config({ AGENT_DRIVER: 'libvirt' }), { logger: false })).rejects.toThrow(
-      LIBVIRT_UNAVAILABLE,
-    );
+  it('refuses to start with the libvirt driver when libvirt does not answer at AGENT_LIBVIRT_URI', async () => {
+    const uri = 'qemu:///system?socket=/nonexistent/libvirt-sock';
+    await expect(
+      startAgent(h.config({ AGENT_DRIVER: 'libvirt', AGENT_LIBVIRT_URI: uri }), { logger: false }),
+    ).rejects.toThrow(`The libvirt driver cannot reach libvirt at ${uri} (AGENT_LIBVIRT_URI)`);
   });
 
   it('refuses to start when Redis cannot be reached, leaving nothing open', async () => {

@@ -1,14 +1,11 @@
 import type { AgentConfig } from '@snapdeck/config';
 import { assertUnreachable } from '@snapdeck/domain';
+import { LibvirtDriver } from './libvirt-driver.js';
 import { QemuImgDriver } from './qemu-img/qemu-img.driver.js';
 import { SimulatorDriver } from './simulator/simulator.driver.js';
 import type { VolumeDriver } from './volume-driver.js';
 
-export const LIBVIRT_UNAVAILABLE =
-  'The libvirt driver is not available in this version of the Snapdeck agent; ' +
-  'set AGENT_DRIVER to qemu-img (stopped instances) or simulator';
-
-/** Picks the driver named by AGENT_DRIVER; an unavailable one stops the agent at start-up, not at the first job. */
+/** Picks the driver named by AGENT_DRIVER; one that cannot work stops the agent at start-up (its init), not at the first job. */
 export function createVolumeDriver(config: AgentConfig): VolumeDriver {
   const driver = config.AGENT_DRIVER;
   switch (driver) {
@@ -23,7 +20,11 @@ export function createVolumeDriver(config: AgentConfig): VolumeDriver {
         failureRate: config.SIMULATOR_FAILURE_RATE,
       });
     case 'libvirt':
-      throw new Error(LIBVIRT_UNAVAILABLE);
+      return new LibvirtDriver({
+        storageDir: config.AGENT_STORAGE_DIR,
+        secondaryDir: config.SECONDARY_STORAGE_DIR,
+        uri: config.AGENT_LIBVIRT_URI,
+      });
     default:
       return assertUnreachable(driver);
   }
