@@ -359,9 +359,8 @@ describeWith(['redis', 'qemu-img'], 'use cases on real qcow2 volumes across two 
       expect(await hasPattern(file, BEFORE, 0, '4M')).toBe(true);
     });
 
-    // Instances are STOPPED once provisioned and nothing starts them yet (startInstance has no agent side), so
-    // "revert of a RUNNING instance's volume is PRECONDITION_FAILED" cannot be reached end to end today.
-    it.todo('refuses a revert while the instance is RUNNING (PRECONDITION_FAILED)');
+    // A RUNNING instance's revert (PRECONDITION_FAILED) needs an agent that runs instances: see
+    // test/instance-lifecycle.e2e-spec.ts (simulator) and test/live-snapshots.e2e-spec.ts (libvirt).
   });
 
   describe('troubleshooting clone: createInstanceFromSnapshot', () => {
@@ -749,7 +748,7 @@ describeWith(['redis', 'qemu-img'], 'use cases on real qcow2 volumes across two 
       expect(await fileExists(fileOf(root(target)))).toBe(true);
     });
 
-    it.todo('refuses to destroy a RUNNING instance (PRECONDITION_FAILED): no instance can be started yet');
+    // Destroying a RUNNING instance (PRECONDITION_FAILED): test/instance-lifecycle.e2e-spec.ts.
   });
 
   /**
