@@ -6,6 +6,7 @@ COPY libs/domain/package.json libs/domain/
 COPY libs/contracts/package.json libs/contracts/
 COPY libs/config/package.json libs/config/
 COPY libs/logging/package.json libs/logging/
+COPY libs/embedded-postgres/package.json libs/embedded-postgres/
 COPY libs/persistence/package.json libs/persistence/
 COPY libs/testing/package.json libs/testing/
 COPY migrations/package.json migrations/

@@ -3,7 +3,7 @@ export declare const LOCAL_DEFAULT_URL: string;
 export declare function pingPostgres(url: string, timeoutMs?: number): Promise<{ ok: boolean; error?: string }>;
 
 export interface EmbeddedPostgresServer {
-  /** `postgres://postgres:postgres@127.0.0.1:<port>/postgres` */
+  /** `postgres://postgres:<generated password>@127.0.0.1:<port>/postgres` */
   url: string;
   port: number;
   dataDir: string;

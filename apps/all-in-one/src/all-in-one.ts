@@ -9,7 +9,7 @@ import { startAgent, type RunningAgent } from '../../agent/dist/bootstrap.js';
 import { startApi } from '../../api/dist/bootstrap.js';
 import { ensureDatabase } from './database.js';
 import { ensureDemoTenant, type DemoTenant } from './demo-tenant.js';
-import { EmbeddedPostgres } from './embedded-postgres.js';
+import { EmbeddedPostgres } from '@snapdeck/embedded-postgres';
 import { InstanceLock } from './instance-lock.js';
 
 export interface AllInOneLog {

