@@ -26,6 +26,8 @@ export interface RunningAllInOne {
   databaseDescription: string;
   transportDescription: string;
   driver: string;
+  /** Where the tokens are kept (only their hashes are in the database). */
+  tokenFiles: { admin: string; demo: string };
   /** Stops, in order: the agent (running jobs finish and report), the api, the embedded database, the lock. */
   close(): Promise<void>;
 }
@@ -61,7 +63,8 @@ export async function startAllInOne(env: NodeJS.ProcessEnv, out: AllInOneLog): P
 
     const bus = env.REDIS_URL ? undefined : new InProcessBus();
     const transportDescription = bus ? 'in-process (no REDIS_URL)' : `Redis at ${new URL(env.REDIS_URL!).host}`;
-    const adminToken = env.SNAPDECK_ADMIN_TOKEN ?? (await adminTokenOf(join(home, 'admin-token')));
+    const tokenFiles = { admin: join(home, 'admin-token'), demo: join(home, 'demo-token') };
+    const adminToken = env.SNAPDECK_ADMIN_TOKEN ?? (await adminTokenOf(tokenFiles.admin));
     const driver = env.AGENT_DRIVER ?? (hasQemuImg() ? 'qemu-img' : 'simulator');
 
     const apiConfig = loadApiConfig({ ...env, DATABASE_URL: databaseUrl, SNAPDECK_ADMIN_TOKEN: adminToken });
@@ -80,11 +83,20 @@ export async function startAllInOne(env: NodeJS.ProcessEnv, out: AllInOneLog): P
 
     const graphqlUrl = `${(await api.getUrl()).replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost')}/graphql`;
     await lock.advertise(graphqlUrl);
-    const demo = await ensureDemoTenant(graphqlUrl, adminToken, join(home, 'demo-token')).catch((error: unknown) => {
+    const demo = await ensureDemoTenant(graphqlUrl, adminToken, tokenFiles.demo).catch((error: unknown) => {
       out.warn(`No demo tenant: ${(error as Error).message}`);
       return undefined;
     });
-    return { graphqlUrl, adminToken, demo, databaseDescription, transportDescription, driver, close: stopAll };
+    return {
+      graphqlUrl,
+      adminToken,
+      demo,
+      databaseDescription,
+      transportDescription,
+      driver,
+      tokenFiles,
+      close: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;

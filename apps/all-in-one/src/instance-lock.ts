@@ -7,6 +7,9 @@ export interface LockHolder {
   startedAt: string;
 }
 
+/** How long a new holder waits before it trusts the file is still its own. */
+const TAKEOVER_SETTLE_MS = 150;
+
 export class AlreadyRunningError extends Error {
   constructor(
     readonly holder: LockHolder,
@@ -36,16 +39,30 @@ export class InstanceLock {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         await writeFile(file, JSON.stringify(holder), { flag: 'wx', mode: 0o644 });
-        return new InstanceLock(file, holder);
+        return await InstanceLock.confirmed(file, holder);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
       // A holder that is still writing its file reads as nothing for an instant: look twice before taking over.
-      const current = (await readHolder(file)) ?? (await sleep(250).then(() => readHolder(file)));
+      const stale = (await readText(file)) || (await sleep(250).then(() => readText(file)));
+      const current = parseHolder(stale);
       if (current && isAlive(current.pid) && current.pid !== process.pid) throw new AlreadyRunningError(current, file);
-      await unlink(file).catch(() => undefined);
+      // Remove the stale file only if it is still the one just read: another start may have replaced it.
+      if ((await readText(file)) === stale) await unlink(file).catch(() => undefined);
     }
     throw new Error(`Could not take ${file}: another process keeps re-creating it`);
+  }
+
+  /**
+   * Two starts that both found the same stale file can both unlink and create; the later create wins the file.
+   * Each looks again a moment later, and the one whose content is gone steps back before touching anything.
+   */
+  private static async confirmed(file: string, holder: LockHolder): Promise<InstanceLock> {
+    await sleep(TAKEOVER_SETTLE_MS);
+    const current = parseHolder(await readText(file));
+    if (current?.pid === process.pid && current.startedAt === holder.startedAt) return new InstanceLock(file, holder);
+    if (current) throw new AlreadyRunningError(current, file);
+    throw new Error(`Another Snapdeck took ${file} at the same moment and let go again; start once more`);
   }
 
   /** Records where the running process answers, for the message a second start prints. */
@@ -60,13 +77,21 @@ export class InstanceLock {
   }
 }
 
-async function readHolder(file: string): Promise<LockHolder | undefined> {
+async function readText(file: string): Promise<string> {
+  return readFile(file, 'utf8').catch(() => '');
+}
+
+function parseHolder(text: string): LockHolder | undefined {
   try {
-    const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<LockHolder>;
+    const parsed = JSON.parse(text) as Partial<LockHolder>;
     return typeof parsed.pid === 'number' ? (parsed as LockHolder) : undefined;
   } catch {
     return undefined;
   }
+}
+
+async function readHolder(file: string): Promise<LockHolder | undefined> {
+  return parseHolder(await readText(file));
 }
 
 function isAlive(pid: number): boolean {

@@ -83,9 +83,23 @@ describe('InProcessBus', () => {
       return Promise.reject(new Error('results could not be stored'));
     });
     bus.send('kvm-a', envelope('j1'));
+    while (bus.pendingDeliveries('kvm-a') > 0) await new Promise((resolve) => setTimeout(resolve, 5));
     await consumer.close();
     expect(calls).toBe(BUS_DELIVERY_ATTEMPTS);
     expect(bus.pendingDeliveries('kvm-a')).toBe(0);
+  });
+
+  it('stops retrying a failing delivery once its consumer closes', async () => {
+    const bus = new InProcessBus({ retryDelayMs: 50 });
+    let calls = 0;
+    const consumer = bus.consume('kvm-a', 1, () => {
+      calls++;
+      return Promise.reject(new Error('the api is stopping'));
+    });
+    bus.send('kvm-a', envelope('j1'));
+    await tick();
+    await consumer.close();
+    expect(calls).toBe(1);
   });
 
   it('close() stops taking deliveries and waits for the running ones', async () => {

@@ -127,7 +127,7 @@ export class InProcessBus {
     while (!consumer.closed && line.active < consumer.concurrency && line.waiting.length > 0) {
       const delivery = line.waiting.shift()!;
       line.active++;
-      const run = this.deliver(consumer.handler, delivery).finally(() => {
+      const run = this.deliver(consumer, delivery).finally(() => {
         line.active--;
         consumer.running.delete(run);
         this.pump(hostName);
@@ -136,15 +136,17 @@ export class InProcessBus {
     }
   }
 
-  private async deliver(handler: DeliveryHandler, delivery: BusDelivery): Promise<void> {
+  private async deliver(consumer: { handler: DeliveryHandler; closed: boolean }, delivery: BusDelivery): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await handler(delivery);
+        await consumer.handler(delivery);
         return;
       } catch {
-        // The agent logs its own failures; after the last try the Job row's lease lets the reconciler decide.
-        if (attempt >= BUS_DELIVERY_ATTEMPTS) return;
+        // The agent logs its own failures; after the last try, or once the agent stops, the Job row's lease lets
+        // the reconciler decide.
+        if (attempt >= BUS_DELIVERY_ATTEMPTS || consumer.closed) return;
         await sleep(this.retryDelayMs * 2 ** (attempt - 1));
+        if (consumer.closed) return;
       }
     }
   }

@@ -70,8 +70,12 @@ export interface JobPayloads {
    */
   [JobName.IMPORT_TEMPLATE]: { templateId: string; path: string };
   [JobName.DELETE_TEMPLATE]: { templateId: string };
-  /** Removes volume files (and the internal snapshots inside them). */
-  [JobName.DESTROY_VOLUMES]: { volumeIds: string[] };
+  /**
+   * Removes volume files (and the internal snapshots inside them). `instanceId`, when the volumes are a destroyed
+   * instance's, lets a hypervisor driver forget that instance first (libvirt: undefine its stopped domain and its
+   * snapshot metadata); agents before 0.4 ignore it.
+   */
+  [JobName.DESTROY_VOLUMES]: { volumeIds: string[]; instanceId?: string };
   /** Defines the instance's domain from its disks if needed and starts it; a running domain is success. */
   [JobName.START_INSTANCE]: InstanceDisks;
   /** A graceful shutdown, forced after `timeoutSeconds`; a stopped domain is success. */
