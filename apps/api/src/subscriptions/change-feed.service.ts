@@ -62,7 +62,9 @@ export class ChangeFeed {
    */
   async jobOpened(job: JobEntity): Promise<void> {
     await this.guard(`job ${job.id}`, async () => {
-      for (const snapshot of await snapshotsOf(this.db.repos, job)) await this.publishSnapshot(snapshot, false);
+      // In parallel: a hung pub/sub costs one timeout, not one per snapshot (destroyInstance may open many).
+      const snapshots = await snapshotsOf(this.db.repos, job);
+      await Promise.all(snapshots.map((snapshot) => this.publishSnapshot(snapshot, false)));
     });
   }
 
@@ -89,10 +91,7 @@ export class ChangeFeed {
             )
           ).map((s) => [s.id, s]),
         );
-        for (const last of before) {
-          const current = now.get(last.id);
-          await this.publishSnapshot(current ?? last, !current);
-        }
+        await Promise.all(before.map((last) => this.publishSnapshot(now.get(last.id) ?? last, !now.has(last.id))));
       });
     };
   }
