@@ -256,6 +256,31 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtDriver on a real libvirtd', () => 
     },
     SLOW,
   );
+
+  it(
+    'forgets a destroyed instance: refuses while it runs, then undefines the domain and its snapshot metadata',
+    async () => {
+      const { instance, root, domain } = await newInstance();
+      // Never started: no domain, nothing to forget.
+      expect(await driver.forgetInstance(instance.instanceId)).toEqual({ alreadyGone: true });
+      await driver.startInstance(instance);
+      const pointId = randomUUID();
+      await driver.createRecoveryPoint(instance, pointId, { withMemory: true, quiesce: false });
+      await expect(driver.forgetInstance(instance.instanceId)).rejects.toThrow(
+        `Could not destroy instance ${instance.instanceId}: instance ${instance.instanceId} is running: stop it before it is destroyed`,
+      );
+      expect(await hypervisor.instanceState(instance.instanceId)).toBe('RUNNING');
+
+      await driver.stopInstance(instance, 0);
+      expect(await driver.forgetInstance(instance.instanceId)).toEqual({ alreadyGone: false });
+      await expect(run('virsh', ['-c', URI, 'dominfo', domain])).rejects.toThrow(/failed to get domain/);
+      expect(await driver.forgetInstance(instance.instanceId)).toEqual({ alreadyGone: true });
+      // The internal snapshot is in the file, which destroyVolume removes next.
+      expect(await tags(driver.files.volumePath(root))).toEqual([pointId]);
+      expect(await driver.destroyVolume(root)).toEqual({ alreadyGone: false });
+    },
+    SLOW,
+  );
 });
 
 describeWith(['libvirt', 'qemu-img', 'redis'], 'an agent on the libvirt driver, restarted while a domain runs', () => {

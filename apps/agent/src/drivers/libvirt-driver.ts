@@ -303,6 +303,20 @@ export class LibvirtDriver extends VolumeDriver {
     });
   }
 
+  /**
+   * Undefines the destroyed instance's stopped domain (and its snapshot metadata) so that nothing of it stays in
+   * libvirt; its volumes are removed after, by destroyVolume. A running domain is refused.
+   */
+  override async forgetInstance(instanceId: string): Promise<RemoveResult> {
+    const id = checkedId(instanceId, 'instance');
+    return this.locks.run(instanceKey(id), async () => {
+      const { alreadyGone } = await this.hypervisor.undefineInstance(id).catch((error: unknown) => {
+        throw this.prefixed(error, `Could not destroy instance ${id}`);
+      });
+      return { alreadyGone };
+    });
+  }
+
   // -----------------------------------------------------------------------------------------------------------
 
   /**

@@ -191,4 +191,14 @@ export abstract class VolumeDriver {
 
   /** Removes a recovery point from every disk; a missing one is success with alreadyGone. */
   abstract deleteRecoveryPoint(instance: InstanceDisks, pointId: string): Promise<RemoveResult>;
+
+  /**
+   * Forgets what the hypervisor keeps of a destroyed instance (libvirt: its domain and the domain's snapshot
+   * metadata), before its volumes are removed; refused while the instance runs. One never defined is success with
+   * alreadyGone. Drivers that keep nothing about instances (qemu-img, simulator) have nothing to do.
+   */
+  forgetInstance(instanceId: string): Promise<RemoveResult> {
+    void instanceId;
+    return Promise.resolve({ alreadyGone: true });
+  }
 }

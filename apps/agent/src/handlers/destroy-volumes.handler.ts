@@ -9,7 +9,8 @@ type Name = JobName.DESTROY_VOLUMES;
 
 /**
  * Removes volume files, and with them the snapshots inside. Every id is checked before any file is removed,
- * so a malformed payload destroys nothing; a volume already gone counts as destroyed.
+ * so a malformed payload destroys nothing; a volume already gone counts as destroyed. When the job names the
+ * destroyed instance, the driver forgets it first (libvirt undefines its domain; refused while it runs).
  */
 @Injectable()
 export class DestroyVolumesHandler implements JobHandler<Name> {
@@ -26,6 +27,8 @@ export class DestroyVolumesHandler implements JobHandler<Name> {
     let gone = 0;
     try {
       for (const id of volumeIds) checkedId(id, 'volume');
+      // The instance's hypervisor state goes first: a domain left defined would point at files no longer there.
+      if (payload.instanceId !== undefined) await this.driver.forgetInstance(checkedId(payload.instanceId, 'instance'));
       for (const id of payload.volumeIds) {
         const { alreadyGone } = await this.driver.destroyVolume(id);
         if (alreadyGone) gone++;

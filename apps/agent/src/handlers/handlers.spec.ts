@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { jest } from '@jest/globals';
 import { JobName } from '@snapdeck/contracts';
 import { SimulatorDriver } from '../drivers/simulator/simulator.driver.js';
 import { DriverError, VolumeDriver } from '../drivers/volume-driver.js';
@@ -282,6 +283,41 @@ describe('job handlers (on the simulator driver)', () => {
         data: { destroyed: [a, b] },
         message: 'Destroyed 0 volume(s); 2 already gone',
       });
+    });
+
+    it('destroy volumes of a named instance: the driver forgets the instance first, and a refusal removes nothing', async () => {
+      const driver = instant();
+      const [a, instanceId] = [randomUUID(), randomUUID()];
+      await driver.createVolume(a, 1);
+      const calls: string[] = [];
+      const forget = jest.spyOn(driver, 'forgetInstance').mockImplementationOnce((id) => {
+        calls.push(`forget ${id}`);
+        return Promise.reject(new DriverError(`Could not destroy instance ${id}: it is running`));
+      });
+      const destroy = jest.spyOn(driver, 'destroyVolume');
+      const handler = new DestroyVolumesHandler(driver);
+
+      expect(await handler.handle({ volumeIds: [a], instanceId: 'nope' })).toMatchObject({
+        ok: false,
+        message: 'Invalid instance id "nope": expected a UUID',
+      });
+      expect(forget).not.toHaveBeenCalled();
+      expect(await handler.handle({ volumeIds: [a], instanceId })).toMatchObject({
+        ok: false,
+        message: containing('it is running'),
+      });
+      expect(calls).toEqual([`forget ${instanceId}`]);
+      expect(destroy).not.toHaveBeenCalled();
+      await expect(driver.volumeExists(a)).resolves.toBe(true);
+
+      // The simulator keeps nothing of instances: forgetting is a no-op, then the volumes go.
+      expect(await handler.handle({ volumeIds: [a], instanceId: instanceId.toUpperCase() })).toEqual({
+        ok: true,
+        data: { destroyed: [a] },
+        message: 'Destroyed 1 volume(s)',
+      });
+      expect(forget).toHaveBeenLastCalledWith(instanceId);
+      await expect(driver.forgetInstance(instanceId)).resolves.toEqual({ alreadyGone: true });
     });
   });
 });

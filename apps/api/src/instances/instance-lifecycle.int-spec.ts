@@ -751,6 +751,11 @@ describe('running instances and recovery points', () => {
         /1 recovery point/,
       );
       const { job } = await instances.destroy(principal, f.instance.id, true);
+      // The instance is named so that a libvirt agent undefines its domain too.
+      expect(sentFor(job.id)[0].envelope).toMatchObject({
+        name: JobName.DESTROY_VOLUMES,
+        payload: { volumeIds: f.volumes.map((v) => v.id), instanceId: f.instance.id },
+      });
       expect((await point(rp.id))!.state).toBe(SnapshotState.DESTROYING);
       await finish(job, ok<JobName.DESTROY_VOLUMES>({ destroyed: f.volumes.map((v) => v.id) }));
       expect(await point(rp.id)).toBeNull();

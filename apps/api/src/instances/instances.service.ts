@@ -272,7 +272,7 @@ export class InstancesService {
         hostId: host.id,
         resourceType: 'Instance',
         resourceId: instance.id,
-        payload: { volumeIds },
+        payload: { volumeIds, instanceId: instance.id },
         createdByUserId: principal.userId,
       });
       const destroying = (await tx.instances.findById(ALL_ORGANIZATIONS, instance.id))!;

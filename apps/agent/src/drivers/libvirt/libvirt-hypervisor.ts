@@ -352,6 +352,27 @@ export class LibvirtHypervisor {
     return { alreadyStopped: false, forced: true };
   }
 
+  /**
+   * Undefines the instance's domain with its snapshot metadata (`virsh undefine --snapshots-metadata`; the
+   * internal snapshots stay in the image files). Refused while the domain runs or is paused; a missing domain is
+   * success with alreadyGone.
+   */
+  async undefineInstance(instanceId: string): Promise<{ alreadyGone: boolean }> {
+    const domain = domainName(instanceId);
+    const state = await this.instanceState(instanceId);
+    if (state === 'MISSING') return { alreadyGone: true };
+    if (state !== 'STOPPED') {
+      throw new DriverError(`instance ${instanceId} is ${state.toLowerCase()}: stop it before it is destroyed`);
+    }
+    try {
+      await this.virsh.run(['undefine', domain, '--snapshots-metadata']);
+    } catch (error) {
+      if (error instanceof VirshError && error.domainMissing) return { alreadyGone: true };
+      throw error;
+    }
+    return { alreadyGone: false };
+  }
+
   /** The instance's disks in target order, with their internal snapshot tags. */
   async listDisks(instanceId: string): Promise<DomainDisk[]> {
     const domain = domainName(instanceId);
