@@ -183,6 +183,19 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtDriver on a real libvirtd', () => 
   );
 
   it(
+    'refuses a quiesced snapshot of an instance that is not running, rather than take it unfrozen',
+    async () => {
+      const { instance, root } = await newInstance();
+      const snapshotId = randomUUID();
+      await expect(
+        driver.createSnapshot(root, snapshotId, { instanceId: instance.instanceId, quiesce: true }),
+      ).rejects.toThrow(/quiesce needs a running instance.*nothing was taken/);
+      expect(await tags(driver.files.volumePath(root))).toEqual([]);
+    },
+    SLOW,
+  );
+
+  it(
     'takes a recovery point with memory of a running instance and reverts to it, running again',
     async () => {
       const { instance, root, data, domain } = await newInstance();

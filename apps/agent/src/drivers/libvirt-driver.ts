@@ -133,6 +133,13 @@ export class LibvirtDriver extends VolumeDriver {
           if (!(error instanceof InstanceNotRunningError)) throw this.about(error, `create snapshot ${tag}`, id);
         }
       }
+      // Asked for a frozen guest, never hand back an unfrozen snapshot (the api asks only for a running one).
+      if (options.quiesce === true) {
+        throw new DriverError(
+          `Could not create snapshot ${tag} of volume ${id}: quiesce needs a running instance, and ` +
+            `${options.instanceId ? `instance ${options.instanceId}` : 'its instance'} is not running; nothing was taken`,
+        );
+      }
       // A stopped instance has no file system to freeze: the snapshot is consistent, and says it was not quiesced.
       return this.files.createSnapshot(id, tag);
     });
@@ -382,9 +389,18 @@ export class LibvirtDriver extends VolumeDriver {
     }
   }
 
-  /** An instance operation holds the instance and every one of its volumes. */
+  /**
+   * An instance operation holds the instance and every one of its volumes. Whatever fails inside reaches the api
+   * without host paths (a lookup of the disks can fail with qemu-img's words, which name files).
+   */
   private withInstance<T>(instance: InstanceDisks, task: () => Promise<T>): Promise<T> {
-    return this.locks.runAll([instanceKey(instance.instanceId), ...instance.volumeIds], task);
+    return this.locks.runAll([instanceKey(instance.instanceId), ...instance.volumeIds], async () => {
+      try {
+        return await task();
+      } catch (error) {
+        throw this.prefixed(error, `Could not complete the operation on instance ${instance.instanceId}`);
+      }
+    });
   }
 
   private about(error: unknown, what: string, volumeId: string): unknown {
@@ -392,12 +408,15 @@ export class LibvirtDriver extends VolumeDriver {
   }
 
   /**
-   * A DriverError's message with the action in front and host paths replaced by names (its class and
-   * retryability kept; the message travels to the api); anything else untouched.
+   * An error's message with host paths replaced by names (its class and retryability kept; the message travels
+   * to the api), and for a DriverError the action in front.
    */
   private prefixed(error: unknown, action: string): unknown {
-    if (error instanceof DriverError) {
-      const text = error.message.startsWith('Could not') ? error.message : `${action}: ${error.message}`;
+    if (error instanceof Error) {
+      const text =
+        error instanceof DriverError && !error.message.startsWith('Could not')
+          ? `${action}: ${error.message}`
+          : error.message;
       error.message = text
         .split(`${this.files.volumesDir}/`)
         .join('')
