@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { loadAgentConfig, loadApiConfig, type AgentConfig, type ApiConfig } from '@snapdeck/config';
 import { createTestDatabase } from '@snapdeck/testing';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DestinationStream } from 'pino';
@@ -45,6 +45,8 @@ export interface StackOptions {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const database = await createTestDatabase();
   const root = await mkdtemp(join(tmpdir(), 'snapdeck-e2e-'));
+  // libvirt runs QEMU as libvirt-qemu, which must traverse every folder to a volume; mkdtemp makes 0700.
+  if (options.agentEnv?.AGENT_DRIVER === 'libvirt') await chmod(root, 0o755);
   const prefix = `snapdeck-e2e-${randomBytes(6).toString('hex')}`;
   const adminToken = `test-admin-${randomBytes(16).toString('hex')}`;
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
