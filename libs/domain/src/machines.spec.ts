@@ -5,6 +5,7 @@ import {
   instanceMachine,
   jobMachine,
   snapshotMachine,
+  stateAfterRefusedDelete,
   templateMachine,
   volumeMachine,
 } from './machines.js';
@@ -242,5 +243,12 @@ describe('contract rules seen through the machines', () => {
         expect(caught(() => volumeMachine.assertTransition(busy, next)).code).toBe(ErrorCode.CONFLICT);
       }
     }
+  });
+});
+
+describe('stateAfterRefusedDelete', () => {
+  it('returns COMPLETED only for what once reached the disk', () => {
+    expect(stateAfterRefusedDelete({ completedAt: new Date() })).toBe(SnapshotState.COMPLETED);
+    expect(stateAfterRefusedDelete({ completedAt: null })).toBe(SnapshotState.ERROR);
   });
 });

@@ -12,6 +12,13 @@ export const snapshotMachine = new StateMachine<SnapshotState>('Snapshot', {
   [SnapshotState.DESTROYING]: [SnapshotState.COMPLETED, SnapshotState.ERROR],
 });
 
+/** Where a snapshot or recovery point goes when its delete is refused: COMPLETED only if it ever reached the disk. */
+export function stateAfterRefusedDelete(item: {
+  completedAt: Date | null;
+}): SnapshotState.COMPLETED | SnapshotState.ERROR {
+  return item.completedAt ? SnapshotState.COMPLETED : SnapshotState.ERROR;
+}
+
 export const volumeMachine = new StateMachine<VolumeState>('Volume', {
   [VolumeState.CREATING]: [VolumeState.READY, VolumeState.ERROR],
   [VolumeState.READY]: [VolumeState.SNAPSHOTTING, VolumeState.REVERTING, VolumeState.DESTROYING],

@@ -1,5 +1,5 @@
 import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
-import { SnapshotState } from '@snapdeck/domain';
+import { SnapshotState, stateAfterRefusedDelete } from '@snapdeck/domain';
 import { ALL_ORGANIZATIONS, type JobEntity, type Repositories } from '@snapdeck/persistence';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
@@ -12,9 +12,8 @@ export class DeleteInstanceSnapshotApplier implements JobOutcomeApplier<JobName.
     if (outcome.ok) {
       await tx.instanceSnapshots.remove(instanceSnapshotId, SnapshotState.DESTROYING);
     } else {
-      // Back where it came from: only a recovery point that once completed is held by the hypervisor.
       const point = await tx.instanceSnapshots.findById(ALL_ORGANIZATIONS, instanceSnapshotId);
-      const back = point?.completedAt ? SnapshotState.COMPLETED : SnapshotState.ERROR;
+      const back = stateAfterRefusedDelete({ completedAt: point?.completedAt ?? null });
       await tx.instanceSnapshots.transition(instanceSnapshotId, [SnapshotState.DESTROYING], back, {
         error: `Delete failed: ${outcome.message}`,
       });

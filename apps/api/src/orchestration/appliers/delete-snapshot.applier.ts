@@ -1,5 +1,5 @@
 import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
-import { SnapshotState } from '@snapdeck/domain';
+import { SnapshotState, stateAfterRefusedDelete } from '@snapdeck/domain';
 import { ALL_ORGANIZATIONS, type JobEntity, type Repositories } from '@snapdeck/persistence';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
@@ -12,9 +12,8 @@ export class DeleteSnapshotApplier implements JobOutcomeApplier<JobName.DELETE_S
     if (outcome.ok) {
       await tx.snapshots.remove(snapshotId, SnapshotState.DESTROYING);
     } else {
-      // Back where it came from: only a snapshot that once completed is on disk.
       const snapshot = await tx.snapshots.findById(ALL_ORGANIZATIONS, snapshotId);
-      const back = snapshot?.completedAt ? SnapshotState.COMPLETED : SnapshotState.ERROR;
+      const back = stateAfterRefusedDelete({ completedAt: snapshot?.completedAt ?? null });
       await tx.snapshots.transition(snapshotId, [SnapshotState.DESTROYING], back, {
         error: `Delete failed: ${outcome.message}`,
       });

@@ -1,5 +1,5 @@
 import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
-import { InstanceState, SnapshotState, VolumeState } from '@snapdeck/domain';
+import { InstanceState, SnapshotState, stateAfterRefusedDelete, VolumeState } from '@snapdeck/domain';
 import type { JobEntity, Repositories } from '@snapdeck/persistence';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
@@ -22,21 +22,11 @@ export class DestroyVolumesApplier implements JobOutcomeApplier<JobName.DESTROY_
       await tx.volumes.removeMany(volumeIds);
       if (job.resourceType === 'Instance') await tx.instances.remove(job.resourceId, InstanceState.DESTROYING);
     } else {
-      const destroying = snapshots.filter((s) => s.state === SnapshotState.DESTROYING);
-      const completed = destroying.filter((s) => s.completedAt).map((s) => s.id);
-      const neverOnDisk = destroying.filter((s) => !s.completedAt).map((s) => s.id);
-      await tx.snapshots.transitionMany(completed, [SnapshotState.DESTROYING], SnapshotState.COMPLETED);
-      await tx.snapshots.transitionMany(neverOnDisk, [SnapshotState.DESTROYING], SnapshotState.ERROR);
-      const pointsDestroying = points.filter((p) => p.state === SnapshotState.DESTROYING);
-      await tx.instanceSnapshots.transitionMany(
-        pointsDestroying.filter((p) => p.completedAt).map((p) => p.id),
-        [SnapshotState.DESTROYING],
-        SnapshotState.COMPLETED,
+      await backFromDestroying(snapshots, (ids, to) =>
+        tx.snapshots.transitionMany(ids, [SnapshotState.DESTROYING], to),
       );
-      await tx.instanceSnapshots.transitionMany(
-        pointsDestroying.filter((p) => !p.completedAt).map((p) => p.id),
-        [SnapshotState.DESTROYING],
-        SnapshotState.ERROR,
+      await backFromDestroying(points, (ids, to) =>
+        tx.instanceSnapshots.transitionMany(ids, [SnapshotState.DESTROYING], to),
       );
       await tx.volumes.transitionMany(volumeIds, [VolumeState.DESTROYING], VolumeState.ERROR);
       if (job.resourceType === 'Instance') {
@@ -54,5 +44,19 @@ export class DestroyVolumesApplier implements JobOutcomeApplier<JobName.DESTROY_
         : `Destroy failed: ${outcome.message}`,
       details: { jobId: job.id, volumeIds },
     });
+  }
+}
+
+/** A refused destroy returns each snapshot or recovery point it was removing to the state it left. */
+async function backFromDestroying(
+  rows: Array<{ id: string; state: SnapshotState; completedAt: Date | null }>,
+  move: (ids: string[], to: SnapshotState) => Promise<unknown>,
+): Promise<void> {
+  const destroying = rows.filter((r) => r.state === SnapshotState.DESTROYING);
+  for (const to of [SnapshotState.COMPLETED, SnapshotState.ERROR]) {
+    await move(
+      destroying.filter((r) => stateAfterRefusedDelete(r) === to).map((r) => r.id),
+      to,
+    );
   }
 }
