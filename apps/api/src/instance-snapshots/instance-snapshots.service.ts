@@ -27,8 +27,8 @@ import {
 } from '@snapdeck/persistence';
 import { readScope, type Principal } from '../auth/principal.js';
 import { findWritable } from '../common/access.js';
-import { assertHostUp } from '../common/hosts.js';
 import { assertDisksReady, assertInstanceIn, volumeStateLabel } from '../instances/instance-disks.js';
+import { hostOfInstance, lockWritableInstance } from '../instances/instance-locks.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
 import type { CreateInstanceSnapshotInput } from './dto/instance-snapshot.inputs.js';
 
@@ -72,7 +72,7 @@ export class InstanceSnapshotsService {
       );
     }
     const { operation, hostName } = await this.db.transaction(async (tx) => {
-      const instance = await this.lockInstance(tx, principal, input.instanceId);
+      const instance = await lockWritableInstance(tx, principal, input.instanceId);
       if (instance.state === InstanceState.STOPPED && (withMemory || quiesce)) {
         const asked = withMemory ? 'withMemory needs' : 'quiesce needs';
         throw preconditionFailed(`${asked} a RUNNING instance: ${instance.name} is STOPPED`);
@@ -82,7 +82,7 @@ export class InstanceSnapshotsService {
         [InstanceState.RUNNING, InstanceState.STOPPED],
         'a recovery point needs a RUNNING or STOPPED instance',
       );
-      const host = assertHostUp(instance.hostId ? await tx.hosts.findById(instance.hostId) : null, 'instance');
+      const host = await hostOfInstance(tx, instance);
       const volumes = diskOrder(await tx.volumes.findByInstance(instance.id));
       assertDisksReady(volumes, 'a recovery point');
       const volumeIds = volumes.map((v) => v.id);
@@ -144,7 +144,7 @@ export class InstanceSnapshotsService {
             'STOPPED (the hypervisor cannot replace a running disk under the guest); stop it first',
         );
       }
-      const host = assertHostUp(instance.hostId ? await tx.hosts.findById(instance.hostId) : null, 'instance');
+      const host = await hostOfInstance(tx, instance);
       const volumes = await tx.volumes.findByInstance(instance.id);
       const added = volumes.filter((v) => !point.volumeIds.includes(v.id));
       if (added.length > 0) {
@@ -195,7 +195,7 @@ export class InstanceSnapshotsService {
       if (busy) {
         throw conflict(`Volume ${busy.name} is ${volumeStateLabel(busy)}: wait for it to finish`);
       }
-      const host = assertHostUp(instance.hostId ? await tx.hosts.findById(instance.hostId) : null, 'instance');
+      const host = await hostOfInstance(tx, instance);
       const job = await tx.jobs.create({
         organizationId: point.organizationId,
         type: JobName.DELETE_INSTANCE_SNAPSHOT,
@@ -220,13 +220,6 @@ export class InstanceSnapshotsService {
 
   list(principal: Principal, filter: InstanceSnapshotFilter, page: PageRequest): Promise<Page<InstanceSnapshotEntity>> {
     return this.db.repos.instanceSnapshots.list(readScope(principal), filter, page);
-  }
-
-  private async lockInstance(tx: Repositories, principal: Principal, instanceId: string): Promise<InstanceEntity> {
-    const found = await findWritable(principal, 'Instance', instanceId, (s) => tx.instances.findById(s, instanceId));
-    const locked = await tx.instances.lock(found.id, 'update');
-    if (!locked) throw notFound('Instance', instanceId);
-    return locked;
   }
 
   private findWritablePoint(tx: Repositories, principal: Principal, id: string): Promise<InstanceSnapshotEntity> {

@@ -26,6 +26,7 @@ import { findWritable } from '../common/access.js';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { isUniqueViolation } from '../common/database-errors.js';
 import { assertHostUp } from '../common/hosts.js';
+import { hostOfInstance, lockWritableInstance } from './instance-locks.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
 import {
   ProvisioningService,
@@ -148,9 +149,9 @@ export class InstancesService {
    */
   async start(principal: Principal, instanceId: string): Promise<InstanceOperation> {
     const { operation, hostName } = await this.db.transaction(async (tx) => {
-      const instance = await this.lockWritable(tx, principal, instanceId);
+      const instance = await lockWritableInstance(tx, principal, instanceId);
       assertInstanceIn(instance, [InstanceState.STOPPED], 'only a STOPPED instance can be started');
-      const host = assertHostUp(instance.hostId ? await tx.hosts.findById(instance.hostId) : null, 'instance');
+      const host = await hostOfInstance(tx, instance);
       const volumes = await tx.volumes.findByInstance(instance.id);
       assertDisksReady(volumes, 'starting it');
       const job = await tx.jobs.create({
@@ -177,9 +178,9 @@ export class InstancesService {
    */
   async stop(principal: Principal, instanceId: string): Promise<InstanceOperation> {
     const { operation, hostName } = await this.db.transaction(async (tx) => {
-      const instance = await this.lockWritable(tx, principal, instanceId);
+      const instance = await lockWritableInstance(tx, principal, instanceId);
       assertInstanceIn(instance, [InstanceState.RUNNING], 'only a RUNNING instance can be stopped');
-      const host = assertHostUp(instance.hostId ? await tx.hosts.findById(instance.hostId) : null, 'instance');
+      const host = await hostOfInstance(tx, instance);
       const volumes = await tx.volumes.findByInstance(instance.id);
       const busy = volumes.find((v) => v.state === VolumeState.SNAPSHOTTING || v.state === VolumeState.REVERTING);
       if (busy) {
@@ -213,11 +214,11 @@ export class InstancesService {
    */
   async destroy(principal: Principal, instanceId: string, expungeSnapshots: boolean): Promise<InstanceOperation> {
     const { operation, hostName } = await this.db.transaction(async (tx) => {
-      const instance = await this.lockWritable(tx, principal, instanceId);
+      const instance = await lockWritableInstance(tx, principal, instanceId);
       if (![InstanceState.STOPPED, InstanceState.ERROR].includes(instance.state)) {
         throw preconditionFailed(`Instance ${instance.name} is ${instance.state}: stop it before destroying it`);
       }
-      const host = assertHostUp(instance.hostId ? await tx.hosts.findById(instance.hostId) : null, 'instance');
+      const host = await hostOfInstance(tx, instance);
       const volumes = await tx.volumes.findByInstance(instance.id);
       const busy = volumes.find((v) => ![VolumeState.READY, VolumeState.ERROR].includes(v.state));
       if (busy) throw conflict(`Volume ${busy.name} is ${busy.state}: wait for it to finish`);
@@ -322,17 +323,6 @@ export class InstancesService {
       if (isUniqueViolation(error)) throw conflict(`An instance named ${name} exists in this environment already`);
       throw error;
     }
-  }
-
-  /**
-   * The caller's instance, locked for update until commit: start, stop and destroy are decided on the state
-   * read here, and a snapshot or revert of one of its volumes (which takes the lock shared) waits for them.
-   */
-  private async lockWritable(tx: Repositories, principal: Principal, instanceId: string): Promise<InstanceEntity> {
-    const found = await findWritable(principal, 'Instance', instanceId, (s) => tx.instances.findById(s, instanceId));
-    const locked = await tx.instances.lock(found.id, 'update');
-    if (!locked) throw notFound('Instance', instanceId);
-    return locked;
   }
 
   /** A snapshot being copied (into a template or a volume) must outlive the copy. */
