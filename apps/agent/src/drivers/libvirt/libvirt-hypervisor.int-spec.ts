@@ -175,6 +175,12 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtHypervisor on a real libvirtd', ()
       // A repeated delivery: success, nothing taken.
       await expect(hv.snapshotRunningVolume(id, 'vda', tag)).resolves.toMatchObject({ alreadyExisted: true });
       await expect(hv.listRunningVolumeSnapshots(id, 0)).resolves.toEqual([tag]);
+      // One of a quiesced job: its tag proves the first try froze the guest; the thaw that try may have missed is
+      // tried again (this guest has no agent to answer it) and the delivery still succeeds.
+      await expect(hv.snapshotRunningVolume(id, 'vda', tag, { quiesce: true })).resolves.toMatchObject({
+        alreadyExisted: true,
+        quiesced: true,
+      });
 
       // A DATA disk: found by index although QEMU's node names run the other way (vda = libvirt-2-format).
       const dataTag = randomUUID();

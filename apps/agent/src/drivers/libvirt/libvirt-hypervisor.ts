@@ -397,9 +397,13 @@ export class LibvirtHypervisor {
     const disk = await this.liveDisk(instanceId, domain, volume);
     const nodeName = disk.nodeName as string;
     if (disk.tags.includes(tag)) {
+      // A repeated delivery. With quiesce, the tag exists only if the first try's freeze worked, so the snapshot
+      // is quiesced; and that try may have died before its thaw: thaw once more (a no-op on a thawed guest).
+      const quiesce = options.quiesce === true;
+      if (quiesce) await this.thaw(domain).catch(() => undefined);
       return {
         alreadyExisted: true,
-        quiesced: false,
+        quiesced: quiesce,
         guestPauseMs: 0,
         durationMs: elapsed(start),
         target: disk.target,
