@@ -127,6 +127,21 @@ describeWith(['redis'], 'the queue dashboard at /admin/queues (cluster stack)', 
     );
     expect(data.viewer.user.role).toBe('PLATFORM_ADMIN');
   });
+
+  // Last in this file: once a client is over the limit, it is refused for the rest of the window.
+  it('answers 429 to a client that keeps failing to sign in: tokens are not to be guessed here', async () => {
+    let res: Response | undefined;
+    const limit = 30; // DASHBOARD_FAILED_SIGN_INS in apps/api/src/queue-dashboard
+    for (let attempt = 0; attempt <= limit; attempt++) {
+      res = await get('/admin/queues', bearer(`sdk_guess-${attempt}`));
+      if (res.status === 429) break;
+      expect(res.status).toBe(401);
+    }
+    expect(res?.status).toBe(429);
+    expect(res?.headers.get('ratelimit-policy')).toMatch(/q=30/);
+    // GraphQL and the health endpoints are not behind the dashboard's limit.
+    expect((await get('/health')).status).toBe(200);
+  });
 });
 
 describe('the queue dashboard in an all-in-one process (no Redis)', () => {

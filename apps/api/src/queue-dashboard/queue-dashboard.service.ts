@@ -8,6 +8,7 @@ import { Permission } from '@snapdeck/domain';
 import { Database, MAX_PAGE_SIZE } from '@snapdeck/persistence';
 import { Queue } from 'bullmq';
 import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
+import { rateLimit } from 'express-rate-limit';
 import type { Redis } from 'ioredis';
 import { AuthService } from '../auth/auth.service.js';
 import { can } from '../auth/principal.js';
@@ -17,6 +18,9 @@ import { DASHBOARD_REALM, dashboardToken } from './dashboard-credentials.js';
 
 /** Where Bull Board is mounted on the api's HTTP server. */
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
+
+/** Refused sign-ins one client may make per window before it gets 429: tokens are not to be guessed here. */
+export const DASHBOARD_FAILED_SIGN_INS = { limit: 30, windowMs: 15 * 60 * 1000 };
 
 type BoardServerAdapter = Parameters<typeof createBullBoard>[0]['serverAdapter'];
 type Verdict = 'admitted' | 'unauthenticated' | 'forbidden';
@@ -60,7 +64,14 @@ export class QueueDashboard implements OnModuleInit, BeforeApplicationShutdown {
     // The board is an Express sub-app (typed `any` by bull-board); it sees nothing the gate has not admitted.
     const boardApp = serverAdapter.getRouter() as RequestHandler;
     const app = this.adapterHost.httpAdapter.getInstance<Express>();
-    app.use(QUEUE_DASHBOARD_PATH, (req, res, next) => this.admit(req, res, next), boardApp);
+    const refusedSignIns = rateLimit({
+      ...DASHBOARD_FAILED_SIGN_INS,
+      skipSuccessfulRequests: true, // only answers of 400 and above count: the gate's 401s and 403s
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      message: 'Too many refused sign-ins to the queue dashboard; wait and try again.\n',
+    });
+    app.use(QUEUE_DASHBOARD_PATH, refusedSignIns, (req, res, next) => this.admit(req, res, next), boardApp);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -70,19 +81,27 @@ export class QueueDashboard implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   private admit(req: Request, res: Response, next: NextFunction): void {
-    this.verdict(req).then((verdict) => {
-      res.set('Cache-Control', 'no-store');
-      if (verdict === 'admitted') return next();
-      if (verdict === 'forbidden') {
-        res.status(403).type('text/plain').send('The queue dashboard is for platform administrators.\n');
-        return;
-      }
-      res
-        .status(401)
-        .set('WWW-Authenticate', `Basic realm="${DASHBOARD_REALM}", charset="UTF-8"`)
-        .type('text/plain')
-        .send('Sign in with an api token: as the Basic auth password, or as a bearer token.\n');
-    }, next);
+    this.verdict(req).then(
+      (verdict) => {
+        res.set('Cache-Control', 'no-store');
+        if (verdict === 'admitted') return next();
+        if (verdict === 'forbidden') {
+          res.status(403).type('text/plain').send('The queue dashboard is for platform administrators.\n');
+          return;
+        }
+        res
+          .status(401)
+          .set('WWW-Authenticate', `Basic realm="${DASHBOARD_REALM}", charset="UTF-8"`)
+          .type('text/plain')
+          .send('Sign in with an api token: as the Basic auth password, or as a bearer token.\n');
+      },
+      (error: unknown) => {
+        // Not Express's default handler, which prints the stack outside production.
+        this.logger.error(`Queue dashboard sign-in failed: ${(error as Error).message}`);
+        if (!res.headersSent)
+          res.status(500).type('text/plain').send('The queue dashboard cannot check sign-ins now.\n');
+      },
+    );
   }
 
   private async verdict(req: Request): Promise<Verdict> {
