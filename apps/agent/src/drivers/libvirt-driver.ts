@@ -340,18 +340,8 @@ export class LibvirtDriver extends VolumeDriver {
     const first = hint !== undefined ? domainName(hint) : undefined;
     const ordered = first && active.includes(first) ? [first, ...active.filter((d) => d !== first)] : active;
     for (const domain of ordered) {
-      let listing: string;
-      try {
-        listing = await this.hypervisor.virsh.run(['domblklist', domain, '--details']);
-      } catch {
-        continue; // gone meanwhile
-      }
-      const paths = listing
-        .split('\n')
-        .slice(2)
-        .map((line) => /^\s*file\s+disk\s+\S+\s+(.+?)\s*$/.exec(line)?.[1])
-        .filter((p): p is string => p !== undefined);
-      if (paths.includes(path)) return domain.slice(2);
+      const disks = await this.hypervisor.fileDisks(domain).catch(() => []); // [] when it is gone meanwhile
+      if (disks.some((disk) => disk.path === path)) return domain.slice(2);
     }
     return undefined;
   }

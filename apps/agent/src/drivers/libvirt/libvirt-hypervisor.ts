@@ -672,18 +672,23 @@ export class LibvirtHypervisor {
     return disk;
   }
 
+  /** The domain's file disks (target and path) as `domblklist --details` lists them, in target order. */
+  async fileDisks(domain: string, inactive = false): Promise<Array<{ target: string; path: string }>> {
+    const listing = await this.virsh.run(['domblklist', domain, '--details', ...(inactive ? ['--inactive'] : [])]);
+    const disks: Array<{ target: string; path: string }> = [];
+    for (const line of listing.split('\n').slice(2)) {
+      const [, type, device, target, path] = /^\s*(\S+)\s+(\S+)\s+(\S+)\s+(.+?)\s*$/.exec(line) ?? [];
+      if (type === 'file' && device === 'disk' && target && path) disks.push({ target, path });
+    }
+    return disks;
+  }
+
   /**
    * The domain's file disks in target order. Live: paths from `domblklist`, node names and tags from QMP
    * `query-block` (matched by file). Inactive: the definition's paths and `qemu-img info -U` tags.
    */
   private async disks(domain: string, inactive: boolean): Promise<DomainDisk[]> {
-    const listing = await this.virsh.run(['domblklist', domain, '--details', ...(inactive ? ['--inactive'] : [])]);
-    const disks: DomainDisk[] = [];
-    for (const line of listing.split('\n').slice(2)) {
-      const [, type, device, target, path] = /^\s*(\S+)\s+(\S+)\s+(\S+)\s+(.+?)\s*$/.exec(line) ?? [];
-      if (type !== 'file' || device !== 'disk' || !target || !path) continue;
-      disks.push({ target, path, tags: [] });
-    }
+    const disks: DomainDisk[] = (await this.fileDisks(domain, inactive)).map((d) => ({ ...d, tags: [] }));
     if (inactive) {
       for (const disk of disks) disk.tags = await this.imageTags(disk.path);
       return disks;

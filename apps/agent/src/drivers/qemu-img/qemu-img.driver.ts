@@ -161,14 +161,7 @@ export class QemuImgDriver extends VolumeDriver {
         if (copied.virtualSizeBytes < size * GIB) {
           await this.qemuImg(['resize', '-q', '-f', 'qcow2', partial, `${size}G`], action, labels);
         }
-        await syncPath(partial).catch((error: unknown) => {
-          throw fsFailure(action, error);
-        });
-        if (!(await this.publish(partial, finalPath, action, 'primary storage'))) {
-          await this.checkSameSize(id, size);
-          return { alreadyExisted: true };
-        }
-        return { alreadyExisted: false };
+        return await this.publishVolume(id, size, partial, finalPath, action);
       } finally {
         await rm(partial, { force: true });
       }
@@ -417,14 +410,7 @@ export class QemuImgDriver extends VolumeDriver {
       try {
         await this.removeLeftovers(this.volumesDir, `${id}.qcow2`, action, 'primary storage');
         await this.qemuImg(['create', '-q', '-f', 'qcow2', partial, `${size}G`], action, this.labels(id, partial));
-        await syncPath(partial).catch((error: unknown) => {
-          throw fsFailure(action, error);
-        });
-        if (!(await this.publish(partial, finalPath, action, 'primary storage'))) {
-          await this.checkSameSize(id, size);
-          return { alreadyExisted: true };
-        }
-        return { alreadyExisted: false };
+        return await this.publishVolume(id, size, partial, finalPath, action);
       } finally {
         await rm(partial, { force: true });
       }
@@ -478,6 +464,25 @@ export class QemuImgDriver extends VolumeDriver {
     } catch (error) {
       throw new DriverError(`${action}: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /**
+   * Puts a finished volume image (`partial`, flushed here) under its final name; a volume that appeared there
+   * meanwhile (a repeated delivery) is success if it has the asked size.
+   */
+  private async publishVolume(
+    id: string,
+    size: number,
+    partial: string,
+    finalPath: string,
+    action: string,
+  ): Promise<CreateVolumeResult> {
+    await syncPath(partial).catch((error: unknown) => {
+      throw fsFailure(action, error);
+    });
+    if (await this.publish(partial, finalPath, action, 'primary storage')) return { alreadyExisted: false };
+    await this.checkSameSize(id, size);
+    return { alreadyExisted: true };
   }
 
   /** An existing file is the same volume only if it is a qcow2 of the requested size; otherwise ids collided. */
