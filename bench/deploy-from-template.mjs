@@ -4,62 +4,11 @@
 // template file followed by an fsync of the copy, which is what the agent does.
 // Usage: [DEPLOYS=5] node bench/deploy-from-template.mjs
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { loadAgentConfig, loadApiConfig } from '@snapdeck/config';
-import { startAgent } from '../apps/agent/dist/bootstrap.js';
-import { startApi } from '../apps/api/dist/bootstrap.js';
+import { median, sleep, startBenchStack } from './support/stack.mjs';
 
 const COUNT = Number(process.env.DEPLOYS ?? 5);
-const server = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const dbName = `snapdeck_bench_deploy_${process.pid}`;
-const admin = new pg.Client({ connectionString: server });
-await admin.connect();
-await admin.query(`CREATE DATABASE ${dbName}`);
-const dbUrl = new URL(server);
-dbUrl.pathname = `/${dbName}`;
-const storage = mkdtempSync(join(tmpdir(), 'snapdeck-bench-deploy-'));
-const secondary = join(storage, 'secondary');
-const token = `bench-${randomBytes(16).toString('hex')}`;
-const prefix = `snapdeck-bench-deploy-${process.pid}`;
-
-const api = await startApi(
-  loadApiConfig({
-    DATABASE_URL: dbUrl.toString(),
-    QUEUE_PREFIX: prefix,
-    PORT: '0',
-    NODE_ENV: 'production',
-    SNAPDECK_ADMIN_TOKEN: token,
-  }),
-  { logger: false },
-);
-const agent = await startAgent(
-  loadAgentConfig({
-    QUEUE_PREFIX: prefix,
-    AGENT_HOST_NAME: 'bench',
-    AGENT_STORAGE_DIR: join(storage, 'primary'),
-    SECONDARY_STORAGE_DIR: secondary,
-    AGENT_DRIVER: 'qemu-img',
-  }),
-  { logger: false },
-);
-const url = `${(await api.getUrl()).replace('[::1]', '127.0.0.1')}/graphql`;
-
-async function gql(query, variables = {}) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = await res.json();
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const { gql, storage, primary, secondary, close } = await startBenchStack('deploy');
 
 /** Polls `field(id)` until its state is `state`; ERROR fails the run. */
 async function waitFor(field, id, state, pause = 2) {
@@ -85,7 +34,7 @@ try {
   // 200 MiB of data in the golden image, written while the instance is STOPPED.
   execFileSync(
     'qemu-io',
-    ['-f', 'qcow2', '-c', 'write -P 0xab 0 200M', join(storage, 'primary', 'volumes', `${volumeId}.qcow2`)],
+    ['-f', 'qcow2', '-c', 'write -P 0xab 0 200M', join(primary, 'volumes', `${volumeId}.qcow2`)],
     {
       stdio: 'ignore',
     },
@@ -140,9 +89,5 @@ try {
     `overhead of the platform at the median:                        ${(median(viaApi) - median(bare)).toFixed(1)} ms`,
   );
 } finally {
-  await agent.close();
-  await api.close();
-  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  await admin.end();
-  rmSync(storage, { recursive: true, force: true });
+  await close();
 }

@@ -2,62 +2,11 @@
 // measured through GraphQL against the api and a qemu-img agent (real PostgreSQL, Redis, qemu-img), beside
 // a bare `qemu-img snapshot -c` on the same image, in one run. Usage: [SNAPSHOTS=30] npm run bench:snapshot
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { loadAgentConfig, loadApiConfig } from '@snapdeck/config';
-import { startAgent } from '../apps/agent/dist/bootstrap.js';
-import { startApi } from '../apps/api/dist/bootstrap.js';
+import { median, p90, sleep, startBenchStack } from './support/stack.mjs';
 
 const COUNT = Number(process.env.SNAPSHOTS ?? 30);
-const server = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const dbName = `snapdeck_bench_${process.pid}`;
-const admin = new pg.Client({ connectionString: server });
-await admin.connect();
-await admin.query(`CREATE DATABASE ${dbName}`);
-const dbUrl = new URL(server);
-dbUrl.pathname = `/${dbName}`;
-const storage = mkdtempSync(join(tmpdir(), 'snapdeck-bench-'));
-const token = `bench-${randomBytes(16).toString('hex')}`;
-const prefix = `snapdeck-bench-${process.pid}`;
-
-const api = await startApi(
-  loadApiConfig({
-    DATABASE_URL: dbUrl.toString(),
-    QUEUE_PREFIX: prefix,
-    PORT: '0',
-    NODE_ENV: 'production',
-    SNAPDECK_ADMIN_TOKEN: token,
-  }),
-  { logger: false },
-);
-const agent = await startAgent(
-  loadAgentConfig({
-    QUEUE_PREFIX: prefix,
-    AGENT_HOST_NAME: 'bench',
-    AGENT_STORAGE_DIR: storage,
-    SECONDARY_STORAGE_DIR: join(storage, 'secondary'),
-    AGENT_DRIVER: 'qemu-img',
-  }),
-  { logger: false },
-);
-const url = `${(await api.getUrl()).replace('[::1]', '127.0.0.1')}/graphql`;
-
-async function gql(query, variables = {}) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = await res.json();
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const p90 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)];
+const { gql, primary, close } = await startBenchStack('snapshot');
 
 try {
   const env = await gql(`mutation { createEnvironment(input: { name: "bench" }) { environment { id } } }`);
@@ -76,7 +25,7 @@ try {
     }
     await sleep(20);
   }
-  const image = join(storage, 'volumes', `${volumeId}.qcow2`);
+  const image = join(primary, 'volumes', `${volumeId}.qcow2`);
   // 200 MiB of data, so the snapshots are of a volume with content.
   execFileSync('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0xab 0 200M', image], { stdio: 'ignore' });
 
@@ -114,9 +63,5 @@ try {
     `overhead of the platform at the median:                          ${(median(viaApi) - median(bare)).toFixed(1)} ms`,
   );
 } finally {
-  await agent.close();
-  await api.close();
-  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  await admin.end();
-  rmSync(storage, { recursive: true, force: true });
+  await close();
 }
