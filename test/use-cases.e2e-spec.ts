@@ -472,6 +472,54 @@ describeWith(['redis', 'qemu-img'], 'use cases on real qcow2 volumes across two 
       }
     });
 
+    it("names nothing of the customer when a support clone fails: the clone's job error and events", async () => {
+      // The customer's volume file missing makes the export on kvm-a fail; it is put back right after.
+      const file = fileOf(root(shop));
+      await rename(file, `${file}.aside`);
+      let cloneId: string;
+      let jobId: string;
+      try {
+        const { createInstanceFromSnapshot } = await mustQuery(stack.url, support.token, CLONE, {
+          input: {
+            snapshotId: shopSnapshot,
+            environmentId: support.environmentId,
+            name: `broken-${unique()}`,
+            hostId: hostB,
+          },
+        });
+        cloneId = createInstanceFromSnapshot.instance.id;
+        jobId = createInstanceFromSnapshot.job.id;
+        await eventually(
+          async () => (await instanceById(support.token, cloneId))?.state === 'ERROR',
+          30000,
+          'the broken clone to be ERROR',
+        );
+      } finally {
+        await rename(`${file}.aside`, file);
+      }
+      const reader = await createUserWithToken(stack, support.organizationId, 'READ_ONLY');
+      const { job } = await mustQuery(stack.url, reader.token, `query($id: ID!) { job(id: $id) { status error } }`, {
+        id: jobId,
+      });
+      expect(job.status).toBe('FAILED');
+      // The agent named the customer's snapshot and volume; the job's organization reads placeholders.
+      expect(job.error).toContain("<another organization's");
+      const trail = await events(reader.token, { resourceId: cloneId });
+      expect(trail.map((e) => e.type)).toEqual(
+        expect.arrayContaining(['instance.failed', 'instance.cloned_across_organizations']),
+      );
+      for (const trace of [customer.organizationId, shop.id, root(shop).id, shopSnapshot]) {
+        expect(job.error).not.toContain(trace);
+        expect(JSON.stringify(trail)).not.toContain(trace);
+      }
+      // The customer was told of the attempt.
+      const told = await events(customer.tokens.READ_ONLY, {
+        resourceId: shopSnapshot,
+        type: 'snapshot.cloned_by_support',
+      });
+      expect(told.map((e) => e.details.cloneInstanceId)).toContain(cloneId);
+    });
+
     it('refuses a MEMBER or ORG_ADMIN of another organization, and support into the customer environment (NOT_FOUND)', async () => {
       const before = await mustQuery(
         stack.url,
