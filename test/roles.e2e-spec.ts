@@ -16,7 +16,7 @@ import { startStack, type Stack } from './support/stack.js';
 import { createTenant, createUserWithToken, type Tenant } from './support/tenants.js';
 
 type Role = 'READ_ONLY' | 'MEMBER' | 'ORG_ADMIN' | 'SUPPORT' | 'PLATFORM_ADMIN';
-type Expected = 'OK' | 'FORBIDDEN';
+type Expected = 'OK' | 'FORBIDDEN' | 'NOT_FOUND';
 const ROLES: Role[] = ['READ_ONLY', 'MEMBER', 'ORG_ADMIN', 'SUPPORT', 'PLATFORM_ADMIN'];
 
 interface Connection {
@@ -255,18 +255,34 @@ async function cloneInto(f: Fixture, token: string, environmentId: string): Prom
       const { instance } = response.data!.createInstanceFromSnapshot;
       expect(instance).toMatchObject({ state: 'CREATING', environment: { id: environmentId } });
       await waitFor(f, 'instance', instance.id, 'STOPPED');
-      // Across organizations (support and platform staff into their own), the clone is recorded as an event.
-      const { events } = await mustQuery<{ events: { edges: Array<{ node: { details: Record<string, unknown> } }> } }>(
+      // Across organizations (support and platform staff into their own), the clone is recorded twice: in the
+      // clone's organization with a reference only, and in the tenant's, which learns who cloned its snapshot.
+      const { events } = await mustQuery<{
+        events: { edges: Array<{ node: { actorUserId: string; details: Record<string, unknown> } }> };
+      }>(
         f.stack.url,
         f.stack.adminToken,
-        `query($id: ID!) { events(filter: { resourceId: $id, type: "instance.cloned_across_organizations" }) { edges { node { details } } } }`,
+        `query($id: ID!) { events(filter: { resourceId: $id, type: "instance.cloned_across_organizations" }) { edges { node { actorUserId details } } } }`,
         { id: instance.id },
       );
-      if (environmentId === f.tenant.environmentId) expect(events.edges).toEqual([]);
-      else
-        expect(events.edges.map((e) => e.node.details)).toEqual([
-          expect.objectContaining({ snapshotId: f.snapshotId, sourceOrganizationId: f.tenant.organizationId }),
-        ]);
+      const tenantEvents = await mustQuery<{
+        events: { edges: Array<{ node: { id: string; actorUserId: string; details: Record<string, unknown> } }> };
+      }>(
+        f.stack.url,
+        f.tenant.tokens.READ_ONLY,
+        `query($id: ID!) { events(filter: { resourceId: $id, type: "snapshot.cloned_by_support" }, first: 100) { edges { node { id actorUserId details } } } }`,
+        { id: f.snapshotId },
+      );
+      const told = tenantEvents.events.edges.filter((e) => e.node.details['cloneInstanceId'] === instance.id);
+      if (environmentId === f.tenant.environmentId) {
+        expect(events.edges).toEqual([]);
+        expect(told).toEqual([]);
+      } else {
+        expect(told).toHaveLength(1);
+        expect(events.edges.map((e) => e.node.details)).toEqual([{ sourceEventId: told[0].node.id }]);
+        expect(told[0].node.details).toMatchObject({ snapshotId: f.snapshotId, cloneInstanceId: instance.id });
+        expect(told[0].node.actorUserId).toBe(events.edges[0].node.actorUserId);
+      }
     },
   };
 }
@@ -887,6 +903,55 @@ const OPERATIONS = {
       await tenantTemplate(f);
     },
   ),
+  'deleteTemplate public': mutation(
+    async (f, token) => {
+      const id = doomedTemplate!;
+      const response = await graphql<{ deleteTemplate: { template: { id: string; state: string } } }>(
+        f.stack.url,
+        token,
+        `
+          mutation ($id: ID!) {
+            deleteTemplate(input: { templateId: $id }) {
+              template {
+                id
+                state
+              }
+              job {
+                id
+              }
+            }
+          }
+        `,
+        { id },
+      );
+      return {
+        response,
+        succeeded: async () => {
+          expect(response.data!.deleteTemplate.template).toEqual({ id, state: 'DESTROYING' });
+          await waitFor(f, 'template', id, null);
+          expect(await fileExists(templateFile(f.stack.secondaryDir, id))).toBe(false);
+        },
+        unchanged: async () => {
+          await waitFor(f, 'template', id, 'READY');
+          expect(await fileExists(templateFile(f.stack.secondaryDir, id))).toBe(true);
+        },
+      };
+    },
+    async (f) => {
+      // A public template registered by the platform administrator, which every role can read.
+      const path = `imports/public-${unique()}.qcow2`;
+      await mkdir(join(f.stack.secondaryDir, 'imports'), { recursive: true });
+      await createImage(join(f.stack.secondaryDir, path), '1G');
+      const { registerTemplate } = await mustQuery<{ registerTemplate: { template: { id: string } } }>(
+        f.stack.url,
+        f.stack.adminToken,
+        `mutation($input: RegisterTemplateInput!) { registerTemplate(input: $input) { template { id } } }`,
+        { input: { name: `public-${unique()}`, path, public: true } },
+      );
+      await waitFor(f, 'template', registerTemplate.template.id, 'READY');
+      doomedTemplate = registerTemplate.template.id;
+    },
+  ),
   createInstanceFromSnapshot: mutation((f, token) => cloneInto(f, token, f.tenant.environmentId)),
   'createInstanceFromSnapshot into own organization': async (f: Fixture, role: Role) => {
     const environmentId = await ownEnvironment(f, role);
@@ -962,6 +1027,46 @@ const OPERATIONS = {
       ).id;
     },
   ),
+  // Support keeps MEMBER's writes in its own organization: it holds its clones and removes them when done.
+  'destroyInstance in own organization': async (f: Fixture, role: Role) => {
+    const environmentId = await ownEnvironment(f, role);
+    const { createInstance: created } = await mustQuery<{ createInstance: { instance: { id: string } } }>(
+      f.stack.url,
+      f.stack.adminToken,
+      `mutation($input: CreateInstanceInput!) { createInstance(input: $input) { instance { id } } }`,
+      { input: { environmentId, name: `own-${unique()}`, rootDiskSizeGiB: 1 } },
+    );
+    const id = created.instance.id;
+    await waitFor(f, 'instance', id, 'STOPPED');
+    return mutation(async (f, token) => {
+      const response = await graphql<{ destroyInstance: { instance: { id: string; state: string } } }>(
+        f.stack.url,
+        token,
+        `
+          mutation ($id: ID!) {
+            destroyInstance(input: { instanceId: $id }) {
+              instance {
+                id
+                state
+              }
+              job {
+                id
+              }
+            }
+          }
+        `,
+        { id },
+      );
+      return {
+        response,
+        succeeded: async () => {
+          expect(response.data!.destroyInstance.instance).toEqual({ id, state: 'DESTROYING' });
+          await waitFor(f, 'instance', id, null);
+        },
+        unchanged: () => waitFor(f, 'instance', id, 'STOPPED'),
+      };
+    })(f, role);
+  },
   instanceSnapshots: async (f: Fixture, role: Role) => {
     await withSimulator(f);
     return read<{ instanceSnapshots: Connection }>(
@@ -1113,14 +1218,20 @@ const PLATFORM_ONLY: Record<Role, Expected> = {
   SUPPORT: 'FORBIDDEN',
   PLATFORM_ADMIN: 'OK',
 };
-/** Writes in the tenant: members and up; support may read the tenant but not change it. */
+/**
+ * Writes in the tenant: members and up. Support may read the tenant but not change it: like anything a caller
+ * may not act on outside its organization, the tenant's resource is NOT_FOUND to it (READ_ONLY's refusal is
+ * its role's, in its own organization: FORBIDDEN).
+ */
 const WRITE: Record<Role, Expected> = {
   READ_ONLY: 'FORBIDDEN',
   MEMBER: 'OK',
   ORG_ADMIN: 'OK',
-  SUPPORT: 'FORBIDDEN',
+  SUPPORT: 'NOT_FOUND',
   PLATFORM_ADMIN: 'OK',
 };
+/** Writes in the caller's own organization: every role but READ_ONLY (support holds and works its clones). */
+const OWN_WRITE: Record<Role, Expected> = { ...ALL_OK, READ_ONLY: 'FORBIDDEN' };
 const MANAGE: Record<Role, Expected> = {
   READ_ONLY: 'FORBIDDEN',
   MEMBER: 'FORBIDDEN',
@@ -1164,9 +1275,13 @@ const MATRIX: Record<Operation, Record<Role, Expected>> = {
   registerTemplate: PLATFORM_ONLY,
   deleteTemplate: WRITE,
   deployInstance: WRITE,
+  // A public template belongs to the platform's organization: only a platform administrator deletes it, and to
+  // everyone else who may write it is another organization's resource (NOT_FOUND, formerly FORBIDDEN).
+  'deleteTemplate public': { ...WRITE, MEMBER: 'NOT_FOUND', ORG_ADMIN: 'NOT_FOUND' },
   createInstanceFromSnapshot: WRITE,
   // Support may clone any organization's snapshot into its own organization (each clone an event).
   'createInstanceFromSnapshot into own organization': { ...WRITE, SUPPORT: 'OK' },
+  'destroyInstance in own organization': OWN_WRITE,
   createVolumeFromSnapshot: WRITE,
   destroyInstance: WRITE,
   instanceSnapshots: ALL_OK,

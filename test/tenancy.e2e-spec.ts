@@ -1,8 +1,9 @@
 /**
  * Tenant isolation over GraphQL: another organization's resources are NOT_FOUND (or null / absent from lists),
  * never FORBIDDEN, and a refused request changes nothing. Platform administrators see every organization;
- * support staff read every organization but may not change another one's resources (FORBIDDEN, since they
- * can see them).
+ * support staff read every organization but may not change another one's resources: NOT_FOUND too, as for
+ * anything a caller may not act on outside its organization (their one exception, createInstanceFromSnapshot
+ * into their own organization, is in use-cases.e2e-spec.ts).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describeWith } from '@snapdeck/testing';
@@ -532,9 +533,14 @@ describeWith(['redis', 'qemu-img'], 'tenant isolation', () => {
       expect(ids(lists.instances)).toEqual(expect.arrayContaining([a.instanceId, b.instanceId]));
     });
 
-    it("deleting A's snapshot is FORBIDDEN (it can see it) and changes nothing", async () => {
+    it("deleting A's snapshot is NOT_FOUND (though it can see it), worded as for a missing id, and changes nothing", async () => {
       const response = await graphql(stack.url, support.token, DELETE_SNAPSHOT, { id: a.snapshotId });
-      expect(codesOf(response)).toEqual(['FORBIDDEN']);
+      expect(codesOf(response)).toEqual(['NOT_FOUND']);
+      const missing = randomUUID();
+      const control = await graphql(stack.url, support.token, DELETE_SNAPSHOT, { id: missing });
+      expect(response.errors![0].message.replace(a.snapshotId, '<id>')).toBe(
+        control.errors![0].message.replace(missing, '<id>'),
+      );
       expect(response.data?.deleteSnapshot ?? null).toBeNull();
       const { snapshot } = await mustQuery(
         stack.url,
@@ -549,15 +555,15 @@ describeWith(['redis', 'qemu-img'], 'tenant isolation', () => {
       expect(await fingerprint(a)).toEqual(aBefore);
     });
 
-    it("snapshotting A's volume and creating an instance in A's environment are FORBIDDEN and change nothing", async () => {
+    it("snapshotting A's volume and creating an instance in A's environment are NOT_FOUND and change nothing", async () => {
       const snapshot = await graphql(stack.url, support.token, CREATE_SNAPSHOT, {
         input: { volumeId: a.rootVolumeId },
       });
       const instance = await graphql(stack.url, support.token, CREATE_INSTANCE, {
         input: { environmentId: a.tenant.environmentId, name: 'support-clone', rootDiskSizeGiB: 1 },
       });
-      expect(codesOf(snapshot)).toEqual(['FORBIDDEN']);
-      expect(codesOf(instance)).toEqual(['FORBIDDEN']);
+      expect(codesOf(snapshot)).toEqual(['NOT_FOUND']);
+      expect(codesOf(instance)).toEqual(['NOT_FOUND']);
       expect(await fingerprint(a)).toEqual(aBefore);
     });
 

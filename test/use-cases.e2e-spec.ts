@@ -350,11 +350,10 @@ describeWith(['redis', 'qemu-img'], 'use cases on real qcow2 volumes across two 
       await expectClean(file);
     });
 
-    it("treats another organization's snapshot as NOT_FOUND; READ_ONLY and SUPPORT may not revert (FORBIDDEN)", async () => {
-      for (const token of [other.tokens.MEMBER, other.tokens.ORG_ADMIN])
+    it("treats another organization's snapshot as NOT_FOUND, to SUPPORT too; READ_ONLY may not revert (FORBIDDEN)", async () => {
+      for (const token of [other.tokens.MEMBER, other.tokens.ORG_ADMIN, support.token])
         expect(await errorCodes(stack.url, token, REVERT, { id: second })).toEqual(['NOT_FOUND']);
       expect(await errorCodes(stack.url, customer.tokens.READ_ONLY, REVERT, { id: second })).toEqual(['FORBIDDEN']);
-      expect(await errorCodes(stack.url, support.token, REVERT, { id: second })).toEqual(['FORBIDDEN']);
       expect(await volumeById(customer.tokens.MEMBER, root(instance).id)).toMatchObject({ state: 'READY' });
       expect(await hasPattern(file, BEFORE, 0, '4M')).toBe(true);
     });
@@ -415,20 +414,113 @@ describeWith(['redis', 'qemu-img'], 'use cases on real qcow2 volumes across two 
         expect(await events(token, { type: 'instance.cloned_across_organizations' })).toEqual([]);
       }
 
-      // The support organization's audit trail names who cloned which snapshot of which organization.
-      for (const token of [support.token, stack.adminToken]) {
+      // The customer is told, in its own audit trail and to every one of its users: who cloned which of its
+      // snapshots, when, and the clone's id (a handle it cannot open) — nothing about the support organization.
+      const { viewer } = await mustQuery(stack.url, support.token, `{ viewer { user { email } } }`);
+      const snapshotName = (await snapshotById(stack, customer.tokens.READ_ONLY, shopSnapshot))!.name as string;
+      let customerEvent: Record<string, any> | undefined;
+      for (const token of Object.values(customer.tokens)) {
+        const told = await events(token, { resourceId: shopSnapshot, type: 'snapshot.cloned_by_support' });
+        expect(told).toHaveLength(1);
+        expect(told[0]).toMatchObject({
+          resourceType: 'Snapshot',
+          resourceId: shopSnapshot,
+          actorUserId: support.userId,
+          details: {
+            snapshotId: shopSnapshot,
+            volumeId: root(shop).id,
+            instanceId: shop.id,
+            actorEmail: viewer.user.email,
+            actorRole: 'SUPPORT',
+            cloneInstanceId: clone.id,
+          },
+        });
+        expect(told[0].message).toContain(viewer.user.email);
+        expect(told[0].message).toContain(snapshotName);
+        expect(JSON.stringify(told[0])).not.toContain(support.organizationId);
+        expect(JSON.stringify(told[0])).not.toContain(support.environmentId);
+        customerEvent = told[0];
+      }
+
+      // The support organization's trail shows the clone (its own) and a reference to the customer's event, and
+      // nothing of the customer: its READ_ONLY and MEMBER users may not read the customer's organization.
+      const supportReader = await createUserWithToken(stack, support.organizationId, 'READ_ONLY');
+      const supportMember = await createUserWithToken(stack, support.organizationId, 'MEMBER');
+      for (const token of [supportReader.token, supportMember.token, support.token, stack.adminToken]) {
         const recorded = await events(token, { resourceId: clone.id, type: 'instance.cloned_across_organizations' });
         expect(recorded).toHaveLength(1);
         expect(recorded[0]).toMatchObject({
           resourceType: 'Instance',
           resourceId: clone.id,
           actorUserId: support.userId,
-          details: { snapshotId: shopSnapshot, sourceOrganizationId: customer.organizationId },
+          details: { sourceEventId: customerEvent!.id },
         });
+        expect(recorded[0].message).toContain('shop-debug');
+      }
+      // (The names: the snapshot's auto-name carries the customer instance's name; "shop" alone is in "shop-debug".)
+      const customerTraces = [customer.organizationId, shop.id, root(shop).id, shopSnapshot, snapshotName];
+      for (const token of [supportReader.token, supportMember.token]) {
+        const everything = JSON.stringify(await events(token, {}));
+        expect(everything).toContain(clone.id);
+        for (const trace of customerTraces) expect(everything).not.toContain(trace);
+        // The reference leads nowhere for them; support staff and platform administrators can follow it.
+        expect(await events(token, { resourceId: shopSnapshot })).toEqual([]);
+      }
+      for (const token of [support.token, stack.adminToken]) {
+        const followed = await events(token, { resourceId: shopSnapshot, type: 'snapshot.cloned_by_support' });
+        expect(followed.map((e) => e.id)).toContain(customerEvent!.id);
       }
     });
 
-    it('refuses a MEMBER or ORG_ADMIN of another organization (NOT_FOUND), and support into the customer environment (FORBIDDEN)', async () => {
+    it("names nothing of the customer when a support clone fails: the clone's job error and events", async () => {
+      // The customer's volume file missing makes the export on kvm-a fail; it is put back right after.
+      const file = fileOf(root(shop));
+      await rename(file, `${file}.aside`);
+      let cloneId: string;
+      let jobId: string;
+      try {
+        const { createInstanceFromSnapshot } = await mustQuery(stack.url, support.token, CLONE, {
+          input: {
+            snapshotId: shopSnapshot,
+            environmentId: support.environmentId,
+            name: `broken-${unique()}`,
+            hostId: hostB,
+          },
+        });
+        cloneId = createInstanceFromSnapshot.instance.id;
+        jobId = createInstanceFromSnapshot.job.id;
+        await eventually(
+          async () => (await instanceById(support.token, cloneId))?.state === 'ERROR',
+          30000,
+          'the broken clone to be ERROR',
+        );
+      } finally {
+        await rename(`${file}.aside`, file);
+      }
+      const reader = await createUserWithToken(stack, support.organizationId, 'READ_ONLY');
+      const { job } = await mustQuery(stack.url, reader.token, `query($id: ID!) { job(id: $id) { status error } }`, {
+        id: jobId,
+      });
+      expect(job.status).toBe('FAILED');
+      // The agent named the customer's snapshot and volume; the job's organization reads placeholders.
+      expect(job.error).toContain("<another organization's");
+      const trail = await events(reader.token, { resourceId: cloneId });
+      expect(trail.map((e) => e.type)).toEqual(
+        expect.arrayContaining(['instance.failed', 'instance.cloned_across_organizations']),
+      );
+      for (const trace of [customer.organizationId, shop.id, root(shop).id, shopSnapshot]) {
+        expect(job.error).not.toContain(trace);
+        expect(JSON.stringify(trail)).not.toContain(trace);
+      }
+      // The customer was told of the attempt.
+      const told = await events(customer.tokens.READ_ONLY, {
+        resourceId: shopSnapshot,
+        type: 'snapshot.cloned_by_support',
+      });
+      expect(told.map((e) => e.details.cloneInstanceId)).toContain(cloneId);
+    });
+
+    it('refuses a MEMBER or ORG_ADMIN of another organization, and support into the customer environment (NOT_FOUND)', async () => {
       const before = await mustQuery(
         stack.url,
         stack.adminToken,
@@ -444,7 +536,7 @@ describeWith(['redis', 'qemu-img'], 'use cases on real qcow2 volumes across two 
         await errorCodes(stack.url, support.token, CLONE, {
           input: { snapshotId: shopSnapshot, environmentId: customer.environmentId, name: 'into-customer' },
         }),
-      ).toEqual(['FORBIDDEN']);
+      ).toEqual(['NOT_FOUND']);
       expect(
         await errorCodes(stack.url, customer.tokens.READ_ONLY, CLONE, {
           input: { snapshotId: shopSnapshot, environmentId: customer.environmentId, name: 'reader' },
@@ -734,16 +826,15 @@ describeWith(['redis', 'qemu-img'], 'use cases on real qcow2 volumes across two 
       for (const volume of plain.volumes) expect(await fileExists(fileOf(volume))).toBe(false);
     });
 
-    it("treats another organization's instance as NOT_FOUND; READ_ONLY and SUPPORT may not destroy (FORBIDDEN)", async () => {
+    it("treats another organization's instance as NOT_FOUND, to SUPPORT too; READ_ONLY may not destroy (FORBIDDEN)", async () => {
       const target = await provision(customer, `keep-${unique()}`, hostA);
-      for (const token of [other.tokens.MEMBER, other.tokens.ORG_ADMIN])
+      for (const token of [other.tokens.MEMBER, other.tokens.ORG_ADMIN, support.token])
         expect(await errorCodes(stack.url, token, DESTROY, { input: { instanceId: target.id } })).toEqual([
           'NOT_FOUND',
         ]);
-      for (const token of [customer.tokens.READ_ONLY, support.token])
-        expect(await errorCodes(stack.url, token, DESTROY, { input: { instanceId: target.id } })).toEqual([
-          'FORBIDDEN',
-        ]);
+      expect(
+        await errorCodes(stack.url, customer.tokens.READ_ONLY, DESTROY, { input: { instanceId: target.id } }),
+      ).toEqual(['FORBIDDEN']);
       expect(await instanceById(customer.tokens.MEMBER, target.id)).toMatchObject({ state: 'STOPPED' });
       expect(await fileExists(fileOf(root(target)))).toBe(true);
     });

@@ -32,6 +32,7 @@ describe('loadAgentConfig', () => {
       AGENT_HEARTBEAT_SECONDS: 10,
       AGENT_CONCURRENCY: 4,
       AGENT_MAX_CONCURRENT_SNAPSHOTS: 2,
+      AGENT_SECONDARY_READ_TIMEOUT_SECONDS: 60,
       SIMULATOR_LATENCY_MS: 50,
       SIMULATOR_FAILURE_RATE: 0,
       LOG_LEVEL: 'info',
@@ -142,6 +143,15 @@ describe('loadAgentConfig', () => {
     for (const value of ['0', '-1', '1.5', 'two']) {
       expect(invalidVariables(failure({ AGENT_MAX_CONCURRENT_SNAPSHOTS: value }))).toEqual([
         'AGENT_MAX_CONCURRENT_SNAPSHOTS',
+      ]);
+    }
+  });
+
+  it('bounds a read of secondary storage at 60 s by default, at least 1 s', () => {
+    expect(loadAgentConfig({ AGENT_SECONDARY_READ_TIMEOUT_SECONDS: '5' }).AGENT_SECONDARY_READ_TIMEOUT_SECONDS).toBe(5);
+    for (const value of ['0', '-1', '1.5', 'never']) {
+      expect(invalidVariables(failure({ AGENT_SECONDARY_READ_TIMEOUT_SECONDS: value }))).toEqual([
+        'AGENT_SECONDARY_READ_TIMEOUT_SECONDS',
       ]);
     }
   });

@@ -26,6 +26,14 @@ export class AgentConfig {
   @IsString()
   SECONDARY_STORAGE_DIR: string = './.snapdeck/secondary';
 
+  /**
+   * One read of a file in secondary storage (an operator's image being imported) that takes longer fails its job
+   * instead of holding it: an NFS server that went quiet, or a file that never delivers data.
+   */
+  @IsInt()
+  @Min(1)
+  AGENT_SECONDARY_READ_TIMEOUT_SECONDS: number = 60;
+
   @IsIn(AGENT_DRIVERS)
   AGENT_DRIVER: AgentDriverName = 'qemu-img';
 

@@ -51,6 +51,19 @@ export function transferPath(jobId: string): string {
   return `transfers/${jobId}.qcow2`;
 }
 
+/**
+ * The folders of secondary storage that agents write themselves (`templates/`, `transfers/`). An operator's
+ * image is never imported from one of them: a template file there is some organization's data, and a transfer
+ * is a customer's snapshot on its way between hosts.
+ */
+export const AGENT_SECONDARY_FOLDERS: readonly string[] = ['templates', 'transfers'];
+
+/** The agent-written folder that a path relative to secondary storage lies in, or null (a lexical check). */
+export function agentSecondaryFolderOf(relativePath: string): string | null {
+  const first = relativePath.split('/')[0];
+  return AGENT_SECONDARY_FOLDERS.includes(first) ? first : null;
+}
+
 /** Payload of each job name: what the agent needs, and nothing it must look up. */
 export interface JobPayloads {
   [JobName.CREATE_VOLUMES]: { volumes: VolumeSpec[] };

@@ -13,6 +13,7 @@ export function createVolumeDriver(config: AgentConfig): VolumeDriver {
       return new QemuImgDriver({
         storageDir: config.AGENT_STORAGE_DIR,
         secondaryDir: config.SECONDARY_STORAGE_DIR,
+        secondaryReadTimeoutMs: config.AGENT_SECONDARY_READ_TIMEOUT_SECONDS * 1000,
       });
     case 'simulator':
       return new SimulatorDriver({
@@ -23,6 +24,7 @@ export function createVolumeDriver(config: AgentConfig): VolumeDriver {
       return new LibvirtDriver({
         storageDir: config.AGENT_STORAGE_DIR,
         secondaryDir: config.SECONDARY_STORAGE_DIR,
+        secondaryReadTimeoutMs: config.AGENT_SECONDARY_READ_TIMEOUT_SECONDS * 1000,
         uri: config.AGENT_LIBVIRT_URI,
       });
     default:

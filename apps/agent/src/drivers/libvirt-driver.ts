@@ -27,6 +27,8 @@ export interface LibvirtDriverOptions {
   storageDir: string;
   /** SECONDARY_STORAGE_DIR. */
   secondaryDir: string;
+  /** AGENT_SECONDARY_READ_TIMEOUT_SECONDS, in milliseconds. */
+  secondaryReadTimeoutMs?: number;
   /** AGENT_LIBVIRT_URI. */
   uri: string;
   /** Injectable for tests; built on `uri` otherwise. */
@@ -74,7 +76,12 @@ export class LibvirtDriver extends VolumeDriver {
     this.uri = options.uri;
     this.hypervisor = options.hypervisor ?? new LibvirtHypervisor({ uri: options.uri });
     this.files =
-      options.files ?? new QemuImgDriver({ storageDir: options.storageDir, secondaryDir: options.secondaryDir });
+      options.files ??
+      new QemuImgDriver({
+        storageDir: options.storageDir,
+        secondaryDir: options.secondaryDir,
+        secondaryReadTimeoutMs: options.secondaryReadTimeoutMs,
+      });
   }
 
   /** libvirt must answer at AGENT_LIBVIRT_URI and qemu-img must run, or the agent refuses to start. */

@@ -1,10 +1,13 @@
-import { forbidden, notFound, Permission } from '@snapdeck/domain';
+import { notFound } from '@snapdeck/domain';
 import type { ReadScope } from '@snapdeck/persistence';
-import { can, readScope, writeScope, type Principal } from '../auth/principal.js';
+import { readScope, writeScope, type Principal } from '../auth/principal.js';
 
 /**
- * Finds a resource the caller may change. Another organization's resource is NOT_FOUND (its existence does
- * not leak), except to support staff who can already read it: to them it is FORBIDDEN, which is the truth.
+ * Finds a resource the caller may change. Anything outside the caller's write scope is NOT_FOUND, also to
+ * support staff who can read it: the contract answers NOT_FOUND for whatever a caller may not act on outside
+ * its organization, so a refused write looks the same whether or not the caller could have read the row.
+ * (The one write support staff make from another organization's resource, createInstanceFromSnapshot, reads
+ * the snapshot through the read scope on purpose: see InstancesService.createFromSnapshot.)
  */
 export async function findWritable<T>(
   principal: Principal,
@@ -13,11 +16,8 @@ export async function findWritable<T>(
   find: (scope: ReadScope) => Promise<T | null>,
 ): Promise<T> {
   const row = await find(writeScope(principal));
-  if (row) return row;
-  if (can(principal, Permission.READ_ALL_ORGANIZATIONS) && (await find(readScope(principal)))) {
-    throw forbidden(`Your role (${principal.role}) may not change a ${resource} of another organization`);
-  }
-  throw notFound(resource, id);
+  if (!row) throw notFound(resource, id);
+  return row;
 }
 
 /** Finds a resource the caller may read, or NOT_FOUND. */

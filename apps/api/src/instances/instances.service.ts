@@ -27,6 +27,7 @@ import { API_CONFIG, type ApiConfig } from '../config.js';
 import { isUniqueViolation } from '../common/database-errors.js';
 import { assertHostUp } from '../common/hosts.js';
 import { hostOfInstance, lockWritableInstance } from './instance-locks.js';
+import { instanceClonedAcrossOrganizationsEvent, snapshotClonedBySupportEvent } from './clone-events.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
 import {
   ProvisioningService,
@@ -97,9 +98,15 @@ export class InstancesService {
   }
 
   /**
-   * A new instance whose ROOT holds a snapshot's data, in an environment of the caller's organization. Support
-   * staff may start from any organization's snapshot: the clone is theirs, invisible to the customer, and an
-   * event names who cloned what.
+   * A new instance whose ROOT holds a snapshot's data, in an environment of the caller's organization.
+   *
+   * Support staff may start from any organization's snapshot. This is the one write whose source is read through
+   * the read scope instead of the write scope (everywhere else a resource outside the caller's organization is
+   * NOT_FOUND to a write, see findWritable): troubleshooting a customer's instance away from production is what
+   * the SUPPORT role is for, the snapshot itself is only read, and everything written (the clone) lands in the
+   * caller's own organization, whose environment is still looked up through the write scope. Two events record
+   * it: the customer's organization learns who cloned which of its snapshots, and the clone's organization sees
+   * only the clone (see clone-events.ts).
    */
   async createFromSnapshot(principal: Principal, input: CreateInstanceFromSnapshotInput): Promise<InstanceOperation> {
     const acrossOrganizations = can(principal, Permission.CLONE_ACROSS_ORGANIZATIONS);
@@ -124,20 +131,8 @@ export class InstancesService {
       [root],
       async (tx, instance) => {
         if (instance.organizationId === snapshot.organizationId) return;
-        await tx.events.record({
-          organizationId: instance.organizationId,
-          actorUserId: principal.userId,
-          type: 'instance.cloned_across_organizations',
-          resourceType: 'Instance',
-          resourceId: instance.id,
-          message: `${principal.email} (${principal.role}) cloned snapshot ${snapshot.name} of another organization`,
-          details: {
-            snapshotId: snapshot.id,
-            sourceOrganizationId: snapshot.organizationId,
-            sourceInstanceId: snapshot.instanceId,
-            sourceVolumeId: snapshot.volumeId,
-          },
-        });
+        const customerEvent = await tx.events.record(snapshotClonedBySupportEvent(principal, snapshot, instance));
+        await tx.events.record(instanceClonedAcrossOrganizationsEvent(principal, instance, customerEvent.id));
       },
     );
     return operation;

@@ -7,6 +7,7 @@ import { jobLogFields } from '../logging/job-log-fields.js';
 import { ApiMetrics } from '../metrics/api-metrics.js';
 import { ChangeFeed, type AfterCommit } from '../subscriptions/change-feed.service.js';
 import { JOB_OUTCOME_APPLIERS, type FollowUpJob, type JobOutcomeApplier } from './appliers/index.js';
+import { withoutForeignIds } from './foreign-ids.js';
 import { JobLauncher } from './job-launcher.service.js';
 
 /**
@@ -56,14 +57,18 @@ export class JobResultsService {
       if (!job) return null;
       const status = outcome.ok ? JobStatus.SUCCEEDED : JobStatus.FAILED;
       const result = outcome.ok ? (outcome.data as unknown as Record<string, unknown>) : null;
-      const error = outcome.ok ? null : outcome.message;
+      // What the job's organization reads (the row's error, the appliers' events) names none of another's ids.
+      const reported: JobOutcome = outcome.ok
+        ? outcome
+        : { ...outcome, message: await withoutForeignIds(tx, job.organizationId, outcome.message) };
+      const error = reported.ok ? null : reported.message;
       const finishedAt = new Date();
       if (!(await tx.jobs.finish(job.id, status, result, error, finishedAt))) return null;
       closed = () => this.metrics?.observeJob(job.type, status, job.createdAt, finishedAt);
       publish = await this.feed?.beforeJobCloses(tx, job);
       closedJob = job;
       const applier = JOB_OUTCOME_APPLIERS[job.type] as JobOutcomeApplier<JobName>;
-      return (await applier.apply(tx, job, outcome)) ?? [];
+      return (await applier.apply(tx, job, reported)) ?? [];
     });
     if (followUps === null) return false;
     closed?.(); // after the commit: a rolled-back close is not a finished job

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { JobName, templatePath } from '@snapdeck/contracts';
+import { agentSecondaryFolderOf, JobName, templatePath } from '@snapdeck/contracts';
 import {
   assertRelativeStoragePath,
   badInput,
@@ -88,6 +88,15 @@ export class TemplatesService {
    */
   async register(principal: Principal, input: RegisterTemplateInput): Promise<TemplateOperation> {
     const path = assertRelativeStoragePath(input.path);
+    // The agents check again on disk (after resolving symbolic links, with the link count and the file type):
+    // what can be seen in the path alone is refused here, before a row or a job exists.
+    const folder = agentSecondaryFolderOf(path);
+    if (folder) {
+      throw badInput(
+        `path must not be under ${folder}/: the agents write that folder of secondary storage (templates and snapshots in transit); place the image to import elsewhere`,
+        'path',
+      );
+    }
     const host = await this.anyUpHost();
     const { operation } = await this.db.transaction(async (tx) => {
       const templateId = newId();
@@ -122,11 +131,9 @@ export class TemplatesService {
       const owned = await tx.templates.findOwned(writeScope(principal), templateId);
       // Exclusive until commit: deployments from it are committed (and refuse the delete below) or wait.
       const template = owned ? await tx.templates.lock(owned.id, 'update') : null;
-      if (!template) {
-        const visible = await tx.templates.findVisible(readScope(principal), templateId);
-        if (visible) throw forbidden('Only the organization that owns a template deletes it');
-        throw notFound('Template', templateId);
-      }
+      // A template the caller can see but does not own (public, or another organization's to support staff) is
+      // NOT_FOUND like any other organization's resource: the caller may not act on it.
+      if (!template) throw notFound('Template', templateId);
       if (template.state === TemplateState.CREATING || template.state === TemplateState.DESTROYING) {
         throw conflict(`Template ${template.name} is ${template.state}`);
       }

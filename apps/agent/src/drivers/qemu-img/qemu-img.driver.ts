@@ -43,6 +43,8 @@ export interface QemuImgDriverOptions {
   storageDir: string;
   /** SECONDARY_STORAGE_DIR; templates live in `<secondaryDir>/templates/<templateId>.qcow2` (public contract). */
   secondaryDir: string;
+  /** AGENT_SECONDARY_READ_TIMEOUT_SECONDS, in milliseconds: a read of a shared file that stalls longer fails its job. */
+  secondaryReadTimeoutMs?: number;
   runner?: QemuImgRunner;
 }
 
@@ -80,7 +82,7 @@ export class QemuImgDriver extends VolumeDriver {
     super();
     this.volumesDir = resolve(options.storageDir, 'volumes');
     this.workDir = resolve(options.storageDir, WORK_FOLDER);
-    this.secondary = new SecondaryStorage(options.secondaryDir);
+    this.secondary = new SecondaryStorage(options.secondaryDir, { readTimeoutMs: options.secondaryReadTimeoutMs });
     this.runner = options.runner ?? new QemuImgRunner();
   }
 

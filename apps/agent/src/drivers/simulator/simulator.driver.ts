@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type InstanceDisks, templatePath, type VolumeSource } from '@snapdeck/contracts';
+import { agentSecondaryFolderOf, type InstanceDisks, templatePath, type VolumeSource } from '@snapdeck/contracts';
 import {
   checkedId,
   checkedInstance,
@@ -234,6 +234,13 @@ export class SimulatorDriver extends VolumeDriver {
   async importTemplate(templateId: string, path: string): Promise<CopyResult> {
     const id = checkedId(templateId, 'template');
     const source = checkedRelativePath(path, 'template path');
+    const folder = agentSecondaryFolderOf(source);
+    if (folder) {
+      throw new DriverError(
+        `Could not import template ${id} from ${source}: ${source} is under ${folder}/, which the agents write; ` +
+          'an image to import must be placed elsewhere in secondary storage',
+      );
+    }
     await this.operate(`import template ${id}`);
     const destination = templatePath(id);
     const existing = this.secondaryFiles.get(destination);
