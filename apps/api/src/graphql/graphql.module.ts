@@ -6,6 +6,7 @@ import { Database } from '@snapdeck/persistence';
 import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
 import { AuthService } from '../auth/auth.service.js';
+import { OpenSockets } from '../auth/open-sockets.service.js';
 import { registerDomainEnums } from '../common/enums.graphql.js';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { graphqlWsOptions } from '../subscriptions/graphql-ws.options.js';
@@ -22,8 +23,14 @@ registerDomainEnums();
 export function graphqlModule(): DynamicModule {
   return GraphQLModule.forRootAsync<ApolloDriverConfig>({
     driver: ApolloDriver,
-    inject: [API_CONFIG, Database, GraphQLSchemaHost, AuthService],
-    useFactory: (config: ApiConfig, db: Database, schemaHost: GraphQLSchemaHost, auth: AuthService) => {
+    inject: [API_CONFIG, Database, GraphQLSchemaHost, AuthService, OpenSockets],
+    useFactory: (
+      config: ApiConfig,
+      db: Database,
+      schemaHost: GraphQLSchemaHost,
+      auth: AuthService,
+      sockets: OpenSockets,
+    ) => {
       const production = config.NODE_ENV === 'production';
       const formatError = createErrorFormatter(production);
       const depthRule = maxDepthRule({
@@ -44,6 +51,7 @@ export function graphqlModule(): DynamicModule {
         subscriptions: {
           'graphql-ws': graphqlWsOptions({
             auth,
+            sockets,
             db,
             schema: () => schemaHost.schema,
             depthRule,
