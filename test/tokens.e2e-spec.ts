@@ -12,6 +12,8 @@ import { describeWith } from '@snapdeck/testing';
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { mustQuery, type GraphQLResponse } from './support/graphql-client.js';
 import { startStack, type Stack } from './support/stack.js';
 import { Collected, connect, listening, type Closed } from './support/subscriptions.js';
@@ -484,5 +486,44 @@ describeWith(['redis'], 'tokens and sign-in', () => {
     const elsewhere = await post(bad, VIEWER, {}, '203.0.113.8');
     expect(elsewhere.status).not.toBe(429);
     expect(codes(elsewhere.body)).toEqual(['UNAUTHENTICATED']);
+  });
+  it('failed WebSocket sign-ins spend the same budget per address; a good token still connects', async () => {
+    const ip = '203.0.113.9';
+    /** A graphql-ws connection from client address `ip`; resolves with how it closed, or 'open'. */
+    const attempt = (token: string) =>
+      new Promise<{ code: number; reason: string } | 'open'>((resolve) => {
+        class FromIp extends WebSocket {
+          constructor(url: string, protocols?: string | string[]) {
+            super(url, protocols, { headers: { 'x-forwarded-for': ip } });
+          }
+        }
+        const client = createClient({
+          url: `${stack.url.replace(/^http/, 'ws')}/graphql`,
+          webSocketImpl: FromIp,
+          connectionParams: { authorization: `Bearer ${token}` },
+          lazy: false,
+          retryAttempts: 0,
+          onNonLazyError: () => undefined,
+          on: {
+            connected: () => resolve('open'),
+            closed: (event) => {
+              const { code, reason } = event as { code: number; reason: string | Buffer };
+              resolve({ code, reason: String(reason) });
+            },
+          },
+        });
+        closers.push(() => client.dispose());
+      });
+    const bad = `sdk_${randomBytes(32).toString('base64url')}`;
+    for (let i = 0; i < LIMIT; i++) expect(await attempt(bad)).toEqual({ code: 4401, reason: 'Invalid bearer token' });
+    // HTTP from the same address is past the limit now, and so is the next WebSocket.
+    expect((await post(bad, VIEWER, {}, ip)).status).toBe(429);
+    expect(await attempt(bad)).toEqual({
+      code: 4401,
+      reason: expect.stringMatching(
+        /^Too many failed authentications from this address; try again in \d+ s$/,
+      ) as unknown,
+    });
+    expect(await attempt(tenant.tokens.MEMBER)).toBe('open');
   });
 });

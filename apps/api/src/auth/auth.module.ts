@@ -4,12 +4,19 @@ import { AdminBootstrap } from './admin-bootstrap.service.js';
 import { AuthGuard } from './auth.guard.js';
 import { AuthService } from './auth.service.js';
 import { FailedAuthenticationLimiter } from './failed-authentication.limiter.js';
+import { FailedAuthentications } from './failed-authentications.js';
 import { OpenSockets } from './open-sockets.service.js';
 
 @Global()
 @Module({
-  providers: [AuthService, AdminBootstrap, OpenSockets, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [AuthService, OpenSockets],
+  providers: [
+    AuthService,
+    AdminBootstrap,
+    OpenSockets,
+    FailedAuthentications,
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
+  exports: [AuthService, OpenSockets, FailedAuthentications],
 })
 export class AuthModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -4,6 +4,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { AuthService } from './auth.service.js';
+import { FailedAuthentications } from './failed-authentications.js';
 import { bearerToken } from './token.js';
 
 /** The body of the 429: GraphQL-shaped, so a client reads it as it reads every other refusal. */
@@ -30,6 +31,7 @@ export function rateLimitedBody(retryAfterSeconds: number) {
  * A request without an Authorization header is not counted either: it guesses nothing, and is answered
  * UNAUTHENTICATED where a token is needed. The token is looked up once; the guard reuses the answer.
  * The client's address is Express's `req.ip`, so TRUST_PROXY decides whether X-Forwarded-For is believed.
+ * WebSocket connection_init failures count in the same store (FailedAuthentications).
  * Counters live in the api process (express-rate-limit's memory store): with several replicas behind a
  * balancer each keeps its own, so a client gets at most limit × replicas attempts per window.
  */
@@ -39,9 +41,11 @@ export class FailedAuthenticationLimiter implements NestMiddleware {
 
   constructor(
     private readonly auth: AuthService,
+    failures: FailedAuthentications,
     @Inject(API_CONFIG) config: ApiConfig,
   ) {
     this.limiter = rateLimit({
+      store: failures.store, // shared with graphql-ws connection_init
       limit: config.AUTH_FAILURE_LIMIT,
       windowMs: config.AUTH_FAILURE_WINDOW_SECONDS * 1000,
       standardHeaders: 'draft-8',

@@ -15,8 +15,9 @@ import {
 } from 'graphql';
 import { CloseCode, type Context, type ServerOptions } from 'graphql-ws';
 import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { AuthService } from '../auth/auth.service.js';
+import type { FailedAuthentications } from '../auth/failed-authentications.js';
 import type { OpenSockets } from '../auth/open-sockets.service.js';
 import { bearerToken } from '../auth/token.js';
 import { costError, operationCost } from '../graphql/complexity.plugin.js';
@@ -25,7 +26,7 @@ import { GraphQLContext } from '../graphql/context.js';
 /** What graphql-ws's `ws` integration puts in `Context.extra`. */
 interface WsExtra {
   socket: { close(code: number, reason: string): void };
-  request: { headers: IncomingHttpHeaders };
+  request: IncomingMessage & { headers: IncomingHttpHeaders };
 }
 
 export type ConnectionParams = Readonly<Record<string, unknown>> | undefined;
@@ -47,6 +48,8 @@ export interface GraphqlWsDependencies {
   auth: AuthService;
   /** Where open sockets are kept, so that a token that stops working closes them (4401). */
   sockets: OpenSockets;
+  /** The failed-authentication count per client address that HTTP requests share. */
+  failures: FailedAuthentications;
   db: Database;
   schema: () => GraphQLSchema;
   /** The depth rule the HTTP endpoint validates with. */
@@ -89,7 +92,19 @@ export function graphqlWsOptions(deps: GraphqlWsDependencies): GraphQLWsSubscrip
       const missing = missingTokenReason(ctx.connectionParams);
       if (missing) return refuse(ctx, missing);
       const principal = await deps.auth.authenticate(bearerToken(connectionAuthorization(ctx.connectionParams))!);
-      if (!principal) return refuse(ctx, 'Invalid bearer token');
+      if (!principal) {
+        // A wrong token counts against the address like one sent over HTTP; past the limit the reason says so
+        // (a token that works is still accepted, as on HTTP).
+        const { limited, retryAfterSeconds } = await deps.failures.recordFailure(
+          deps.failures.addressOf((ctx.extra as WsExtra).request),
+        );
+        return refuse(
+          ctx,
+          limited
+            ? `Too many failed authentications from this address; try again in ${retryAfterSeconds} s`
+            : 'Invalid bearer token',
+        );
+      }
       deps.sockets.add((ctx.extra as WsExtra).socket, principal);
       return true;
     },

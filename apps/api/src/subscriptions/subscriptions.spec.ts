@@ -21,6 +21,7 @@ import { buildSchema, type GraphQLError, type GraphQLFormattedError } from 'grap
 import { PubSub, type PubSubEngine } from 'graphql-subscriptions';
 import type { Context, ServerOptions } from 'graphql-ws';
 import type { AuthService } from '../auth/auth.service.js';
+import type { FailedAuthentications } from '../auth/failed-authentications.js';
 import type { OpenSockets } from '../auth/open-sockets.service.js';
 import type { Principal } from '../auth/principal.js';
 import type { ApiConfig } from '../config.js';
@@ -138,9 +139,18 @@ describe('who may connect over WebSocket', () => {
     add: (socket: unknown) => registered.push(socket),
     remove: (socket: unknown) => registered.splice(registered.indexOf(socket), 1),
   } as unknown as OpenSockets;
+  const failures = {
+    recorded: 0,
+    addressOf: () => '192.0.2.1',
+    recordFailure(this: { recorded: number }) {
+      this.recorded += 1;
+      return Promise.resolve({ limited: this.recorded > 2, retryAfterSeconds: 60 });
+    },
+  };
   const options = graphqlWsOptions({
     auth,
     sockets,
+    failures: failures as unknown as FailedAuthentications,
     db: {} as Database,
     schema: () => buildSchema('type N { n: N, v: Int } type Query { a: Int } type Subscription { s: N }'),
     depthRule: maxDepthRule({ n: 3, propagateOnRejection: false, onReject: [(c, e) => c?.reportError(e)] }),
@@ -183,6 +193,13 @@ describe('who may connect over WebSocket', () => {
       closes: [[4401, 'Invalid bearer token']],
     });
     expect(registered).toHaveLength(2);
+    // Only the wrong token counted as a failed authentication; past the limit the reason says so.
+    expect(failures.recorded).toBe(1);
+    await connectWith({ authorization: 'Bearer sdk_bad' });
+    expect((await connectWith({ authorization: 'Bearer sdk_bad' })).closes).toEqual([
+      [4401, 'Too many failed authentications from this address; try again in 60 s'],
+    ]);
+    expect(await connectWith({ authorization: 'Bearer sdk_good' })).toEqual({ allowed: true, closes: [] });
   });
 
   it('runs only valid, shallow, cheap subscriptions; every refusal is BAD_USER_INPUT', async () => {
