@@ -116,6 +116,7 @@ describeWith(['redis', 'qemu-img'], 'bad input', () => {
         instances { totalCount edges { node { id name state } } }
         volumes { totalCount edges { node { id state } } }
         snapshots { totalCount edges { node { id name description state } } }
+        apiTokens(first: 100) { totalCount edges { node { id expiresAt revokedAt } } }
       }`,
     );
     return {
@@ -279,6 +280,45 @@ describeWith(['redis', 'qemu-img'], 'bad input', () => {
         }),
       );
     });
+
+    it.each([0, -1, 3651, 2 ** 31 - 1])('a token lifetime of %s days is refused', async (days) => {
+      const response = await expectRefused('BAD_USER_INPUT', () =>
+        call(tenant.tokens.ORG_ADMIN, CREATE_TOKEN, {
+          input: { userId: tenant.userIds.READ_ONLY, name: 'lifetime', expiresInDays: days },
+        }),
+      );
+      expect(response.errors![0].extensions!.field).toBe('expiresInDays');
+    });
+
+    it.each([
+      ['a fraction of a day', 1.5],
+      ['a string', '30'],
+      ['a number beyond Int', 2 ** 31],
+    ])('a token lifetime of %s is refused', async (_label, days) => {
+      await expectRefused('BAD_USER_INPUT', () =>
+        call(tenant.tokens.ORG_ADMIN, CREATE_TOKEN, {
+          input: { userId: tenant.userIds.READ_ONLY, name: 'lifetime', expiresInDays: days },
+        }),
+      );
+    });
+
+    it('updateUser with a role that does not exist, or a disabled flag that is not a boolean, changes nothing', async () => {
+      const UPDATE = `mutation($input: UpdateUserInput!) { updateUser(input: $input) { user { id } } }`;
+      for (const input of [
+        { userId: tenant.userIds.MEMBER, role: 'ROOT' },
+        { userId: tenant.userIds.MEMBER, role: 'member' },
+        { userId: tenant.userIds.MEMBER, disabled: 'yes' },
+        { userId: tenant.userIds.MEMBER, disabled: 1 },
+      ]) {
+        await expectRefused('BAD_USER_INPUT', () => call(tenant.tokens.ORG_ADMIN, UPDATE, { input }));
+      }
+      const { viewer } = await mustQuery<{ viewer: { user: { role: string } } }>(
+        stack.url,
+        tenant.tokens.MEMBER,
+        `{ viewer { user { role } } }`,
+      );
+      expect(viewer.user.role).toBe('MEMBER');
+    });
   });
 
   describe('malformed ids (BAD_USER_INPUT)', () => {
@@ -333,6 +373,27 @@ describeWith(['redis', 'qemu-img'], 'bad input', () => {
         'organizationId',
       ],
       ['createApiToken userId', 'ORG_ADMIN', CREATE_TOKEN, () => ({ input: { userId: 'me', name: 'x' } }), 'userId'],
+      [
+        'revokeApiToken apiTokenId',
+        'MEMBER',
+        `mutation($input: RevokeApiTokenInput!) { revokeApiToken(input: $input) { apiToken { id } } }`,
+        () => ({ input: { apiTokenId: 'sdk_secret' } }),
+        'apiTokenId',
+      ],
+      [
+        'updateUser userId',
+        'ORG_ADMIN',
+        `mutation($input: UpdateUserInput!) { updateUser(input: $input) { user { id } } }`,
+        () => ({ input: { userId: 'me', disabled: true } }),
+        'userId',
+      ],
+      [
+        'deleteUser userId',
+        'ORG_ADMIN',
+        `mutation($input: DeleteUserInput!) { deleteUser(input: $input) { user { id } } }`,
+        () => ({ input: { userId: 'me' } }),
+        'userId',
+      ],
       [
         'startInstance instanceId',
         'MEMBER',

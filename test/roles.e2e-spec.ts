@@ -442,6 +442,150 @@ function withSimulator(f: Fixture): Promise<void> {
 /** The recovery point the current deleteInstanceSnapshot cell deletes. */
 let deletablePoint: string | null = null;
 
+// ---- Users and tokens (issue 9): listing and revoking tokens, changing and deleting users. ----
+
+/** The user the current user/token cell acts on (made fresh for each cell, with a working token). */
+let target: { userId: string; token: string } | null = null;
+
+async function viewerId(f: Fixture, token: string): Promise<string> {
+  const { viewer } = await mustQuery<{ viewer: { user: { id: string } } }>(
+    f.stack.url,
+    token,
+    `{ viewer { user { id } } }`,
+  );
+  return viewer.user.id;
+}
+
+/** What the target signs in as now: its role, or null when its token no longer authenticates. */
+async function targetRole(f: Fixture): Promise<string | null> {
+  const response = await graphql<{ viewer: { user: { role: string } } }>(
+    f.stack.url,
+    target!.token,
+    `
+      {
+        viewer {
+          user {
+            role
+          }
+        }
+      }
+    `,
+  );
+  return response.data?.viewer.user.role ?? null;
+}
+
+async function tokenIdOf(f: Fixture, userId: string): Promise<string> {
+  const { apiTokens } = await mustQuery<{ apiTokens: { edges: Array<{ node: { id: string; userId: string } }> } }>(
+    f.stack.url,
+    f.stack.adminToken,
+    `{ apiTokens(first: 100) { edges { node { id userId } } } }`,
+  );
+  return apiTokens.edges.find((e) => e.node.userId === userId)!.node.id;
+}
+
+/** revokeApiToken of the target's token: it stops working when the call succeeds. */
+const revokeTargetToken = (role: string) =>
+  mutation(
+    async (f, token) => {
+      const response = await graphql<{ revokeApiToken: { apiToken: { id: string; revokedAt: string | null } } }>(
+        f.stack.url,
+        token,
+        `
+          mutation ($id: ID!) {
+            revokeApiToken(input: { apiTokenId: $id }) {
+              apiToken {
+                id
+                revokedAt
+              }
+            }
+          }
+        `,
+        { id: await tokenIdOf(f, target!.userId) },
+      );
+      return {
+        response,
+        succeeded: async () => {
+          expect(response.data!.revokeApiToken.apiToken.revokedAt).not.toBeNull();
+          expect(await targetRole(f)).toBeNull();
+        },
+        unchanged: async () => expect(await targetRole(f)).toBe(role),
+      };
+    },
+    async (f) => {
+      target = await createUserWithToken(f.stack, f.tenant.organizationId, role);
+    },
+  );
+
+/** updateUser of a fresh target of `role`: `changes` applied, seen by its next sign-in. */
+const updateTarget = (role: string, changes: { role?: string; disabled?: boolean }) =>
+  mutation(
+    async (f, token) => {
+      const response = await graphql<{ updateUser: { user: { id: string; role: string; disabled: boolean } } }>(
+        f.stack.url,
+        token,
+        `
+          mutation ($input: UpdateUserInput!) {
+            updateUser(input: $input) {
+              user {
+                id
+                role
+                disabled
+              }
+            }
+          }
+        `,
+        { input: { userId: target!.userId, ...changes } },
+      );
+      return {
+        response,
+        succeeded: async () => {
+          expect(response.data!.updateUser.user).toEqual({
+            id: target!.userId,
+            role: changes.role ?? role,
+            disabled: changes.disabled ?? false,
+          });
+          expect(await targetRole(f)).toBe(changes.disabled ? null : (changes.role ?? role));
+        },
+        unchanged: async () => expect(await targetRole(f)).toBe(role),
+      };
+    },
+    async (f) => {
+      target = await createUserWithToken(f.stack, f.tenant.organizationId, role);
+    },
+  );
+
+/** deleteUser of a fresh target of `role`: its token stops working when the call succeeds. */
+const deleteTarget = (role: string) =>
+  mutation(
+    async (f, token) => {
+      const response = await graphql<{ deleteUser: { user: { id: string } } }>(
+        f.stack.url,
+        token,
+        `
+          mutation ($id: ID!) {
+            deleteUser(input: { userId: $id }) {
+              user {
+                id
+              }
+            }
+          }
+        `,
+        { id: target!.userId },
+      );
+      return {
+        response,
+        succeeded: async () => {
+          expect(response.data!.deleteUser.user.id).toBe(target!.userId);
+          expect(await targetRole(f)).toBeNull();
+        },
+        unchanged: async () => expect(await targetRole(f)).toBe(role),
+      };
+    },
+    async (f) => {
+      target = await createUserWithToken(f.stack, f.tenant.organizationId, role);
+    },
+  );
+
 const OPERATIONS = {
   viewer: read<{ viewer: { user: { id: string; role: string }; organization: { id: string } } }>(
     `{ viewer { user { id role } organization { id } } }`,
@@ -686,6 +830,113 @@ const OPERATIONS = {
       },
     };
   }),
+  apiTokens: async (f: Fixture, role: Role) => {
+    const me = await viewerId(f, f.tokens[role]);
+    return read<{ apiTokens: { edges: Array<{ node: { userId: string } }> } }>(
+      `{ apiTokens(first: 100) { edges { node { id userId } } } }`,
+      (data, _f, caller) => {
+        const owners = data.apiTokens.edges.map((e) => e.node.userId);
+        expect(owners).toContain(me);
+        // Only administrators see other users' tokens.
+        if (caller !== 'ORG_ADMIN' && caller !== 'PLATFORM_ADMIN') expect(new Set(owners)).toEqual(new Set([me]));
+      },
+    )(f, role);
+  },
+  'revokeApiToken own': async (f: Fixture, role: Role) => {
+    // A fresh token of the caller's own user (minted by the platform administrator), which the caller revokes.
+    const { createApiToken } = await mustQuery<{ createApiToken: { token: string; apiToken: { id: string } } }>(
+      f.stack.url,
+      f.stack.adminToken,
+      `mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { token apiToken { id } } }`,
+      { input: { userId: await viewerId(f, f.tokens[role]), name: 'own-fresh' } },
+    );
+    const fresh = { id: createApiToken.apiToken.id, token: createApiToken.token };
+    const works = async () =>
+      (
+        await graphql(
+          f.stack.url,
+          fresh.token,
+          `
+            {
+              viewer {
+                user {
+                  id
+                }
+              }
+            }
+          `,
+        )
+      ).errors === undefined;
+    return mutation(async (_f, token) => {
+      const response = await graphql<{ revokeApiToken: { apiToken: { id: string } } }>(
+        f.stack.url,
+        token,
+        `
+          mutation ($id: ID!) {
+            revokeApiToken(input: { apiTokenId: $id }) {
+              apiToken {
+                id
+              }
+            }
+          }
+        `,
+        { id: fresh.id },
+      );
+      return {
+        response,
+        succeeded: async () => expect(await works()).toBe(false),
+        unchanged: async () => expect(await works()).toBe(true),
+      };
+    })(f, role);
+  },
+  'revokeApiToken of a MEMBER': revokeTargetToken('MEMBER'),
+  'revokeApiToken of a peer ORG_ADMIN': revokeTargetToken('ORG_ADMIN'),
+  'updateUser MEMBER role': updateTarget('MEMBER', { role: 'READ_ONLY' }),
+  'updateUser MEMBER disabled': updateTarget('MEMBER', { disabled: true }),
+  'updateUser MEMBER to ORG_ADMIN': updateTarget('MEMBER', { role: 'ORG_ADMIN' }),
+  'updateUser MEMBER to SUPPORT': updateTarget('MEMBER', { role: 'SUPPORT' }),
+  'updateUser ORG_ADMIN disabled': updateTarget('ORG_ADMIN', { disabled: true }),
+  'deleteUser MEMBER': deleteTarget('MEMBER'),
+  'deleteUser ORG_ADMIN': deleteTarget('ORG_ADMIN'),
+  'createApiToken for a peer ORG_ADMIN': mutation(
+    async (f, token) => {
+      const response = await graphql<{ createApiToken: { token: string } }>(
+        f.stack.url,
+        token,
+        `
+          mutation ($input: CreateApiTokenInput!) {
+            createApiToken(input: $input) {
+              token
+            }
+          }
+        `,
+        { input: { userId: target!.userId, name: 'as-peer' } },
+      );
+      return {
+        response,
+        succeeded: async () => {
+          const { viewer } = await mustQuery<{ viewer: { user: { id: string } } }>(
+            f.stack.url,
+            response.data!.createApiToken.token,
+            `{ viewer { user { id } } }`,
+          );
+          expect(viewer.user.id).toBe(target!.userId);
+        },
+        unchanged: async () => {
+          // The target still has only the token it was made with (lists are newest first).
+          const { apiTokens } = await mustQuery<{ apiTokens: { edges: Array<{ node: { userId: string } }> } }>(
+            f.stack.url,
+            f.stack.adminToken,
+            `{ apiTokens(first: 100) { edges { node { userId } } } }`,
+          );
+          expect(apiTokens.edges.filter((e) => e.node.userId === target!.userId)).toHaveLength(1);
+        },
+      };
+    },
+    async (f) => {
+      target = await createUserWithToken(f.stack, f.tenant.organizationId, 'ORG_ADMIN');
+    },
+  ),
   createEnvironment: mutation(async (f, token) => {
     const name = `env-${unique()}`;
     const response = await graphql<{ createEnvironment: { environment: { id: string; name: string } } }>(
@@ -1266,6 +1517,28 @@ const MATRIX: Record<Operation, Record<Role, Expected>> = {
   'createUser SUPPORT': PLATFORM_ONLY,
   'createUser PLATFORM_ADMIN': PLATFORM_ONLY,
   createApiToken: MANAGE,
+  // An ORG_ADMIN acts only on users below its own role: never as, or on, a peer ORG_ADMIN.
+  'createApiToken for a peer ORG_ADMIN': PLATFORM_ONLY,
+  apiTokens: ALL_OK,
+  // Everyone may revoke their own tokens (a leaked token must not wait for an administrator).
+  'revokeApiToken own': ALL_OK,
+  // Others' tokens are invisible to those who may not manage them (NOT_FOUND), except to a peer ORG_ADMIN.
+  'revokeApiToken of a MEMBER': { ...MANAGE, READ_ONLY: 'NOT_FOUND', MEMBER: 'NOT_FOUND', SUPPORT: 'NOT_FOUND' },
+  'revokeApiToken of a peer ORG_ADMIN': {
+    READ_ONLY: 'NOT_FOUND',
+    MEMBER: 'NOT_FOUND',
+    ORG_ADMIN: 'FORBIDDEN',
+    SUPPORT: 'NOT_FOUND',
+    PLATFORM_ADMIN: 'OK',
+  },
+  'updateUser MEMBER role': MANAGE,
+  'updateUser MEMBER disabled': MANAGE,
+  // Granting its own role is allowed (as createUser does); a role above it is not.
+  'updateUser MEMBER to ORG_ADMIN': MANAGE,
+  'updateUser MEMBER to SUPPORT': PLATFORM_ONLY,
+  'updateUser ORG_ADMIN disabled': PLATFORM_ONLY,
+  'deleteUser MEMBER': MANAGE,
+  'deleteUser ORG_ADMIN': PLATFORM_ONLY,
   createEnvironment: MANAGE,
   templates: ALL_OK,
   'template(id)': ALL_OK,
@@ -1370,6 +1643,10 @@ describeWith(['redis', 'qemu-img'], 'role × operation', () => {
 
   /** The ORG_ADMIN of another organization, on the tenant's resources: they do not exist (NOT_FOUND). */
   const FOREIGN: Operation[] = [
+    'createApiToken for a peer ORG_ADMIN',
+    'revokeApiToken of a MEMBER',
+    'updateUser MEMBER role',
+    'deleteUser MEMBER',
     'revertVolumeToSnapshot',
     'createTemplateFromSnapshot',
     'deleteTemplate',

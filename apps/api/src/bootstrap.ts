@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { ApiConfig } from '@snapdeck/config';
 import type { InProcessBus } from '@snapdeck/contracts';
 import { Logger } from 'nestjs-pino';
@@ -24,12 +25,17 @@ export interface StartApiOptions {
 export async function startApi(config: ApiConfig, options: StartApiOptions = {}): Promise<INestApplication> {
   const api = AppModule.forRoot(config, { bus: options.bus });
   const logging = options.logger !== false;
-  const app = await NestFactory.create(logging ? LoggingApiModule.wrap(api, config, options.logDestination) : api, {
-    logger: options.logger ?? undefined,
-    // Start-up lines wait for pino rather than going to Nest's console logger.
-    bufferLogs: logging,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    logging ? LoggingApiModule.wrap(api, config, options.logDestination) : api,
+    {
+      logger: options.logger ?? undefined,
+      // Start-up lines wait for pino rather than going to Nest's console logger.
+      bufferLogs: logging,
+    },
+  );
   if (logging) app.useLogger(app.get(Logger));
+  // Whose X-Forwarded-For to believe for req.ip (the failed-authentication limit counts per client address).
+  app.set('trust proxy', config.TRUST_PROXY);
   app.useGlobalPipes(createValidationPipe());
   if (options.shutdownHooks ?? true) app.enableShutdownHooks();
   await app.listen(config.PORT, '0.0.0.0');

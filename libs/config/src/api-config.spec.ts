@@ -35,6 +35,10 @@ describe('loadApiConfig', () => {
       INSTANCE_STOP_TIMEOUT_SECONDS: 60,
       GRAPHQL_MAX_COST: 20000,
       GRAPHQL_MAX_DEPTH: 10,
+      AUTH_FAILURE_LIMIT: 30,
+      AUTH_FAILURE_WINDOW_SECONDS: 900,
+      TRUST_PROXY: false,
+      SUBSCRIPTION_AUTH_RECHECK_SECONDS: 5,
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
     });
@@ -165,5 +169,30 @@ describe('loadApiConfig', () => {
     expect(config.PORT).toBe(4000);
     expect(config).not.toHaveProperty('PATH');
     expect(config).not.toHaveProperty('HOME');
+  });
+
+  it('reads the sign-in limits and the subscription re-check, with defaults', () => {
+    const defaults = loadApiConfig({});
+    expect(defaults.AUTH_FAILURE_LIMIT).toBe(30);
+    expect(defaults.AUTH_FAILURE_WINDOW_SECONDS).toBe(900);
+    expect(defaults.SUBSCRIPTION_AUTH_RECHECK_SECONDS).toBe(5);
+    expect(defaults.TRUST_PROXY).toBe(false);
+    const config = loadApiConfig({
+      AUTH_FAILURE_LIMIT: '5',
+      AUTH_FAILURE_WINDOW_SECONDS: '60',
+      SUBSCRIPTION_AUTH_RECHECK_SECONDS: '1',
+    });
+    expect([config.AUTH_FAILURE_LIMIT, config.AUTH_FAILURE_WINDOW_SECONDS]).toEqual([5, 60]);
+    expect(config.SUBSCRIPTION_AUTH_RECHECK_SECONDS).toBe(1);
+    expect(() => loadApiConfig({ AUTH_FAILURE_LIMIT: '0' })).toThrow(/AUTH_FAILURE_LIMIT/);
+  });
+
+  it.each([
+    ['true', true],
+    ['FALSE', false],
+    ['2', 2],
+    ['loopback, 10.0.0.0/8', 'loopback, 10.0.0.0/8'],
+  ])('reads TRUST_PROXY=%s as Express takes it', (raw, expected) => {
+    expect(loadApiConfig({ TRUST_PROXY: raw }).TRUST_PROXY).toEqual(expected);
   });
 });

@@ -1,6 +1,6 @@
 // Decorator metadata drives the type conversion below: load the polyfill before the class is defined.
 import 'reflect-metadata';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { Allow, IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
 import { Transform } from 'class-transformer';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevelName } from './logging.js';
 import { parseBoolean, validateEnvironment } from './validate.js';
@@ -77,6 +77,36 @@ export class ApiConfig {
   @Min(1)
   GRAPHQL_MAX_DEPTH: number = 10;
 
+  /**
+   * Failed bearer authentications one client address may make per window before the api answers 429 (a
+   * request whose token authenticates is never counted or slowed).
+   */
+  @IsInt()
+  @Min(1)
+  AUTH_FAILURE_LIMIT: number = 30;
+
+  @IsInt()
+  @Min(1)
+  AUTH_FAILURE_WINDOW_SECONDS: number = 900;
+
+  /**
+   * Express's `trust proxy`: which proxies' X-Forwarded-For to believe when taking the client's address (the
+   * failed-authentication limit counts per address). `false` (default): the socket's peer, right when clients
+   * connect directly; `true`: the left-most address (only behind a proxy that overwrites the header); a number:
+   * that many hops; or a comma list of addresses/subnets, `loopback`, `uniquelocal`.
+   */
+  @Transform(({ obj, key }) => parseTrustProxy((obj as Record<string, unknown>)[key]))
+  @Allow()
+  TRUST_PROXY: boolean | number | string = false;
+
+  /**
+   * How often each open WebSocket's token is checked again: a revoked or expired token, or a disabled or
+   * deleted user, has its subscriptions closed (4401) within this many seconds, on every api replica.
+   */
+  @IsInt()
+  @Min(1)
+  SUBSCRIPTION_AUTH_RECHECK_SECONDS: number = 5;
+
   /** Lines below this level are not written. */
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevelName = 'info';
@@ -84,6 +114,17 @@ export class ApiConfig {
   /** `json` (one object a line) or `pretty` (needs the pino-pretty dev dependency). */
   @IsIn(LOG_FORMATS)
   LOG_FORMAT: LogFormat = 'json';
+}
+
+/** TRUST_PROXY as Express takes it: a boolean, a hop count, or the text of a list of addresses. */
+export function parseTrustProxy(value: unknown): boolean | number | string {
+  if (value === undefined || value === null || value === '') return false;
+  if (typeof value === 'boolean' || typeof value === 'number') return value;
+  if (typeof value !== 'string') return false;
+  const text = value.trim();
+  if (/^(true|false)$/i.test(text)) return text.toLowerCase() === 'true';
+  if (/^\d+$/.test(text)) return Number(text);
+  return text;
 }
 
 export function loadApiConfig(env: Record<string, string | undefined>): ApiConfig {

@@ -1,3 +1,4 @@
+export * from './account-events.js';
 export * from './enums.js';
 export * from './disks.js';
 export * from './errors.js';

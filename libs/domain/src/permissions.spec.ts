@@ -1,5 +1,5 @@
 import { Role } from './enums.js';
-import { canGrantRole, hasPermission, Permission, ROLE_PERMISSIONS } from './permissions.js';
+import { canGrantRole, canManageUser, hasPermission, Permission, ROLE_PERMISSIONS } from './permissions.js';
 
 /**
  * The role -> permission table of the contract ("Rules the contract promises", Roles), written out by hand:
@@ -100,5 +100,27 @@ describe('canGrantRole', () => {
     for (const granter of [Role.MEMBER, Role.READ_ONLY, Role.SUPPORT]) {
       for (const role of ROLES) expect(canGrantRole(granter, role)).toBe(false);
     }
+  });
+});
+
+describe('canManageUser', () => {
+  const MANAGED: Record<Role, Role[]> = {
+    [Role.PLATFORM_ADMIN]: ROLES,
+    [Role.ORG_ADMIN]: [Role.MEMBER, Role.READ_ONLY],
+    [Role.SUPPORT]: [],
+    [Role.MEMBER]: [],
+    [Role.READ_ONLY]: [],
+  };
+  const cells = ROLES.flatMap((manager) =>
+    ROLES.map((user) => ({ manager, user, expected: MANAGED[manager].includes(user) })),
+  );
+
+  it.each(cells)('$manager managing a $user: $expected', ({ manager, user, expected }) => {
+    expect(canManageUser(manager, user)).toBe(expected);
+  });
+
+  it('an ORG_ADMIN may grant its own role but not act on a peer who holds it', () => {
+    expect(canGrantRole(Role.ORG_ADMIN, Role.ORG_ADMIN)).toBe(true);
+    expect(canManageUser(Role.ORG_ADMIN, Role.ORG_ADMIN)).toBe(false);
   });
 });

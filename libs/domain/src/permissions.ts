@@ -42,3 +42,16 @@ export function canGrantRole(granter: Role, role: Role): boolean {
   if (granter === Role.ORG_ADMIN) return role === Role.ORG_ADMIN || role === Role.MEMBER || role === Role.READ_ONLY;
   return false;
 }
+
+/**
+ * Whether a caller may act on an existing user of an organization it manages: change its role, disable,
+ * delete it, mint or revoke its tokens. Strictly below the caller's own role: an ORG_ADMIN manages MEMBER and
+ * READ_ONLY users, not a peer ORG_ADMIN (acting as a peer would let one administrator take over another's
+ * identity and audit trail); only a platform administrator manages every user. Acting on oneself is decided
+ * by the caller (own tokens, for instance), not here.
+ */
+export function canManageUser(manager: Role, user: Role): boolean {
+  if (manager === Role.PLATFORM_ADMIN) return true;
+  if (manager === Role.ORG_ADMIN) return user === Role.MEMBER || user === Role.READ_ONLY;
+  return false;
+}

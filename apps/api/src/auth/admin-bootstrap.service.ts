@@ -35,12 +35,14 @@ export class AdminBootstrap implements OnApplicationBootstrap {
 
   private async ensureAdmin(tokenHash: string): Promise<void> {
     await this.db.transaction(async (tx) => {
+      // A token with this hash that was revoked (or whose user was disabled) stays so across restarts:
+      // to get a working bootstrap token again, set another SNAPDECK_ADMIN_TOKEN.
       if (await tx.apiTokens.findByHash(tokenHash)) return;
       const organization =
         (await tx.organizations.findByName(PLATFORM_ORGANIZATION)) ??
         (await tx.organizations.create(PLATFORM_ORGANIZATION));
       const admin =
-        (await tx.users.findByEmail(BOOTSTRAP_ADMIN_EMAIL)) ??
+        (await tx.users.findByEmail(organization.id, BOOTSTRAP_ADMIN_EMAIL)) ??
         (await tx.users.create(organization.id, BOOTSTRAP_ADMIN_EMAIL, Role.PLATFORM_ADMIN));
       await tx.apiTokens.create(admin.id, 'bootstrap', tokenHash);
       this.logger.log(`platform administrator ${admin.email} can now sign in with SNAPDECK_ADMIN_TOKEN`);

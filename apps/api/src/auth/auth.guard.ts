@@ -31,16 +31,17 @@ export class AuthGuard implements CanActivate {
   private async principalOf(context: GraphQLContext) {
     if (context.principal) return context.principal;
     // One lookup per request, shared by every root field of a multi-field operation.
-    context.authentication ??= this.authenticate(context.authorization);
+    context.authentication ??= this.authenticate(context.req, context.authorization);
     context.principal = await context.authentication;
     return context.principal;
   }
 
-  private async authenticate(header: string | undefined) {
+  private async authenticate(request: object, header: string | undefined) {
     const secret = bearerToken(header);
     if (!secret) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'Missing bearer token');
-    const principal = await this.auth.authenticate(secret);
-    if (!principal) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'Invalid bearer token');
+    // The failed-authentication limiter may have looked this request's token up already.
+    const principal = await this.auth.authenticateRequest(request, secret);
+    if (!principal) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'Invalid, expired or revoked bearer token');
     return principal;
   }
 }

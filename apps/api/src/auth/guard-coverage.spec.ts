@@ -40,6 +40,8 @@ const CONTRACT_OPERATIONS = [
   'createInstanceSnapshot',
   'revertToInstanceSnapshot',
   'deleteInstanceSnapshot',
+  'apiTokens',
+  'revokeApiToken',
 ];
 
 const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
@@ -174,8 +176,10 @@ describe('every root operation is guarded by a declared permission', () => {
       'deleteInstanceSnapshot',
     ])
       expect(permissionOf(name)).toBe(Permission.WRITE);
-    for (const name of ['createUser', 'createApiToken', 'createEnvironment'])
+    for (const name of ['createUser', 'createApiToken', 'createEnvironment', 'updateUser', 'deleteUser'])
       expect(permissionOf(name)).toBe(Permission.MANAGE_ORGANIZATION);
+    // Everyone lists and revokes their own tokens; the service decides whose else.
+    for (const name of ['apiTokens', 'revokeApiToken']) expect(permissionOf(name)).toBe(Permission.READ);
     for (const name of [
       'viewer',
       'environments',

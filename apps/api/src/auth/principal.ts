@@ -1,5 +1,5 @@
 import { hasPermission, Permission, type Role } from '@snapdeck/domain';
-import { ALL_ORGANIZATIONS, organizationScope, type ReadScope } from '@snapdeck/persistence';
+import { ALL_ORGANIZATIONS, organizationScope, type ReadScope, type TokenScope } from '@snapdeck/persistence';
 
 /** The authenticated caller of one request. */
 export interface Principal {
@@ -7,6 +7,8 @@ export interface Principal {
   readonly email: string;
   readonly organizationId: string;
   readonly role: Role;
+  /** The token this request authenticated with (absent for principals made in tests without one). */
+  readonly tokenId?: string;
 }
 
 /** What the caller may read: its own organization, or every one for support and platform staff. */
@@ -25,4 +27,15 @@ export function writeScope(principal: Principal): ReadScope {
 
 export function can(principal: Principal, permission: Permission): boolean {
   return hasPermission(principal.role, permission);
+}
+
+/**
+ * Which api tokens the caller sees (apiTokens, node, revokeApiToken): a platform administrator every one,
+ * an organization administrator its organization's, everyone else (support staff included: tokens are
+ * credentials, not tenant data to troubleshoot) only their own.
+ */
+export function tokenScope(principal: Principal): TokenScope {
+  if (hasPermission(principal.role, Permission.PLATFORM)) return ALL_ORGANIZATIONS;
+  if (hasPermission(principal.role, Permission.MANAGE_ORGANIZATION)) return organizationScope(principal.organizationId);
+  return { kind: 'user', userId: principal.userId };
 }

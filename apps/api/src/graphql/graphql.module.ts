@@ -6,6 +6,8 @@ import { Database } from '@snapdeck/persistence';
 import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
 import { AuthService } from '../auth/auth.service.js';
+import { FailedAuthentications } from '../auth/failed-authentications.js';
+import { OpenSockets } from '../auth/open-sockets.service.js';
 import { registerDomainEnums } from '../common/enums.graphql.js';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { graphqlWsOptions } from '../subscriptions/graphql-ws.options.js';
@@ -22,8 +24,15 @@ registerDomainEnums();
 export function graphqlModule(): DynamicModule {
   return GraphQLModule.forRootAsync<ApolloDriverConfig>({
     driver: ApolloDriver,
-    inject: [API_CONFIG, Database, GraphQLSchemaHost, AuthService],
-    useFactory: (config: ApiConfig, db: Database, schemaHost: GraphQLSchemaHost, auth: AuthService) => {
+    inject: [API_CONFIG, Database, GraphQLSchemaHost, AuthService, OpenSockets, FailedAuthentications],
+    useFactory: (
+      config: ApiConfig,
+      db: Database,
+      schemaHost: GraphQLSchemaHost,
+      auth: AuthService,
+      sockets: OpenSockets,
+      failures: FailedAuthentications,
+    ) => {
       const production = config.NODE_ENV === 'production';
       const formatError = createErrorFormatter(production);
       const depthRule = maxDepthRule({
@@ -44,6 +53,8 @@ export function graphqlModule(): DynamicModule {
         subscriptions: {
           'graphql-ws': graphqlWsOptions({
             auth,
+            sockets,
+            failures,
             db,
             schema: () => schemaHost.schema,
             depthRule,

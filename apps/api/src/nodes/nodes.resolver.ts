@@ -2,7 +2,7 @@ import { Args, ID, Query, Resolver } from '@nestjs/graphql';
 import { Permission } from '@snapdeck/domain';
 import { Database } from '@snapdeck/persistence';
 import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
-import { can, readScope, type Principal } from '../auth/principal.js';
+import { can, readScope, tokenScope, type Principal } from '../auth/principal.js';
 import { RequirePermission } from '../auth/require-permission.decorator.js';
 import { NodeModel } from '../common/node.model.js';
 import { ParseIdPipe } from '../common/parse-id.pipe.js';
@@ -14,6 +14,7 @@ import { JobModel } from '../jobs/models/job.model.js';
 import { OrganizationModel } from '../organizations/models/organization.model.js';
 import { SnapshotModel } from '../snapshots/models/snapshot.model.js';
 import { TemplateModel } from '../templates/models/template.model.js';
+import { ApiTokenModel } from '../users/models/api-token.model.js';
 import { UserModel } from '../users/models/user.model.js';
 import { VolumeModel } from '../volumes/models/volume.model.js';
 
@@ -45,6 +46,8 @@ export class NodesResolver {
       () => repos.jobs.findById(scope, id).then(map(JobModel.from)),
       () => repos.templates.findVisible(scope, id).then(map(TemplateModel.from)),
       () => repos.users.findById(scope, id).then(map(UserModel.from)),
+      // Tokens as apiTokens shows them: one's own; an ORG_ADMIN's organization's; every one for the platform.
+      () => repos.apiTokens.findById(tokenScope(principal), id).then(map(ApiTokenModel.from)),
       () =>
         scope.kind === 'all' || id === principal.organizationId
           ? repos.organizations.findById(id).then(map(OrganizationModel.from))

@@ -15,8 +15,10 @@ import {
 } from 'graphql';
 import { CloseCode, type Context, type ServerOptions } from 'graphql-ws';
 import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { AuthService } from '../auth/auth.service.js';
+import type { FailedAuthentications } from '../auth/failed-authentications.js';
+import type { OpenSockets } from '../auth/open-sockets.service.js';
 import { bearerToken } from '../auth/token.js';
 import { costError, operationCost } from '../graphql/complexity.plugin.js';
 import { GraphQLContext } from '../graphql/context.js';
@@ -24,7 +26,7 @@ import { GraphQLContext } from '../graphql/context.js';
 /** What graphql-ws's `ws` integration puts in `Context.extra`. */
 interface WsExtra {
   socket: { close(code: number, reason: string): void };
-  request: { headers: IncomingHttpHeaders };
+  request: IncomingMessage & { headers: IncomingHttpHeaders };
 }
 
 export type ConnectionParams = Readonly<Record<string, unknown>> | undefined;
@@ -44,6 +46,10 @@ export function missingTokenReason(params: ConnectionParams): string | null {
 
 export interface GraphqlWsDependencies {
   auth: AuthService;
+  /** Where open sockets are kept, so that a token that stops working closes them (4401). */
+  sockets: OpenSockets;
+  /** The failed-authentication count per client address that HTTP requests share. */
+  failures: FailedAuthentications;
   db: Database;
   schema: () => GraphQLSchema;
   /** The depth rule the HTTP endpoint validates with. */
@@ -67,7 +73,8 @@ function clientError(error: unknown): GraphQLError {
 /**
  * GraphQL over WebSocket (the graphql-transport-ws protocol of graphql-ws) at the HTTP endpoint's path.
  * The connection_init payload carries the bearer token, checked once when the socket opens: without a
- * valid one the socket is closed with 4401 and the reason. Each subscription then goes through the global
+ * valid one the socket is closed with 4401 and the reason; while it is open, OpenSockets re-checks the token
+ * every few seconds and closes the socket with 4401 once it stops working. Each subscription then goes through the global
  * AuthGuard like any operation (its permission, the token still valid), with the HTTP endpoint's depth and
  * cost limits and its error codes. Queries and mutations stay on HTTP.
  */
@@ -85,8 +92,24 @@ export function graphqlWsOptions(deps: GraphqlWsDependencies): GraphQLWsSubscrip
       const missing = missingTokenReason(ctx.connectionParams);
       if (missing) return refuse(ctx, missing);
       const principal = await deps.auth.authenticate(bearerToken(connectionAuthorization(ctx.connectionParams))!);
-      return principal ? true : refuse(ctx, 'Invalid bearer token');
+      if (!principal) {
+        // A wrong token counts against the address like one sent over HTTP; past the limit the reason says so
+        // (a token that works is still accepted, as on HTTP).
+        const { limited, retryAfterSeconds } = await deps.failures.recordFailure(
+          deps.failures.addressOf((ctx.extra as WsExtra).request),
+        );
+        return refuse(
+          ctx,
+          limited
+            ? `Too many failed authentications from this address; try again in ${retryAfterSeconds} s`
+            : 'Invalid bearer token',
+        );
+      }
+      deps.sockets.add((ctx.extra as WsExtra).socket, principal);
+      return true;
     },
+
+    onClose: (ctx) => deps.sockets.remove((ctx.extra as WsExtra).socket),
 
     context: (ctx) => {
       const { headers } = (ctx.extra as WsExtra).request;

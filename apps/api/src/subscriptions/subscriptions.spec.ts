@@ -21,6 +21,8 @@ import { buildSchema, type GraphQLError, type GraphQLFormattedError } from 'grap
 import { PubSub, type PubSubEngine } from 'graphql-subscriptions';
 import type { Context, ServerOptions } from 'graphql-ws';
 import type { AuthService } from '../auth/auth.service.js';
+import type { FailedAuthentications } from '../auth/failed-authentications.js';
+import type { OpenSockets } from '../auth/open-sockets.service.js';
 import type { Principal } from '../auth/principal.js';
 import type { ApiConfig } from '../config.js';
 import { InProcessBus } from '@snapdeck/contracts';
@@ -132,8 +134,23 @@ describe('who may connect over WebSocket', () => {
   const auth = {
     authenticate: (secret: string) => Promise.resolve(secret === 'sdk_good' ? principal(ORG_A) : null),
   } as unknown as AuthService;
+  const registered: unknown[] = [];
+  const sockets = {
+    add: (socket: unknown) => registered.push(socket),
+    remove: (socket: unknown) => registered.splice(registered.indexOf(socket), 1),
+  } as unknown as OpenSockets;
+  const failures = {
+    recorded: 0,
+    addressOf: () => '192.0.2.1',
+    recordFailure(this: { recorded: number }) {
+      this.recorded += 1;
+      return Promise.resolve({ limited: this.recorded > 2, retryAfterSeconds: 60 });
+    },
+  };
   const options = graphqlWsOptions({
     auth,
+    sockets,
+    failures: failures as unknown as FailedAuthentications,
     db: {} as Database,
     schema: () => buildSchema('type N { n: N, v: Int } type Query { a: Int } type Subscription { s: N }'),
     depthRule: maxDepthRule({ n: 3, propagateOnRejection: false, onReject: [(c, e) => c?.reportError(e)] }),
@@ -163,7 +180,10 @@ describe('who may connect over WebSocket', () => {
   });
 
   it('accepts a valid token and closes the socket with 4401 and the reason otherwise', async () => {
+    registered.length = 0;
     expect(await connectWith({ authorization: 'Bearer sdk_good' })).toEqual({ allowed: true, closes: [] });
+    // An accepted socket is kept for the periodic re-check of its token; a refused one is not.
+    expect(registered).toHaveLength(1);
     expect(await connectWith({ Authorization: 'Bearer sdk_good' })).toEqual({ allowed: true, closes: [] });
     const missing = await connectWith(undefined);
     expect(missing.allowed).toBe(false);
@@ -172,6 +192,14 @@ describe('who may connect over WebSocket', () => {
       allowed: false,
       closes: [[4401, 'Invalid bearer token']],
     });
+    expect(registered).toHaveLength(2);
+    // Only the wrong token counted as a failed authentication; past the limit the reason says so.
+    expect(failures.recorded).toBe(1);
+    await connectWith({ authorization: 'Bearer sdk_bad' });
+    expect((await connectWith({ authorization: 'Bearer sdk_bad' })).closes).toEqual([
+      [4401, 'Too many failed authentications from this address; try again in 60 s'],
+    ]);
+    expect(await connectWith({ authorization: 'Bearer sdk_good' })).toEqual({ allowed: true, closes: [] });
   });
 
   it('runs only valid, shallow, cheap subscriptions; every refusal is BAD_USER_INPUT', async () => {

@@ -1,6 +1,9 @@
-import { Field, ID, InputType } from '@nestjs/graphql';
-import { IsUUID } from 'class-validator';
+import { Field, ID, InputType, Int } from '@nestjs/graphql';
+import { IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
 import { IsResourceName } from '../../common/validation.js';
+
+/** The longest lifetime a token can be given: ten years. */
+export const MAX_TOKEN_DAYS = 3650;
 
 @InputType()
 export class CreateApiTokenInput {
@@ -11,4 +14,16 @@ export class CreateApiTokenInput {
   @Field()
   @IsResourceName()
   name!: string;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      `Days until the token expires (1–${MAX_TOKEN_DAYS}); absent or null: it never expires (scripts and CI ` +
+      'that must not break on a date). Choose a lifetime where you can, and revoke tokens that are no longer used.',
+  })
+  @IsOptional()
+  @IsInt({ message: 'expiresInDays must be a whole number of days' })
+  @Min(1, { message: `expiresInDays must be between 1 and ${MAX_TOKEN_DAYS}` })
+  @Max(MAX_TOKEN_DAYS, { message: `expiresInDays must be between 1 and ${MAX_TOKEN_DAYS}` })
+  expiresInDays?: number | null;
 }

@@ -17,6 +17,9 @@ export class UserModel implements NodeModel {
   @Field()
   createdAt!: Date;
 
+  @Field({ description: "A disabled user's tokens do not authenticate; updateUser disables and enables." })
+  disabled!: boolean;
+
   organizationId!: string;
 
   static from(row: UserEntity): UserModel {
@@ -25,6 +28,7 @@ export class UserModel implements NodeModel {
       email: row.email,
       role: row.role,
       createdAt: row.createdAt,
+      disabled: row.disabled,
       organizationId: row.organizationId,
     });
   }
