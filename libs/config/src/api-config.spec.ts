@@ -35,6 +35,8 @@ describe('loadApiConfig', () => {
       INSTANCE_STOP_TIMEOUT_SECONDS: 60,
       GRAPHQL_MAX_COST: 20000,
       GRAPHQL_MAX_DEPTH: 10,
+      GRAPHQL_MAX_ROOT_FIELDS: 20,
+      GRAPHQL_MAX_ALIASES: 20,
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
     });
@@ -66,6 +68,8 @@ describe('loadApiConfig', () => {
       INSTANCE_STOP_TIMEOUT_SECONDS: '120',
       GRAPHQL_MAX_COST: '500',
       GRAPHQL_MAX_DEPTH: '7',
+      GRAPHQL_MAX_ROOT_FIELDS: '3',
+      GRAPHQL_MAX_ALIASES: '0',
     });
     expect(config.PORT).toBe(3000);
     expect(typeof config.PORT).toBe('number');
@@ -76,6 +80,8 @@ describe('loadApiConfig', () => {
     expect(config.INSTANCE_STOP_TIMEOUT_SECONDS).toBe(120);
     expect(config.GRAPHQL_MAX_COST).toBe(500);
     expect(config.GRAPHQL_MAX_DEPTH).toBe(7);
+    expect(config.GRAPHQL_MAX_ROOT_FIELDS).toBe(3);
+    expect(config.GRAPHQL_MAX_ALIASES).toBe(0);
   });
 
   it('reads an empty or unset variable as its default', () => {
@@ -140,6 +146,7 @@ describe('loadApiConfig', () => {
     'INSTANCE_STOP_TIMEOUT_SECONDS',
     'GRAPHQL_MAX_COST',
     'GRAPHQL_MAX_DEPTH',
+    'GRAPHQL_MAX_ROOT_FIELDS',
   ])('wants %s to be a whole number of at least 1', (name) => {
     expect(loadApiConfig({ [name]: '1' })[name as keyof ApiConfig]).toBe(1);
     expect(invalidVariables(failure({ [name]: '0' }))).toEqual([name]);
