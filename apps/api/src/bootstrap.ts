@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { ApiConfig } from '@snapdeck/config';
 import type { InProcessBus } from '@snapdeck/contracts';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
+import { BODY_LIMIT_BYTES, bodyErrorHandler } from './common/body-errors.js';
 import { createValidationPipe } from './common/validation.pipe.js';
 import { LoggingApiModule } from './logging/logging.module.js';
 
@@ -24,12 +26,20 @@ export interface StartApiOptions {
 export async function startApi(config: ApiConfig, options: StartApiOptions = {}): Promise<INestApplication> {
   const api = AppModule.forRoot(config, { bus: options.bus });
   const logging = options.logger !== false;
-  const app = await NestFactory.create(logging ? LoggingApiModule.wrap(api, config, options.logDestination) : api, {
-    logger: options.logger ?? undefined,
-    // Start-up lines wait for pino rather than going to Nest's console logger.
-    bufferLogs: logging,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    logging ? LoggingApiModule.wrap(api, config, options.logDestination) : api,
+    {
+      logger: options.logger ?? undefined,
+      // Start-up lines wait for pino rather than going to Nest's console logger.
+      bufferLogs: logging,
+    },
+  );
   if (logging) app.useLogger(app.get(Logger));
+  // Nest's own parsers, registered here so that the handler after them answers their errors (an oversized
+  // or malformed body) as GraphQL-shaped JSON; Nest then adds no parsers of its own.
+  app.useBodyParser('json', { limit: BODY_LIMIT_BYTES });
+  app.useBodyParser('urlencoded', { extended: true, limit: BODY_LIMIT_BYTES });
+  app.use(bodyErrorHandler);
   app.useGlobalPipes(createValidationPipe());
   if (options.shutdownHooks ?? true) app.enableShutdownHooks();
   await app.listen(config.PORT, '0.0.0.0');
