@@ -10,6 +10,7 @@
  * request must add none (background work of an earlier successful one is waited for first, and the benign
  * writes in EXCLUDED_CHANGES do not count).
  *
+ * The query root fields get FUZZ_QUERY_RUNS (default 2000) requests of the same kind on top.
  * FUZZ_RUNS (default 10000) and FUZZ_SEED change the size and the seed.
  */
 import fc from 'fast-check';
@@ -22,12 +23,14 @@ import { startStack, type Stack } from './support/stack.js';
 import { createTenant, createUserWithToken, type Tenant } from './support/tenants.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10000);
+/** Requests over the query root fields besides (read-only: they must never change the database). */
+const QUERY_RUNS = Number(process.env.FUZZ_QUERY_RUNS ?? 2000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
 /**
  * Requests in flight at once. A batch whose requests all failed must have changed nothing; in a batch with a
  * success, the changes cannot be told apart, so its failed requests are not counted as checked.
  */
-const CONCURRENCY = Number(process.env.FUZZ_CONCURRENCY ?? 4);
+const CONCURRENCY = Number(process.env.FUZZ_CONCURRENCY ?? 8);
 
 /** A committed row change the trigger recorded. */
 interface Change {
@@ -73,7 +76,7 @@ interface FullType {
 }
 
 const TYPE_REF = 'kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } }';
-const INTROSPECTION = `{ __schema { mutationType { name } types {
+const INTROSPECTION = `{ __schema { mutationType { name } queryType { name } types {
   kind name
   fields { name args { name type { ${TYPE_REF} } } type { ${TYPE_REF} } }
   inputFields { name type { ${TYPE_REF} } }
@@ -214,16 +217,34 @@ class Values {
           { weight: 1, arbitrary: fc.uuid() },
         );
       case 'Int':
-        return fc.integer({ min: 1, max: 4 });
+        return fc.oneof(
+          { weight: 8, arbitrary: fc.integer({ min: 1, max: 4 }) },
+          { weight: 1, arbitrary: fc.constantFrom(...INTS) },
+        );
       case 'Float':
         return fc.double({ min: 0, max: 10, noNaN: true });
       case 'Boolean':
         return fc.boolean();
       case 'String':
         if (/organizationId|Id$/.test(name)) return fc.constantFrom(...own);
-        if (/email/i.test(name)) return fc.stringMatching(/^[a-z]{3,8}@example\.test$/);
+        if (/email/i.test(name)) {
+          return fc.oneof(
+            { weight: 8, arbitrary: fc.stringMatching(/^[a-z]{3,8}@example\.test$/) },
+            {
+              weight: 1,
+              arbitrary: fc.constantFrom('a\ud800b@example.test', 'nul\u0000@example.test', 'x\udfff@example.test'),
+            },
+          );
+        }
         if (/path/i.test(name)) return fc.constantFrom('templates/missing.qcow2', 'incoming/x.qcow2', 'x.qcow2');
-        return fc.stringMatching(/^[a-z][a-z0-9-]{2,20}$/);
+        return fc.oneof(
+          { weight: 4, arbitrary: fc.stringMatching(/^[a-z][a-z0-9-]{2,20}$/) },
+          // An otherwise valid request whose one text carries what PostgreSQL or UTF-8 cannot hold.
+          {
+            weight: 1,
+            arbitrary: fc.constantFrom('web\u0000-1', '\u0000', 'web-\ud800', 'web-\udc00x', 'w'.repeat(5000)),
+          },
+        );
       default:
         return fc.constantFrom('2026-12-01T00:00:00Z', 'daily');
     }
@@ -347,7 +368,9 @@ function literal(value: unknown, type: TypeRef | null, types: Map<string, FullTy
 }
 
 interface Request {
+  /** The root field: a mutation, or a query (`query` set). */
   mutation: string;
+  query?: true;
   caller: 'ORG_ADMIN' | 'MEMBER' | 'READ_ONLY' | 'PLATFORM_ADMIN' | 'STRANGER';
   body: { query: string; variables: Record<string, unknown> };
 }
@@ -357,7 +380,7 @@ interface Outcome {
   body: { data?: Record<string, unknown> | null; errors?: Array<{ message: string; extensions?: { code?: string } }> };
 }
 
-describeWith(['redis'], 'fuzzing every mutation', () => {
+describeWith(['redis'], 'fuzzing every mutation and query', () => {
   let stack: Stack;
   let tenant: Tenant;
   let stranger: Tenant;
@@ -492,17 +515,17 @@ describeWith(['redis'], 'fuzzing every mutation', () => {
     const t0 = Date.now();
     const { pool, strangerPool } = await seed();
     const seededIn = (Date.now() - t0) / 1000;
-    const { __schema } = await mustQuery<{ __schema: { mutationType: { name: string }; types: FullType[] } }>(
-      stack.url,
-      stack.adminToken,
-      INTROSPECTION,
-    );
+    const { __schema } = await mustQuery<{
+      __schema: { mutationType: { name: string }; queryType: { name: string }; types: FullType[] };
+    }>(stack.url, stack.adminToken, INTROSPECTION);
     const types = new Map(__schema.types.map((t) => [t.name, t]));
     const mutations = types.get(__schema.mutationType.name)!.fields!;
+    const queries = types.get(__schema.queryType.name)!.fields!.filter((f) => !f.name.startsWith('__'));
     expect(mutations.length).toBeGreaterThanOrEqual(20);
     const values = new Values(types, pool, strangerPool);
 
-    const requestOf = (field: (typeof mutations)[number]): fc.Arbitrary<Request> => {
+    const requestOf = (field: (typeof mutations)[number], keyword = 'mutation'): fc.Arbitrary<Request> => {
+      const query = keyword === 'query' ? ({ query: true } as const) : {};
       const wild = Object.fromEntries(field.args.map((a) => [a.name, values.of(a.type, a.name)]));
       const plausible = Object.fromEntries(field.args.map((a) => [a.name, values.plausible(a.type, a.name)]));
       const returns = named(field.type).name!;
@@ -528,24 +551,31 @@ describeWith(['redis'], 'fuzzing every mutation', () => {
             const list = present.map((a) => `${a.name}: ${literal(given[a.name], a.type, types)}`).join(', ');
             return {
               mutation: field.name,
+              ...query,
               caller,
-              body: { query: `mutation { ${field.name}${list ? `(${list})` : ''} ${select} }`, variables: {} },
+              body: { query: `${keyword} { ${field.name}${list ? `(${list})` : ''} ${select} }`, variables: {} },
             };
           }
           const declared = field.args.map((a) => `$${a.name}: ${printType(a.type)}`).join(', ');
           const passed = field.args.map((a) => `${a.name}: $${a.name}`).join(', ');
           const variables = Object.fromEntries(present.map((a) => [a.name, given[a.name]]));
-          const query = field.args.length
-            ? `mutation(${declared}) { ${field.name}(${passed}) ${select} }`
-            : `mutation { ${field.name} ${select} }`;
-          return { mutation: field.name, caller, body: { query, variables } };
+          const text = field.args.length
+            ? `${keyword}(${declared}) { ${field.name}(${passed}) ${select} }`
+            : `${keyword} { ${field.name} ${select} }`;
+          return { mutation: field.name, ...query, caller, body: { query: text, variables } };
         });
     };
 
     const perField = Math.ceil(RUNS / mutations.length);
     const requests = fc
-      .sample(fc.oneof(...mutations.map(requestOf)), { seed: SEED, numRuns: Math.max(RUNS, perField) })
+      .sample(fc.oneof(...mutations.map((m) => requestOf(m))), { seed: SEED, numRuns: Math.max(RUNS, perField) })
       .slice(0, RUNS);
+    const queryRequests = QUERY_RUNS
+      ? fc.sample(fc.oneof(...queries.map((q) => requestOf(q, 'query'))), { seed: SEED + 1, numRuns: QUERY_RUNS })
+      : [];
+    // Queries between the mutations, so they also meet the state the mutations left.
+    const every = Math.max(1, Math.floor(requests.length / Math.max(1, queryRequests.length)));
+    queryRequests.forEach((request, i) => requests.splice(Math.min(requests.length, (i + 1) * every + i), 0, request));
 
     const sampledIn = (Date.now() - t0) / 1000 - seededIn;
     const started = Date.now();
@@ -557,9 +587,10 @@ describeWith(['redis'], 'fuzzing every mutation', () => {
     /** Sends one request and records what it answered; true when its mutation succeeded. */
     const sendAndRecord = async (request: Request): Promise<{ succeeded: boolean; outcome: Outcome }> => {
       const outcome = await send(request);
-      const stats = perMutation.get(request.mutation) ?? { sent: 0, succeeded: 0 };
+      const key = request.query ? `query ${request.mutation}` : request.mutation;
+      const stats = perMutation.get(key) ?? { sent: 0, succeeded: 0 };
       stats.sent += 1;
-      perMutation.set(request.mutation, stats);
+      perMutation.set(key, stats);
       statuses.set(outcome.status, (statuses.get(outcome.status) ?? 0) + 1);
       if (outcome.status >= 500) findings.push(`HTTP ${outcome.status}: ${shown(request, outcome)}`);
       for (const error of outcome.body.errors ?? []) {
@@ -568,9 +599,10 @@ describeWith(['redis'], 'fuzzing every mutation', () => {
         if (!code) findings.push(`error without a code: ${shown(request, outcome)}`);
         if (code === 'INTERNAL_SERVER_ERROR') findings.push(`INTERNAL_SERVER_ERROR: ${shown(request, outcome)}`);
       }
-      const succeeded = outcome.body.data?.[request.mutation] != null;
-      if (succeeded) stats.succeeded += 1;
-      return { succeeded, outcome };
+      const answered = outcome.body.data?.[request.mutation] != null;
+      if (answered) stats.succeeded += 1;
+      // A query that answered wrote nothing either: only a successful mutation may change the database.
+      return { succeeded: answered && !request.query, outcome };
     };
     for (let i = 0; i < requests.length; i += CONCURRENCY) {
       if (mustSettle) await quiesce(); // jobs of an earlier success may still write
@@ -598,9 +630,9 @@ describeWith(['redis'], 'fuzzing every mutation', () => {
       .map(([name, s]) => `  ${name}: ${s.sent} sent, ${s.succeeded} succeeded`);
     console.log(
       [
-        `fuzz: ${requests.length} requests over ${mutations.length} mutations in ${seconds.toFixed(1)} s (seed ${SEED}; ` +
+        `fuzz: ${requests.length} requests over ${mutations.length} mutations and ${queries.length} queries in ${seconds.toFixed(1)} s (seed ${SEED}; ` +
           `seeding ${seededIn.toFixed(1)} s, generating ${sampledIn.toFixed(1)} s)`,
-        `  failed requests checked for database changes: ${checked} (${unchecked} more shared a batch with a success)`,
+        `  requests checked for database changes (failed, or queries): ${checked} (${unchecked} more shared a batch with a success)`,
         `  HTTP statuses: ${JSON.stringify(Object.fromEntries(statuses))}`,
         `  error codes: ${JSON.stringify(Object.fromEntries(codesSeen))}`,
         ...table,
@@ -608,8 +640,8 @@ describeWith(['redis'], 'fuzzing every mutation', () => {
         ...findings.slice(0, 40).map((f) => `  - ${f}`),
       ].join('\n'),
     );
-    expect(requests.length).toBe(RUNS);
-    expect(perMutation.size).toBe(mutations.length);
+    expect(requests.length).toBe(RUNS + QUERY_RUNS);
+    expect(perMutation.size).toBe(mutations.length + (QUERY_RUNS ? queries.length : 0));
     expect(checked).toBeGreaterThan(RUNS / 2);
     expect(findings).toEqual([]);
   }, 600_000);
