@@ -7,6 +7,7 @@ import type { InProcessBus } from '@snapdeck/contracts';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
+import { BODY_LIMIT_BYTES, bodyErrorHandler } from './common/body-errors.js';
 import { createValidationPipe } from './common/validation.pipe.js';
 import { LoggingApiModule } from './logging/logging.module.js';
 
@@ -36,6 +37,11 @@ export async function startApi(config: ApiConfig, options: StartApiOptions = {})
   if (logging) app.useLogger(app.get(Logger));
   // Whose X-Forwarded-For to believe for req.ip (the failed-authentication limit counts per client address).
   app.set('trust proxy', config.TRUST_PROXY);
+  // Nest's own parsers, registered here so that the handler after them answers their errors (an oversized
+  // or malformed body) as GraphQL-shaped JSON; Nest then adds no parsers of its own.
+  app.useBodyParser('json', { limit: BODY_LIMIT_BYTES });
+  app.useBodyParser('urlencoded', { extended: true, limit: BODY_LIMIT_BYTES });
+  app.use(bodyErrorHandler);
   app.useGlobalPipes(createValidationPipe());
   if (options.shutdownHooks ?? true) app.enableShutdownHooks();
   await app.listen(config.PORT, '0.0.0.0');

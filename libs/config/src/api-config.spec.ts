@@ -39,6 +39,8 @@ describe('loadApiConfig', () => {
       AUTH_FAILURE_WINDOW_SECONDS: 900,
       TRUST_PROXY: false,
       SUBSCRIPTION_AUTH_RECHECK_SECONDS: 5,
+      GRAPHQL_MAX_ROOT_FIELDS: 20,
+      GRAPHQL_MAX_ALIASES: 20,
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
     });
@@ -70,6 +72,8 @@ describe('loadApiConfig', () => {
       INSTANCE_STOP_TIMEOUT_SECONDS: '120',
       GRAPHQL_MAX_COST: '500',
       GRAPHQL_MAX_DEPTH: '7',
+      GRAPHQL_MAX_ROOT_FIELDS: '3',
+      GRAPHQL_MAX_ALIASES: '0',
     });
     expect(config.PORT).toBe(3000);
     expect(typeof config.PORT).toBe('number');
@@ -80,6 +84,8 @@ describe('loadApiConfig', () => {
     expect(config.INSTANCE_STOP_TIMEOUT_SECONDS).toBe(120);
     expect(config.GRAPHQL_MAX_COST).toBe(500);
     expect(config.GRAPHQL_MAX_DEPTH).toBe(7);
+    expect(config.GRAPHQL_MAX_ROOT_FIELDS).toBe(3);
+    expect(config.GRAPHQL_MAX_ALIASES).toBe(0);
   });
 
   it('reads an empty or unset variable as its default', () => {
@@ -144,6 +150,7 @@ describe('loadApiConfig', () => {
     'INSTANCE_STOP_TIMEOUT_SECONDS',
     'GRAPHQL_MAX_COST',
     'GRAPHQL_MAX_DEPTH',
+    'GRAPHQL_MAX_ROOT_FIELDS',
   ])('wants %s to be a whole number of at least 1', (name) => {
     expect(loadApiConfig({ [name]: '1' })[name as keyof ApiConfig]).toBe(1);
     expect(invalidVariables(failure({ [name]: '0' }))).toEqual([name]);

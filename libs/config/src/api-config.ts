@@ -106,6 +106,15 @@ export class ApiConfig {
   @IsInt()
   @Min(1)
   SUBSCRIPTION_AUTH_RECHECK_SECONDS: number = 5;
+  /** Root fields one operation may select (fragments and aliases included): each is a lookup or a mutation. */
+  @IsInt()
+  @Min(1)
+  GRAPHQL_MAX_ROOT_FIELDS: number = 20;
+
+  /** Aliases one operation may use, at any depth (`__typename` aliases are free). */
+  @IsInt()
+  @Min(0)
+  GRAPHQL_MAX_ALIASES: number = 20;
 
   /** Lines below this level are not written. */
   @IsIn(LOG_LEVELS)

@@ -1,6 +1,6 @@
 import { HttpException, Logger } from '@nestjs/common';
 import { DomainError, ErrorCode } from '@snapdeck/domain';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 
 const logger = new Logger('GraphQLErrors');
@@ -38,13 +38,29 @@ function httpCode(status: number): ErrorCode {
 }
 
 /**
+ * An error Apollo raised itself about the request (a persisted-query hash that does not match its query, an
+ * unknown persisted-query version): no code of its own, no resolver behind it, and a 4xx status.
+ */
+function isRequestError(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.originalError || error.path || error.extensions.code) return false;
+  const status = (error.extensions.http as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
+/** graphql-js's "Did you mean …?" names fields, types and enum values of the schema: not in production. */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/ ?Did you mean(.+?)\?$/, '');
+}
+
+/**
  * Gives every error exactly one of the contract's codes. In production an unexpected error becomes a plain
  * "Internal server error": no stack, SQL or file path reaches the client (the full error goes to the log).
  */
 export function createErrorFormatter(production: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
-    const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
+    const message = production ? withoutSuggestions(formatted.message) : formatted.message;
+    const base = { message, locations: formatted.locations, path: formatted.path };
 
     if (original instanceof DomainError) {
       return { ...base, message: original.message, extensions: { code: original.code, ...original.details } };
@@ -53,7 +69,7 @@ export function createErrorFormatter(production: boolean) {
       return { ...base, message: original.message, extensions: { code: httpCode(original.getStatus()) } };
     }
     const apolloCode = formatted.extensions?.code;
-    if (typeof apolloCode === 'string' && CLIENT_CODES.has(apolloCode)) {
+    if ((typeof apolloCode === 'string' && CLIENT_CODES.has(apolloCode)) || isRequestError(error)) {
       return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT } };
     }
     if (typeof apolloCode === 'string' && CLIENT_VISIBLE_CODES.has(apolloCode)) {

@@ -1,6 +1,7 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { type DynamicModule } from '@nestjs/common';
 import { GraphQLModule, GraphQLSchemaHost } from '@nestjs/graphql';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { Database } from '@snapdeck/persistence';
 import { randomUUID } from 'node:crypto';
@@ -14,6 +15,7 @@ import { graphqlWsOptions } from '../subscriptions/graphql-ws.options.js';
 import { complexityPlugin } from './complexity.plugin.js';
 import { GraphQLContext } from './context.js';
 import { createErrorFormatter } from './error-formatter.js';
+import { inputStringsRule, maxRootFieldsRule, operationGuardPlugin } from './operation-limits.js';
 
 registerDomainEnums();
 
@@ -42,14 +44,29 @@ export function graphqlModule(): DynamicModule {
         propagateOnRejection: false,
         onReject: [(context, error) => context?.reportError(error)],
       });
+      const aliasesRule = maxAliasesRule({
+        n: config.GRAPHQL_MAX_ALIASES,
+        propagateOnRejection: false,
+        onReject: [(context, error) => context?.reportError(error)],
+      });
+      // The same rules on HTTP and WebSocket.
+      const validationRules = [
+        depthRule,
+        aliasesRule,
+        maxRootFieldsRule(config.GRAPHQL_MAX_ROOT_FIELDS),
+        inputStringsRule,
+      ];
       return {
         autoSchemaFile: true,
         sortSchema: true,
         path: '/graphql',
-        introspection: !production,
+        // Introspection is served, in production to an authenticated caller only (operationGuardPlugin).
+        introspection: true,
         includeStacktraceInErrorResponses: !production,
+        // No "Did you mean …" naming the schema's fields in production (the formatter strips it elsewhere).
+        hideSchemaDetailsFromClientErrors: production,
         formatError,
-        validationRules: [depthRule],
+        validationRules,
         subscriptions: {
           'graphql-ws': graphqlWsOptions({
             auth,
@@ -57,13 +74,16 @@ export function graphqlModule(): DynamicModule {
             failures,
             db,
             schema: () => schemaHost.schema,
-            depthRule,
+            validationRules,
             maxCost: config.GRAPHQL_MAX_COST,
             formatError,
             production,
           }),
         },
-        plugins: [complexityPlugin(() => schemaHost.schema, config.GRAPHQL_MAX_COST)],
+        plugins: [
+          operationGuardPlugin({ auth, production }),
+          complexityPlugin(() => schemaHost.schema, config.GRAPHQL_MAX_COST),
+        ],
         context: ({ req }: { req: Request }): GraphQLContext =>
           new GraphQLContext(
             req,

@@ -17,15 +17,24 @@ import { TemplateModel } from '../templates/models/template.model.js';
 import { ApiTokenModel } from '../users/models/api-token.model.js';
 import { UserModel } from '../users/models/user.model.js';
 import { VolumeModel } from '../volumes/models/volume.model.js';
+import { LOOKUP_COST } from '../graphql/complexity.plugin.js';
 
 type Lookup = () => Promise<NodeModel | null>;
+
+/** The tables `node` asks for one id (the length of its lookups below): its cost is one lookup each. */
+export const NODE_LOOKUPS = 10;
 
 @Resolver(() => NodeModel)
 export class NodesResolver {
   constructor(private readonly db: Database) {}
 
   /** Relay's refetch by id. Ids are bare UUIDs, so each type is asked in turn, within the caller's scope. */
-  @Query(() => NodeModel, { nullable: true })
+  @Query(() => NodeModel, {
+    nullable: true,
+    description: 'Any object by its id (Relay refetch), within what the caller may read.',
+    // The root estimator adds one LOOKUP_COST; the other tables are asked as well.
+    complexity: ({ childComplexity }) => (NODE_LOOKUPS - 1) * LOOKUP_COST + childComplexity,
+  })
   @RequirePermission(Permission.READ)
   async node(
     @CurrentPrincipal() principal: Principal,
@@ -57,6 +66,7 @@ export class NodesResolver {
           ? repos.hosts.findById(id).then(map(HostModel.from))
           : Promise.resolve(null),
     ];
+    if (lookups.length !== NODE_LOOKUPS) throw new Error('NODE_LOOKUPS must count the lookups of node(id)');
     const found = await Promise.all(lookups.map((lookup) => lookup()));
     return found.find((node) => node !== null) ?? null;
   }

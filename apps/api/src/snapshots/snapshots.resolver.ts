@@ -1,5 +1,5 @@
 import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import { Permission } from '@snapdeck/domain';
+import { notFound, Permission } from '@snapdeck/domain';
 import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import { RequirePermission } from '../auth/require-permission.decorator.js';
@@ -64,7 +64,11 @@ export class SnapshotsResolver {
 
   @ResolveField(() => VolumeModel)
   async volume(@Parent() snapshot: SnapshotModel, @Context() ctx: GraphQLContext): Promise<VolumeModel> {
-    return VolumeModel.from((await ctx.loaders.volumes.load(snapshot.volumeId))!);
+    const row = await ctx.loaders.volumes.load(snapshot.volumeId);
+    if (row) return VolumeModel.from(row);
+    // The removed event of a snapshot whose volume went in the same job (destroyInstance): as it was last.
+    if (snapshot.lastKnownVolume) return snapshot.lastKnownVolume;
+    throw notFound('Volume', snapshot.volumeId);
   }
 
   @ResolveField(() => InstanceModel, { nullable: true })

@@ -6,6 +6,7 @@ import {
   type JobEntity,
   type Repositories,
   type SnapshotEntity,
+  type VolumeEntity,
 } from '@snapdeck/persistence';
 import type { PubSubEngine } from 'graphql-subscriptions';
 import { API_CONFIG, type ApiConfig } from '../config.js';
@@ -75,8 +76,12 @@ export class ChangeFeed {
    */
   async beforeJobCloses(tx: Repositories, job: JobEntity): Promise<AfterCommit> {
     let before: SnapshotEntity[] = [];
+    let volumes = new Map<string, VolumeEntity>();
     try {
       before = await snapshotsOf(tx, job);
+      // A job that removes a snapshot may remove its volume too: the removed event still shows the volume.
+      const volumeIds = [...new Set(before.map((s) => s.volumeId))];
+      volumes = new Map((await tx.volumes.findByIds(ALL_ORGANIZATIONS, volumeIds)).map((v) => [v.id, v]));
     } catch (error) {
       this.logger.warn(`changes of job ${job.id} will not be published: ${(error as Error).message}`);
     }
@@ -91,14 +96,21 @@ export class ChangeFeed {
             )
           ).map((s) => [s.id, s]),
         );
-        await Promise.all(before.map((last) => this.publishSnapshot(now.get(last.id) ?? last, !now.has(last.id))));
+        await Promise.all(
+          before.map((last) => {
+            const current = now.get(last.id);
+            return current
+              ? this.publishSnapshot(current, false)
+              : this.publishSnapshot(last, true, volumes.get(last.volumeId));
+          }),
+        );
       });
     };
   }
 
-  private publishSnapshot(snapshot: SnapshotEntity, removed: boolean): Promise<void> {
+  private publishSnapshot(snapshot: SnapshotEntity, removed: boolean, volume?: VolumeEntity): Promise<void> {
     const channel = snapshotChannel(this.config.QUEUE_PREFIX, snapshot.environmentId);
-    return this.publish(channel, snapshotMessage(snapshot, removed));
+    return this.publish(channel, snapshotMessage(snapshot, removed, volume));
   }
 
   private async publish(channel: string, message: object): Promise<void> {

@@ -1,5 +1,5 @@
 import { JobStatus, type SnapshotState } from '@snapdeck/domain';
-import type { JobEntity, ReadScope, SnapshotEntity } from '@snapdeck/persistence';
+import type { JobEntity, ReadScope, SnapshotEntity, VolumeEntity } from '@snapdeck/persistence';
 
 /**
  * What travels on the pub/sub channels between api replicas: plain JSON, so dates arrive as ISO strings
@@ -36,6 +36,21 @@ export type SnapshotRow = Pick<
   | 'completedAt'
 >;
 
+/** What the Volume type shows of a volume: a removed snapshot carries its volume's row, which may be gone too. */
+export type VolumeRow = Pick<
+  VolumeEntity,
+  | 'id'
+  | 'name'
+  | 'type'
+  | 'state'
+  | 'sizeGiB'
+  | 'createdAt'
+  | 'organizationId'
+  | 'environmentId'
+  | 'instanceId'
+  | 'hostId'
+>;
+
 export type JobRow = Pick<
   JobEntity,
   | 'id'
@@ -55,15 +70,21 @@ export interface SnapshotMessage {
   snapshot: Wire<SnapshotRow>;
   /** The row is gone (the disk confirmed the delete); `snapshot` is the row as it was last, DESTROYING. */
   removed: boolean;
+  /**
+   * With `removed`: the snapshot's volume as it was before the job closed, so `snapshot.volume` resolves when
+   * the same job removed the volume as well (destroyInstance, deleteVolume).
+   */
+  volume?: Wire<VolumeRow>;
 }
 
 export interface JobMessage {
   job: Wire<JobRow>;
 }
 
-export function snapshotMessage(row: SnapshotEntity, removed: boolean): SnapshotMessage {
+export function snapshotMessage(row: SnapshotEntity, removed: boolean, volume?: VolumeRow): SnapshotMessage {
   return {
     removed,
+    ...(volume ? { volume: volumeRow(volume) } : {}),
     snapshot: {
       id: row.id,
       organizationId: row.organizationId,
@@ -79,6 +100,21 @@ export function snapshotMessage(row: SnapshotEntity, removed: boolean): Snapshot
       createdAt: row.createdAt,
       completedAt: row.completedAt,
     },
+  };
+}
+
+function volumeRow(row: VolumeRow): VolumeRow {
+  return {
+    id: row.id,
+    name: row.name,
+    type: row.type,
+    state: row.state,
+    sizeGiB: row.sizeGiB,
+    createdAt: row.createdAt,
+    organizationId: row.organizationId,
+    environmentId: row.environmentId,
+    instanceId: row.instanceId,
+    hostId: row.hostId,
   };
 }
 
@@ -114,6 +150,10 @@ export function reviveSnapshot(wire: Wire<SnapshotRow>): SnapshotRow & { state: 
     createdAt: date(wire.createdAt),
     completedAt: date(wire.completedAt),
   };
+}
+
+export function reviveVolume(wire: Wire<VolumeRow>): VolumeRow {
+  return { ...wire, createdAt: date(wire.createdAt) };
 }
 
 export function reviveJob(wire: Wire<JobRow>): JobRow {

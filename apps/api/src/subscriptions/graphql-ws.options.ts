@@ -22,6 +22,8 @@ import type { OpenSockets } from '../auth/open-sockets.service.js';
 import { bearerToken } from '../auth/token.js';
 import { costError, operationCost } from '../graphql/complexity.plugin.js';
 import { GraphQLContext } from '../graphql/context.js';
+import { withoutSuggestions } from '../graphql/error-formatter.js';
+import { findBadString } from '../graphql/operation-limits.js';
 
 /** What graphql-ws's `ws` integration puts in `Context.extra`. */
 interface WsExtra {
@@ -52,22 +54,29 @@ export interface GraphqlWsDependencies {
   failures: FailedAuthentications;
   db: Database;
   schema: () => GraphQLSchema;
-  /** The depth rule the HTTP endpoint validates with. */
-  depthRule: ValidationRule;
+  /** The rules the HTTP endpoint validates with (depth, aliases, root fields, input strings). */
+  validationRules: ValidationRule[];
   maxCost: number;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   production: boolean;
 }
 
 /** A client's mistake in the operation it sent, with the code the HTTP endpoint gives it. */
-function clientError(error: unknown): GraphQLError {
+function clientError(error: unknown, production = false): GraphQLError {
   const graphqlError = error instanceof GraphQLError ? error : undefined;
-  return new GraphQLError(graphqlError?.message ?? String(error), {
+  const message = graphqlError?.message ?? String(error);
+  return new GraphQLError(production ? withoutSuggestions(message) : message, {
     nodes: graphqlError?.nodes,
     source: graphqlError?.source,
     positions: graphqlError?.positions,
-    extensions: { ...graphqlError?.extensions, code: ErrorCode.BAD_USER_INPUT },
+    extensions: { ...withoutHttp(graphqlError?.extensions), code: ErrorCode.BAD_USER_INPUT },
   });
+}
+
+/** `extensions.http` tells Apollo the HTTP status of a refusal: nothing a WebSocket client should see. */
+function withoutHttp(extensions: Record<string, unknown> | undefined): Record<string, unknown> {
+  const { http: _http, ...rest } = extensions ?? {};
+  return rest;
 }
 
 /**
@@ -130,8 +139,10 @@ export function graphqlWsOptions(deps: GraphqlWsDependencies): GraphQLWsSubscrip
         return [clientError(error)];
       }
       const schema = deps.schema();
-      const invalid = validate(schema, document, [...specifiedRules, deps.depthRule]);
-      if (invalid.length > 0) return invalid.map(clientError);
+      const invalid = validate(schema, document, [...specifiedRules, ...deps.validationRules]);
+      if (invalid.length > 0) return invalid.map((error) => clientError(error, deps.production));
+      const bad = findBadString(payload.variables ?? {}, 'variables');
+      if (bad) return [clientError(`${bad.path} ${bad.reason}`)];
       const operation = getOperationAST(document, payload.operationName);
       if (operation?.operation !== OperationTypeNode.SUBSCRIPTION) {
         return [
@@ -142,7 +153,7 @@ export function graphqlWsOptions(deps: GraphqlWsDependencies): GraphQLWsSubscrip
         operationCost(schema, document, payload.operationName, payload.variables),
         deps.maxCost,
       );
-      if (tooExpensive) return [tooExpensive];
+      if (tooExpensive) return [clientError(tooExpensive)];
       return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
     },
 

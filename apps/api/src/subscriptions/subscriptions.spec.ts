@@ -153,8 +153,9 @@ describe('who may connect over WebSocket', () => {
     failures: failures as unknown as FailedAuthentications,
     db: {} as Database,
     schema: () => buildSchema('type N { n: N, v: Int } type Query { a: Int } type Subscription { s: N }'),
-    depthRule: maxDepthRule({ n: 3, propagateOnRejection: false, onReject: [(c, e) => c?.reportError(e)] }),
-    maxCost: 5,
+    validationRules: [maxDepthRule({ n: 3, propagateOnRejection: false, onReject: [(c, e) => c?.reportError(e)] })],
+    // A root field is a lookup (LOOKUP_COST, 10) plus its selection.
+    maxCost: 15,
     formatError: (formatted: GraphQLFormattedError) => formatted,
     production: true,
   }) as ServerOptions;
@@ -213,7 +214,15 @@ describe('who may connect over WebSocket', () => {
     expect(codes(subscribe('query { a }'))).toEqual([ErrorCode.BAD_USER_INPUT]);
     expect(codes(subscribe('subscription { s { n { n { n { v } } } } }'))).toEqual([ErrorCode.BAD_USER_INPUT]);
     const tooExpensive = subscribe('subscription { s { a: v b: v c: v d: v e: v } }') as GraphQLError[];
-    expect(tooExpensive.map((e) => [e.extensions.code, e.extensions.cost])).toEqual([[ErrorCode.BAD_USER_INPUT, 6]]);
+    expect(tooExpensive.map((e) => [e.extensions.code, e.extensions.cost])).toEqual([[ErrorCode.BAD_USER_INPUT, 16]]);
+    expect(tooExpensive[0].extensions).not.toHaveProperty('http');
+    const nul = options.onSubscribe!({} as Context, '2', {
+      query: 'subscription { s { v } }',
+      variables: { x: ['ok', 'a\u0000'] },
+    }) as GraphQLError[];
+    expect(nul.map((e) => [e.extensions.code, e.message])).toEqual([
+      [ErrorCode.BAD_USER_INPUT, 'variables.x[1] contains a NUL character (U+0000)'],
+    ]);
   });
 });
 

@@ -3,6 +3,7 @@ import { SnapshotState } from '@snapdeck/domain';
 import type { SnapshotEntity } from '@snapdeck/persistence';
 import { Connection } from '../../common/connection.model.js';
 import { NodeModel } from '../../common/node.model.js';
+import type { VolumeModel } from '../../volumes/models/volume.model.js';
 
 @ObjectType('Snapshot', { implements: () => [NodeModel] })
 export class SnapshotModel implements NodeModel {
@@ -40,6 +41,8 @@ export class SnapshotModel implements NodeModel {
   volumeId!: string;
   instanceId!: string | null;
   lastJobId!: string | null;
+  /** A removed snapshot's volume as it was when the snapshot went (the volume row may be gone as well). */
+  lastKnownVolume?: VolumeModel;
 
   static from(row: SnapshotEntity): SnapshotModel {
     return Object.assign(new SnapshotModel(), {

@@ -1,6 +1,7 @@
 import { Field, ObjectType } from '@nestjs/graphql';
 import { SnapshotModel } from '../../snapshots/models/snapshot.model.js';
-import { reviveSnapshot, type SnapshotMessage } from '../change-messages.js';
+import { VolumeModel } from '../../volumes/models/volume.model.js';
+import { reviveSnapshot, reviveVolume, type SnapshotMessage } from '../change-messages.js';
 
 /** One change of a snapshot in an environment, as `snapshotUpdated` delivers it. */
 @ObjectType('SnapshotUpdate')
@@ -20,8 +21,10 @@ export class SnapshotUpdate {
   removed!: boolean;
 
   static from(message: SnapshotMessage): SnapshotUpdate {
+    const snapshot = SnapshotModel.from(reviveSnapshot(message.snapshot));
+    if (message.volume) snapshot.lastKnownVolume = VolumeModel.from(reviveVolume(message.volume));
     return Object.assign(new SnapshotUpdate(), {
-      snapshot: SnapshotModel.from(reviveSnapshot(message.snapshot)),
+      snapshot,
       removed: message.removed,
     });
   }

@@ -29,7 +29,21 @@ export class VolumeModel implements NodeModel {
   instanceId!: string | null;
   hostId!: string;
 
-  static from(row: VolumeEntity): VolumeModel {
+  static from(
+    row: Pick<
+      VolumeEntity,
+      | 'id'
+      | 'name'
+      | 'type'
+      | 'state'
+      | 'sizeGiB'
+      | 'createdAt'
+      | 'organizationId'
+      | 'environmentId'
+      | 'instanceId'
+      | 'hostId'
+    >,
+  ): VolumeModel {
     return Object.assign(new VolumeModel(), {
       id: row.id,
       name: row.name,
