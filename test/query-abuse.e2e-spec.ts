@@ -23,6 +23,10 @@ interface Answer {
 const codes = (answer: Answer) => (answer.body.errors ?? []).map((e) => e.extensions?.code ?? 'NONE');
 const unique = () => randomBytes(4).toString('hex');
 
+/** The tables node(id) asks (NODE_LOOKUPS in apps/api/src/nodes/nodes.resolver.ts) and the cost of each. */
+const NODE_LOOKUPS = 11;
+const LOOKUP_COST = 10;
+
 describeWith(['redis', 'qemu-img'], 'query cost and abuse', () => {
   let stack: Stack;
   let tenant: Tenant;
@@ -125,8 +129,8 @@ describeWith(['redis', 'qemu-img'], 'query cost and abuse', () => {
       expect((await ask(`{ viewer { user { ${atLimit} } } }`)).body.errors).toBeUndefined();
     });
 
-    it('prices node(id) at its ten lookups: the cost limit answers 400 with BAD_USER_INPUT', async () => {
-      // 20 node(id) fit the root-field limit; each costs 10 lookups of 10 plus its selection.
+    it('prices node(id) at one lookup per table it asks: the cost limit answers 400 with BAD_USER_INPUT', async () => {
+      // 20 node(id) fit the root-field limit; each costs NODE_LOOKUPS lookups of LOOKUP_COST plus its selection.
       const select = `snapshots(first: 100) { edges { node { volume { snapshots(first: 10) { totalCount } } } } }`;
       const fields = Array.from({ length: 20 }, (_, i) => `n${i}: node(id: $i) { ... on Volume { ${select} } }`);
       const answer = await ask(`query($i: ID!) { ${fields.join(' ')} }`, { i: tenant.environmentId });
@@ -136,7 +140,7 @@ describeWith(['redis', 'qemu-img'], 'query cost and abuse', () => {
         /Query is too expensive: cost (\d+), the limit is 20000/.exec(answer.body.errors![0].message)?.[1],
       );
       const selection = 1 + 100 * (1 + 1 + 1 + (1 + 10 * 1)); // the connection, its edges, node, volume
-      expect(cost).toBe(20 * (10 * 10 + selection));
+      expect(cost).toBe(20 * (NODE_LOOKUPS * LOOKUP_COST + selection));
       const cheap = await ask(`query($i: ID!) { node(id: $i) { id } }`, { i: tenant.environmentId });
       expect(cheap.body.errors).toBeUndefined();
       expect(cheap.body.data).toEqual({ node: { id: tenant.environmentId } });

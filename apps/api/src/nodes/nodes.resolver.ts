@@ -1,6 +1,6 @@
 import { Args, ID, Query, Resolver } from '@nestjs/graphql';
 import { Permission } from '@snapdeck/domain';
-import { Database } from '@snapdeck/persistence';
+import { Database, type Repositories } from '@snapdeck/persistence';
 import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
 import { can, readScope, tokenScope, type Principal } from '../auth/principal.js';
 import { RequirePermission } from '../auth/require-permission.decorator.js';
@@ -19,10 +19,36 @@ import { UserModel } from '../users/models/user.model.js';
 import { VolumeModel } from '../volumes/models/volume.model.js';
 import { LOOKUP_COST } from '../graphql/complexity.plugin.js';
 
-type Lookup = () => Promise<NodeModel | null>;
+type Lookup = (repos: Repositories, principal: Principal, id: string) => Promise<NodeModel | null>;
 
-/** The tables `node` asks for one id (the length of its lookups below): its cost is one lookup each. */
-export const NODE_LOOKUPS = 10;
+const map =
+  <E, M extends NodeModel>(toModel: (row: E) => M) =>
+  (row: E | null): M | null =>
+    row ? toModel(row) : null;
+
+/** Every table `node` asks for one id, each within what the caller may read. */
+const LOOKUPS: readonly Lookup[] = [
+  (repos, principal, id) => repos.snapshots.findById(readScope(principal), id).then(map(SnapshotModel.from)),
+  (repos, principal, id) => repos.volumes.findById(readScope(principal), id).then(map(VolumeModel.from)),
+  (repos, principal, id) => repos.instances.findById(readScope(principal), id).then(map(InstanceModel.from)),
+  (repos, principal, id) =>
+    repos.instanceSnapshots.findById(readScope(principal), id).then(map(InstanceSnapshotModel.from)),
+  (repos, principal, id) => repos.environments.findById(readScope(principal), id).then(map(EnvironmentModel.from)),
+  (repos, principal, id) => repos.jobs.findById(readScope(principal), id).then(map(JobModel.from)),
+  (repos, principal, id) => repos.templates.findVisible(readScope(principal), id).then(map(TemplateModel.from)),
+  (repos, principal, id) => repos.users.findById(readScope(principal), id).then(map(UserModel.from)),
+  // Tokens as apiTokens shows them: one's own; an ORG_ADMIN's organization's; every one for the platform.
+  (repos, principal, id) => repos.apiTokens.findById(tokenScope(principal), id).then(map(ApiTokenModel.from)),
+  (repos, principal, id) =>
+    readScope(principal).kind === 'all' || id === principal.organizationId
+      ? repos.organizations.findById(id).then(map(OrganizationModel.from))
+      : Promise.resolve(null),
+  (repos, principal, id) =>
+    can(principal, Permission.PLATFORM) ? repos.hosts.findById(id).then(map(HostModel.from)) : Promise.resolve(null),
+];
+
+/** The tables `node` asks for one id: its cost is one lookup each. */
+export const NODE_LOOKUPS = LOOKUPS.length;
 
 @Resolver(() => NodeModel)
 export class NodesResolver {
@@ -40,34 +66,7 @@ export class NodesResolver {
     @CurrentPrincipal() principal: Principal,
     @Args('id', { type: () => ID }, ParseIdPipe) id: string,
   ): Promise<NodeModel | null> {
-    const scope = readScope(principal);
-    const repos = this.db.repos;
-    const map =
-      <E, M extends NodeModel>(toModel: (row: E) => M) =>
-      (row: E | null): M | null =>
-        row ? toModel(row) : null;
-    const lookups: Lookup[] = [
-      () => repos.snapshots.findById(scope, id).then(map(SnapshotModel.from)),
-      () => repos.volumes.findById(scope, id).then(map(VolumeModel.from)),
-      () => repos.instances.findById(scope, id).then(map(InstanceModel.from)),
-      () => repos.instanceSnapshots.findById(scope, id).then(map(InstanceSnapshotModel.from)),
-      () => repos.environments.findById(scope, id).then(map(EnvironmentModel.from)),
-      () => repos.jobs.findById(scope, id).then(map(JobModel.from)),
-      () => repos.templates.findVisible(scope, id).then(map(TemplateModel.from)),
-      () => repos.users.findById(scope, id).then(map(UserModel.from)),
-      // Tokens as apiTokens shows them: one's own; an ORG_ADMIN's organization's; every one for the platform.
-      () => repos.apiTokens.findById(tokenScope(principal), id).then(map(ApiTokenModel.from)),
-      () =>
-        scope.kind === 'all' || id === principal.organizationId
-          ? repos.organizations.findById(id).then(map(OrganizationModel.from))
-          : Promise.resolve(null),
-      () =>
-        can(principal, Permission.PLATFORM)
-          ? repos.hosts.findById(id).then(map(HostModel.from))
-          : Promise.resolve(null),
-    ];
-    if (lookups.length !== NODE_LOOKUPS) throw new Error('NODE_LOOKUPS must count the lookups of node(id)');
-    const found = await Promise.all(lookups.map((lookup) => lookup()));
+    const found = await Promise.all(LOOKUPS.map((lookup) => lookup(this.db.repos, principal, id)));
     return found.find((node) => node !== null) ?? null;
   }
 }
