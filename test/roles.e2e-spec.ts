@@ -259,7 +259,7 @@ async function cloneInto(f: Fixture, token: string, environmentId: string): Prom
       const { events } = await mustQuery<{ events: { edges: Array<{ node: { details: Record<string, unknown> } }> } }>(
         f.stack.url,
         f.stack.adminToken,
-        `query($id: ID!) { events(filter: { resourceId: $id, type: "instance.cloned_across_organizations" }) { edges { node { details } } } }`,
+        `query($id: ID!) { events(filter: { resourceId: $id, type: INSTANCE_CLONED_ACROSS_ORGANIZATIONS }) { edges { node { details } } } }`,
         { id: instance.id },
       );
       if (environmentId === f.tenant.environmentId) expect(events.edges).toEqual([]);
@@ -719,7 +719,7 @@ const OPERATIONS = {
     `query($id: ID!) { events(filter: { resourceId: $id }) { edges { node { type resourceId } } } }`,
     (data, f) =>
       expect(data.events.edges.map((e) => e.node)).toContainEqual({
-        type: 'snapshot.completed',
+        type: 'SNAPSHOT_COMPLETED',
         resourceId: f.snapshotId,
       }),
     (f) => ({ id: f.snapshotId }),

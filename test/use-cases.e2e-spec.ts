@@ -283,7 +283,7 @@ describeWith(['redis', 'qemu-img'], 'use cases on real qcow2 volumes across two 
 
       const reverted = await events(customer.tokens.READ_ONLY, {
         resourceId: root(instance).id,
-        type: 'volume.reverted',
+        type: 'VOLUME_REVERTED',
       });
       expect(reverted).toHaveLength(2);
     });
@@ -412,12 +412,12 @@ describeWith(['redis', 'qemu-img'], 'use cases on real qcow2 volumes across two 
         });
         expect(node).toBeNull();
         expect(await events(token, { resourceId: clone.id })).toEqual([]);
-        expect(await events(token, { type: 'instance.cloned_across_organizations' })).toEqual([]);
+        expect(await events(token, { type: 'INSTANCE_CLONED_ACROSS_ORGANIZATIONS' })).toEqual([]);
       }
 
       // The support organization's audit trail names who cloned which snapshot of which organization.
       for (const token of [support.token, stack.adminToken]) {
-        const recorded = await events(token, { resourceId: clone.id, type: 'instance.cloned_across_organizations' });
+        const recorded = await events(token, { resourceId: clone.id, type: 'INSTANCE_CLONED_ACROSS_ORGANIZATIONS' });
         expect(recorded).toHaveLength(1);
         expect(recorded[0]).toMatchObject({
           resourceType: 'Instance',
@@ -484,7 +484,7 @@ describeWith(['redis', 'qemu-img'], 'use cases on real qcow2 volumes across two 
       expect(ids(instances)).toContain(clone.id);
       // Within one organization nothing crosses a boundary: no cross-organization event.
       expect(
-        await events(stack.adminToken, { resourceId: clone.id, type: 'instance.cloned_across_organizations' }),
+        await events(stack.adminToken, { resourceId: clone.id, type: 'INSTANCE_CLONED_ACROSS_ORGANIZATIONS' }),
       ).toEqual([]);
     });
 
@@ -708,7 +708,7 @@ describeWith(['redis', 'qemu-img'], 'use cases on real qcow2 volumes across two 
       }
       expect(attached.instance).toEqual({ id: old.id });
       for (const id of [rootSnapshot, dataSnapshot]) expect(await snapshotById(stack, stack.adminToken, id)).toBeNull();
-      expect(await events(customer.tokens.READ_ONLY, { resourceId: old.id, type: 'instance.destroyed' })).toHaveLength(
+      expect(await events(customer.tokens.READ_ONLY, { resourceId: old.id, type: 'INSTANCE_DESTROYED' })).toHaveLength(
         1,
       );
     });

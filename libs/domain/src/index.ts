@@ -6,3 +6,4 @@ export * from './machines.js';
 export * from './naming.js';
 export * from './permissions.js';
 export * from './state-machine.js';
+export * from './events.js';

@@ -1,13 +1,23 @@
 import { Field, Int, ObjectType, type FieldMiddleware } from '@nestjs/graphql';
 import type { Page } from '@snapdeck/persistence';
-import { encodeCursor } from '@snapdeck/persistence';
 
-@ObjectType('PageInfo')
+@ObjectType('PageInfo', { description: "Relay's page information of a connection." })
 export class PageInfoModel {
-  @Field()
+  @Field({ description: 'More items follow the last edge (with first/after: exactly; with before: any after it).' })
   hasNextPage!: boolean;
 
-  @Field(() => String, { nullable: true })
+  @Field({
+    description: 'More items precede the first edge (with last/before: exactly; with after: any up to the cursor).',
+  })
+  hasPreviousPage!: boolean;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "The first edge's cursor: pass it as before for the page ahead.",
+  })
+  startCursor!: string | null;
+
+  @Field(() => String, { nullable: true, description: "The last edge's cursor: pass it as after for the next page." })
   endCursor!: string | null;
 }
 
@@ -59,8 +69,13 @@ export function Connection<T>(nodeType: Constructor<T>, typeName: string) {
 /** Turns a repository page into a connection, mapping each row to its GraphQL model. */
 export function toConnection<E extends { id: string }, M>(page: Page<E>, toModel: (row: E) => M): ConnectionShape<M> {
   return {
-    edges: page.items.map((row) => ({ cursor: encodeCursor(row.id), node: toModel(row) })),
-    pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
+    edges: page.items.map((row) => ({ cursor: page.cursorOf(row), node: toModel(row) })),
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage: page.hasPreviousPage,
+      startCursor: page.startCursor,
+      endCursor: page.endCursor,
+    },
     totalCount: page.totalCount,
   };
 }

@@ -1,17 +1,19 @@
 import { Field, ID, InputType, ObjectType } from '@nestjs/graphql';
+import { EventType } from '@snapdeck/domain';
 import type { EventEntity } from '@snapdeck/persistence';
-import { IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsEnum, IsOptional, IsUUID } from 'class-validator';
 import { GraphQLJSON } from 'graphql-type-json';
 import { Connection } from '../common/connection.model.js';
+import { NodeModel } from '../common/node.model.js';
 
 /** One line of the audit trail: who did what to which resource, and how it ended. */
-@ObjectType('Event')
-export class EventModel {
+@ObjectType('Event', { implements: () => [NodeModel] })
+export class EventModel implements NodeModel {
   @Field(() => ID)
   id!: string;
 
-  @Field()
-  type!: string;
+  @Field(() => EventType)
+  type!: EventType;
 
   @Field()
   resourceType!: string;
@@ -34,7 +36,7 @@ export class EventModel {
   static from(row: EventEntity): EventModel {
     return Object.assign(new EventModel(), {
       id: row.id,
-      type: row.type,
+      type: row.type as EventType,
       resourceType: row.resourceType,
       resourceId: row.resourceId,
       message: row.message,
@@ -55,9 +57,8 @@ export class EventFilter {
   @IsUUID('all', { message: 'resourceId is not a valid id' })
   resourceId?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => EventType, { nullable: true, description: 'Only events of this type.' })
   @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  type?: string | null;
+  @IsEnum(EventType)
+  type?: EventType | null;
 }

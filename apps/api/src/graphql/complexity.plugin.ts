@@ -12,7 +12,8 @@ import { DEFAULT_PAGE_SIZE } from '@snapdeck/persistence';
 const connectionEstimator: ComplexityEstimator = ({ args, field, childComplexity }) => {
   const returnsConnection = /Connection!?$/.test(String(field.type));
   if (!returnsConnection) return undefined;
-  const first = typeof args.first === 'number' ? args.first : DEFAULT_PAGE_SIZE;
+  const pageArg: unknown = args.first ?? args.last;
+  const first = typeof pageArg === 'number' ? pageArg : DEFAULT_PAGE_SIZE;
   return 1 + Math.max(first, 1) * childComplexity;
 };
 

@@ -7,6 +7,7 @@ import { RequirePermission } from '../auth/require-permission.decorator.js';
 import { NodeModel } from '../common/node.model.js';
 import { ParseIdPipe } from '../common/parse-id.pipe.js';
 import { EnvironmentModel } from '../environments/models/environment.model.js';
+import { EventModel } from '../events/event.model.js';
 import { HostModel } from '../hosts/models/host.model.js';
 import { InstanceSnapshotModel } from '../instance-snapshots/models/instance-snapshot.model.js';
 import { InstanceModel } from '../instances/models/instance.model.js';
@@ -45,6 +46,7 @@ export class NodesResolver {
       () => repos.jobs.findById(scope, id).then(map(JobModel.from)),
       () => repos.templates.findVisible(scope, id).then(map(TemplateModel.from)),
       () => repos.users.findById(scope, id).then(map(UserModel.from)),
+      () => repos.events.findById(scope, id).then(map(EventModel.from)),
       () =>
         scope.kind === 'all' || id === principal.organizationId
           ? repos.organizations.findById(id).then(map(OrganizationModel.from))

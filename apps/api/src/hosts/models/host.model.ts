@@ -1,7 +1,9 @@
 import { Field, ID, ObjectType } from '@nestjs/graphql';
+import type { AgentDriverName } from '@snapdeck/config';
 import { HostState } from '@snapdeck/domain';
 import type { HostEntity } from '@snapdeck/persistence';
 import { Connection } from '../../common/connection.model.js';
+import { HostDriver } from '../../common/enums.graphql.js';
 import { NodeModel } from '../../common/node.model.js';
 
 @ObjectType('Host', { implements: () => [NodeModel] })
@@ -15,8 +17,8 @@ export class HostModel implements NodeModel {
   @Field(() => HostState)
   state!: HostState;
 
-  @Field()
-  driver!: string;
+  @Field(() => HostDriver)
+  driver!: AgentDriverName;
 
   @Field()
   lastHeartbeatAt!: Date;
@@ -26,7 +28,7 @@ export class HostModel implements NodeModel {
       id: row.id,
       name: row.name,
       state: row.state,
-      driver: row.driver,
+      driver: row.driver as AgentDriverName,
       lastHeartbeatAt: row.lastHeartbeatAt,
     });
   }

@@ -1,4 +1,5 @@
 import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
+import { JobName } from '@snapdeck/contracts';
 import { JobStatus } from '@snapdeck/domain';
 import type { JobEntity } from '@snapdeck/persistence';
 import { NodeModel } from '../../common/node.model.js';
@@ -9,8 +10,8 @@ export class JobModel implements NodeModel {
   @Field(() => ID)
   id!: string;
 
-  @Field()
-  type!: string;
+  @Field(() => JobName)
+  type!: JobName;
 
   @Field(() => JobStatus)
   status!: JobStatus;
