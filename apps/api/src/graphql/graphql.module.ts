@@ -39,6 +39,10 @@ export function graphqlModule(): DynamicModule {
         path: '/graphql',
         introspection: !production,
         includeStacktraceInErrorResponses: !production,
+        // No "Did you mean …?" in production: suggestions spell out the schema to whoever probes it.
+        hideSchemaDetailsFromClientErrors: production,
+        // Nest's own GraphiQL at GET /graphql loads from a CDN: GET /graphiql serves it from the packages.
+        graphiql: false,
         formatError,
         validationRules: [depthRule],
         subscriptions: {
