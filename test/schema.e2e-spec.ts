@@ -9,11 +9,13 @@ import { describeWith } from '@snapdeck/testing';
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SCHEMA_FILE } from '../apps/api/src/graphql/schema-file.js';
 import { createInstance } from './support/flows.js';
 import { errorCodes, eventually, mustQuery } from './support/graphql-client.js';
 import { startStack, type Stack } from './support/stack.js';
 import { createTenant, type Tenant } from './support/tenants.js';
+
+/** Written by `npm run build` (apps/api/src/graphql/schema-file.ts). */
+const SCHEMA_FILE = 'schema.graphql';
 
 describeWith(['redis'], 'schema, GraphiQL, pagination and enums (production stack)', () => {
   let stack: Stack;
