@@ -43,24 +43,27 @@ type Constructor<T> = abstract new (...args: never[]) => T;
 
 /** Builds the Relay connection and edge types of one node type, e.g. SnapshotConnection / SnapshotEdge. */
 export function Connection<T>(nodeType: Constructor<T>, typeName: string) {
-  @ObjectType(`${typeName}Edge`)
+  @ObjectType(`${typeName}Edge`, { description: `One ${typeName} of a page, with its cursor.` })
   abstract class EdgeType {
-    @Field()
+    @Field({ description: 'Where this item is in its list: pass it as after or before (this list only).' })
     cursor!: string;
 
-    @Field(() => nodeType)
+    @Field(() => nodeType, { description: `The ${typeName}.` })
     node!: T;
   }
 
   @ObjectType(`${typeName}Connection`, { isAbstract: true })
   abstract class ConnectionType implements ConnectionShape<T> {
-    @Field(() => [EdgeType])
+    @Field(() => [EdgeType], { description: 'The items of this page, in list order (newest first).' })
     edges!: Edge<T>[];
 
-    @Field(() => PageInfoModel)
+    @Field(() => PageInfoModel, { description: 'Whether more pages follow or precede, and their cursors.' })
     pageInfo!: PageInfoModel;
 
-    @Field(() => Int, { middleware: [countOnDemand] })
+    @Field(() => Int, {
+      middleware: [countOnDemand],
+      description: 'How many items the whole list holds (counted only when selected).',
+    })
     totalCount!: () => Promise<number>;
   }
   return ConnectionType;

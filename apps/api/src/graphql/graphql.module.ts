@@ -12,6 +12,7 @@ import { graphqlWsOptions } from '../subscriptions/graphql-ws.options.js';
 import { complexityPlugin } from './complexity.plugin.js';
 import { GraphQLContext } from './context.js';
 import { createErrorFormatter } from './error-formatter.js';
+import { describeRootTypes } from './root-types.js';
 
 registerDomainEnums();
 
@@ -36,6 +37,7 @@ export function graphqlModule(): DynamicModule {
       return {
         autoSchemaFile: true,
         sortSchema: true,
+        transformSchema: describeRootTypes,
         path: '/graphql',
         introspection: !production,
         includeStacktraceInErrorResponses: !production,

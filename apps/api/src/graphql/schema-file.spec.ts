@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,5 +21,18 @@ describe(`${SCHEMA_FILE}: the committed schema is the api's`, () => {
       );
     }
     expect(committed).toContain('type Query {');
+  });
+
+  it('passes graphql-schema-linter with its default rules (every type, field, argument and enum value described)', () => {
+    let output: string;
+    try {
+      output = execFileSync(join(ROOT, 'node_modules/.bin/graphql-schema-linter'), ['-f', 'compact', committedPath], {
+        encoding: 'utf8',
+      });
+    } catch (error) {
+      const failure = error as { stdout?: string; stderr?: string };
+      throw new Error(`graphql-schema-linter found problems:\n${failure.stdout ?? ''}${failure.stderr ?? ''}`);
+    }
+    expect(output.trim()).toBe('');
   });
 });

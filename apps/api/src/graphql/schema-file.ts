@@ -5,6 +5,7 @@ import { loadApiConfig } from '@snapdeck/config';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { AppModule } from '../app.module.js';
 import { registerDomainEnums } from '../common/enums.graphql.js';
+import { describeRootTypes } from './root-types.js';
 
 /** Where the committed schema lives, relative to the repository root. */
 export const SCHEMA_FILE = 'schema.graphql';
@@ -25,7 +26,7 @@ export async function buildApiSchema(): Promise<GraphQLSchema> {
   try {
     const factory = app.get(GraphQLSchemaFactory);
     const providers = providerClasses(AppModule.forRoot(loadApiConfig({})));
-    return lexicographicSortSchema(await factory.create(providers));
+    return lexicographicSortSchema(describeRootTypes(await factory.create(providers)));
   } finally {
     await app.close();
   }

@@ -25,11 +25,14 @@ export class NodesResolver {
   constructor(private readonly db: Database) {}
 
   /** Relay's refetch by id. Ids are bare UUIDs, so each type is asked in turn, within the caller's scope. */
-  @Query(() => NodeModel, { nullable: true })
+  @Query(() => NodeModel, {
+    nullable: true,
+    description: 'Any resource by its id (Relay), within what the caller may see; null otherwise.',
+  })
   @RequirePermission(Permission.READ)
   async node(
     @CurrentPrincipal() principal: Principal,
-    @Args('id', { type: () => ID }, ParseIdPipe) id: string,
+    @Args('id', { type: () => ID, description: "The resource's id." }, ParseIdPipe) id: string,
   ): Promise<NodeModel | null> {
     const scope = readScope(principal);
     const repos = this.db.repos;

@@ -14,20 +14,24 @@ import { UsersService } from './users.service.js';
 export class UsersResolver {
   constructor(private readonly users: UsersService) {}
 
-  @Mutation(() => CreateUserPayload)
+  @Mutation(() => CreateUserPayload, {
+    description: "A new user of an organization (platform administrators, or that organization's ORG_ADMIN).",
+  })
   @RequirePermission(Permission.MANAGE_ORGANIZATION)
   async createUser(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: CreateUserInput,
+    @Args('input', { description: 'The user to create.' }) input: CreateUserInput,
   ): Promise<CreateUserPayload> {
     return { user: UserModel.from(await this.users.createUser(principal, input)) };
   }
 
-  @Mutation(() => CreateApiTokenPayload)
+  @Mutation(() => CreateApiTokenPayload, {
+    description: 'A bearer token for a user; the secret is in the answer once and never again.',
+  })
   @RequirePermission(Permission.MANAGE_ORGANIZATION)
   async createApiToken(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: CreateApiTokenInput,
+    @Args('input', { description: "The user and the token's name." }) input: CreateApiTokenInput,
   ): Promise<CreateApiTokenPayload> {
     const { token, apiToken } = await this.users.createApiToken(principal, input);
     return { token, apiToken: ApiTokenModel.from(apiToken) };

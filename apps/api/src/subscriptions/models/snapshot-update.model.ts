@@ -3,7 +3,7 @@ import { SnapshotModel } from '../../snapshots/models/snapshot.model.js';
 import { reviveSnapshot, type SnapshotMessage } from '../change-messages.js';
 
 /** One change of a snapshot in an environment, as `snapshotUpdated` delivers it. */
-@ObjectType('SnapshotUpdate')
+@ObjectType('SnapshotUpdate', { description: 'One change of a snapshot, as snapshotUpdated sends it.' })
 export class SnapshotUpdate {
   @Field(() => SnapshotModel, {
     description:

@@ -2,18 +2,20 @@ import { Field, ID, ObjectType } from '@nestjs/graphql';
 import type { ApiTokenEntity } from '@snapdeck/persistence';
 
 /** A token's public face: never its secret, which is shown once by createApiToken. */
-@ObjectType('ApiToken')
+@ObjectType('ApiToken', {
+  description: 'A named bearer token of a user. Only its hash is stored; the secret was shown once, at creation.',
+})
 export class ApiTokenModel {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The token's id (not the secret)." })
   id!: string;
 
-  @Field()
+  @Field({ description: 'What the token is for, as its creator named it.' })
   name!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The user the token acts as.' })
   userId!: string;
 
-  @Field()
+  @Field({ description: 'When the token was made.' })
   createdAt!: Date;
 
   static from(row: ApiTokenEntity): ApiTokenModel {
