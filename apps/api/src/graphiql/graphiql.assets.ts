@@ -81,7 +81,7 @@ export const GRAPHIQL_PAGE = `<!doctype html>
     <div id="bar">
       <label for="token">Bearer token</label>
       <input id="token" type="password" autocomplete="off" placeholder="sdk_… (npm start prints one; kept in this tab only)" />
-      <span>Without one, only sign-in errors come back: introspection and every query need a token.</span>
+      <span>Every query needs one, and so does the schema explorer (introspection) in production.</span>
     </div>
     <div id="graphiql">Loading…</div>
     <script src="${asset('react.production.min.js')}"></script>
