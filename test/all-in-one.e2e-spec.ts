@@ -9,7 +9,7 @@ import { InProcessBus } from '@snapdeck/contracts';
 import { createTestDatabase, describeWith } from '@snapdeck/testing';
 import { startAgent } from '../apps/agent/src/bootstrap.js';
 import { startApi } from '../apps/api/src/bootstrap.js';
-import { eventually, mustQuery } from './support/graphql-client.js';
+import { eventually, graphql, mustQuery } from './support/graphql-client.js';
 import { createInstance, waitForSnapshot } from './support/flows.js';
 import type { Stack } from './support/stack.js';
 import { Collected, connect } from './support/subscriptions.js';
@@ -29,7 +29,15 @@ class AllInOne {
     extraEnv: Record<string, string> = {},
   ) {
     const env: NodeJS.ProcessEnv = { ...process.env, SNAPDECK_HOME: home, PORT: '0', ...extraEnv };
-    for (const name of ['DATABASE_URL', 'REDIS_URL', 'SNAPDECK_ADMIN_TOKEN', 'AGENT_STORAGE_DIR', 'QUEUE_PREFIX'])
+    // NODE_ENV too (jest sets it to test): `npm start` as a user runs it, with its own default.
+    for (const name of [
+      'DATABASE_URL',
+      'REDIS_URL',
+      'SNAPDECK_ADMIN_TOKEN',
+      'AGENT_STORAGE_DIR',
+      'QUEUE_PREFIX',
+      'NODE_ENV',
+    ])
       delete env[name];
     this.child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     for (const stream of [this.child.stdout!, this.child.stderr!])
@@ -113,6 +121,16 @@ describeWith(['qemu-img'], 'npm start: the all-in-one process (embedded PostgreS
     // Bearer secrets stay out of the log stream (stdout here is a pipe, not a terminal): only where they are kept.
     expect(first.text).not.toContain(token);
     expect(first.text).toContain(join(home, 'demo-token'));
+
+    // Production unless NODE_ENV says otherwise: no schema hints, no stack traces; GraphiQL from the packages.
+    expect(first.text).toMatch(/mode: production/);
+    expect(first.text).toContain(`GraphiQL: ${url.replace('127.0.0.1', 'localhost')}/graphiql`);
+    const typo = await graphql(url, token, '{ viewr { user { id } } }');
+    expect(typo.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(typo)).not.toMatch(/Did you mean|stacktrace/);
+    const graphiql = await fetch(`${url}/graphiql`);
+    expect(graphiql.status).toBe(200);
+    expect(await graphiql.text()).toContain('/graphiql/assets/graphiql.min.js');
 
     const stack = { url } as Stack;
     const { createEnvironment } = await mustQuery<{ createEnvironment: { environment: { id: string } } }>(

@@ -524,7 +524,7 @@ describeWith(['redis', 'qemu-img'], 'bad input', () => {
       ['an unclosed selection', `{ snapshots { edges { node { id }`],
       ['an unknown field', `{ snapshots { bogus } }`],
       ['an unknown root field', `{ users { id } }`],
-      ['an unknown argument', `{ snapshots(last: 5) { totalCount } }`],
+      ['an unknown argument', `{ snapshots(around: 5) { totalCount } }`],
       ['an unknown enum value', `{ snapshots(filter: { states: [DELETED] }) { totalCount } }`],
       ['a string for an Int', `{ snapshots(first: "ten") { totalCount } }`],
       ['a selection on a leaf', `{ viewer { user { id { x } } } }`],

@@ -262,7 +262,7 @@ async function cloneInto(f: Fixture, token: string, environmentId: string): Prom
       }>(
         f.stack.url,
         f.stack.adminToken,
-        `query($id: ID!) { events(filter: { resourceId: $id, type: "instance.cloned_across_organizations" }) { edges { node { actorUserId details } } } }`,
+        `query($id: ID!) { events(filter: { resourceId: $id, type: INSTANCE_CLONED_ACROSS_ORGANIZATIONS }) { edges { node { actorUserId details } } } }`,
         { id: instance.id },
       );
       const tenantEvents = await mustQuery<{
@@ -270,7 +270,7 @@ async function cloneInto(f: Fixture, token: string, environmentId: string): Prom
       }>(
         f.stack.url,
         f.tenant.tokens.READ_ONLY,
-        `query($id: ID!) { events(filter: { resourceId: $id, type: "snapshot.cloned_by_support" }, first: 100) { edges { node { id actorUserId details } } } }`,
+        `query($id: ID!) { events(filter: { resourceId: $id, type: SNAPSHOT_CLONED_BY_SUPPORT }, first: 100) { edges { node { id actorUserId details } } } }`,
         { id: f.snapshotId },
       );
       const told = tenantEvents.events.edges.filter((e) => e.node.details['cloneInstanceId'] === instance.id);
@@ -986,7 +986,7 @@ const OPERATIONS = {
     `query($id: ID!) { events(filter: { resourceId: $id }) { edges { node { type resourceId } } } }`,
     (data, f) =>
       expect(data.events.edges.map((e) => e.node)).toContainEqual({
-        type: 'snapshot.completed',
+        type: 'SNAPSHOT_COMPLETED',
         resourceId: f.snapshotId,
       }),
     (f) => ({ id: f.snapshotId }),

@@ -765,7 +765,7 @@ describeWith(['redis', 'qemu-img'], 'templates of real qcow2 images, across two 
       }
       const copy = await waitForInstance(staff.token, response.data!.deployInstance.instance.id, 'STOPPED');
       const { events } = await mustQuery(stack.url, staff.token, EVENTS, { filter: { resourceId: copy.id } });
-      const crossing = events.edges.map((e: any) => e.node).filter((e: any) => /across_organizations/.test(e.type));
+      const crossing = events.edges.map((e: any) => e.node).filter((e: any) => /ACROSS_ORGANIZATIONS/.test(e.type));
       expect(crossing).toHaveLength(1);
     });
   });

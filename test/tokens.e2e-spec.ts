@@ -279,14 +279,14 @@ describeWith(['redis'], 'tokens and sign-in', () => {
       id: apiToken.id,
     });
     expect(twice.revokeApiToken.apiToken.revokedAt).toBe(revokeApiToken.apiToken.revokedAt);
-    const recorded = await events(tenant.tokens.READ_ONLY, 'api_token.revoked', apiToken.id);
+    const recorded = await events(tenant.tokens.READ_ONLY, 'API_TOKEN_REVOKED', apiToken.id);
     expect(recorded).toEqual([
       expect.objectContaining({
         actorUserId: tenant.userIds.ORG_ADMIN,
         details: { userId: tenant.userIds.MEMBER, name: apiToken.name },
       }),
     ]);
-    expect(await events(tenant.tokens.READ_ONLY, 'api_token.created', apiToken.id)).toHaveLength(1);
+    expect(await events(tenant.tokens.READ_ONLY, 'API_TOKEN_CREATED', apiToken.id)).toHaveLength(1);
   });
 
   it("anyone revokes their own token; an ORG_ADMIN not a peer's; another organization's token is NOT_FOUND", async () => {
@@ -347,7 +347,7 @@ describeWith(['redis'], 'tokens and sign-in', () => {
     });
     const { viewer } = await mustQuery<{ viewer: { user: { role: string } } }>(stack.url, user.token, VIEWER);
     expect(viewer.user.role).toBe('READ_ONLY');
-    const updates = await events(tenant.tokens.ORG_ADMIN, 'user.updated', user.userId);
+    const updates = await events(tenant.tokens.ORG_ADMIN, 'USER_UPDATED', user.userId);
     expect(updates.map((e) => e.details)).toEqual([
       { before: { role: 'MEMBER', disabled: true }, after: { role: 'READ_ONLY', disabled: false } },
       { before: { role: 'MEMBER', disabled: false }, after: { role: 'MEMBER', disabled: true } },
@@ -426,11 +426,11 @@ describeWith(['redis'], 'tokens and sign-in', () => {
     expect(codes((await post(user.token, VIEWER, {}, '198.51.100.6')).body)).toEqual(['UNAUTHENTICATED']);
     expect((await closedWithin(closed)).closed.code).toBe(4401);
     expect(await tokenRow(apiToken.id)).toBeUndefined();
-    const [event] = await events(tenant.tokens.ORG_ADMIN, 'user.deleted', user.userId);
+    const [event] = await events(tenant.tokens.ORG_ADMIN, 'USER_DELETED', user.userId);
     expect(event.actorUserId).toBe(tenant.userIds.ORG_ADMIN);
     expect(event.details).toMatchObject({ role: 'MEMBER', removedTokenIds: expect.arrayContaining([apiToken.id]) });
     // The user.created event of the deleted user stays, with its id.
-    expect(await events(tenant.tokens.ORG_ADMIN, 'user.created', user.userId)).toHaveLength(1);
+    expect(await events(tenant.tokens.ORG_ADMIN, 'USER_CREATED', user.userId)).toHaveLength(1);
     expect(codes((await post(tenant.tokens.ORG_ADMIN, DELETE_USER, { id: user.userId })).body)).toEqual(['NOT_FOUND']);
   });
 
@@ -446,7 +446,7 @@ describeWith(['redis'], 'tokens and sign-in', () => {
     expect(codes(second.body)).toEqual([]);
     const again = await create(tenant.tokens.ORG_ADMIN, tenant.organizationId);
     expect(codes(again.body)).toEqual(['CONFLICT']);
-    const created = await events(tenant.tokens.ORG_ADMIN, 'user.created');
+    const created = await events(tenant.tokens.ORG_ADMIN, 'USER_CREATED');
     expect(created.some((e) => (e.details as { email: string }).email === email)).toBe(true);
     // The bootstrap administrator (found by its address within the platform organization) still signs in.
     expect(codes((await post(stack.adminToken, VIEWER)).body)).toEqual([]);

@@ -283,7 +283,7 @@ describeWith(['redis', 'qemu-img'], 'use cases on real qcow2 volumes across two 
 
       const reverted = await events(customer.tokens.READ_ONLY, {
         resourceId: root(instance).id,
-        type: 'volume.reverted',
+        type: 'VOLUME_REVERTED',
       });
       expect(reverted).toHaveLength(2);
     });
@@ -411,7 +411,7 @@ describeWith(['redis', 'qemu-img'], 'use cases on real qcow2 volumes across two 
         });
         expect(node).toBeNull();
         expect(await events(token, { resourceId: clone.id })).toEqual([]);
-        expect(await events(token, { type: 'instance.cloned_across_organizations' })).toEqual([]);
+        expect(await events(token, { type: 'INSTANCE_CLONED_ACROSS_ORGANIZATIONS' })).toEqual([]);
       }
 
       // The customer is told, in its own audit trail and to every one of its users: who cloned which of its
@@ -420,7 +420,7 @@ describeWith(['redis', 'qemu-img'], 'use cases on real qcow2 volumes across two 
       const snapshotName = (await snapshotById(stack, customer.tokens.READ_ONLY, shopSnapshot))!.name as string;
       let customerEvent: Record<string, any> | undefined;
       for (const token of Object.values(customer.tokens)) {
-        const told = await events(token, { resourceId: shopSnapshot, type: 'snapshot.cloned_by_support' });
+        const told = await events(token, { resourceId: shopSnapshot, type: 'SNAPSHOT_CLONED_BY_SUPPORT' });
         expect(told).toHaveLength(1);
         expect(told[0]).toMatchObject({
           resourceType: 'Snapshot',
@@ -447,7 +447,7 @@ describeWith(['redis', 'qemu-img'], 'use cases on real qcow2 volumes across two 
       const supportReader = await createUserWithToken(stack, support.organizationId, 'READ_ONLY');
       const supportMember = await createUserWithToken(stack, support.organizationId, 'MEMBER');
       for (const token of [supportReader.token, supportMember.token, support.token, stack.adminToken]) {
-        const recorded = await events(token, { resourceId: clone.id, type: 'instance.cloned_across_organizations' });
+        const recorded = await events(token, { resourceId: clone.id, type: 'INSTANCE_CLONED_ACROSS_ORGANIZATIONS' });
         expect(recorded).toHaveLength(1);
         expect(recorded[0]).toMatchObject({
           resourceType: 'Instance',
@@ -467,7 +467,7 @@ describeWith(['redis', 'qemu-img'], 'use cases on real qcow2 volumes across two 
         expect(await events(token, { resourceId: shopSnapshot })).toEqual([]);
       }
       for (const token of [support.token, stack.adminToken]) {
-        const followed = await events(token, { resourceId: shopSnapshot, type: 'snapshot.cloned_by_support' });
+        const followed = await events(token, { resourceId: shopSnapshot, type: 'SNAPSHOT_CLONED_BY_SUPPORT' });
         expect(followed.map((e) => e.id)).toContain(customerEvent!.id);
       }
     });
@@ -506,7 +506,7 @@ describeWith(['redis', 'qemu-img'], 'use cases on real qcow2 volumes across two 
       expect(job.error).toContain("<another organization's");
       const trail = await events(reader.token, { resourceId: cloneId });
       expect(trail.map((e) => e.type)).toEqual(
-        expect.arrayContaining(['instance.failed', 'instance.cloned_across_organizations']),
+        expect.arrayContaining(['INSTANCE_FAILED', 'INSTANCE_CLONED_ACROSS_ORGANIZATIONS']),
       );
       for (const trace of [customer.organizationId, shop.id, root(shop).id, shopSnapshot]) {
         expect(job.error).not.toContain(trace);
@@ -515,7 +515,7 @@ describeWith(['redis', 'qemu-img'], 'use cases on real qcow2 volumes across two 
       // The customer was told of the attempt.
       const told = await events(customer.tokens.READ_ONLY, {
         resourceId: shopSnapshot,
-        type: 'snapshot.cloned_by_support',
+        type: 'SNAPSHOT_CLONED_BY_SUPPORT',
       });
       expect(told.map((e) => e.details.cloneInstanceId)).toContain(cloneId);
     });
@@ -576,7 +576,7 @@ describeWith(['redis', 'qemu-img'], 'use cases on real qcow2 volumes across two 
       expect(ids(instances)).toContain(clone.id);
       // Within one organization nothing crosses a boundary: no cross-organization event.
       expect(
-        await events(stack.adminToken, { resourceId: clone.id, type: 'instance.cloned_across_organizations' }),
+        await events(stack.adminToken, { resourceId: clone.id, type: 'INSTANCE_CLONED_ACROSS_ORGANIZATIONS' }),
       ).toEqual([]);
     });
 
@@ -800,7 +800,7 @@ describeWith(['redis', 'qemu-img'], 'use cases on real qcow2 volumes across two 
       }
       expect(attached.instance).toEqual({ id: old.id });
       for (const id of [rootSnapshot, dataSnapshot]) expect(await snapshotById(stack, stack.adminToken, id)).toBeNull();
-      expect(await events(customer.tokens.READ_ONLY, { resourceId: old.id, type: 'instance.destroyed' })).toHaveLength(
+      expect(await events(customer.tokens.READ_ONLY, { resourceId: old.id, type: 'INSTANCE_DESTROYED' })).toHaveLength(
         1,
       );
     });

@@ -26,6 +26,10 @@ export interface RunningAllInOne {
   databaseDescription: string;
   transportDescription: string;
   driver: string;
+  /** production unless NODE_ENV says otherwise. */
+  nodeEnv: string;
+  /** GraphiQL on the api (served from the graphiql package). */
+  graphiqlUrl: string;
   /** Where the tokens are kept (only their hashes are in the database). */
   tokenFiles: { admin: string; demo: string };
   /** Stops, in order: the agent (running jobs finish and report), the api, the embedded database, the lock. */
@@ -67,7 +71,13 @@ export async function startAllInOne(env: NodeJS.ProcessEnv, out: AllInOneLog): P
     const adminToken = env.SNAPDECK_ADMIN_TOKEN ?? (await adminTokenOf(tokenFiles.admin));
     const driver = env.AGENT_DRIVER ?? (hasQemuImg() ? 'qemu-img' : 'simulator');
 
-    const apiConfig = loadApiConfig({ ...env, DATABASE_URL: databaseUrl, SNAPDECK_ADMIN_TOKEN: adminToken });
+    const apiConfig = loadApiConfig({
+      ...env,
+      // Production-safe unless asked otherwise: no stack traces or schema hints in errors (NODE_ENV=development).
+      NODE_ENV: env.NODE_ENV ?? 'production',
+      DATABASE_URL: databaseUrl,
+      SNAPDECK_ADMIN_TOKEN: adminToken,
+    });
     const agentConfig = loadAgentConfig({
       ...env,
       AGENT_DRIVER: driver,
@@ -94,6 +104,8 @@ export async function startAllInOne(env: NodeJS.ProcessEnv, out: AllInOneLog): P
       databaseDescription,
       transportDescription,
       driver,
+      nodeEnv: apiConfig.NODE_ENV,
+      graphiqlUrl: graphqlUrl.replace(/\/graphql$/, '/graphiql'),
       tokenFiles,
       close: stopAll,
     };

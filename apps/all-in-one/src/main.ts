@@ -37,7 +37,12 @@ out.log(
     ? 'agent driver: simulator — qemu-img is not on PATH (apt-get install qemu-utils for real qcow2 images)'
     : `agent driver: ${running.driver}`,
 );
-out.log(`GraphQL: ${running.graphqlUrl}`);
+out.log(`GraphQL: ${running.graphqlUrl} · GraphiQL: ${running.graphiqlUrl}`);
+out.log(
+  running.nodeEnv === 'production'
+    ? 'mode: production (no stack traces or schema hints in errors; NODE_ENV=development npm start shows them)'
+    : `mode: ${running.nodeEnv} (NODE_ENV): errors carry stack traces`,
+);
 showTokens(running);
 out.log('ready — Ctrl-C stops Snapdeck and its database');
 if (stopSignal) stop(running, stopSignal);

@@ -5,6 +5,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { API_CONFIG, type ApiConfig } from './config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { EnvironmentsModule } from './environments/environments.module.js';
+import { GraphiqlModule } from './graphiql/graphiql.module.js';
 import { graphqlModule } from './graphql/graphql.module.js';
 import { PassthroughExceptionFilter } from './graphql/passthrough-exception.filter.js';
 import { HealthModule } from './health/health.module.js';
@@ -44,6 +45,7 @@ export class AppModule {
         OrchestrationModule,
         AuthModule,
         graphqlModule(),
+        GraphiqlModule,
         HealthModule,
         MetricsModule,
         OrganizationsModule,

@@ -1,4 +1,3 @@
-export * from './account-events.js';
 export * from './enums.js';
 export * from './disks.js';
 export * from './errors.js';
@@ -7,3 +6,4 @@ export * from './machines.js';
 export * from './naming.js';
 export * from './permissions.js';
 export * from './state-machine.js';
+export * from './events.js';

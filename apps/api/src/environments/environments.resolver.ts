@@ -16,22 +16,24 @@ import { EnvironmentConnection, EnvironmentModel } from './models/environment.mo
 export class EnvironmentsResolver {
   constructor(private readonly service: EnvironmentsService) {}
 
-  @Query(() => EnvironmentConnection)
+  @Query(() => EnvironmentConnection, {
+    description: "The environments of the caller's organization (all of them for platform staff), newest first.",
+  })
   @RequirePermission(Permission.READ)
   async environments(@CurrentPrincipal() principal: Principal, @Args() page: PageArgs): Promise<EnvironmentConnection> {
     return toConnection(await this.service.list(principal, page), EnvironmentModel.from);
   }
 
-  @Mutation(() => CreateEnvironmentPayload)
+  @Mutation(() => CreateEnvironmentPayload, { description: 'A new environment.' })
   @RequirePermission(Permission.MANAGE_ORGANIZATION)
   async createEnvironment(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: CreateEnvironmentInput,
+    @Args('input', { description: 'The environment to create.' }) input: CreateEnvironmentInput,
   ): Promise<CreateEnvironmentPayload> {
     return { environment: EnvironmentModel.from(await this.service.create(principal, input)) };
   }
 
-  @ResolveField(() => OrganizationModel)
+  @ResolveField(() => OrganizationModel, { description: 'The organization it belongs to.' })
   async organization(
     @Parent() environment: EnvironmentModel,
     @Context() ctx: GraphQLContext,

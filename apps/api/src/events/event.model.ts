@@ -1,40 +1,45 @@
 import { Field, ID, InputType, ObjectType } from '@nestjs/graphql';
+import { EventType } from '@snapdeck/domain';
 import type { EventEntity } from '@snapdeck/persistence';
-import { IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsEnum, IsOptional, IsUUID } from 'class-validator';
 import { GraphQLJSON } from 'graphql-type-json';
 import { Connection } from '../common/connection.model.js';
+import { NodeModel } from '../common/node.model.js';
 
 /** One line of the audit trail: who did what to which resource, and how it ended. */
-@ObjectType('Event')
-export class EventModel {
-  @Field(() => ID)
+@ObjectType('Event', {
+  implements: () => [NodeModel],
+  description: 'One line of the audit trail: who did what to which resource, and how it ended.',
+})
+export class EventModel implements NodeModel {
+  @Field(() => ID, { description: "The event's id." })
   id!: string;
 
-  @Field()
-  type!: string;
+  @Field(() => EventType, { description: 'What happened.' })
+  type!: EventType;
 
-  @Field()
+  @Field({ description: 'The type of the resource it is about (Snapshot, Volume, Instance, …).' })
   resourceType!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The id of the resource it is about.' })
   resourceId!: string;
 
-  @Field()
+  @Field({ description: 'What happened, in words.' })
   message!: string;
 
   @Field(() => ID, { nullable: true, description: 'The user whose request this was.' })
   actorUserId!: string | null;
 
-  @Field(() => GraphQLJSON, { nullable: true })
+  @Field(() => GraphQLJSON, { nullable: true, description: 'Further facts as JSON (e.g. the job id).' })
   details!: Record<string, unknown> | null;
 
-  @Field()
+  @Field({ description: 'When it happened.' })
   createdAt!: Date;
 
   static from(row: EventEntity): EventModel {
     return Object.assign(new EventModel(), {
       id: row.id,
-      type: row.type,
+      type: row.type as EventType,
       resourceType: row.resourceType,
       resourceId: row.resourceId,
       message: row.message,
@@ -45,19 +50,18 @@ export class EventModel {
   }
 }
 
-@ObjectType('EventConnection')
+@ObjectType('EventConnection', { description: 'One page of a list of Event items (a Relay connection).' })
 export class EventConnection extends Connection(EventModel, 'Event') {}
 
-@InputType()
+@InputType({ description: 'Which events to list.' })
 export class EventFilter {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'Only events about this resource.' })
   @IsOptional()
   @IsUUID('all', { message: 'resourceId is not a valid id' })
   resourceId?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => EventType, { nullable: true, description: 'Only events of this type.' })
   @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  type?: string | null;
+  @IsEnum(EventType)
+  type?: EventType | null;
 }

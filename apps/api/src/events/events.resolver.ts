@@ -17,7 +17,7 @@ export class EventsResolver {
   async events(
     @CurrentPrincipal() principal: Principal,
     @Args() page: PageArgs,
-    @Args('filter', { nullable: true }) filter?: EventFilter,
+    @Args('filter', { nullable: true, description: 'Which events (default: all of them).' }) filter?: EventFilter,
   ): Promise<EventConnection> {
     return toConnection(await this.db.repos.events.list(readScope(principal), filter ?? {}, page), EventModel.from);
   }

@@ -26,7 +26,8 @@ const isConnection = (type: unknown) => /Connection!?$/.test(String(type));
  */
 const connectionEstimator: ComplexityEstimator = ({ args, field, childComplexity }) => {
   if (!isConnection(field.type)) return undefined;
-  const first = typeof args.first === 'number' ? args.first : DEFAULT_PAGE_SIZE;
+  const pageArg: unknown = args.first ?? args.last;
+  const first = typeof pageArg === 'number' ? pageArg : DEFAULT_PAGE_SIZE;
   return 1 + Math.max(first, 1) * childComplexity;
 };
 

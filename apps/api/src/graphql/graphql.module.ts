@@ -16,6 +16,7 @@ import { complexityPlugin } from './complexity.plugin.js';
 import { GraphQLContext } from './context.js';
 import { createErrorFormatter } from './error-formatter.js';
 import { inputStringsRule, maxRootFieldsRule, operationGuardPlugin } from './operation-limits.js';
+import { describeRootTypes } from './root-types.js';
 
 registerDomainEnums();
 
@@ -59,12 +60,15 @@ export function graphqlModule(): DynamicModule {
       return {
         autoSchemaFile: true,
         sortSchema: true,
+        transformSchema: describeRootTypes,
         path: '/graphql',
         // Introspection is served, in production to an authenticated caller only (operationGuardPlugin).
         introspection: true,
         includeStacktraceInErrorResponses: !production,
-        // No "Did you mean …" naming the schema's fields in production (the formatter strips it elsewhere).
+        // No "Did you mean …?" in production: suggestions spell out the schema to whoever probes it.
         hideSchemaDetailsFromClientErrors: production,
+        // Nest's own GraphiQL at GET /graphql loads from a CDN: GET /graphiql serves it from the packages.
+        graphiql: false,
         formatError,
         validationRules,
         subscriptions: {

@@ -31,7 +31,8 @@ export class InstanceSnapshotsResolver {
   async instanceSnapshots(
     @CurrentPrincipal() principal: Principal,
     @Args() page: PageArgs,
-    @Args('filter', { nullable: true }) filter?: InstanceSnapshotFilter,
+    @Args('filter', { nullable: true, description: 'Which recovery points (default: all of them).' })
+    filter?: InstanceSnapshotFilter,
   ): Promise<InstanceSnapshotConnection> {
     return toConnection(await this.service.list(principal, filter ?? {}, page), InstanceSnapshotModel.from);
   }
@@ -42,7 +43,8 @@ export class InstanceSnapshotsResolver {
   @RequirePermission(Permission.WRITE)
   async createInstanceSnapshot(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: CreateInstanceSnapshotInput,
+    @Args('input', { description: "The instance and the recovery point's options." })
+    input: CreateInstanceSnapshotInput,
   ): Promise<CreateInstanceSnapshotPayload> {
     const { instanceSnapshot, job } = await this.service.create(principal, input);
     return { instanceSnapshot: InstanceSnapshotModel.from(instanceSnapshot), job: JobModel.from(job) };
@@ -54,23 +56,25 @@ export class InstanceSnapshotsResolver {
   @RequirePermission(Permission.WRITE)
   async revertToInstanceSnapshot(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: RevertToInstanceSnapshotInput,
+    @Args('input', { description: 'The recovery point to return to.' }) input: RevertToInstanceSnapshotInput,
   ): Promise<RevertToInstanceSnapshotPayload> {
     const { instance, job } = await this.service.revert(principal, input.instanceSnapshotId, input.startAfter ?? false);
     return { instance: InstanceModel.from(instance), job: JobModel.from(job) };
   }
 
-  @Mutation(() => DeleteInstanceSnapshotPayload)
+  @Mutation(() => DeleteInstanceSnapshotPayload, {
+    description: 'Deletes a recovery point: DESTROYING now, gone when every disk confirms.',
+  })
   @RequirePermission(Permission.WRITE)
   async deleteInstanceSnapshot(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: DeleteInstanceSnapshotInput,
+    @Args('input', { description: 'The recovery point to delete.' }) input: DeleteInstanceSnapshotInput,
   ): Promise<DeleteInstanceSnapshotPayload> {
     const { instanceSnapshot, job } = await this.service.delete(principal, input.instanceSnapshotId);
     return { instanceSnapshot: InstanceSnapshotModel.from(instanceSnapshot), job: JobModel.from(job) };
   }
 
-  @ResolveField(() => InstanceModel)
+  @ResolveField(() => InstanceModel, { description: 'The instance it captures.' })
   async instance(@Parent() point: InstanceSnapshotModel, @Context() ctx: GraphQLContext): Promise<InstanceModel> {
     return InstanceModel.from((await ctx.loaders.instances.load(point.instanceId))!);
   }

@@ -1,18 +1,6 @@
+import { EventType } from '@snapdeck/domain';
 import type { InstanceEntity, NewEvent, SnapshotEntity } from '@snapdeck/persistence';
 import type { Principal } from '../auth/principal.js';
-
-/**
- * The event types of a clone across organizations (support staff, or a platform administrator, copying a
- * customer's snapshot into an environment of another organization). Kept here, in one place, until Event.type
- * becomes an enum.
- */
-export const CloneEventType = {
-  /** In the customer's organization, on its snapshot: who copied its data out, and when. */
-  SNAPSHOT_CLONED_BY_SUPPORT: 'snapshot.cloned_by_support',
-  /** In the organization that holds the clone, on the clone: only what that organization owns. */
-  INSTANCE_CLONED_ACROSS_ORGANIZATIONS: 'instance.cloned_across_organizations',
-} as const;
-export type CloneEventType = (typeof CloneEventType)[keyof typeof CloneEventType];
 
 /**
  * The customer's event. Every user of the customer's organization reads it (READ_ONLY too): they are owed an
@@ -29,7 +17,7 @@ export function snapshotClonedBySupportEvent(
   return {
     organizationId: snapshot.organizationId,
     actorUserId: principal.userId,
-    type: CloneEventType.SNAPSHOT_CLONED_BY_SUPPORT,
+    type: EventType.SNAPSHOT_CLONED_BY_SUPPORT,
     resourceType: 'Snapshot',
     resourceId: snapshot.id,
     message: `${principal.email} (${principal.role}) cloned snapshot ${snapshot.name} into an instance of their own organization for troubleshooting`,
@@ -58,7 +46,7 @@ export function instanceClonedAcrossOrganizationsEvent(
   return {
     organizationId: clone.organizationId,
     actorUserId: principal.userId,
-    type: CloneEventType.INSTANCE_CLONED_ACROSS_ORGANIZATIONS,
+    type: EventType.INSTANCE_CLONED_ACROSS_ORGANIZATIONS,
     resourceType: 'Instance',
     resourceId: clone.id,
     message: `${principal.email} (${principal.role}) cloned a snapshot of another organization into instance ${clone.name}`,

@@ -32,58 +32,67 @@ import { InstanceConnection, InstanceModel } from './models/instance.model.js';
 export class InstancesResolver {
   constructor(private readonly service: InstancesService) {}
 
-  @Query(() => InstanceConnection)
+  @Query(() => InstanceConnection, { description: 'Instances the caller may see, newest first.' })
   @RequirePermission(Permission.READ)
   async instances(
     @CurrentPrincipal() principal: Principal,
     @Args() page: PageArgs,
-    @Args('filter', { nullable: true }) filter?: InstanceFilter,
+    @Args('filter', { nullable: true, description: 'Which instances (default: all of them).' }) filter?: InstanceFilter,
   ): Promise<InstanceConnection> {
     return toConnection(await this.service.list(principal, filter ?? {}, page), InstanceModel.from);
   }
 
-  @Query(() => InstanceModel, { nullable: true })
+  @Query(() => InstanceModel, {
+    nullable: true,
+    description: 'One instance by id, or null if the caller may not see it.',
+  })
   @RequirePermission(Permission.READ)
   async instance(
     @CurrentPrincipal() principal: Principal,
-    @Args('id', { type: () => ID }, ParseIdPipe) id: string,
+    @Args('id', { type: () => ID, description: "The instance's id." }, ParseIdPipe) id: string,
   ): Promise<InstanceModel | null> {
     const row = await this.service.findById(principal, id);
     return row ? InstanceModel.from(row) : null;
   }
 
-  @Mutation(() => CreateInstancePayload)
+  @Mutation(() => CreateInstancePayload, {
+    description: 'A new instance with blank volumes; the job provisions them (CREATING, then STOPPED).',
+  })
   @RequirePermission(Permission.WRITE)
   async createInstance(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: CreateInstanceInput,
+    @Args('input', { description: 'The instance to create.' }) input: CreateInstanceInput,
   ): Promise<CreateInstancePayload> {
     return toPayload(await this.service.create(principal, input));
   }
 
-  @Mutation(() => DeployInstancePayload)
+  @Mutation(() => DeployInstancePayload, { description: 'A new instance from a template.' })
   @RequirePermission(Permission.WRITE)
   async deployInstance(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: DeployInstanceInput,
+    @Args('input', { description: 'The template and the new instance.' }) input: DeployInstanceInput,
   ): Promise<DeployInstancePayload> {
     return toPayload(await this.service.deploy(principal, input));
   }
 
-  @Mutation(() => CreateInstanceFromSnapshotPayload)
+  @Mutation(() => CreateInstanceFromSnapshotPayload, {
+    description: "A new instance whose ROOT volume holds a snapshot's data.",
+  })
   @RequirePermission(Permission.WRITE)
   async createInstanceFromSnapshot(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: CreateInstanceFromSnapshotInput,
+    @Args('input', { description: 'The snapshot and the new instance.' }) input: CreateInstanceFromSnapshotInput,
   ): Promise<CreateInstanceFromSnapshotPayload> {
     return toPayload(await this.service.createFromSnapshot(principal, input));
   }
 
-  @Mutation(() => DestroyInstancePayload)
+  @Mutation(() => DestroyInstancePayload, {
+    description: 'Destroys an instance and its volumes (refused while snapshots exist, unless expungeSnapshots).',
+  })
   @RequirePermission(Permission.WRITE)
   async destroyInstance(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: DestroyInstanceInput,
+    @Args('input', { description: 'The instance to destroy.' }) input: DestroyInstanceInput,
   ): Promise<DestroyInstancePayload> {
     return toPayload(await this.service.destroy(principal, input.instanceId, input.expungeSnapshots ?? false));
   }
@@ -94,7 +103,7 @@ export class InstancesResolver {
   @RequirePermission(Permission.WRITE)
   async startInstance(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: StartInstanceInput,
+    @Args('input', { description: 'The instance to start.' }) input: StartInstanceInput,
   ): Promise<StartInstancePayload> {
     return toPayload(await this.service.start(principal, input.instanceId));
   }
@@ -106,23 +115,23 @@ export class InstancesResolver {
   @RequirePermission(Permission.WRITE)
   async stopInstance(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: StopInstanceInput,
+    @Args('input', { description: 'The instance to stop.' }) input: StopInstanceInput,
   ): Promise<StopInstancePayload> {
     return toPayload(await this.service.stop(principal, input.instanceId));
   }
 
-  @ResolveField(() => EnvironmentModel)
+  @ResolveField(() => EnvironmentModel, { description: 'The environment it belongs to.' })
   async environment(@Parent() instance: InstanceModel, @Context() ctx: GraphQLContext): Promise<EnvironmentModel> {
     return EnvironmentModel.from((await ctx.loaders.environments.load(instance.environmentId))!);
   }
 
-  @ResolveField(() => HostModel, { nullable: true })
+  @ResolveField(() => HostModel, { nullable: true, description: 'The host that holds its volumes, if placed.' })
   async host(@Parent() instance: InstanceModel, @Context() ctx: GraphQLContext): Promise<HostModel | null> {
     const row = instance.hostId ? await ctx.loaders.hosts.load(instance.hostId) : null;
     return row ? HostModel.from(row) : null;
   }
 
-  @ResolveField(() => [VolumeModel])
+  @ResolveField(() => [VolumeModel], { description: 'Its volumes: ROOT first, then the data disks by name.' })
   async volumes(@Parent() instance: InstanceModel, @Context() ctx: GraphQLContext): Promise<VolumeModel[]> {
     return (await ctx.loaders.volumesByInstance.load(instance.id)).map(VolumeModel.from);
   }

@@ -11,11 +11,11 @@ import { JobModel } from './models/job.model.js';
 export class JobsResolver {
   constructor(private readonly db: Database) {}
 
-  @Query(() => JobModel, { nullable: true })
+  @Query(() => JobModel, { nullable: true, description: 'One job by id, or null if the caller may not see it.' })
   @RequirePermission(Permission.READ)
   async job(
     @CurrentPrincipal() principal: Principal,
-    @Args('id', { type: () => ID }, ParseIdPipe) id: string,
+    @Args('id', { type: () => ID, description: "The job's id." }, ParseIdPipe) id: string,
   ): Promise<JobModel | null> {
     const row = await this.db.repos.jobs.findById(readScope(principal), id);
     return row ? JobModel.from(row) : null;

@@ -7,6 +7,7 @@ import { RequirePermission } from '../auth/require-permission.decorator.js';
 import { NodeModel } from '../common/node.model.js';
 import { ParseIdPipe } from '../common/parse-id.pipe.js';
 import { EnvironmentModel } from '../environments/models/environment.model.js';
+import { EventModel } from '../events/event.model.js';
 import { HostModel } from '../hosts/models/host.model.js';
 import { InstanceSnapshotModel } from '../instance-snapshots/models/instance-snapshot.model.js';
 import { InstanceModel } from '../instances/models/instance.model.js';
@@ -39,6 +40,7 @@ const LOOKUPS: readonly Lookup[] = [
   (repos, principal, id) => repos.users.findById(readScope(principal), id).then(map(UserModel.from)),
   // Tokens as apiTokens shows them: one's own; an ORG_ADMIN's organization's; every one for the platform.
   (repos, principal, id) => repos.apiTokens.findById(tokenScope(principal), id).then(map(ApiTokenModel.from)),
+  (repos, principal, id) => repos.events.findById(readScope(principal), id).then(map(EventModel.from)),
   (repos, principal, id) =>
     readScope(principal).kind === 'all' || id === principal.organizationId
       ? repos.organizations.findById(id).then(map(OrganizationModel.from))
@@ -57,14 +59,14 @@ export class NodesResolver {
   /** Relay's refetch by id. Ids are bare UUIDs, so each type is asked in turn, within the caller's scope. */
   @Query(() => NodeModel, {
     nullable: true,
-    description: 'Any object by its id (Relay refetch), within what the caller may read.',
+    description: 'Any resource by its id (Relay), within what the caller may see; null otherwise.',
     // The root estimator adds one LOOKUP_COST; the other tables are asked as well.
     complexity: ({ childComplexity }) => (NODE_LOOKUPS - 1) * LOOKUP_COST + childComplexity,
   })
   @RequirePermission(Permission.READ)
   async node(
     @CurrentPrincipal() principal: Principal,
-    @Args('id', { type: () => ID }, ParseIdPipe) id: string,
+    @Args('id', { type: () => ID, description: "The resource's id." }, ParseIdPipe) id: string,
   ): Promise<NodeModel | null> {
     const found = await Promise.all(LOOKUPS.map((lookup) => lookup(this.db.repos, principal, id)));
     return found.find((node) => node !== null) ?? null;

@@ -18,9 +18,11 @@ export class OrganizationsResolver {
     return toConnection(await this.service.list(page), OrganizationModel.from);
   }
 
-  @Mutation(() => CreateOrganizationPayload)
+  @Mutation(() => CreateOrganizationPayload, { description: 'A new organization (platform administrators).' })
   @RequirePermission(Permission.PLATFORM)
-  async createOrganization(@Args('input') input: CreateOrganizationInput): Promise<CreateOrganizationPayload> {
+  async createOrganization(
+    @Args('input', { description: 'The organization to create.' }) input: CreateOrganizationInput,
+  ): Promise<CreateOrganizationPayload> {
     return { organization: OrganizationModel.from(await this.service.create(input.name)) };
   }
 }

@@ -22,47 +22,54 @@ import { SnapshotsService } from './snapshots.service.js';
 export class SnapshotsResolver {
   constructor(private readonly service: SnapshotsService) {}
 
-  @Query(() => SnapshotConnection)
+  @Query(() => SnapshotConnection, { description: 'Snapshots the caller may see, newest first.' })
   @RequirePermission(Permission.READ)
   async snapshots(
     @CurrentPrincipal() principal: Principal,
     @Args() page: PageArgs,
-    @Args('filter', { nullable: true }) filter?: SnapshotFilter,
+    @Args('filter', { nullable: true, description: 'Which snapshots (default: all of them).' }) filter?: SnapshotFilter,
   ): Promise<SnapshotConnection> {
     return toConnection(await this.service.list(principal, filter ?? {}, page), SnapshotModel.from);
   }
 
-  @Query(() => SnapshotModel, { nullable: true })
+  @Query(() => SnapshotModel, {
+    nullable: true,
+    description: 'One snapshot by id, or null if the caller may not see it.',
+  })
   @RequirePermission(Permission.READ)
   async snapshot(
     @CurrentPrincipal() principal: Principal,
-    @Args('id', { type: () => ID }, ParseIdPipe) id: string,
+    @Args('id', { type: () => ID, description: "The snapshot's id." }, ParseIdPipe) id: string,
   ): Promise<SnapshotModel | null> {
     const row = await this.service.findById(principal, id);
     return row ? SnapshotModel.from(row) : null;
   }
 
-  @Mutation(() => CreateSnapshotPayload)
+  @Mutation(() => CreateSnapshotPayload, {
+    description: 'A snapshot of a READY volume: IN_PROGRESS now, COMPLETED or ERROR when the job ends.',
+  })
   @RequirePermission(Permission.WRITE)
   async createSnapshot(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: CreateSnapshotInput,
+    @Args('input', { description: "The volume and the snapshot's name and description." }) input: CreateSnapshotInput,
   ): Promise<CreateSnapshotPayload> {
     const { snapshot, job } = await this.service.create(principal, input);
     return { snapshot: SnapshotModel.from(snapshot), job: JobModel.from(job) };
   }
 
-  @Mutation(() => DeleteSnapshotPayload)
+  @Mutation(() => DeleteSnapshotPayload, {
+    description: 'Deletes a snapshot: DESTROYING now, gone when the disk confirms.',
+  })
   @RequirePermission(Permission.WRITE)
   async deleteSnapshot(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: DeleteSnapshotInput,
+    @Args('input', { description: 'The snapshot to delete.' }) input: DeleteSnapshotInput,
   ): Promise<DeleteSnapshotPayload> {
     const { snapshot, job } = await this.service.delete(principal, input.snapshotId);
     return { snapshot: SnapshotModel.from(snapshot), job: JobModel.from(job) };
   }
 
-  @ResolveField(() => VolumeModel)
+  @ResolveField(() => VolumeModel, { description: 'The volume it is a snapshot of.' })
   async volume(@Parent() snapshot: SnapshotModel, @Context() ctx: GraphQLContext): Promise<VolumeModel> {
     const row = await ctx.loaders.volumes.load(snapshot.volumeId);
     if (row) return VolumeModel.from(row);
@@ -71,13 +78,16 @@ export class SnapshotsResolver {
     throw notFound('Volume', snapshot.volumeId);
   }
 
-  @ResolveField(() => InstanceModel, { nullable: true })
+  @ResolveField(() => InstanceModel, {
+    nullable: true,
+    description: 'The instance its volume belonged to when it was taken.',
+  })
   async instance(@Parent() snapshot: SnapshotModel, @Context() ctx: GraphQLContext): Promise<InstanceModel | null> {
     const row = snapshot.instanceId ? await ctx.loaders.instances.load(snapshot.instanceId) : null;
     return row ? InstanceModel.from(row) : null;
   }
 
-  @ResolveField(() => EnvironmentModel)
+  @ResolveField(() => EnvironmentModel, { description: 'The environment of its volume.' })
   async environment(@Parent() snapshot: SnapshotModel, @Context() ctx: GraphQLContext): Promise<EnvironmentModel> {
     return EnvironmentModel.from((await ctx.loaders.environments.load(snapshot.environmentId))!);
   }

@@ -33,7 +33,8 @@ export class SubscriptionsResolver {
   @RequirePermission(Permission.READ)
   snapshotUpdated(
     @CurrentPrincipal() principal: Principal,
-    @Args('environmentId', { type: () => ID }, ParseIdPipe) environmentId: string,
+    @Args('environmentId', { type: () => ID, description: 'The environment whose snapshots to follow.' }, ParseIdPipe)
+    environmentId: string,
   ): Promise<EventStream<SnapshotUpdate>> {
     return this.subscriptions.snapshotUpdates(principal, environmentId);
   }
@@ -47,7 +48,7 @@ export class SubscriptionsResolver {
   @RequirePermission(Permission.READ)
   jobUpdated(
     @CurrentPrincipal() principal: Principal,
-    @Args('id', { type: () => ID }, ParseIdPipe) id: string,
+    @Args('id', { type: () => ID, description: 'The job to follow.' }, ParseIdPipe) id: string,
   ): Promise<EventStream<JobModel>> {
     return this.subscriptions.jobUpdates(principal, id);
   }

@@ -29,39 +29,46 @@ export class TemplatesResolver {
     return toConnection(await this.service.list(principal, page), TemplateModel.from);
   }
 
-  @Query(() => TemplateModel, { nullable: true })
+  @Query(() => TemplateModel, {
+    nullable: true,
+    description: "One template by id (the organization's own or a public one), or null.",
+  })
   @RequirePermission(Permission.READ)
   async template(
     @CurrentPrincipal() principal: Principal,
-    @Args('id', { type: () => ID }, ParseIdPipe) id: string,
+    @Args('id', { type: () => ID, description: "The template's id." }, ParseIdPipe) id: string,
   ): Promise<TemplateModel | null> {
     const row = await this.service.findById(principal, id);
     return row ? TemplateModel.from(row) : null;
   }
 
-  @Mutation(() => CreateTemplateFromSnapshotPayload)
+  @Mutation(() => CreateTemplateFromSnapshotPayload, { description: 'A template from a snapshot of a ROOT volume.' })
   @RequirePermission(Permission.WRITE)
   async createTemplateFromSnapshot(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: CreateTemplateFromSnapshotInput,
+    @Args('input', { description: "The snapshot and the template's name." }) input: CreateTemplateFromSnapshotInput,
   ): Promise<CreateTemplateFromSnapshotPayload> {
     return toPayload(await this.service.createFromSnapshot(principal, input));
   }
 
-  @Mutation(() => RegisterTemplatePayload)
+  @Mutation(() => RegisterTemplatePayload, {
+    description: 'Registers a qcow2 image in secondary storage as a template (platform administrators).',
+  })
   @RequirePermission(Permission.PLATFORM)
   async registerTemplate(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: RegisterTemplateInput,
+    @Args('input', { description: "The image and the template's name." }) input: RegisterTemplateInput,
   ): Promise<RegisterTemplatePayload> {
     return toPayload(await this.service.register(principal, input));
   }
 
-  @Mutation(() => DeleteTemplatePayload)
+  @Mutation(() => DeleteTemplatePayload, {
+    description: 'Deletes a template: DESTROYING now, gone when its image is removed.',
+  })
   @RequirePermission(Permission.WRITE)
   async deleteTemplate(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: DeleteTemplateInput,
+    @Args('input', { description: 'The template to delete.' }) input: DeleteTemplateInput,
   ): Promise<DeleteTemplatePayload> {
     return toPayload(await this.service.delete(principal, input.templateId));
   }

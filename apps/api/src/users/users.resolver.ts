@@ -23,11 +23,13 @@ import { UsersService } from './users.service.js';
 export class UsersResolver {
   constructor(private readonly users: UsersService) {}
 
-  @Mutation(() => CreateUserPayload)
+  @Mutation(() => CreateUserPayload, {
+    description: "A new user of an organization (platform administrators, or that organization's ORG_ADMIN).",
+  })
   @RequirePermission(Permission.MANAGE_ORGANIZATION)
   async createUser(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: CreateUserInput,
+    @Args('input', { description: 'The user to create.' }) input: CreateUserInput,
   ): Promise<CreateUserPayload> {
     return { user: UserModel.from(await this.users.createUser(principal, input)) };
   }
@@ -40,7 +42,7 @@ export class UsersResolver {
   @RequirePermission(Permission.MANAGE_ORGANIZATION)
   async createApiToken(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: CreateApiTokenInput,
+    @Args('input', { description: "The user and the token's name." }) input: CreateApiTokenInput,
   ): Promise<CreateApiTokenPayload> {
     const { token, apiToken } = await this.users.createApiToken(principal, input);
     return { token, apiToken: ApiTokenModel.from(apiToken) };
@@ -66,7 +68,7 @@ export class UsersResolver {
   @RequirePermission(Permission.READ)
   async revokeApiToken(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: RevokeApiTokenInput,
+    @Args('input', { description: 'The token to revoke.' }) input: RevokeApiTokenInput,
   ): Promise<RevokeApiTokenPayload> {
     return { apiToken: ApiTokenModel.from(await this.users.revokeApiToken(principal, input.apiTokenId)) };
   }
@@ -80,7 +82,7 @@ export class UsersResolver {
   @RequirePermission(Permission.MANAGE_ORGANIZATION)
   async updateUser(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: UpdateUserInput,
+    @Args('input', { description: 'The user and what changes.' }) input: UpdateUserInput,
   ): Promise<UpdateUserPayload> {
     return { user: UserModel.from(await this.users.updateUser(principal, input)) };
   }
@@ -93,7 +95,7 @@ export class UsersResolver {
   @RequirePermission(Permission.MANAGE_ORGANIZATION)
   async deleteUser(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: DeleteUserInput,
+    @Args('input', { description: 'The user to delete.' }) input: DeleteUserInput,
   ): Promise<DeleteUserPayload> {
     return { user: UserModel.from(await this.users.deleteUser(principal, input)) };
   }

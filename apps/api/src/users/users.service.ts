@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
-  AccountEventType,
+  EventType,
   canGrantRole,
   canManageUser,
   conflict,
@@ -49,7 +49,7 @@ export class UsersService {
     try {
       return await this.db.transaction(async (tx) => {
         const user = await tx.users.create(organization.id, email, input.role);
-        await this.record(tx, principal, user, AccountEventType.USER_CREATED, `User ${email} created as ${user.role}`, {
+        await this.record(tx, principal, user, EventType.USER_CREATED, `User ${email} created as ${user.role}`, {
           email,
           role: user.role,
         });
@@ -82,7 +82,7 @@ export class UsersService {
         tx,
         principal,
         user,
-        AccountEventType.API_TOKEN_CREATED,
+        EventType.API_TOKEN_CREATED,
         `Token ${input.name} created for ${user.email}`,
         { userId: user.id, name: input.name, expiresAt: expiresAt?.toISOString() ?? null },
         { resourceType: 'ApiToken', resourceId: created.id },
@@ -111,7 +111,7 @@ export class UsersService {
           tx,
           principal,
           owner,
-          AccountEventType.API_TOKEN_REVOKED,
+          EventType.API_TOKEN_REVOKED,
           `Token ${token.name} of ${owner.email} revoked`,
           { userId: owner.id, name: token.name },
           { resourceType: 'ApiToken', resourceId: token.id },
@@ -138,17 +138,10 @@ export class UsersService {
         role !== user.role ? `role ${user.role} → ${role}` : null,
         disabled !== user.disabled ? (disabled ? 'disabled' : 'enabled') : null,
       ].filter(Boolean);
-      await this.record(
-        tx,
-        principal,
-        updated,
-        AccountEventType.USER_UPDATED,
-        `User ${user.email}: ${what.join(', ')}`,
-        {
-          before: { role: user.role, disabled: user.disabled },
-          after: { role, disabled },
-        },
-      );
+      await this.record(tx, principal, updated, EventType.USER_UPDATED, `User ${user.email}: ${what.join(', ')}`, {
+        before: { role: user.role, disabled: user.disabled },
+        after: { role, disabled },
+      });
       return updated;
     });
   }
@@ -163,7 +156,7 @@ export class UsersService {
       if (user.id === principal.userId) throw preconditionFailed('You may not delete yourself');
       const removedTokenIds = await tx.apiTokens.idsOfUser(user.id);
       await tx.users.delete(user.id);
-      await this.record(tx, principal, user, AccountEventType.USER_DELETED, `User ${user.email} deleted`, {
+      await this.record(tx, principal, user, EventType.USER_DELETED, `User ${user.email} deleted`, {
         email: user.email,
         role: user.role,
         removedTokenIds,
@@ -186,7 +179,7 @@ export class UsersService {
     tx: Repositories,
     principal: Principal,
     user: UserEntity,
-    type: AccountEventType,
+    type: EventType,
     message: string,
     details: Record<string, unknown>,
     resource: { resourceType: string; resourceId: string } = { resourceType: 'User', resourceId: user.id },

@@ -12,7 +12,7 @@ import { ViewerModel } from './viewer.model.js';
 export class ViewerResolver {
   constructor(private readonly db: Database) {}
 
-  @Query(() => ViewerModel)
+  @Query(() => ViewerModel, { description: 'The caller: its user and organization.' })
   @RequirePermission(Permission.READ)
   async viewer(@CurrentPrincipal() principal: Principal): Promise<ViewerModel> {
     const [user, organization] = await Promise.all([

@@ -26,45 +26,49 @@ export class VolumesResolver {
     private readonly service: VolumesService,
   ) {}
 
-  @Mutation(() => RevertVolumeToSnapshotPayload)
+  @Mutation(() => RevertVolumeToSnapshotPayload, {
+    description: 'Rolls a volume back to a snapshot (its instance must be STOPPED); every snapshot stays.',
+  })
   @RequirePermission(Permission.WRITE)
   async revertVolumeToSnapshot(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: RevertVolumeToSnapshotInput,
+    @Args('input', { description: 'The snapshot to roll back to.' }) input: RevertVolumeToSnapshotInput,
   ): Promise<RevertVolumeToSnapshotPayload> {
     return toPayload(await this.service.revert(principal, input.snapshotId));
   }
 
-  @Mutation(() => CreateVolumeFromSnapshotPayload)
+  @Mutation(() => CreateVolumeFromSnapshotPayload, {
+    description: "A new DATADISK volume with a snapshot's data, attached to an instance if one is given.",
+  })
   @RequirePermission(Permission.WRITE)
   async createVolumeFromSnapshot(
     @CurrentPrincipal() principal: Principal,
-    @Args('input') input: CreateVolumeFromSnapshotInput,
+    @Args('input', { description: 'The snapshot and the new volume.' }) input: CreateVolumeFromSnapshotInput,
   ): Promise<CreateVolumeFromSnapshotPayload> {
     return toPayload(await this.service.createFromSnapshot(principal, input));
   }
 
-  @Query(() => VolumeConnection)
+  @Query(() => VolumeConnection, { description: 'Volumes the caller may see, newest first.' })
   @RequirePermission(Permission.READ)
   async volumes(
     @CurrentPrincipal() principal: Principal,
     @Args() page: PageArgs,
-    @Args('filter', { nullable: true }) filter?: VolumeFilter,
+    @Args('filter', { nullable: true, description: 'Which volumes (default: all of them).' }) filter?: VolumeFilter,
   ): Promise<VolumeConnection> {
     return toConnection(await this.db.repos.volumes.list(readScope(principal), filter ?? {}, page), VolumeModel.from);
   }
 
-  @Query(() => VolumeModel, { nullable: true })
+  @Query(() => VolumeModel, { nullable: true, description: 'Snapshots the caller may see, newest first.' })
   @RequirePermission(Permission.READ)
   async volume(
     @CurrentPrincipal() principal: Principal,
-    @Args('id', { type: () => ID }, ParseIdPipe) id: string,
+    @Args('id', { type: () => ID, description: "The volume's id." }, ParseIdPipe) id: string,
   ): Promise<VolumeModel | null> {
     const row = await this.db.repos.volumes.findById(readScope(principal), id);
     return row ? VolumeModel.from(row) : null;
   }
 
-  @ResolveField(() => SnapshotConnection)
+  @ResolveField(() => SnapshotConnection, { description: 'Its snapshots, newest first.' })
   async snapshots(
     @Parent() volume: VolumeModel,
     @Args() page: PageArgs,
@@ -75,18 +79,18 @@ export class VolumesResolver {
     return toConnection(await this.db.repos.snapshots.list(scope, { volumeId: volume.id }, page), SnapshotModel.from);
   }
 
-  @ResolveField(() => InstanceModel, { nullable: true })
+  @ResolveField(() => InstanceModel, { nullable: true, description: 'The instance it is attached to, if any.' })
   async instance(@Parent() volume: VolumeModel, @Context() ctx: GraphQLContext): Promise<InstanceModel | null> {
     const row = volume.instanceId ? await ctx.loaders.instances.load(volume.instanceId) : null;
     return row ? InstanceModel.from(row) : null;
   }
 
-  @ResolveField(() => EnvironmentModel)
+  @ResolveField(() => EnvironmentModel, { description: 'The environment it belongs to.' })
   async environment(@Parent() volume: VolumeModel, @Context() ctx: GraphQLContext): Promise<EnvironmentModel> {
     return EnvironmentModel.from((await ctx.loaders.environments.load(volume.environmentId))!);
   }
 
-  @ResolveField(() => HostModel, { nullable: true })
+  @ResolveField(() => HostModel, { nullable: true, description: 'The host that holds its image.' })
   async host(@Parent() volume: VolumeModel, @Context() ctx: GraphQLContext): Promise<HostModel | null> {
     const row = await ctx.loaders.hosts.load(volume.hostId);
     return row ? HostModel.from(row) : null;

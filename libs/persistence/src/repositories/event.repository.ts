@@ -1,3 +1,4 @@
+import type { EventType, EventTypeValue } from '@snapdeck/domain';
 import type { EntityManager } from 'typeorm';
 import { EventEntity } from '../entities/event.entity.js';
 import { newId } from '../ids.js';
@@ -7,7 +8,8 @@ import { applyScope, type ReadScope } from '../scope.js';
 export interface NewEvent {
   organizationId: string | null;
   actorUserId: string | null;
-  type: string;
+  /** One of EventType's strings: a type not listed there does not compile. */
+  type: EventTypeValue;
   resourceType: string;
   resourceId: string;
   message: string;
@@ -21,9 +23,16 @@ export class EventRepository {
     return this.manager.save(this.manager.create(EventEntity, { id: newId(), details: null, ...event }));
   }
 
+  /** One event of the scope's organizations, or null (another organization's event is not found). */
+  findById(scope: ReadScope, id: string): Promise<EventEntity | null> {
+    return applyScope(this.manager.createQueryBuilder(EventEntity, 'ev'), 'ev', scope)
+      .andWhere('ev.id = :id', { id })
+      .getOne();
+  }
+
   list(
     scope: ReadScope,
-    filter: { resourceId?: string | null; type?: string | null },
+    filter: { resourceId?: string | null; type?: EventType | null },
     page: PageRequest,
   ): Promise<Page<EventEntity>> {
     const qb = applyScope(this.manager.createQueryBuilder(EventEntity, 'ev'), 'ev', scope);

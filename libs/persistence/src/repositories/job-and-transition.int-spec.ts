@@ -6,7 +6,7 @@ import type { Database } from '../database.js';
 import type { HostEntity } from '../entities/host.entity.js';
 import type { JobEntity } from '../entities/job.entity.js';
 import type { VolumeEntity } from '../entities/volume.entity.js';
-import { encodeCursor } from '../pagination.js';
+import type { PageRequest } from '../pagination.js';
 import { ALL_ORGANIZATIONS, organizationScope } from '../scope.js';
 
 /**
@@ -369,32 +369,76 @@ describe('keyset pagination', () => {
     const scope = organizationScope(world.organizationId);
     const newestFirst = created.map((v) => v.id).reverse();
     const seen: string[] = [];
-    const pages: Array<{ size: number; hasNextPage: boolean }> = [];
+    const pages: Array<{ size: number; hasNextPage: boolean; hasPreviousPage: boolean }> = [];
     let after: string | null = null;
     for (let guard = 0; guard < 10; guard++) {
       const page = await db.repos.volumes.list(scope, {}, { first: 20, after });
       expect(await page.totalCount()).toBe(45);
-      pages.push({ size: page.items.length, hasNextPage: page.hasNextPage });
+      pages.push({ size: page.items.length, hasNextPage: page.hasNextPage, hasPreviousPage: page.hasPreviousPage });
       seen.push(...page.items.map((v) => v.id));
-      expect(page.endCursor).toBe(encodeCursor(page.items.at(-1)!.id));
+      expect(page.startCursor).toBe(page.cursorOf(page.items[0]));
+      expect(page.endCursor).toBe(page.cursorOf(page.items.at(-1)!));
       if (!page.hasNextPage) break;
       after = page.endCursor;
     }
     expect(pages).toEqual([
-      { size: 20, hasNextPage: true },
-      { size: 20, hasNextPage: true },
-      { size: 5, hasNextPage: false },
+      { size: 20, hasNextPage: true, hasPreviousPage: false },
+      { size: 20, hasNextPage: true, hasPreviousPage: true },
+      { size: 5, hasNextPage: false, hasPreviousPage: true },
     ]);
     expect(seen).toEqual(newestFirst);
     expect(new Set(seen).size).toBe(45);
   });
 
+  it('walks the same 45 rows backwards with last/before: pages in list order, each row exactly once', async () => {
+    const scope = organizationScope(world.organizationId);
+    const newestFirst = created.map((v) => v.id).reverse();
+    let seen: string[] = [];
+    const pages: Array<{ size: number; hasNextPage: boolean; hasPreviousPage: boolean }> = [];
+    let before: string | null = null;
+    for (let guard = 0; guard < 10; guard++) {
+      const page = await db.repos.volumes.list(scope, {}, { last: 20, before });
+      pages.push({ size: page.items.length, hasNextPage: page.hasNextPage, hasPreviousPage: page.hasPreviousPage });
+      // Each page is itself newest first; the earlier pages go in front.
+      seen = [...page.items.map((v) => v.id), ...seen];
+      if (!page.hasPreviousPage) break;
+      before = page.startCursor;
+    }
+    expect(pages).toEqual([
+      { size: 20, hasNextPage: false, hasPreviousPage: true },
+      { size: 20, hasNextPage: true, hasPreviousPage: true },
+      { size: 5, hasNextPage: true, hasPreviousPage: false },
+    ]);
+    expect(seen).toEqual(newestFirst);
+  });
+
+  it('goes back to the page it came from: last 20 before the second page is the first page', async () => {
+    const scope = organizationScope(world.organizationId);
+    const first = await db.repos.volumes.list(scope, {}, { first: 20 });
+    const second = await db.repos.volumes.list(scope, {}, { first: 20, after: first.endCursor });
+    const back = await db.repos.volumes.list(scope, {}, { last: 20, before: second.startCursor });
+    expect(back.items.map((v) => v.id)).toEqual(first.items.map((v) => v.id));
+    expect(back.hasPreviousPage).toBe(false);
+    expect(back.hasNextPage).toBe(true);
+    // Between two cursors: after and before together slice the list.
+    const between = await db.repos.volumes.list(
+      scope,
+      {},
+      { first: 100, after: first.startCursor, before: second.startCursor },
+    );
+    expect(between.items.map((v) => v.id)).toEqual(first.items.slice(1).map((v) => v.id));
+  });
+
   it('answers an empty last page after the oldest row, and counts without fetching when first is 0', async () => {
     const scope = organizationScope(world.organizationId);
-    const afterOldest = await db.repos.volumes.list(scope, {}, { first: 20, after: encodeCursor(created[0].id) });
+    const oldest = await db.repos.volumes.list(scope, {}, { last: 1 });
+    expect(oldest.items.map((v) => v.id)).toEqual([created[0].id]);
+    const afterOldest = await db.repos.volumes.list(scope, {}, { first: 20, after: oldest.endCursor });
     expect(afterOldest.items).toEqual([]);
     expect(afterOldest.hasNextPage).toBe(false);
+    expect(afterOldest.hasPreviousPage).toBe(true);
     expect(afterOldest.endCursor).toBeNull();
+    expect(afterOldest.startCursor).toBeNull();
 
     const none = await db.repos.volumes.list(scope, {}, { first: 0 });
     expect(none.items).toEqual([]);
@@ -404,6 +448,33 @@ describe('keyset pagination', () => {
     expect(await all.totalCount()).toBe(50);
   });
 
+  it("refuses another list's cursor as BAD_USER_INPUT: another table, another filter, another tenant", async () => {
+    const scope = organizationScope(world.organizationId);
+    const volumeCursor = (await db.repos.volumes.list(scope, {}, { first: 1 })).endCursor!;
+    const refusals: Array<[string, (page: PageRequest) => Promise<unknown>]> = [
+      ['snapshots', (page) => db.repos.snapshots.list(scope, {}, page)],
+      ['environments', (page) => db.repos.environments.list(scope, page)],
+      [
+        'volumes of one environment',
+        (page) => db.repos.volumes.list(scope, { environmentId: world.environmentId }, page),
+      ],
+      ['all volumes', (page) => db.repos.volumes.list(ALL_ORGANIZATIONS, {}, page)],
+    ];
+    for (const [list, read] of refusals) {
+      for (const page of [{ after: volumeCursor }, { last: 5, before: volumeCursor }]) {
+        const error: unknown = await read(page).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect([list, error]).toEqual([list, expect.any(DomainError)]);
+        expect((error as DomainError).code).toBe(ErrorCode.BAD_USER_INPUT);
+        expect((error as DomainError).message).toMatch(/cursor of another list/);
+      }
+    }
+    // The same list takes it.
+    expect((await db.repos.volumes.list(scope, {}, { after: volumeCursor })).items).toHaveLength(20);
+  });
+
   it('refuses a bogus cursor or page size as BAD_USER_INPUT', async () => {
     const scope = organizationScope(world.organizationId);
     const bad = [
@@ -411,6 +482,10 @@ describe('keyset pagination', () => {
       { first: 20, after: Buffer.from('123', 'utf8').toString('base64url') },
       { first: 101 },
       { first: -1 },
+      { last: 101 },
+      { last: -1 },
+      { first: 5, last: 5 },
+      { last: 5, before: 'not-a-cursor' },
     ];
     for (const request of bad) {
       const error: unknown = await db.repos.volumes.list(scope, {}, request).then(

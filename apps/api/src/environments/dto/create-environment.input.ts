@@ -2,9 +2,9 @@ import { Field, ID, InputType } from '@nestjs/graphql';
 import { IsOptional, IsUUID } from 'class-validator';
 import { IsResourceName } from '../../common/validation.js';
 
-@InputType()
+@InputType({ description: 'A new environment (a group of instances, e.g. production or staging).' })
 export class CreateEnvironmentInput {
-  @Field()
+  @Field({ description: "The environment's name, unique within its organization." })
   @IsResourceName()
   name!: string;
 

@@ -1,8 +1,8 @@
 import { Field, ObjectType } from '@nestjs/graphql';
 import { EnvironmentModel } from './environment.model.js';
 
-@ObjectType()
+@ObjectType({ description: 'The environment created.' })
 export class CreateEnvironmentPayload {
-  @Field(() => EnvironmentModel)
+  @Field(() => EnvironmentModel, { description: 'The new environment.' })
   environment!: EnvironmentModel;
 }

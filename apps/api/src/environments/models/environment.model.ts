@@ -3,15 +3,18 @@ import type { EnvironmentEntity } from '@snapdeck/persistence';
 import { Connection } from '../../common/connection.model.js';
 import { NodeModel } from '../../common/node.model.js';
 
-@ObjectType('Environment', { implements: () => [NodeModel] })
+@ObjectType('Environment', {
+  implements: () => [NodeModel],
+  description: 'A group of instances within an organization (e.g. production).',
+})
 export class EnvironmentModel implements NodeModel {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The environment's id." })
   id!: string;
 
-  @Field()
+  @Field({ description: "The environment's name, unique within its organization." })
   name!: string;
 
-  @Field()
+  @Field({ description: 'When the environment was made.' })
   createdAt!: Date;
 
   organizationId!: string;
@@ -26,5 +29,5 @@ export class EnvironmentModel implements NodeModel {
   }
 }
 
-@ObjectType('EnvironmentConnection')
+@ObjectType('EnvironmentConnection', { description: 'One page of a list of Environment items (a Relay connection).' })
 export class EnvironmentConnection extends Connection(EnvironmentModel, 'Environment') {}

@@ -3,9 +3,9 @@ import { isBlankName } from '@snapdeck/domain';
 import { IsBoolean, IsOptional, IsUUID, ValidateIf } from 'class-validator';
 import { IsDescription, IsResourceName } from '../../common/validation.js';
 
-@InputType()
+@InputType({ description: 'A recovery point of an instance: every volume at one instant.' })
 export class CreateInstanceSnapshotInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The instance to take the recovery point of.' })
   @IsUUID('all', { message: 'instanceId is not a valid id' })
   instanceId!: string;
 
@@ -17,7 +17,7 @@ export class CreateInstanceSnapshotInput {
   @IsResourceName()
   name?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Free text kept with it.' })
   @IsDescription()
   description?: string | null;
 
@@ -38,9 +38,9 @@ export class CreateInstanceSnapshotInput {
   quiesce?: boolean | null;
 }
 
-@InputType()
+@InputType({ description: 'The recovery point to return the instance to.' })
 export class RevertToInstanceSnapshotInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The recovery point's id." })
   @IsUUID('all', { message: 'instanceSnapshotId is not a valid id' })
   instanceSnapshotId!: string;
 
@@ -53,16 +53,16 @@ export class RevertToInstanceSnapshotInput {
   startAfter?: boolean | null;
 }
 
-@InputType()
+@InputType({ description: 'The recovery point to delete.' })
 export class DeleteInstanceSnapshotInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The recovery point's id." })
   @IsUUID('all', { message: 'instanceSnapshotId is not a valid id' })
   instanceSnapshotId!: string;
 }
 
-@InputType()
+@InputType({ description: 'Which recovery points to list.' })
 export class InstanceSnapshotFilter {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'Only recovery points of this instance.' })
   @IsOptional()
   @IsUUID('all', { message: 'instanceId is not a valid id' })
   instanceId?: string | null;

@@ -9,16 +9,16 @@ import { NodeModel } from '../../common/node.model.js';
   description: 'A recovery point: every volume of an instance at one instant, optionally with its memory.',
 })
 export class InstanceSnapshotModel implements NodeModel {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The recovery point's id." })
   id!: string;
 
-  @Field()
+  @Field({ description: 'Its name (auto-named <instance>_VS_<yyyyMMddHHmmss> unless named).' })
   name!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Free text kept with it.' })
   description!: string | null;
 
-  @Field(() => SnapshotState)
+  @Field(() => SnapshotState, { description: 'Where it is in its life cycle.' })
   state!: SnapshotState;
 
   @Field({ description: "The guest's memory was saved with the disks." })
@@ -27,10 +27,10 @@ export class InstanceSnapshotModel implements NodeModel {
   @Field({ description: "The guest's filesystems were frozen while the disks were taken. False until COMPLETED." })
   quiesced!: boolean;
 
-  @Field()
+  @Field({ description: 'When it was asked for.' })
   createdAt!: Date;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'When every volume was captured.' })
   completedAt!: Date | null;
 
   @Field(() => String, { nullable: true, description: 'Why the last operation on this recovery point failed.' })
@@ -60,5 +60,7 @@ export class InstanceSnapshotModel implements NodeModel {
   }
 }
 
-@ObjectType('InstanceSnapshotConnection')
+@ObjectType('InstanceSnapshotConnection', {
+  description: 'One page of a list of InstanceSnapshot items (a Relay connection).',
+})
 export class InstanceSnapshotConnection extends Connection(InstanceSnapshotModel, 'InstanceSnapshot') {}

@@ -2,9 +2,9 @@ import { Field, ID, InputType } from '@nestjs/graphql';
 import { IsOptional, IsUUID } from 'class-validator';
 import { IsInstanceName } from '../../common/validation.js';
 
-@InputType()
+@InputType({ description: 'A new instance whose ROOT volume starts from a snapshot (e.g. a troubleshooting clone).' })
 export class CreateInstanceFromSnapshotInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The COMPLETED snapshot of a ROOT volume to start from.' })
   @IsUUID('all', { message: 'snapshotId is not a valid id' })
   snapshotId!: string;
 

@@ -5,9 +5,9 @@ import { IsInstanceName } from '../../common/validation.js';
 export const MAX_DISK_GIB = 16384;
 export const MAX_DATA_DISKS = 15;
 
-@InputType()
+@InputType({ description: 'A new instance with a blank ROOT volume and optional DATADISK volumes.' })
 export class CreateInstanceInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The environment the instance belongs to.' })
   @IsUUID('all', { message: 'environmentId is not a valid id' })
   environmentId!: string;
 
@@ -20,7 +20,7 @@ export class CreateInstanceInput {
   @IsUUID('all', { message: 'hostId is not a valid id' })
   hostId?: string | null;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Size of the blank ROOT volume in GiB.' })
   @IsInt()
   @Min(1)
   @Max(MAX_DISK_GIB)

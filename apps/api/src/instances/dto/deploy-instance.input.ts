@@ -3,13 +3,13 @@ import { ArrayMaxSize, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validat
 import { IsInstanceName } from '../../common/validation.js';
 import { MAX_DATA_DISKS, MAX_DISK_GIB } from './create-instance.input.js';
 
-@InputType()
+@InputType({ description: 'A new instance whose ROOT volume is a copy of a template.' })
 export class DeployInstanceInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The READY template to deploy.' })
   @IsUUID('all', { message: 'templateId is not a valid id' })
   templateId!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The environment the instance belongs to.' })
   @IsUUID('all', { message: 'environmentId is not a valid id' })
   environmentId!: string;
 

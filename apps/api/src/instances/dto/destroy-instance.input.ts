@@ -1,9 +1,9 @@
 import { Field, ID, InputType } from '@nestjs/graphql';
 import { IsBoolean, IsOptional, IsUUID } from 'class-validator';
 
-@InputType()
+@InputType({ description: 'The instance to destroy.' })
 export class DestroyInstanceInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The instance's id." })
   @IsUUID('all', { message: 'instanceId is not a valid id' })
   instanceId!: string;
 

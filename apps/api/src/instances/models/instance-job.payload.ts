@@ -6,29 +6,31 @@ import { InstanceModel } from './instance.model.js';
 export function InstanceJobPayload(name: string) {
   @ObjectType(name, { isAbstract: true })
   abstract class Payload {
-    @Field(() => InstanceModel)
+    @Field(() => InstanceModel, { description: 'The instance as it is now.' })
     instance!: InstanceModel;
 
-    @Field(() => JobModel)
+    @Field(() => JobModel, {
+      description: 'The job that carries the work out: poll job(id) or subscribe to jobUpdated.',
+    })
     job!: JobModel;
   }
   return Payload;
 }
 
-@ObjectType()
+@ObjectType({ description: 'The instance being created and the job that provisions it.' })
 export class CreateInstancePayload extends InstanceJobPayload('CreateInstancePayload') {}
 
-@ObjectType()
+@ObjectType({ description: 'The instance being deployed from the template and the job that provisions it.' })
 export class DeployInstancePayload extends InstanceJobPayload('DeployInstancePayload') {}
 
-@ObjectType()
+@ObjectType({ description: 'The instance being created and the job that provisions it.' })
 export class CreateInstanceFromSnapshotPayload extends InstanceJobPayload('CreateInstanceFromSnapshotPayload') {}
 
-@ObjectType()
+@ObjectType({ description: 'The instance being destroyed and the job that removes its volumes.' })
 export class DestroyInstancePayload extends InstanceJobPayload('DestroyInstancePayload') {}
 
-@ObjectType()
+@ObjectType({ description: 'The instance being started and the job that starts it.' })
 export class StartInstancePayload extends InstanceJobPayload('StartInstancePayload') {}
 
-@ObjectType()
+@ObjectType({ description: 'The instance being stopped and the job that stops it.' })
 export class StopInstancePayload extends InstanceJobPayload('StopInstancePayload') {}

@@ -4,18 +4,21 @@ import type { InstanceEntity } from '@snapdeck/persistence';
 import { Connection } from '../../common/connection.model.js';
 import { NodeModel } from '../../common/node.model.js';
 
-@ObjectType('Instance', { implements: () => [NodeModel] })
+@ObjectType('Instance', {
+  implements: () => [NodeModel],
+  description: 'A virtual machine: a ROOT volume and DATADISK volumes on one host.',
+})
 export class InstanceModel implements NodeModel {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The instance's id." })
   id!: string;
 
-  @Field()
+  @Field({ description: "The instance's name, unique within its environment." })
   name!: string;
 
-  @Field(() => InstanceState)
+  @Field(() => InstanceState, { description: 'Where the instance is in its life cycle.' })
   state!: InstanceState;
 
-  @Field()
+  @Field({ description: 'When the instance was made.' })
   createdAt!: Date;
 
   organizationId!: string;
@@ -35,5 +38,5 @@ export class InstanceModel implements NodeModel {
   }
 }
 
-@ObjectType('InstanceConnection')
+@ObjectType('InstanceConnection', { description: 'One page of a list of Instance items (a Relay connection).' })
 export class InstanceConnection extends Connection(InstanceModel, 'Instance') {}

@@ -1,5 +1,5 @@
 import { JobName, type VolumeSpec } from '@snapdeck/contracts';
-import { InstanceState, VolumeState } from '@snapdeck/domain';
+import { EventType, InstanceState, VolumeState } from '@snapdeck/domain';
 import type { JobEntity, Repositories, VolumeEntity } from '@snapdeck/persistence';
 import type { FollowUpJob } from './job-outcome-applier.js';
 
@@ -26,11 +26,17 @@ export async function finishProvisioning(
     const instanceState = outcome.ok ? InstanceState.STOPPED : InstanceState.ERROR;
     await tx.instances.transition(job.resourceId, [InstanceState.CREATING], instanceState);
   }
-  const kind = job.resourceType.toLowerCase();
+  const instance = job.resourceType === 'Instance';
   await tx.events.record({
     organizationId: job.organizationId,
     actorUserId: job.createdByUserId,
-    type: outcome.ok ? `${kind}.created` : `${kind}.failed`,
+    type: outcome.ok
+      ? instance
+        ? EventType.INSTANCE_CREATED
+        : EventType.VOLUME_CREATED
+      : instance
+        ? EventType.INSTANCE_FAILED
+        : EventType.VOLUME_FAILED,
     resourceType: job.resourceType,
     resourceId: job.resourceId,
     message: outcome.ok ? `${volumeIds.length} volume(s) provisioned` : `Provisioning failed: ${outcome.message}`,

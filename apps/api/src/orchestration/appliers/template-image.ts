@@ -1,8 +1,8 @@
-import { TemplateState } from '@snapdeck/domain';
+import { TemplateState, type EventTypeValue } from '@snapdeck/domain';
 import type { JobEntity, Repositories } from '@snapdeck/persistence';
 
 export interface TemplateImageEvent {
-  type: string;
+  type: EventTypeValue;
   message: string;
   details: Record<string, unknown>;
 }

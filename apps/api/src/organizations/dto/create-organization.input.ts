@@ -1,9 +1,9 @@
 import { Field, InputType } from '@nestjs/graphql';
 import { IsResourceName } from '../../common/validation.js';
 
-@InputType()
+@InputType({ description: 'A new organization (tenant).' })
 export class CreateOrganizationInput {
-  @Field()
+  @Field({ description: "The organization's name, unique on the platform." })
   @IsResourceName()
   name!: string;
 }

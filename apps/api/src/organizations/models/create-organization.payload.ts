@@ -1,8 +1,8 @@
 import { Field, ObjectType } from '@nestjs/graphql';
 import { OrganizationModel } from './organization.model.js';
 
-@ObjectType()
+@ObjectType({ description: 'The organization created.' })
 export class CreateOrganizationPayload {
-  @Field(() => OrganizationModel)
+  @Field(() => OrganizationModel, { description: 'The new organization.' })
   organization!: OrganizationModel;
 }

@@ -3,15 +3,18 @@ import type { OrganizationEntity } from '@snapdeck/persistence';
 import { Connection } from '../../common/connection.model.js';
 import { NodeModel } from '../../common/node.model.js';
 
-@ObjectType('Organization', { implements: () => [NodeModel] })
+@ObjectType('Organization', {
+  implements: () => [NodeModel],
+  description: 'A tenant: its users, environments and everything in them.',
+})
 export class OrganizationModel implements NodeModel {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The organization's id." })
   id!: string;
 
-  @Field()
+  @Field({ description: "The organization's name, unique on the platform." })
   name!: string;
 
-  @Field()
+  @Field({ description: 'When the organization was made.' })
   createdAt!: Date;
 
   static from(row: OrganizationEntity): OrganizationModel {
@@ -19,5 +22,5 @@ export class OrganizationModel implements NodeModel {
   }
 }
 
-@ObjectType('OrganizationConnection')
+@ObjectType('OrganizationConnection', { description: 'One page of a list of Organization items (a Relay connection).' })
 export class OrganizationConnection extends Connection(OrganizationModel, 'Organization') {}

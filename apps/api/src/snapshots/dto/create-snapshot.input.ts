@@ -3,9 +3,9 @@ import { isBlankName } from '@snapdeck/domain';
 import { IsBoolean, IsOptional, IsUUID, ValidateIf } from 'class-validator';
 import { IsDescription, IsResourceName } from '../../common/validation.js';
 
-@InputType()
+@InputType({ description: 'A snapshot of one volume.' })
 export class CreateSnapshotInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The READY volume to snapshot.' })
   @IsUUID('all', { message: 'volumeId is not a valid id' })
   volumeId!: string;
 
@@ -17,7 +17,7 @@ export class CreateSnapshotInput {
   @IsResourceName()
   name?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Free text kept with it.' })
   @IsDescription()
   description?: string | null;
 

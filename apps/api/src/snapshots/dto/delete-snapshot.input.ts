@@ -1,9 +1,9 @@
 import { Field, ID, InputType } from '@nestjs/graphql';
 import { IsUUID } from 'class-validator';
 
-@InputType()
+@InputType({ description: 'The snapshot to delete.' })
 export class DeleteSnapshotInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The snapshot's id." })
   @IsUUID('all', { message: 'snapshotId is not a valid id' })
   snapshotId!: string;
 }

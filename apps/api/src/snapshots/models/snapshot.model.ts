@@ -5,15 +5,18 @@ import { Connection } from '../../common/connection.model.js';
 import { NodeModel } from '../../common/node.model.js';
 import type { VolumeModel } from '../../volumes/models/volume.model.js';
 
-@ObjectType('Snapshot', { implements: () => [NodeModel] })
+@ObjectType('Snapshot', {
+  implements: () => [NodeModel],
+  description: "A point-in-time copy of one volume, kept on the volume's disk.",
+})
 export class SnapshotModel implements NodeModel {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The snapshot's id (also its tag on the qcow2 image)." })
   id!: string;
 
-  @Field()
+  @Field({ description: 'Its name (auto-named <instance>_<volume>_<yyyyMMddHHmmss> unless named).' })
   name!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Free text kept with it.' })
   description!: string | null;
 
   @Field(() => SnapshotState, {
@@ -27,10 +30,10 @@ export class SnapshotModel implements NodeModel {
   })
   quiesced!: boolean;
 
-  @Field()
+  @Field({ description: 'When it was asked for.' })
   createdAt!: Date;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'When the snapshot reached COMPLETED.' })
   completedAt!: Date | null;
 
   @Field(() => String, { nullable: true, description: 'Why the last operation on this snapshot failed.' })
@@ -63,5 +66,5 @@ export class SnapshotModel implements NodeModel {
   }
 }
 
-@ObjectType('SnapshotConnection')
+@ObjectType('SnapshotConnection', { description: 'One page of a list of Snapshot items (a Relay connection).' })
 export class SnapshotConnection extends Connection(SnapshotModel, 'Snapshot') {}

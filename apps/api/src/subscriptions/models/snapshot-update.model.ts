@@ -4,7 +4,7 @@ import { VolumeModel } from '../../volumes/models/volume.model.js';
 import { reviveSnapshot, reviveVolume, type SnapshotMessage } from '../change-messages.js';
 
 /** One change of a snapshot in an environment, as `snapshotUpdated` delivers it. */
-@ObjectType('SnapshotUpdate')
+@ObjectType('SnapshotUpdate', { description: 'One change of a snapshot, as snapshotUpdated sends it.' })
 export class SnapshotUpdate {
   @Field(() => SnapshotModel, {
     description:

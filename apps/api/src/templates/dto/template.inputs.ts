@@ -2,17 +2,17 @@ import { Field, ID, InputType } from '@nestjs/graphql';
 import { IsBoolean, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { IsDescription, IsResourceName } from '../../common/validation.js';
 
-@InputType()
+@InputType({ description: 'A template (golden image) made from a snapshot of a ROOT volume.' })
 export class CreateTemplateFromSnapshotInput {
   @Field(() => ID, { description: 'A COMPLETED snapshot of a ROOT volume.' })
   @IsUUID('all', { message: 'snapshotId is not a valid id' })
   snapshotId!: string;
 
-  @Field()
+  @Field({ description: "The template's name." })
   @IsResourceName()
   name!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Free text kept with the template.' })
   @IsDescription()
   description?: string | null;
 
@@ -22,9 +22,11 @@ export class CreateTemplateFromSnapshotInput {
   public?: boolean | null;
 }
 
-@InputType()
+@InputType({
+  description: 'A qcow2 image already in secondary storage, registered as a template (platform administrators).',
+})
 export class RegisterTemplateInput {
-  @Field()
+  @Field({ description: "The template's name." })
   @IsResourceName()
   name!: string;
 
@@ -33,15 +35,18 @@ export class RegisterTemplateInput {
   @MaxLength(1024)
   path!: string;
 
-  @Field(() => Boolean, { nullable: true })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: "Whether every organization may deploy it (default false: the platform's own).",
+  })
   @IsOptional()
   @IsBoolean()
   public?: boolean | null;
 }
 
-@InputType()
+@InputType({ description: 'The template to delete.' })
 export class DeleteTemplateInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The template's id." })
   @IsUUID('all', { message: 'templateId is not a valid id' })
   templateId!: string;
 }

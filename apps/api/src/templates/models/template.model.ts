@@ -5,18 +5,21 @@ import { Connection } from '../../common/connection.model.js';
 import { NodeModel } from '../../common/node.model.js';
 import { JobModel } from '../../jobs/models/job.model.js';
 
-@ObjectType('Template', { implements: () => [NodeModel] })
+@ObjectType('Template', {
+  implements: () => [NodeModel],
+  description: 'A golden image in secondary storage that instances are deployed from.',
+})
 export class TemplateModel implements NodeModel {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The template's id." })
   id!: string;
 
-  @Field()
+  @Field({ description: 'Its name.' })
   name!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Free text kept with it.' })
   description!: string | null;
 
-  @Field(() => TemplateState)
+  @Field(() => TemplateState, { description: 'Where it is in its life cycle.' })
   state!: TemplateState;
 
   @Field({ description: 'Usable by every organization (only platform administrators make public templates).' })
@@ -28,7 +31,7 @@ export class TemplateModel implements NodeModel {
   @Field(() => String, { nullable: true, description: 'Why the last operation on this template failed.' })
   error!: string | null;
 
-  @Field()
+  @Field({ description: 'When it was made.' })
   createdAt!: Date;
 
   organizationId!: string;
@@ -52,26 +55,28 @@ export class TemplateModel implements NodeModel {
   }
 }
 
-@ObjectType('TemplateConnection')
+@ObjectType('TemplateConnection', { description: 'One page of a list of Template items (a Relay connection).' })
 export class TemplateConnection extends Connection(TemplateModel, 'Template') {}
 
 function TemplateJobPayload(name: string) {
   @ObjectType(name, { isAbstract: true })
   abstract class Payload {
-    @Field(() => TemplateModel)
+    @Field(() => TemplateModel, { description: 'The template as it is now.' })
     template!: TemplateModel;
 
-    @Field(() => JobModel)
+    @Field(() => JobModel, {
+      description: 'The job that carries the work out: poll job(id) or subscribe to jobUpdated.',
+    })
     job!: JobModel;
   }
   return Payload;
 }
 
-@ObjectType()
+@ObjectType({ description: 'The template being written and its job.' })
 export class CreateTemplateFromSnapshotPayload extends TemplateJobPayload('CreateTemplateFromSnapshotPayload') {}
 
-@ObjectType()
+@ObjectType({ description: 'The template being imported and its job.' })
 export class RegisterTemplatePayload extends TemplateJobPayload('RegisterTemplatePayload') {}
 
-@ObjectType()
+@ObjectType({ description: 'The template being deleted and its job.' })
 export class DeleteTemplatePayload extends TemplateJobPayload('DeleteTemplatePayload') {}

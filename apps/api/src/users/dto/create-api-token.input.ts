@@ -5,13 +5,13 @@ import { IsResourceName } from '../../common/validation.js';
 /** The longest lifetime a token can be given: ten years. */
 export const MAX_TOKEN_DAYS = 3650;
 
-@InputType()
+@InputType({ description: 'A new token for a user.' })
 export class CreateApiTokenInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The user the token will act as: yourself, or a user your role may manage.' })
   @IsUUID('all', { message: 'userId is not a valid id' })
   userId!: string;
 
-  @Field()
+  @Field({ description: 'What the token is for (a label; not unique).' })
   @IsResourceName()
   name!: string;
 

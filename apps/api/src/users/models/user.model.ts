@@ -3,18 +3,21 @@ import { Role } from '@snapdeck/domain';
 import type { UserEntity } from '@snapdeck/persistence';
 import { NodeModel } from '../../common/node.model.js';
 
-@ObjectType('User', { implements: () => [NodeModel] })
+@ObjectType('User', {
+  implements: () => [NodeModel],
+  description: 'A person (or script) in an organization, with one role.',
+})
 export class UserModel implements NodeModel {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The user's id." })
   id!: string;
 
-  @Field()
+  @Field({ description: "The user's e-mail address." })
   email!: string;
 
-  @Field(() => Role)
+  @Field(() => Role, { description: 'What the user may do.' })
   role!: Role;
 
-  @Field()
+  @Field({ description: 'When the user was made.' })
   createdAt!: Date;
 
   @Field({ description: "A disabled user's tokens do not authenticate; updateUser disables and enables." })

@@ -2,20 +2,20 @@ import { Field, ID, InputType } from '@nestjs/graphql';
 import { IsOptional, IsUUID } from 'class-validator';
 import { IsResourceName } from '../../common/validation.js';
 
-@InputType()
+@InputType({ description: 'The snapshot to roll its volume back to.' })
 export class RevertVolumeToSnapshotInput {
   @Field(() => ID, { description: 'A COMPLETED snapshot; its volume goes back to it, and every snapshot stays.' })
   @IsUUID('all', { message: 'snapshotId is not a valid id' })
   snapshotId!: string;
 }
 
-@InputType()
+@InputType({ description: "A new DATADISK volume holding a snapshot's data." })
 export class CreateVolumeFromSnapshotInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The COMPLETED snapshot to copy.' })
   @IsUUID('all', { message: 'snapshotId is not a valid id' })
   snapshotId!: string;
 
-  @Field()
+  @Field({ description: "The volume's name." })
   @IsResourceName()
   name!: string;
 

@@ -5,17 +5,19 @@ import { VolumeModel } from './volume.model.js';
 function VolumeJobPayload(name: string) {
   @ObjectType(name, { isAbstract: true })
   abstract class Payload {
-    @Field(() => VolumeModel)
+    @Field(() => VolumeModel, { description: 'The volume as it is now.' })
     volume!: VolumeModel;
 
-    @Field(() => JobModel)
+    @Field(() => JobModel, {
+      description: 'The job that carries the work out: poll job(id) or subscribe to jobUpdated.',
+    })
     job!: JobModel;
   }
   return Payload;
 }
 
-@ObjectType()
+@ObjectType({ description: 'The volume being rolled back and its job.' })
 export class RevertVolumeToSnapshotPayload extends VolumeJobPayload('RevertVolumeToSnapshotPayload') {}
 
-@ObjectType()
+@ObjectType({ description: 'The volume being created and its job.' })
 export class CreateVolumeFromSnapshotPayload extends VolumeJobPayload('CreateVolumeFromSnapshotPayload') {}

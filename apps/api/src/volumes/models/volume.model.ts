@@ -4,24 +4,27 @@ import type { VolumeEntity } from '@snapdeck/persistence';
 import { Connection } from '../../common/connection.model.js';
 import { NodeModel } from '../../common/node.model.js';
 
-@ObjectType('Volume', { implements: () => [NodeModel] })
+@ObjectType('Volume', {
+  implements: () => [NodeModel],
+  description: "A virtual disk (a qcow2 image on its host): an instance's ROOT or a DATADISK.",
+})
 export class VolumeModel implements NodeModel {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The volume's id (its image is volumes/<id>.qcow2)." })
   id!: string;
 
-  @Field()
+  @Field({ description: 'Its name (ROOT, DATA-1, …).' })
   name!: string;
 
-  @Field(() => VolumeType)
+  @Field(() => VolumeType, { description: 'ROOT or DATADISK.' })
   type!: VolumeType;
 
-  @Field(() => VolumeState)
+  @Field(() => VolumeState, { description: 'Where it is in its life cycle.' })
   state!: VolumeState;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Its virtual size in GiB.' })
   sizeGiB!: number;
 
-  @Field()
+  @Field({ description: 'When the volume was made.' })
   createdAt!: Date;
 
   organizationId!: string;
@@ -59,5 +62,5 @@ export class VolumeModel implements NodeModel {
   }
 }
 
-@ObjectType('VolumeConnection')
+@ObjectType('VolumeConnection', { description: 'One page of a list of Volume items (a Relay connection).' })
 export class VolumeConnection extends Connection(VolumeModel, 'Volume') {}

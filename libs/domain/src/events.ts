@@ -1,0 +1,57 @@
+/**
+ * Every type of audit event the api records, `<resource>.<what happened>`. The string is what the events table
+ * holds; GraphQL shows the key (`SNAPSHOT_COMPLETED`). Adding a type is one line here: `events.record` accepts
+ * only these strings, so a new one fails to compile until it is listed.
+ */
+export enum EventType {
+  SNAPSHOT_COMPLETED = 'snapshot.completed',
+  SNAPSHOT_FAILED = 'snapshot.failed',
+  SNAPSHOT_DELETED = 'snapshot.deleted',
+  SNAPSHOT_DELETE_FAILED = 'snapshot.delete_failed',
+  VOLUME_CREATED = 'volume.created',
+  VOLUME_FAILED = 'volume.failed',
+  VOLUME_REVERTED = 'volume.reverted',
+  VOLUME_REVERT_FAILED = 'volume.revert_failed',
+  INSTANCE_CREATED = 'instance.created',
+  INSTANCE_FAILED = 'instance.failed',
+  INSTANCE_STARTED = 'instance.started',
+  INSTANCE_START_FAILED = 'instance.start_failed',
+  INSTANCE_STOPPED = 'instance.stopped',
+  INSTANCE_STOP_FAILED = 'instance.stop_failed',
+  INSTANCE_REVERTED = 'instance.reverted',
+  INSTANCE_REVERT_FAILED = 'instance.revert_failed',
+  INSTANCE_DESTROYED = 'instance.destroyed',
+  INSTANCE_DESTROY_FAILED = 'instance.destroy_failed',
+  /** In the organization that holds a clone of another organization's snapshot, on the clone: only what it owns. */
+  INSTANCE_CLONED_ACROSS_ORGANIZATIONS = 'instance.cloned_across_organizations',
+  /** In the customer's organization, on its snapshot: who (support staff) copied its data out, and when. */
+  SNAPSHOT_CLONED_BY_SUPPORT = 'snapshot.cloned_by_support',
+  INSTANCE_SNAPSHOT_COMPLETED = 'instance_snapshot.completed',
+  INSTANCE_SNAPSHOT_FAILED = 'instance_snapshot.failed',
+  INSTANCE_SNAPSHOT_DELETED = 'instance_snapshot.deleted',
+  INSTANCE_SNAPSHOT_DELETE_FAILED = 'instance_snapshot.delete_failed',
+  TEMPLATE_CREATED = 'template.created',
+  TEMPLATE_FAILED = 'template.failed',
+  TEMPLATE_REGISTERED = 'template.registered',
+  TEMPLATE_REFUSED = 'template.refused',
+  TEMPLATE_DELETED = 'template.deleted',
+  TEMPLATE_DELETE_FAILED = 'template.delete_failed',
+  /** createUser; details: { email, role }. */
+  USER_CREATED = 'user.created',
+  /** updateUser changed the role or disabled/enabled the user; details: { before: { role, disabled }, after }. */
+  USER_UPDATED = 'user.updated',
+  /** deleteUser; details: { email, role, removedTokenIds }. */
+  USER_DELETED = 'user.deleted',
+  /** createApiToken; details: { userId, name, expiresAt }. */
+  API_TOKEN_CREATED = 'api_token.created',
+  /** revokeApiToken; details: { userId, name }. */
+  API_TOKEN_REVOKED = 'api_token.revoked',
+}
+
+/** An event type as the code writes it: one of EventType's strings (a literal such as 'snapshot.completed'). */
+export type EventTypeValue = `${EventType}`;
+
+/** The name GraphQL gives an event type string: 'instance_snapshot.delete_failed' → INSTANCE_SNAPSHOT_DELETE_FAILED. */
+export function eventTypeName(value: string): string {
+  return value.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+}
