@@ -34,6 +34,7 @@ describe('loadAgentConfig', () => {
       AGENT_MAX_CONCURRENT_SNAPSHOTS: 2,
       SIMULATOR_LATENCY_MS: 50,
       SIMULATOR_FAILURE_RATE: 0,
+      SIMULATOR_STORAGE_BYTES: 2 ** 50,
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
     });
@@ -51,6 +52,7 @@ describe('loadAgentConfig', () => {
       AGENT_CONCURRENCY: '64',
       SIMULATOR_LATENCY_MS: '0',
       SIMULATOR_FAILURE_RATE: '0.25',
+      SIMULATOR_STORAGE_BYTES: '77309411328',
     });
     expect(config).toMatchObject({
       REDIS_URL: 'redis://cache:6379',
@@ -63,6 +65,7 @@ describe('loadAgentConfig', () => {
       AGENT_CONCURRENCY: 64,
       SIMULATOR_LATENCY_MS: 0,
       SIMULATOR_FAILURE_RATE: 0.25,
+      SIMULATOR_STORAGE_BYTES: 72 * 1024 ** 3,
     });
   });
 

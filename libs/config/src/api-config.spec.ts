@@ -35,6 +35,15 @@ describe('loadApiConfig', () => {
       INSTANCE_STOP_TIMEOUT_SECONDS: 60,
       GRAPHQL_MAX_COST: 20000,
       GRAPHQL_MAX_DEPTH: 10,
+      DEFAULT_ORGANIZATION_LIMITS: {
+        snapshots: null,
+        snapshotGiB: null,
+        instances: null,
+        volumeGiB: null,
+        backups: null,
+        backupGiB: null,
+      },
+      STORAGE_OVERCOMMIT_RATIO: 1,
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
     });
@@ -165,5 +174,36 @@ describe('loadApiConfig', () => {
     expect(config.PORT).toBe(4000);
     expect(config).not.toHaveProperty('PATH');
     expect(config).not.toHaveProperty('HOME');
+  });
+
+  it('reads DEFAULT_ORGANIZATION_LIMITS as JSON of the limit fields', () => {
+    const config = loadApiConfig({
+      DEFAULT_ORGANIZATION_LIMITS: '{"snapshots": 50, "volumeGiB": 500, "instances": null}',
+    });
+    expect(config.DEFAULT_ORGANIZATION_LIMITS).toEqual({
+      snapshots: 50,
+      snapshotGiB: null,
+      instances: null,
+      volumeGiB: 500,
+      backups: null,
+      backupGiB: null,
+    });
+  });
+
+  it.each([
+    ['invalid JSON', '{"snapshots": ', 'not valid JSON'],
+    ['an unknown field', '{"snapshot": 5}', 'unknown field snapshot'],
+    ['a negative value', '{"instances": -1}', 'non-negative integer'],
+    ['a string value', '{"instances": "5"}', 'non-negative integer'],
+    ['an array', '[5]', 'JSON object'],
+  ])('refuses DEFAULT_ORGANIZATION_LIMITS with %s (a start-up error)', (_label, value, says) => {
+    const message = failure({ DEFAULT_ORGANIZATION_LIMITS: value });
+    expect(invalidVariables(message)).toEqual(['DEFAULT_ORGANIZATION_LIMITS']);
+    expect(message).toContain(says);
+  });
+
+  it('reads STORAGE_OVERCOMMIT_RATIO as a number and refuses 0', () => {
+    expect(loadApiConfig({ STORAGE_OVERCOMMIT_RATIO: '1.5' }).STORAGE_OVERCOMMIT_RATIO).toBe(1.5);
+    expect(invalidVariables(failure({ STORAGE_OVERCOMMIT_RATIO: '0' }))).toEqual(['STORAGE_OVERCOMMIT_RATIO']);
   });
 });

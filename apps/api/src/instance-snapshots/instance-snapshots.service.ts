@@ -27,6 +27,7 @@ import {
 } from '@snapdeck/persistence';
 import { readScope, type Principal } from '../auth/principal.js';
 import { findWritable } from '../common/access.js';
+import { enforceLimits } from '../common/limits.js';
 import { assertDisksReady, assertInstanceIn, volumeStateLabel } from '../instances/instance-disks.js';
 import { hostOfInstance, lockWritableInstance } from '../instances/instance-locks.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
@@ -88,6 +89,13 @@ export class InstanceSnapshotsService {
       const volumeIds = volumes.map((v) => v.id);
       const moved = await tx.volumes.transitionMany(volumeIds, [VolumeState.READY], VolumeState.SNAPSHOTTING);
       if (moved !== volumeIds.length) throw conflict('A volume of this instance became busy: try again');
+      // A recovery point counts as one snapshot per disk it holds, each with its disk's virtual size: on disk it
+      // is an internal qcow2 snapshot in every one of those volumes, exactly what as many volume snapshots
+      // would be (and Cinder counts a group snapshot's members the same way).
+      await enforceLimits(tx, instance.organizationId, {
+        snapshots: volumes.length,
+        snapshotGiB: volumes.reduce((sum, v) => sum + v.sizeGiB, 0),
+      });
       const pointId = newId();
       const name = isBlankName(input.name) ? await this.autoName(tx, instance) : input.name!;
       const job = await tx.jobs.create({
