@@ -36,8 +36,8 @@ const USAGE_SQL: Record<LimitResource, string> = {
   instances: `SELECT COUNT(*) AS n FROM instances WHERE organization_id = $1`,
   volumeGiB: `SELECT COALESCE(SUM(size_gib), 0) AS n FROM volumes WHERE organization_id = $1`,
   // Backups arrive later: nothing holds any yet.
-  backups: `SELECT 0 AS n`,
-  backupGiB: `SELECT 0 AS n`,
+  backups: `SELECT 0 AS n WHERE $1::uuid IS NOT NULL`,
+  backupGiB: `SELECT 0 AS n WHERE $1::uuid IS NOT NULL`,
 };
 
 /** Organizations are the tenants themselves: only platform staff list them. */
