@@ -154,7 +154,7 @@ describe('limits and placement (PostgreSQL)', () => {
         }),
       ),
     );
-    const refused = results.filter((r) => r.status === 'rejected').map((r) => (r).reason);
+    const refused = results.filter((r) => r.status === 'rejected').map((r) => r.reason);
     expect(results.length - refused.length).toBe(4);
     for (const reason of refused) {
       expect(reason).toBeInstanceOf(DomainError);
@@ -197,7 +197,7 @@ describe('limits and placement (PostgreSQL)', () => {
       const results = await Promise.allSettled(Array.from({ length: 12 }, () => provision(small.id, 4)));
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(7); // 28 GiB
       for (const r of results.filter((r) => r.status === 'rejected')) {
-        const error = (r).reason as DomainError;
+        const error = r.reason as DomainError;
         expect(error.code).toBe(ErrorCode.PRECONDITION_FAILED);
         expect(error.message).toMatch(/has no room for 4 GiB: 28 GiB of its 30 GiB/);
       }
