@@ -164,6 +164,70 @@ describeWith(['redis'], 'limits and usage', () => {
       `{ snapshots { totalCount } }`,
     );
     expect(snapshots.totalCount).toBe(10);
+    // A refusal rolled its transaction back: no volume was left SNAPSHOTTING by one.
+    const { volumes: after } = await mustQuery<{ volumes: { edges: Array<{ node: { state: string } }> } }>(
+      stack.url,
+      tenant.tokens.MEMBER,
+      `{ volumes(first: 100) { edges { node { state } } } }`,
+    );
+    expect(after.edges.filter((e) => e.node.state === 'SNAPSHOTTING').length).toBeLessThanOrEqual(10);
+    await eventually(
+      async () => {
+        const { volumes: v } = await mustQuery<{ volumes: { edges: Array<{ node: { state: string } }> } }>(
+          stack.url,
+          tenant.tokens.MEMBER,
+          `{ volumes(first: 100) { edges { node { state } } } }`,
+        );
+        return v.edges.every((e) => e.node.state === 'READY');
+      },
+      20000,
+      'every volume READY again',
+    );
+  });
+
+  it('createVolumeFromSnapshot counts the new volume against volumeGiB', async () => {
+    const tenant = await createTenant(stack);
+    const instance = await createInstance(stack, tenant.tokens.MEMBER, {
+      environmentId: tenant.environmentId,
+      name: 'copy-src',
+      rootDiskSizeGiB: 2,
+    });
+    const { createSnapshot } = await mustQuery<{ createSnapshot: { snapshot: { id: string } } }>(
+      stack.url,
+      tenant.tokens.MEMBER,
+      CREATE_SNAPSHOT,
+      { v: instance.volumes[0].id },
+    );
+    await eventually(
+      async () => {
+        const { snapshot } = await mustQuery<{ snapshot: { state: string } }>(
+          stack.url,
+          tenant.tokens.MEMBER,
+          `query($id: ID!) { snapshot(id: $id) { state } }`,
+          { id: createSnapshot.snapshot.id },
+        );
+        return snapshot.state === 'COMPLETED';
+      },
+      20000,
+      'snapshot to complete',
+    );
+    await setLimits(stack, tenant.organizationId, { volumeGiB: 3 });
+    const refused = await graphql(stack.url, tenant.tokens.MEMBER, CREATE_VOLUME, {
+      input: { snapshotId: createSnapshot.snapshot.id, name: 'copy' },
+    });
+    expect(codesOf(refused)).toEqual(['QUOTA_EXCEEDED']);
+    expect(refused.errors![0].extensions).toEqual({
+      code: 'QUOTA_EXCEEDED',
+      resource: 'volumeGiB',
+      limit: 3,
+      used: 2,
+      requested: 2,
+    });
+    await setLimits(stack, tenant.organizationId, { volumeGiB: 4 });
+    await mustQuery(stack.url, tenant.tokens.MEMBER, CREATE_VOLUME, {
+      input: { snapshotId: createSnapshot.snapshot.id, name: 'copy' },
+    });
+    expect((await usageOf(stack, tenant)).volumeGiB).toBe(4);
   });
 
   it('100 parallel createSnapshot of 2 GiB volumes with a snapshotGiB limit of 21 end at 20 GiB', async () => {
@@ -402,6 +466,20 @@ describeWith(['redis'], 'usage equals a recount after a random mix', () => {
     };
   }
 
+  /** Waits until no job is open: every result applied, nothing IN_PROGRESS, CREATING or DESTROYING. */
+  async function settled(): Promise<void> {
+    await eventually(
+      async () => {
+        const { rows } = await client.query(
+          `SELECT count(*)::int AS n FROM jobs WHERE status IN ('PENDING', 'RUNNING')`,
+        );
+        return (rows[0] as { n: number }).n === 0;
+      },
+      30000,
+      'every job to finish',
+    );
+  }
+
   async function state() {
     return mustQuery<{
       instances: {
@@ -513,19 +591,15 @@ describeWith(['redis'], 'usage equals a recount after a random mix', () => {
       expect(codesOf(response)).not.toContain('INTERNAL_SERVER_ERROR');
       const key = `${op} ${response.errors?.length ? codesOf(response)[0] : 'OK'}`;
       ops[key] = (ops[key] ?? 0) + 1;
-      if (step % 10 === 0) expect(await usageOf(stack, tenant)).toEqual(await recount());
+      // Every 10 steps, once the agent's results are in (usage and the recount are two reads: a job finishing
+      // between them would make them differ), usage equals the recount.
+      if (step % 10 === 0) {
+        await settled();
+        expect(await usageOf(stack, tenant)).toEqual(await recount());
+      }
     }
-    // Let every job finish (no IN_PROGRESS, CREATING or DESTROYING left), then compare once more.
-    await eventually(
-      async () => {
-        const { rows } = await client.query(
-          `SELECT count(*)::int AS n FROM jobs WHERE status IN ('PENDING', 'RUNNING')`,
-        );
-        return (rows[0] as { n: number }).n === 0;
-      },
-      30000,
-      'every job to finish',
-    );
+    // Once more at the end, every job finished.
+    await settled();
     const usage = await usageOf(stack, tenant);
     expect(usage).toEqual(await recount());
     expect(usage.snapshots).toBeLessThanOrEqual(40);
