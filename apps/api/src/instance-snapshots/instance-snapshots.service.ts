@@ -89,13 +89,6 @@ export class InstanceSnapshotsService {
       const volumeIds = volumes.map((v) => v.id);
       const moved = await tx.volumes.transitionMany(volumeIds, [VolumeState.READY], VolumeState.SNAPSHOTTING);
       if (moved !== volumeIds.length) throw conflict('A volume of this instance became busy: try again');
-      // A recovery point counts as one snapshot per disk it holds, each with its disk's virtual size: on disk it
-      // is an internal qcow2 snapshot in every one of those volumes, exactly what as many volume snapshots
-      // would be (and Cinder counts a group snapshot's members the same way).
-      await enforceLimits(tx, instance.organizationId, {
-        snapshots: volumes.length,
-        snapshotGiB: volumes.reduce((sum, v) => sum + v.sizeGiB, 0),
-      });
       const pointId = newId();
       const name = isBlankName(input.name) ? await this.autoName(tx, instance) : input.name!;
       const job = await tx.jobs.create({
@@ -106,6 +99,14 @@ export class InstanceSnapshotsService {
         resourceId: pointId,
         payload: { instanceId: instance.id, volumeIds, instanceSnapshotId: pointId, withMemory, quiesce },
         createdByUserId: principal.userId,
+      });
+      // Last before the insert it guards (the limit lock is then held the least). A recovery point counts as
+      // one snapshot per disk it holds, each with its disk's virtual size: on disk it is an internal qcow2
+      // snapshot in every one of those volumes, exactly what as many volume snapshots would be (and Cinder
+      // counts a group snapshot's members the same way).
+      await enforceLimits(tx, instance.organizationId, {
+        snapshots: volumes.length,
+        snapshotGiB: volumes.reduce((sum, v) => sum + v.sizeGiB, 0),
       });
       const instanceSnapshot = await tx.instanceSnapshots.create({
         id: pointId,

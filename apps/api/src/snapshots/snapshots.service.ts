@@ -72,8 +72,6 @@ export class SnapshotsService {
         const current = (await tx.volumes.findById(ALL_ORGANIZATIONS, volume.id)) ?? volume;
         throw conflict(`Volume ${volume.name} is ${volumeStateLabel(current)}: one operation per volume at a time`);
       }
-      // A snapshot counts its volume's virtual size, as Cinder does.
-      await enforceLimits(tx, volume.organizationId, { snapshots: 1, snapshotGiB: volume.sizeGiB });
       const snapshotId = newId();
       const name = isBlankName(input.name) ? await this.autoName(tx, volume, instance?.name ?? null) : input.name!;
       const job = await tx.jobs.create({
@@ -90,6 +88,9 @@ export class SnapshotsService {
         },
         createdByUserId: principal.userId,
       });
+      // Last before the insert it guards, so the per-organization lock (taken only when a limit is set) is held
+      // for the count, one insert and the commit. A snapshot counts its volume's virtual size, as Cinder does.
+      await enforceLimits(tx, volume.organizationId, { snapshots: 1, snapshotGiB: volume.sizeGiB });
       const snapshot = await tx.snapshots.create({
         id: snapshotId,
         organizationId: volume.organizationId,
