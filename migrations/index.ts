@@ -2,6 +2,7 @@ import type { MigrationInterface } from 'typeorm';
 import { Initial1795317826154 } from './1795317826154-Initial.js';
 import { Templates1795320559839 } from './1795320559839-Templates.js';
 import { RecoveryPoints1795327739303 } from './1795327739303-RecoveryPoints.js';
+import { LimitsAndCapacity1796146645231 } from './1796146645231-LimitsAndCapacity.js';
 import { TokensAndUsers1796146648866 } from './1796146648866-TokensAndUsers.js';
 // new migration imports above (npm run migration:generate inserts here)
 
@@ -10,6 +11,7 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   Initial1795317826154,
   Templates1795320559839,
   RecoveryPoints1795327739303,
+  LimitsAndCapacity1796146645231,
   TokensAndUsers1796146648866,
   // new migrations above (npm run migration:generate inserts here)
 ];

@@ -633,6 +633,57 @@ describeWith(['redis', 'qemu-img'], 'bad input', () => {
     });
   });
 
+  describe('setOrganizationLimits input', () => {
+    const SET_LIMITS = `mutation($input: SetOrganizationLimitsInput!) {
+      setOrganizationLimits(input: $input) { organization { id } }
+    }`;
+    const LIMITS = 'snapshots snapshotGiB instances volumeGiB backups backupGiB';
+    async function limits() {
+      const { node } = await mustQuery<{ node: { limits: Record<string, number | null> } }>(
+        stack.url,
+        stack.adminToken,
+        `query($id: ID!) { node(id: $id) { ... on Organization { limits { ${LIMITS} } } } }`,
+        { id: tenant.organizationId },
+      );
+      return node.limits;
+    }
+
+    it.each(LIMITS.split(' '))(
+      'a negative %s is BAD_USER_INPUT naming the field, and changes no limit',
+      async (field) => {
+        const before = await limits();
+        const response = await expectRefused('BAD_USER_INPUT', () =>
+          call(stack.adminToken, SET_LIMITS, { input: { organizationId: tenant.organizationId, [field]: -1 } }),
+        );
+        expect(response.errors![0].extensions!.field).toBe(field);
+        expect(await limits()).toEqual(before);
+      },
+    );
+
+    const bad: Array<[string, Record<string, unknown>]> = [
+      ['a malformed organizationId', { organizationId: 'org-1', snapshots: 1 }],
+      ['a fractional limit', { organizationId: '', snapshots: 1.5 }],
+      ['a limit above 32 bits', { organizationId: '', instances: 2 ** 31 }],
+      ['a string limit', { organizationId: '', volumeGiB: 'ten' }],
+      ['an unknown field', { organizationId: '', snapshot: 1 }],
+    ];
+    it.each(bad)('%s is BAD_USER_INPUT and changes no limit', async (_label, input) => {
+      const before = await limits();
+      await expectRefused('BAD_USER_INPUT', () =>
+        call(stack.adminToken, SET_LIMITS, {
+          input: { ...input, organizationId: input.organizationId || tenant.organizationId },
+        }),
+      );
+      expect(await limits()).toEqual(before);
+    });
+
+    it('an organization that does not exist is NOT_FOUND', async () => {
+      await expectRefused('NOT_FOUND', () =>
+        call(stack.adminToken, SET_LIMITS, { input: { organizationId: randomUUID(), snapshots: 1 } }),
+      );
+    });
+  });
+
   describe('conflicts and missing references', () => {
     it('a duplicate instance name in one environment is CONFLICT', async () => {
       await expectRefused('CONFLICT', () =>

@@ -112,7 +112,10 @@ function bullConnection(stack: Stack): Redis {
 /** A second api on the same database, Redis prefix and port as the stack's first one (which must be closed). */
 async function restartApi(stack: Stack): Promise<INestApplication> {
   const port = new URL(stack.url).port;
-  const env = Object.fromEntries(Object.entries(stack.apiConfig).map(([k, v]) => [k, String(v)]));
+  // Back to environment strings: DEFAULT_ORGANIZATION_LIMITS is read as JSON.
+  const env = Object.fromEntries(
+    Object.entries(stack.apiConfig).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)]),
+  );
   const app = await startApi(loadApiConfig({ ...env, PORT: port }), process.env.E2E_LOG ? {} : { logger: false });
   return app;
 }

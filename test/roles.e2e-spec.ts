@@ -659,6 +659,50 @@ const OPERATIONS = {
       },
     };
   }),
+  setOrganizationLimits: mutation(async (f, token) => {
+    // backupGiB: a limit nothing in this matrix consumes, so changing it cannot affect another cell.
+    const readLimit = async () => {
+      const { node } = await mustQuery<{ node: { limits: { backupGiB: number | null } } }>(
+        f.stack.url,
+        f.stack.adminToken,
+        `query($id: ID!) { node(id: $id) { ... on Organization { limits { backupGiB } } } }`,
+        { id: f.tenant.organizationId },
+      );
+      return node.limits.backupGiB;
+    };
+    const before = await readLimit();
+    const value = 1000 + Math.floor(Math.random() * 100000);
+    const response = await graphql<{
+      setOrganizationLimits: { organization: { id: string; limits: { backupGiB: number | null } } };
+    }>(
+      f.stack.url,
+      token,
+      `
+        mutation ($input: SetOrganizationLimitsInput!) {
+          setOrganizationLimits(input: $input) {
+            organization {
+              id
+              limits {
+                backupGiB
+              }
+            }
+          }
+        }
+      `,
+      { input: { organizationId: f.tenant.organizationId, backupGiB: value } },
+    );
+    return {
+      response,
+      succeeded: async () => {
+        expect(response.data!.setOrganizationLimits.organization).toEqual({
+          id: f.tenant.organizationId,
+          limits: { backupGiB: value },
+        });
+        expect(await readLimit()).toBe(value);
+      },
+      unchanged: async () => expect(await readLimit()).toBe(before),
+    };
+  }),
   createSnapshot: mutation(async (f, token) => {
     const response = await graphql<{
       createSnapshot: { snapshot: { id: string; state: string; volume: { id: string } } };
@@ -1508,6 +1552,7 @@ const MATRIX: Record<Operation, Record<Role, Expected>> = {
     PLATFORM_ADMIN: 'OK',
   },
   createOrganization: PLATFORM_ONLY,
+  setOrganizationLimits: PLATFORM_ONLY,
   createSnapshot: WRITE,
   deleteSnapshot: WRITE,
   createInstance: WRITE,

@@ -171,6 +171,8 @@ describeWith(['redis', 'qemu-img'], 'agent in-process, on Redis and qemu-img', (
       agentVersion: versionString,
       at: anyString,
       runningJobIds: [],
+      // The file system of AGENT_STORAGE_DIR (statfs), for placement by capacity.
+      storage: { totalBytes: expect.any(Number) as unknown, freeBytes: expect.any(Number) as unknown },
     });
     await h.events.waitFor((m) => m !== h.events.messages[0]);
     expect(h.events.messages.length).toBeGreaterThanOrEqual(2);

@@ -35,6 +35,7 @@ describe('loadAgentConfig', () => {
       AGENT_SECONDARY_READ_TIMEOUT_SECONDS: 60,
       SIMULATOR_LATENCY_MS: 50,
       SIMULATOR_FAILURE_RATE: 0,
+      SIMULATOR_STORAGE_BYTES: 2 ** 50,
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
     });
@@ -52,6 +53,7 @@ describe('loadAgentConfig', () => {
       AGENT_CONCURRENCY: '64',
       SIMULATOR_LATENCY_MS: '0',
       SIMULATOR_FAILURE_RATE: '0.25',
+      SIMULATOR_STORAGE_BYTES: '77309411328',
     });
     expect(config).toMatchObject({
       REDIS_URL: 'redis://cache:6379',
@@ -64,6 +66,7 @@ describe('loadAgentConfig', () => {
       AGENT_CONCURRENCY: 64,
       SIMULATOR_LATENCY_MS: 0,
       SIMULATOR_FAILURE_RATE: 0.25,
+      SIMULATOR_STORAGE_BYTES: 72 * 1024 ** 3,
     });
   });
 

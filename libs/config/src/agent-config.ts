@@ -69,6 +69,11 @@ export class AgentConfig {
   @Max(1)
   SIMULATOR_FAILURE_RATE: number = 0;
 
+  /** Simulator driver: the size of the storage it reports with each heartbeat (default 1 PiB, all free). */
+  @IsInt()
+  @Min(0)
+  SIMULATOR_STORAGE_BYTES: number = 2 ** 50;
+
   /** Lines below this level are not written. */
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevelName = 'info';

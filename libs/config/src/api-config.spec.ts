@@ -41,6 +41,15 @@ describe('loadApiConfig', () => {
       SUBSCRIPTION_AUTH_RECHECK_SECONDS: 5,
       GRAPHQL_MAX_ROOT_FIELDS: 20,
       GRAPHQL_MAX_ALIASES: 20,
+      DEFAULT_ORGANIZATION_LIMITS: {
+        snapshots: null,
+        snapshotGiB: null,
+        instances: null,
+        volumeGiB: null,
+        backups: null,
+        backupGiB: null,
+      },
+      STORAGE_OVERCOMMIT_RATIO: 1,
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
     });
@@ -201,5 +210,36 @@ describe('loadApiConfig', () => {
     ['loopback, 10.0.0.0/8', 'loopback, 10.0.0.0/8'],
   ])('reads TRUST_PROXY=%s as Express takes it', (raw, expected) => {
     expect(loadApiConfig({ TRUST_PROXY: raw }).TRUST_PROXY).toEqual(expected);
+  });
+
+  it('reads DEFAULT_ORGANIZATION_LIMITS as JSON of the limit fields', () => {
+    const config = loadApiConfig({
+      DEFAULT_ORGANIZATION_LIMITS: '{"snapshots": 50, "volumeGiB": 500, "instances": null}',
+    });
+    expect(config.DEFAULT_ORGANIZATION_LIMITS).toEqual({
+      snapshots: 50,
+      snapshotGiB: null,
+      instances: null,
+      volumeGiB: 500,
+      backups: null,
+      backupGiB: null,
+    });
+  });
+
+  it.each([
+    ['invalid JSON', '{"snapshots": ', 'not valid JSON'],
+    ['an unknown field', '{"snapshot": 5}', 'unknown field snapshot'],
+    ['a negative value', '{"instances": -1}', 'non-negative integer'],
+    ['a string value', '{"instances": "5"}', 'non-negative integer'],
+    ['an array', '[5]', 'JSON object'],
+  ])('refuses DEFAULT_ORGANIZATION_LIMITS with %s (a start-up error)', (_label, value, says) => {
+    const message = failure({ DEFAULT_ORGANIZATION_LIMITS: value });
+    expect(invalidVariables(message)).toEqual(['DEFAULT_ORGANIZATION_LIMITS']);
+    expect(message).toContain(says);
+  });
+
+  it('reads STORAGE_OVERCOMMIT_RATIO as a number and refuses 0', () => {
+    expect(loadApiConfig({ STORAGE_OVERCOMMIT_RATIO: '1.5' }).STORAGE_OVERCOMMIT_RATIO).toBe(1.5);
+    expect(invalidVariables(failure({ STORAGE_OVERCOMMIT_RATIO: '0' }))).toEqual(['STORAGE_OVERCOMMIT_RATIO']);
   });
 });

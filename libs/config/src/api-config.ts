@@ -1,7 +1,20 @@
 // Decorator metadata drives the type conversion below: load the polyfill before the class is defined.
 import 'reflect-metadata';
-import { Allow, IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import {
+  Allow,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  MinLength,
+  ValidateBy,
+} from 'class-validator';
 import { Transform } from 'class-transformer';
+import { NO_LIMITS, parseOrganizationLimits, type OrganizationLimits } from '@snapdeck/domain';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevelName } from './logging.js';
 import { parseBoolean, validateEnvironment } from './validate.js';
 
@@ -116,6 +129,23 @@ export class ApiConfig {
   @Min(0)
   GRAPHQL_MAX_ALIASES: number = 20;
 
+  /**
+   * The limits a new organization starts with: JSON with any of the fields snapshots, snapshotGiB, instances,
+   * volumeGiB, backups, backupGiB (a non-negative integer, or null for no limit; a field left out: no limit).
+   */
+  @Transform(({ obj, key }) => readLimits((obj as Record<string, unknown>)[key]))
+  @IsOrganizationLimits()
+  DEFAULT_ORGANIZATION_LIMITS: OrganizationLimits = { ...NO_LIMITS };
+
+  /**
+   * Placement: the virtual GiB of the volumes provisioned on a host may reach its storage's total size times
+   * this (1.0: no overcommit; thin-provisioned qcow2 files make more than 1 possible, at the risk of running out).
+   */
+  @IsNumber()
+  @Min(0.01)
+  @Max(100)
+  STORAGE_OVERCOMMIT_RATIO: number = 1.0;
+
   /** Lines below this level are not written. */
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevelName = 'info';
@@ -134,6 +164,31 @@ export function parseTrustProxy(value: unknown): boolean | number | string {
   if (/^(true|false)$/i.test(text)) return text.toLowerCase() === 'true';
   if (/^\d+$/.test(text)) return Number(text);
   return text;
+}
+
+/** What DEFAULT_ORGANIZATION_LIMITS becomes when it cannot be read: the validator below reports `problem`. */
+interface UnreadableLimits {
+  problem: string;
+}
+
+function readLimits(value: unknown): OrganizationLimits | UnreadableLimits {
+  if (typeof value !== 'string') return value as OrganizationLimits;
+  try {
+    return parseOrganizationLimits(value);
+  } catch (error) {
+    return { problem: (error as Error).message };
+  }
+}
+
+function IsOrganizationLimits() {
+  return ValidateBy({
+    name: 'isOrganizationLimits',
+    validator: {
+      validate: (value: unknown) => typeof value === 'object' && value !== null && !('problem' in value),
+      defaultMessage: (args) =>
+        `DEFAULT_ORGANIZATION_LIMITS ${(args?.value as UnreadableLimits | undefined)?.problem ?? 'is invalid'}`,
+    },
+  });
 }
 
 export function loadApiConfig(env: Record<string, string | undefined>): ApiConfig {

@@ -53,4 +53,9 @@ export interface AgentHeartbeat {
   at: string;
   /** Jobs the agent is carrying out now: their leases are renewed. Absent from agents before 0.2. */
   runningJobIds?: string[];
+  /**
+   * The host's primary storage (a statfs of AGENT_STORAGE_DIR; the simulator reports SIMULATOR_STORAGE_BYTES):
+   * placement fills a host up to its total. Absent from older agents, and when the storage could not be read.
+   */
+  storage?: { totalBytes: number; freeBytes: number };
 }

@@ -1,5 +1,8 @@
 import { VolumeType } from './enums.js';
 
+/** The most data disks an instance may have (virtio slots besides ROOT): createInstance and attaching stop there. */
+export const MAX_DATA_DISKS = 15;
+
 /**
  * The order in which an instance's volumes are its disks: ROOT first (vda), then the data disks by name, with
  * numbers compared as numbers (DATA-2 before DATA-10), ties broken by id. Every job that names an instance's

@@ -2,6 +2,7 @@ export * from './enums.js';
 export * from './disks.js';
 export * from './errors.js';
 export * from './ids.js';
+export * from './limits.js';
 export * from './machines.js';
 export * from './naming.js';
 export * from './permissions.js';

@@ -2,9 +2,16 @@ import { type AgentHeartbeat, AgentEventKind } from '@snapdeck/contracts';
 import type { AgentConfig } from '@snapdeck/config';
 import type { JobsOptions } from 'bullmq';
 import { AGENT_VERSION } from '../version.js';
+import type { StorageReport } from './storage-probe.js';
 
-export function heartbeatMessage(config: AgentConfig, at: Date, runningJobIds: string[] = []): AgentHeartbeat {
+export function heartbeatMessage(
+  config: AgentConfig,
+  at: Date,
+  runningJobIds: string[] = [],
+  storage: StorageReport | null = null,
+): AgentHeartbeat {
   return {
+    ...(storage ? { storage } : {}),
     kind: AgentEventKind.HEARTBEAT,
     hostName: config.AGENT_HOST_NAME,
     driver: config.AGENT_DRIVER,

@@ -5,6 +5,7 @@ import { describeError } from '../jobs/error-message.js';
 import { RunningJobs } from '../jobs/running-jobs.js';
 import { HeartbeatSink } from '../transport/transport-ports.js';
 import { heartbeatMessage } from './heartbeat-message.js';
+import { probeStorage } from './storage-probe.js';
 
 /** Tells the api this host is alive: once at start-up (which registers the host), then every few seconds. */
 @Injectable()
@@ -52,7 +53,9 @@ export class HeartbeatService {
       });
   }
 
-  private send(): Promise<void> {
-    return this.sink.send(heartbeatMessage(this.config, this.clock.now(), this.running.list()));
+  private async send(): Promise<void> {
+    const storage = await probeStorage(this.config);
+    if (!storage) this.logger.warn(`Cannot read the storage of ${this.config.AGENT_STORAGE_DIR}: not reported`);
+    await this.sink.send(heartbeatMessage(this.config, this.clock.now(), this.running.list(), storage));
   }
 }

@@ -28,6 +28,7 @@ const CONTRACT_OPERATIONS = [
   'job',
   'node',
   'createOrganization',
+  'setOrganizationLimits',
   'createUser',
   'createApiToken',
   'createEnvironment',
@@ -164,6 +165,7 @@ describe('every root operation is guarded by a declared permission', () => {
     const permissionOf = (name: string) => operations.find((op) => op.name === name)?.permission;
     expect(permissionOf('hosts')).toBe(Permission.PLATFORM);
     expect(permissionOf('createOrganization')).toBe(Permission.PLATFORM);
+    expect(permissionOf('setOrganizationLimits')).toBe(Permission.PLATFORM);
     expect(permissionOf('organizations')).toBe(Permission.READ_ALL_ORGANIZATIONS);
     for (const name of [
       'createSnapshot',

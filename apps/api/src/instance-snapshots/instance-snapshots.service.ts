@@ -27,6 +27,7 @@ import {
 } from '@snapdeck/persistence';
 import { readScope, type Principal } from '../auth/principal.js';
 import { findWritable } from '../common/access.js';
+import { enforceLimits } from '../common/limits.js';
 import { assertDisksReady, assertInstanceIn, volumeStateLabel } from '../instances/instance-disks.js';
 import { hostOfInstance, lockWritableInstance } from '../instances/instance-locks.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
@@ -98,6 +99,14 @@ export class InstanceSnapshotsService {
         resourceId: pointId,
         payload: { instanceId: instance.id, volumeIds, instanceSnapshotId: pointId, withMemory, quiesce },
         createdByUserId: principal.userId,
+      });
+      // Last before the insert it guards (the limit lock is then held the least). A recovery point counts as
+      // one snapshot per disk it holds, each with its disk's virtual size: on disk it is an internal qcow2
+      // snapshot in every one of those volumes, exactly what as many volume snapshots would be (and Cinder
+      // counts a group snapshot's members the same way).
+      await enforceLimits(tx, instance.organizationId, {
+        snapshots: volumes.length,
+        snapshotGiB: volumes.reduce((sum, v) => sum + v.sizeGiB, 0),
       });
       const instanceSnapshot = await tx.instanceSnapshots.create({
         id: pointId,

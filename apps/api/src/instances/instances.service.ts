@@ -296,11 +296,10 @@ export class InstancesService {
     const environment = await findWritable(principal, 'Environment', environmentId, (scope) =>
       this.db.repos.environments.findById(scope, environmentId),
     );
-    const host = await this.provisioning.placement(hostId);
     const plan: ProvisioningPlan = {
       organizationId: environment.organizationId,
       environmentId: environment.id,
-      host,
+      host: hostId ? { kind: 'named', hostId } : { kind: 'any' },
       instance: { create: name },
       volumes,
     };

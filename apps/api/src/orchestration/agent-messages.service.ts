@@ -34,8 +34,17 @@ export class AgentMessages {
       driver: beat.driver,
       agentVersion: beat.agentVersion,
       at: new Date(beat.at),
+      storage: validStorage(beat.storage),
     });
     const lease = new Date(Date.now() + this.config.JOB_LEASE_SECONDS * 1000);
     await this.db.repos.jobs.renewLeases(host.id, beat.runningJobIds ?? [], lease);
   }
+}
+
+/** Byte counts as reported, or null when they are missing or make no sense (the host is then not placed on). */
+function validStorage(storage: AgentHeartbeat['storage']): { totalBytes: number; freeBytes: number } | null {
+  if (!storage) return null;
+  const { totalBytes, freeBytes } = storage;
+  const count = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  return count(totalBytes) && count(freeBytes) && freeBytes <= totalBytes ? { totalBytes, freeBytes } : null;
 }

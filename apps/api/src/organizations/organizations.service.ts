@@ -1,15 +1,20 @@
-import { Injectable } from '@nestjs/common';
-import { conflict } from '@snapdeck/domain';
+import { Inject, Injectable } from '@nestjs/common';
+import { conflict, LIMIT_RESOURCES, notFound, type OrganizationLimits, type OrganizationUsage } from '@snapdeck/domain';
 import { Database, type Page, type PageRequest, type OrganizationEntity } from '@snapdeck/persistence';
 import { isUniqueViolation } from '../common/database-errors.js';
+import { API_CONFIG, type ApiConfig } from '../config.js';
 
 @Injectable()
 export class OrganizationsService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+  ) {}
 
+  /** A new organization starts with DEFAULT_ORGANIZATION_LIMITS. */
   async create(name: string): Promise<OrganizationEntity> {
     try {
-      return await this.db.repos.organizations.create(name);
+      return await this.db.repos.organizations.create(name, this.config.DEFAULT_ORGANIZATION_LIMITS);
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict(`An organization named ${name} exists already`);
       throw error;
@@ -18,5 +23,19 @@ export class OrganizationsService {
 
   list(page: PageRequest): Promise<Page<OrganizationEntity>> {
     return this.db.repos.organizations.list(page);
+  }
+
+  /** Only the fields present change (undefined: left out); null removes a limit. */
+  async setLimits(organizationId: string, input: Partial<OrganizationLimits>): Promise<OrganizationEntity> {
+    const changes: Partial<OrganizationLimits> = {};
+    for (const resource of LIMIT_RESOURCES) if (input[resource] !== undefined) changes[resource] = input[resource];
+    if (!(await this.db.repos.organizations.setLimits(organizationId, changes))) {
+      throw notFound('Organization', organizationId);
+    }
+    return (await this.db.repos.organizations.findById(organizationId))!;
+  }
+
+  usage(organizationId: string): Promise<OrganizationUsage> {
+    return this.db.repos.organizations.usage(organizationId);
   }
 }

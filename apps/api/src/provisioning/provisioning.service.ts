@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { JobName, templatePath, transferPath, type VolumeSource } from '@snapdeck/contracts';
 import {
   conflict,
   InstanceState,
+  MAX_DATA_DISKS,
   notFound,
   preconditionFailed,
   SnapshotState,
@@ -11,7 +12,6 @@ import {
   VolumeType,
 } from '@snapdeck/domain';
 import {
-  Database,
   type HostEntity,
   type InstanceEntity,
   type JobEntity,
@@ -22,6 +22,8 @@ import {
 } from '@snapdeck/persistence';
 import type { Principal } from '../auth/principal.js';
 import { assertHostUp } from '../common/hosts.js';
+import { enforceLimits } from '../common/limits.js';
+import { API_CONFIG, type ApiConfig } from '../config.js';
 
 /** Where one new volume's data comes from. */
 export type PlannedSource =
@@ -36,10 +38,18 @@ export interface PlannedVolume {
   source: PlannedSource;
 }
 
+/**
+ * Where the new volumes go: a host the caller named (NOT_FOUND if unknown), the host of the instance they are
+ * attached to, or any UP host with room (the preferred one first, if it has room: the snapshot's own host saves
+ * a copy through secondary storage). Decided inside the transaction, under the chosen host's lock.
+ */
+export type HostChoice =
+  { kind: 'named'; hostId: string } | { kind: 'instance'; hostId: string } | { kind: 'any'; preferHostId?: string };
+
 export interface ProvisioningPlan {
   organizationId: string;
   environmentId: string;
-  host: HostEntity;
+  host: HostChoice;
   /** A new instance to hold the volumes, or an existing one to attach them to, or none (a detached volume). */
   instance: { create: string } | { existing: InstanceEntity } | null;
   volumes: PlannedVolume[];
@@ -52,6 +62,8 @@ export interface Provisioned {
   hostName: string;
 }
 
+const GIB = 1024 ** 3;
+
 /**
  * Makes new volumes (and the instance that holds them) on a host: rows CREATING in the caller's transaction
  * and the job that fills them. Data from a snapshot on another host goes through secondary storage in two
@@ -59,28 +71,94 @@ export interface Provisioned {
  */
 @Injectable()
 export class ProvisioningService {
-  constructor(private readonly db: Database) {}
+  constructor(@Inject(API_CONFIG) private readonly config: ApiConfig) {}
 
-  /** The named host if it is UP, or the UP host with the fewest volumes. */
-  async placement(hostId: string | null | undefined): Promise<HostEntity> {
-    if (hostId) {
-      const host = await this.db.repos.hosts.findById(hostId);
-      if (!host) throw notFound('Host', hostId);
-      return assertHostUp(host, 'instance');
-    }
-    const host = await this.db.repos.hosts.findLeastLoadedUpHost();
-    if (!host) throw preconditionFailed('No host is UP to place the volumes on');
-    return host;
+  /**
+   * Locks, in this order (every request that takes several of them takes them in this order): the instance the
+   * volumes are attached to, the sources of the copies, the organization's limits, the host. Then inserts.
+   */
+  async provision(tx: Repositories, principal: Principal, plan: ProvisioningPlan): Promise<Provisioned> {
+    const requestedGiB = plan.volumes.reduce((sum, v) => sum + v.sizeGiB, 0);
+    if (plan.instance && 'existing' in plan.instance) await assertCanAttach(tx, plan.instance.existing, plan.volumes);
+    await lockSources(tx, plan.volumes);
+    await enforceLimits(tx, plan.organizationId, {
+      instances: plan.instance && 'create' in plan.instance ? 1 : 0,
+      volumeGiB: requestedGiB,
+    });
+    const host = await this.place(tx, plan.host, requestedGiB);
+    return this.insert(tx, principal, plan, host);
   }
 
-  async provision(tx: Repositories, principal: Principal, plan: ProvisioningPlan): Promise<Provisioned> {
-    await lockSources(tx, plan.volumes);
+  /**
+   * A host with room for `requestedGiB` more: the virtual GiB of the volumes on it plus the request may reach its
+   * storage's total size times STORAGE_OVERCOMMIT_RATIO. The host is locked until commit and counted again under
+   * the lock, so concurrent placements never overfill it. PRECONDITION_FAILED when no host has the room.
+   */
+  private async place(tx: Repositories, choice: HostChoice, requestedGiB: number): Promise<HostEntity> {
+    if (choice.kind !== 'any') {
+      const host = await tx.hosts.findById(choice.hostId);
+      if (!host) {
+        if (choice.kind === 'named') throw notFound('Host', choice.hostId);
+        throw preconditionFailed('The host of this instance is no longer registered');
+      }
+      assertHostUp(host, 'instance');
+      await tx.hosts.lockForPlacement(host.id);
+      const provisioned = await tx.hosts.provisionedGiB(host.id);
+      const capacity = this.capacityGiB(host);
+      if (capacity === null) throw preconditionFailed(`Host ${host.name} has not reported its storage yet`);
+      if (provisioned + requestedGiB > capacity) {
+        throw preconditionFailed(
+          `Host ${host.name} has no room for ${requestedGiB} GiB: ${provisioned} GiB of its ${capacity} GiB are ` +
+            `provisioned (storage × STORAGE_OVERCOMMIT_RATIO ${this.config.STORAGE_OVERCOMMIT_RATIO})`,
+        );
+      }
+      return host;
+    }
+    const candidates = await tx.hosts.placementCandidates();
+    if (candidates.length === 0) throw preconditionFailed('No host is UP to place the volumes on');
+    const ordered = [
+      ...candidates.filter((c) => c.host.id === choice.preferHostId),
+      ...candidates.filter((c) => c.host.id !== choice.preferHostId),
+    ].filter((c) => {
+      const capacity = this.capacityGiB(c.host);
+      return capacity !== null && c.provisionedGiB + requestedGiB <= capacity;
+    });
+    let waited = false;
+    for (const { host } of ordered) {
+      // The first candidate is waited for; the next ones only taken if free, so two placements that each hold
+      // one host never wait for each other's (no deadlock). A busy one is being filled by someone else anyway.
+      if (!waited) {
+        await tx.hosts.lockForPlacement(host.id);
+        waited = true;
+      } else if (!(await tx.hosts.tryLockForPlacement(host.id))) {
+        continue;
+      }
+      if ((await tx.hosts.provisionedGiB(host.id)) + requestedGiB <= this.capacityGiB(host)!) return host;
+    }
+    throw preconditionFailed(
+      `No host has room for ${requestedGiB} GiB (the virtual size of the volumes on a host may reach its storage ` +
+        `size × STORAGE_OVERCOMMIT_RATIO ${this.config.STORAGE_OVERCOMMIT_RATIO})`,
+    );
+  }
+
+  /** GiB a host may hold; null while it has not reported its storage. */
+  private capacityGiB(host: HostEntity): number | null {
+    if (host.storageTotalBytes === null) return null;
+    return Math.floor((host.storageTotalBytes * this.config.STORAGE_OVERCOMMIT_RATIO) / GIB);
+  }
+
+  private async insert(
+    tx: Repositories,
+    principal: Principal,
+    plan: ProvisioningPlan,
+    host: HostEntity,
+  ): Promise<Provisioned> {
     const instance =
       plan.instance && 'create' in plan.instance
         ? await tx.instances.create({
             organizationId: plan.organizationId,
             environmentId: plan.environmentId,
-            hostId: plan.host.id,
+            hostId: host.id,
             name: plan.instance.create,
             state: InstanceState.CREATING,
           })
@@ -90,7 +168,7 @@ export class ProvisioningService {
         organizationId: plan.organizationId,
         environmentId: plan.environmentId,
         instanceId: instance?.id ?? null,
-        hostId: plan.host.id,
+        hostId: host.id,
         name: v.name,
         type: v.type,
         state: VolumeState.CREATING,
@@ -107,22 +185,22 @@ export class ProvisioningService {
 
     const remote = plan.volumes.find(
       (v): v is PlannedVolume & { source: Extract<PlannedSource, { kind: 'snapshot' }> } =>
-        v.source.kind === 'snapshot' && v.source.host.id !== plan.host.id,
+        v.source.kind === 'snapshot' && v.source.host.id !== host.id,
     );
     if (remote) {
-      const { snapshot, volume, host } = remote.source;
+      const { snapshot, volume, host: sourceHost } = remote.source;
       const job = await tx.jobs.create({
         ...common,
         type: JobName.EXPORT_SNAPSHOT,
-        hostId: host.id,
+        hostId: sourceHost.id,
         payload: { volumeId: volume.id, snapshotId: snapshot.id, destination: transferPath(resource.resourceId) },
       });
-      return { instance, volumes, job, hostName: host.name };
+      return { instance, volumes, job, hostName: sourceHost.name };
     }
     const job = await tx.jobs.create({
       ...common,
       type: JobName.CREATE_VOLUMES,
-      hostId: plan.host.id,
+      hostId: host.id,
       payload: {
         volumes: volumes.map((v, i) => ({
           volumeId: v.id,
@@ -131,7 +209,7 @@ export class ProvisioningService {
         })),
       },
     });
-    return { instance, volumes, job, hostName: plan.host.name };
+    return { instance, volumes, job, hostName: host.name };
   }
 }
 
@@ -143,6 +221,29 @@ function sourceOf(source: PlannedSource): VolumeSource {
       return { kind: 'secondary', path: templatePath(source.template.id) };
     case 'snapshot':
       return { kind: 'snapshot', volumeId: source.volume.id, snapshotId: source.snapshot.id };
+  }
+}
+
+/**
+ * Attaching: the instance is locked for update until commit (a start, stop, recovery point or another attach
+ * waits), must be in a state that takes a disk, and keeps to MAX_DATA_DISKS data disks.
+ */
+async function assertCanAttach(
+  tx: Repositories,
+  existing: InstanceEntity,
+  volumes: readonly PlannedVolume[],
+): Promise<void> {
+  const instance = await tx.instances.lock(existing.id, 'update');
+  if (!instance) throw notFound('Instance', existing.id);
+  if ([InstanceState.CREATING, InstanceState.DESTROYING, InstanceState.ERROR].includes(instance.state)) {
+    throw conflict(`Instance ${instance.name} is ${instance.state}`);
+  }
+  const dataDisks = (await tx.volumes.findByInstance(instance.id)).filter((v) => v.type === VolumeType.DATADISK);
+  const adding = volumes.filter((v) => v.type === VolumeType.DATADISK).length;
+  if (dataDisks.length + adding > MAX_DATA_DISKS) {
+    throw preconditionFailed(
+      `Instance ${instance.name} has ${dataDisks.length} data disks: an instance takes at most ${MAX_DATA_DISKS}`,
+    );
   }
 }
 

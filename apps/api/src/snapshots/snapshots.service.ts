@@ -3,8 +3,6 @@ import { JobName } from '@snapdeck/contracts';
 import {
   autoSnapshotName,
   conflict,
-  DomainError,
-  ErrorCode,
   InstanceState,
   isBlankName,
   preconditionFailed,
@@ -28,6 +26,7 @@ import {
 import { readScope, type Principal } from '../auth/principal.js';
 import { findWritable } from '../common/access.js';
 import { assertHostUp } from '../common/hosts.js';
+import { enforceLimits } from '../common/limits.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
 import type { CreateSnapshotInput } from './dto/create-snapshot.input.js';
 
@@ -44,7 +43,7 @@ export class SnapshotsService {
   ) {}
 
   /**
-   * One transaction: the volume READY→SNAPSHOTTING (or CONFLICT), the quota, the snapshot IN_PROGRESS and its
+   * One transaction: the volume READY→SNAPSHOTTING (or CONFLICT), the limits (common/limits.ts), the snapshot IN_PROGRESS and its
    * Job PENDING. Dispatch follows the commit. A volume of a RUNNING instance is snapshotted live (the job names
    * the instance); one of an instance that is STARTING or STOPPING is CONFLICT, its disk is changing hands.
    * `quiesce` needs a RUNNING instance (its guest agent freezes the filesystems): PRECONDITION_FAILED otherwise.
@@ -73,7 +72,6 @@ export class SnapshotsService {
         const current = (await tx.volumes.findById(ALL_ORGANIZATIONS, volume.id)) ?? volume;
         throw conflict(`Volume ${volume.name} is ${volumeStateLabel(current)}: one operation per volume at a time`);
       }
-      await this.checkQuota(tx, volume.organizationId);
       const snapshotId = newId();
       const name = isBlankName(input.name) ? await this.autoName(tx, volume, instance?.name ?? null) : input.name!;
       const job = await tx.jobs.create({
@@ -90,6 +88,9 @@ export class SnapshotsService {
         },
         createdByUserId: principal.userId,
       });
+      // Last before the insert it guards, so the per-organization lock (taken only when a limit is set) is held
+      // for the count, one insert and the commit. A snapshot counts its volume's virtual size, as Cinder does.
+      await enforceLimits(tx, volume.organizationId, { snapshots: 1, snapshotGiB: volume.sizeGiB });
       const snapshot = await tx.snapshots.create({
         id: snapshotId,
         organizationId: volume.organizationId,
@@ -155,20 +156,6 @@ export class SnapshotsService {
 
   findById(principal: Principal, id: string): Promise<SnapshotEntity | null> {
     return this.db.repos.snapshots.findById(readScope(principal), id);
-  }
-
-  /** Counted under a lock on the organization row, in the transaction of the insert it guards. */
-  private async checkQuota(tx: Repositories, organizationId: string): Promise<void> {
-    const organization = await tx.organizations.lockForQuota(organizationId);
-    const limit = organization?.snapshotLimit;
-    if (limit == null) return;
-    const count = await tx.snapshots.countByOrganization(organizationId);
-    if (count >= limit) {
-      throw new DomainError(
-        ErrorCode.QUOTA_EXCEEDED,
-        `The organization holds ${count} snapshots; its limit is ${limit}`,
-      );
-    }
   }
 
   /** CloudStack's format; `-2`, `-3`… when one volume gets two snapshots within a second. */

@@ -6,7 +6,7 @@ import type { Principal } from '../auth/principal.js';
 import { findWritable } from '../common/access.js';
 import { assertHostUp } from '../common/hosts.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
-import { ProvisioningService } from '../provisioning/provisioning.service.js';
+import { ProvisioningService, type HostChoice } from '../provisioning/provisioning.service.js';
 import type { CreateVolumeFromSnapshotInput } from './dto/volume-operations.input.js';
 
 export interface VolumeOperation {
@@ -84,7 +84,11 @@ export class VolumesService {
     if (instance && [InstanceState.CREATING, InstanceState.DESTROYING, InstanceState.ERROR].includes(instance.state)) {
       throw conflict(`Instance ${instance.name} is ${instance.state}`);
     }
-    const host = instance?.hostId ? assertHostUp(await repos.hosts.findById(instance.hostId), 'instance') : sourceHost;
+    // Attached: on the instance's host, which must have room. Detached: the snapshot's host if it has room (no
+    // copy through secondary storage), else any host that has.
+    const host: HostChoice = instance?.hostId
+      ? { kind: 'instance', hostId: instance.hostId }
+      : { kind: 'any', preferHostId: sourceHost.id };
     const provisioned = await this.db.transaction((tx) =>
       this.provisioning.provision(tx, principal, {
         organizationId: snapshot.organizationId,

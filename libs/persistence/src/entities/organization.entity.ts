@@ -8,9 +8,31 @@ export class OrganizationEntity {
   @Column({ type: 'varchar', length: 63, unique: true })
   name!: string;
 
-  /** Most snapshots the organization may hold at once; null for no limit. */
-  @Column({ name: 'snapshot_limit', type: 'integer', nullable: true })
-  snapshotLimit!: number | null;
+  /*
+   * Limits (the contract's OrganizationLimits): the most the organization may hold at once; null for no limit.
+   * Usage is not stored: it is counted from the rows it consists of (OrganizationRepository.usage).
+   */
+
+  /** Snapshots, a recovery point counting one per disk it holds. */
+  @Column({ name: 'limit_snapshots', type: 'integer', nullable: true })
+  limitSnapshots!: number | null;
+
+  /** GiB of snapshots, each counting its volume's virtual size (as Cinder does). */
+  @Column({ name: 'limit_snapshot_gib', type: 'integer', nullable: true })
+  limitSnapshotGiB!: number | null;
+
+  @Column({ name: 'limit_instances', type: 'integer', nullable: true })
+  limitInstances!: number | null;
+
+  /** GiB of volumes, by virtual size. */
+  @Column({ name: 'limit_volume_gib', type: 'integer', nullable: true })
+  limitVolumeGiB!: number | null;
+
+  @Column({ name: 'limit_backups', type: 'integer', nullable: true })
+  limitBackups!: number | null;
+
+  @Column({ name: 'limit_backup_gib', type: 'integer', nullable: true })
+  limitBackupGiB!: number | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

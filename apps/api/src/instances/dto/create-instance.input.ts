@@ -1,9 +1,10 @@
 import { Field, ID, InputType, Int } from '@nestjs/graphql';
 import { ArrayMaxSize, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { MAX_DATA_DISKS } from '@snapdeck/domain';
 import { IsInstanceName } from '../../common/validation.js';
 
 export const MAX_DISK_GIB = 16384;
-export const MAX_DATA_DISKS = 15;
+export { MAX_DATA_DISKS };
 
 @InputType({ description: 'A new instance with a blank ROOT volume and optional DATADISK volumes.' })
 export class CreateInstanceInput {

@@ -1,7 +1,8 @@
 import { Field, ID, ObjectType } from '@nestjs/graphql';
-import type { OrganizationEntity } from '@snapdeck/persistence';
+import { organizationLimits, type OrganizationEntity } from '@snapdeck/persistence';
 import { Connection } from '../../common/connection.model.js';
 import { NodeModel } from '../../common/node.model.js';
+import { OrganizationLimitsModel } from './organization-limits.model.js';
 
 @ObjectType('Organization', {
   implements: () => [NodeModel],
@@ -17,8 +18,18 @@ export class OrganizationModel implements NodeModel {
   @Field({ description: 'When the organization was made.' })
   createdAt!: Date;
 
+  @Field(() => OrganizationLimitsModel, {
+    description: 'What the organization may hold at once; a platform administrator sets them (setOrganizationLimits).',
+  })
+  limits!: OrganizationLimitsModel;
+
   static from(row: OrganizationEntity): OrganizationModel {
-    return Object.assign(new OrganizationModel(), { id: row.id, name: row.name, createdAt: row.createdAt });
+    return Object.assign(new OrganizationModel(), {
+      id: row.id,
+      name: row.name,
+      createdAt: row.createdAt,
+      limits: Object.assign(new OrganizationLimitsModel(), organizationLimits(row)),
+    });
   }
 }
 
