@@ -4,6 +4,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY libs/domain/package.json libs/domain/
 COPY libs/contracts/package.json libs/contracts/
+COPY libs/transport/package.json libs/transport/
 COPY libs/config/package.json libs/config/
 COPY libs/logging/package.json libs/logging/
 COPY libs/embedded-postgres/package.json libs/embedded-postgres/

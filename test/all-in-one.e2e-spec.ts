@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { loadAgentConfig, loadApiConfig } from '@snapdeck/config';
-import { InProcessBus } from '@snapdeck/contracts';
+import { InProcessBus } from '@snapdeck/transport';
 import { createTestDatabase, describeWith } from '@snapdeck/testing';
 import { startAgent } from '../apps/agent/src/bootstrap.js';
 import { startApi } from '../apps/api/src/bootstrap.js';

@@ -1,4 +1,4 @@
-import { InProcessBus } from '@snapdeck/contracts';
+import { InProcessBus } from '@snapdeck/transport';
 import { loadApiConfig } from '@snapdeck/config';
 import { createTestDatabase, describeWith } from '@snapdeck/testing';
 import { startApi } from '../apps/api/src/bootstrap.js';

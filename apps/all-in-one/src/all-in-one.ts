@@ -4,7 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { loadAgentConfig, loadApiConfig } from '@snapdeck/config';
-import { InProcessBus } from '@snapdeck/contracts';
+import { InProcessBus } from '@snapdeck/transport';
 import { startAgent, type RunningAgent } from '../../agent/dist/bootstrap.js';
 import { startApi } from '../../api/dist/bootstrap.js';
 import { ensureDatabase } from './database.js';
