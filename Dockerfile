@@ -11,6 +11,8 @@ COPY libs/embedded-postgres/package.json libs/embedded-postgres/
 COPY libs/persistence/package.json libs/persistence/
 COPY libs/testing/package.json libs/testing/
 COPY migrations/package.json migrations/
+COPY apps/api/package.json apps/api/
+COPY apps/agent/package.json apps/agent/
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npx tsc -b && npm prune --omit=dev

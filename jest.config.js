@@ -21,6 +21,7 @@ export default {
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   moduleNameMapper: {
     '^@snapdeck/migrations$': '<rootDir>/migrations/index.ts',
+    '^@snapdeck/(api|agent)$': '<rootDir>/apps/$1/src/bootstrap.ts',
     '^@snapdeck/(.*)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
