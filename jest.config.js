@@ -8,7 +8,7 @@
  * @type {import('jest').Config}
  */
 const tiers = {
-  unit: ['<rootDir>/{apps,libs}/**/*.spec.ts'],
+  unit: ['<rootDir>/{apps,libs,test}/**/*.spec.ts'],
   int: ['<rootDir>/{apps,libs,migrations}/**/*.int-spec.ts'],
   e2e: ['<rootDir>/test/**/*.e2e-spec.ts'],
 };
