@@ -5,9 +5,9 @@ import { ESLint, type Linter } from 'eslint';
 /**
  * The package boundaries of eslint.config.js, proved on snippets: ESLint lints each snippet as if it were a file of
  * the package (`lintText` with a `filePath` there; the file need not exist) and must report the forbidden imports
- * and none of the allowed ones. The expectations are the architecture (the agent never touches the database, …), written out here rather
- * than read from the config, so that loosening a list fails this test. Only the boundary rules run, without type
- * information: they read the import text, not types.
+ * and none of the allowed ones. The expectations are the architecture (the agent never touches the database, the
+ * domain depends on nothing, …), written out here rather than read from the config, so that loosening a list fails
+ * this test. Only the boundary rules run, without type information: they read the import text, not types.
  */
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BOUNDARY_RULES = ['snapdeck/allowed-packages', 'snapdeck/no-cross-boundary-import', 'no-restricted-imports'];
@@ -221,7 +221,7 @@ describe('specs beside the code', () => {
     expect(found.map((m) => m.ruleId)).toEqual(['snapdeck/allowed-packages']);
   });
 
-  it('of the persistence library may read the migrations (the schema spec compares them with the entities)', async () => {
+  it('of the persistence library may read the migrations too (the schema spec needs them)', async () => {
     expect(await problems('libs/persistence/src/schema.int-spec.ts', importOf('@snapdeck/migrations'))).toEqual([]);
     const found = await problems('libs/persistence/src/database.ts', importOf('@snapdeck/migrations'));
     expect(found.map((m) => m.ruleId)).toEqual(['snapdeck/allowed-packages']);
