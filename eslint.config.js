@@ -40,6 +40,8 @@ const SPEC_EXTRAS = {
   default: ['testing'],
   // The schema spec checks that the migrations build exactly the entities' schema.
   'libs/persistence': ['testing', 'migrations'],
+  // The test kit's own specs import it relatively, like any package's code.
+  'libs/testing': [],
 };
 
 for (const top of ['apps', 'libs']) {

@@ -216,6 +216,11 @@ describe('specs beside the code', () => {
     expect(found.map((m) => m.ruleId)).toEqual(['snapdeck/allowed-packages']);
   });
 
+  it('of the test kit itself do not import it through its alias', async () => {
+    const found = await problems('libs/testing/src/databases.spec.ts', importOf('@snapdeck/testing'));
+    expect(found.map((m) => m.ruleId)).toEqual(['snapdeck/allowed-packages']);
+  });
+
   it('get nothing else: an agent spec still may not reach the database package', async () => {
     const found = await problems('apps/agent/src/jobs/probe.spec.ts', importOf('@snapdeck/persistence'));
     expect(found.map((m) => m.ruleId)).toEqual(['snapdeck/allowed-packages']);
