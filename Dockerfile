@@ -4,12 +4,15 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY libs/domain/package.json libs/domain/
 COPY libs/contracts/package.json libs/contracts/
+COPY libs/transport/package.json libs/transport/
 COPY libs/config/package.json libs/config/
 COPY libs/logging/package.json libs/logging/
 COPY libs/embedded-postgres/package.json libs/embedded-postgres/
 COPY libs/persistence/package.json libs/persistence/
 COPY libs/testing/package.json libs/testing/
 COPY migrations/package.json migrations/
+COPY apps/api/package.json apps/api/
+COPY apps/agent/package.json apps/agent/
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npx tsc -b && npm prune --omit=dev

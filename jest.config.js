@@ -8,7 +8,7 @@
  * @type {import('jest').Config}
  */
 const tiers = {
-  unit: ['<rootDir>/{apps,libs}/**/*.spec.ts'],
+  unit: ['<rootDir>/{apps,libs,test}/**/*.spec.ts'],
   int: ['<rootDir>/{apps,libs,migrations}/**/*.int-spec.ts'],
   e2e: ['<rootDir>/test/**/*.e2e-spec.ts'],
 };
@@ -21,6 +21,7 @@ export default {
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   moduleNameMapper: {
     '^@snapdeck/migrations$': '<rootDir>/migrations/index.ts',
+    '^@snapdeck/(api|agent)$': '<rootDir>/apps/$1/src/bootstrap.ts',
     '^@snapdeck/(.*)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

@@ -1,7 +1,7 @@
-import { InProcessBus } from '@snapdeck/contracts';
+import { InProcessBus } from '@snapdeck/transport';
 import { loadApiConfig } from '@snapdeck/config';
 import { createTestDatabase, describeWith } from '@snapdeck/testing';
-import { startApi } from '../apps/api/src/bootstrap.js';
+import { startApi } from '@snapdeck/api';
 import { eventually, mustQuery } from './support/graphql-client.js';
 import { startStack, type Stack } from './support/stack.js';
 import { createTenant, type Tenant } from './support/tenants.js';

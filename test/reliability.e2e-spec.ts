@@ -12,7 +12,7 @@ import { describeWith } from '@snapdeck/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { startApi } from '../apps/api/src/bootstrap.js';
+import { startApi } from '@snapdeck/api';
 import { diskSnapshotTags } from './support/disk.js';
 import {
   createInstance,

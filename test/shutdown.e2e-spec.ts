@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import pg from 'pg';
-import { startApi } from '../apps/api/src/bootstrap.js';
+import { startApi } from '@snapdeck/api';
 import { eventually } from './support/graphql-client.js';
 
 interface Answer {

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { startApi } from '../apps/api/src/bootstrap.js';
+import { startApi } from '@snapdeck/api';
 import { eventually, mustQuery } from './support/graphql-client.js';
 import { createInstance } from './support/flows.js';
 import { startStack, type Stack } from './support/stack.js';

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { loadAgentConfig, loadApiConfig } from '@snapdeck/config';
-import { startAgent } from '../../apps/agent/dist/bootstrap.js';
-import { startApi } from '../../apps/api/dist/bootstrap.js';
+import { startAgent } from '@snapdeck/agent';
+import { startApi } from '@snapdeck/api';
 
 /**
  * Starts the stack for one bench named `name` (database, prefix and folder carry it and the pid).

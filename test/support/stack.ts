@@ -6,8 +6,8 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DestinationStream } from 'pino';
-import { startAgent } from '../../apps/agent/src/bootstrap.js';
-import { startApi } from '../../apps/api/src/bootstrap.js';
+import { startAgent } from '@snapdeck/agent';
+import { startApi } from '@snapdeck/api';
 import { eventually, mustQuery } from './graphql-client.js';
 
 export interface AgentHandle {

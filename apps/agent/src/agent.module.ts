@@ -1,6 +1,6 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { AgentConfig } from '@snapdeck/config';
-import type { InProcessBus } from '@snapdeck/contracts';
+import type { InProcessBus } from '@snapdeck/transport';
 import { AgentRunner } from './agent-runner.service.js';
 import { Clock } from './clock.js';
 import { createVolumeDriver } from './drivers/driver-factory.js';

@@ -1,7 +1,7 @@
 import type { INestApplicationContext, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { AgentConfig } from '@snapdeck/config';
-import type { InProcessBus } from '@snapdeck/contracts';
+import type { InProcessBus } from '@snapdeck/transport';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AgentModule } from './agent.module.js';

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import type { InProcessBus } from '@snapdeck/contracts';
+import type { InProcessBus } from '@snapdeck/transport';
 import { AuthModule } from './auth/auth.module.js';
 import { API_CONFIG, type ApiConfig } from './config.js';
 import { DatabaseModule } from './database/database.module.js';

@@ -1,3 +1,2 @@
 export * from './job-names.js';
 export * from './queues.js';
-export * from './in-process-bus.js';

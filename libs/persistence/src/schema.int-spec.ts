@@ -1,5 +1,5 @@
 import { MIGRATIONS } from '@snapdeck/migrations';
-import { createDataSource } from '@snapdeck/persistence';
+import { createDataSource } from './database.js';
 import { createTestDatabase, openTestDatabase } from '@snapdeck/testing';
 
 describe('entities and migrations', () => {

@@ -1,5 +1,6 @@
 import type { AgentConfig } from '@snapdeck/config';
-import type { AgentHeartbeat, BusConsumer, InProcessBus, ResultMessage } from '@snapdeck/contracts';
+import type { AgentHeartbeat, ResultMessage } from '@snapdeck/contracts';
+import type { BusConsumer, InProcessBus } from '@snapdeck/transport';
 import type { JobRunner } from '../jobs/job-runner.js';
 import { ResultSink } from '../results/result-sink.js';
 import { HeartbeatSink, JobSource, TransportConnections } from './transport-ports.js';

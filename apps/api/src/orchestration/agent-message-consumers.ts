@@ -1,11 +1,6 @@
 import { Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import {
-  AGENT_EVENTS_QUEUE,
-  RESULTS_QUEUE,
-  type AgentHeartbeat,
-  type InProcessBus,
-  type ResultMessage,
-} from '@snapdeck/contracts';
+import { AGENT_EVENTS_QUEUE, RESULTS_QUEUE, type AgentHeartbeat, type ResultMessage } from '@snapdeck/contracts';
+import type { InProcessBus } from '@snapdeck/transport';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AgentMessages } from './agent-messages.service.js';

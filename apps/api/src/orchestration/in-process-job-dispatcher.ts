@@ -1,4 +1,5 @@
-import type { InProcessBus, JobEnvelope } from '@snapdeck/contracts';
+import type { JobEnvelope } from '@snapdeck/contracts';
+import type { InProcessBus } from '@snapdeck/transport';
 import type { JobDispatcher } from './job-dispatcher.js';
 
 /** All-in-one: hands each job to the co-located agent through memory instead of a Redis queue. */

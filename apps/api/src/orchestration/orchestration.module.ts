@@ -1,5 +1,5 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import type { InProcessBus } from '@snapdeck/contracts';
+import type { InProcessBus } from '@snapdeck/transport';
 import type { Redis } from 'ioredis';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { BullmqAgentMessageConsumer, InProcessAgentMessageConsumer } from './agent-message-consumers.js';

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { InProcessBus } from '@snapdeck/contracts';
+import type { InProcessBus } from '@snapdeck/transport';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { PubSub, type PubSubEngine } from 'graphql-subscriptions';
 import { Redis } from 'ioredis';

@@ -25,7 +25,7 @@ import type { FailedAuthentications } from '../auth/failed-authentications.js';
 import type { OpenSockets } from '../auth/open-sockets.service.js';
 import type { Principal } from '../auth/principal.js';
 import type { ApiConfig } from '../config.js';
-import { InProcessBus } from '@snapdeck/contracts';
+import { InProcessBus } from '@snapdeck/transport';
 import { ChangeFeed } from './change-feed.service.js';
 import {
   isFinal,

@@ -1,6 +1,5 @@
 import { BUS_DELIVERY_ATTEMPTS, InProcessBus, type BusDelivery } from './in-process-bus.js';
-import { JobName, type JobEnvelope } from './job-names.js';
-import { AgentEventKind, ResultKind, type ResultMessage } from './queues.js';
+import { AgentEventKind, JobName, ResultKind, type JobEnvelope, type ResultMessage } from '@snapdeck/contracts';
 
 function envelope(jobId: string, attempt = 1): JobEnvelope {
   return { jobId, attempt, name: JobName.CREATE_SNAPSHOT, payload: {} } as unknown as JobEnvelope;

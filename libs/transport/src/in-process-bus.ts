@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { deliveryId, type AgentHeartbeat, type ResultMessage } from './queues.js';
-import type { JobEnvelope } from './job-names.js';
+import { deliveryId, type AgentHeartbeat, type JobEnvelope, type ResultMessage } from '@snapdeck/contracts';
 
 /** One queued delivery, as the agent's job source hands it to the runner (the same shape BullMQ gives). */
 export interface BusDelivery {
