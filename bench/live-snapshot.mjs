@@ -4,7 +4,7 @@
 //   - a no-op QMP command (query-status) inside virsh (`virsh -t`) and for the whole virsh process;
 //   - the snapshot command inside virsh: the upper bound of the guest's I/O pause (the vCPUs keep running);
 //   - the whole snapshotRunningVolume call (state, disks, command, read-back of the tag);
-//   - a recovery point with memory (savevm: the vCPUs are stopped for all of it) and its revert;
+//   - an instance snapshot with memory (savevm: the vCPUs are stopped for all of it) and its revert;
 //   - for comparison, the offline `qemu-img snapshot -c` of the same image once the domain is stopped.
 // Needs a libvirtd on qemu:///system (bash scripts/ensure-libvirt.sh) and a build (npx tsc -b).
 // Usage: [SNAPSHOTS=10] [DOMAIN_TYPE=qemu|kvm|auto] [WRITTEN_MIB=200] node bench/live-snapshot.mjs
@@ -64,11 +64,11 @@ try {
     total.push(result.durationMs);
   }
   const point = randomUUID();
-  const created = await hv.createRecoveryPoint(instanceId, point, { withMemory: true });
+  const created = await hv.createInstanceSnapshot(instanceId, point, { withMemory: true });
   const t1 = performance.now();
-  await hv.revertRecoveryPoint(instanceId, point, { state: 'running' });
+  await hv.revertInstanceSnapshot(instanceId, point, { state: 'running' });
   const revertMs = performance.now() - t1;
-  await hv.deleteRecoveryPoint(instanceId, point);
+  await hv.deleteInstanceSnapshot(instanceId, point);
   await hv.stopInstance(instanceId, { timeoutMs: 500 });
 
   const offline = [];

@@ -234,10 +234,10 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtHypervisor on a real libvirtd', ()
         new RegExp(`quiesce requested but the QEMU guest agent of instance ${id} does not answer .*no snapshot`),
       );
       await expect(hv.listRunningVolumeSnapshots(id, 0)).resolves.toEqual([]);
-      await expect(hv.createRecoveryPoint(id, tag, { withMemory: false, quiesce: true })).rejects.toBeInstanceOf(
+      await expect(hv.createInstanceSnapshot(id, tag, { withMemory: false, quiesce: true })).rejects.toBeInstanceOf(
         QuiesceError,
       );
-      await expect(hv.recoveryPointKind(id, tag)).resolves.toBeNull();
+      await expect(hv.instanceSnapshotKind(id, tag)).resolves.toBeNull();
       // The guest was left writable.
       await liveWrite(domain, 0, '0x42', '0', '64k');
       await expect(hv.instanceState(id)).resolves.toBe('RUNNING');
@@ -255,14 +255,14 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtHypervisor on a real libvirtd', ()
       await liveWrite(domain, 0, '0x21', '0', '4M');
       await liveWrite(domain, 1, '0x23', '0', '1M');
       const point = randomUUID();
-      const created = await hv.createRecoveryPoint(id, point, { withMemory: true, description: 'before change' });
+      const created = await hv.createInstanceSnapshot(id, point, { withMemory: true, description: 'before change' });
       expect(created).toMatchObject({ alreadyExisted: false, kind: 'memory', quiesced: false });
       process.stdout.write(`recovery point with memory: ${created.durationMs} ms\n`);
-      await expect(hv.createRecoveryPoint(id, point, { withMemory: true })).resolves.toMatchObject({
+      await expect(hv.createInstanceSnapshot(id, point, { withMemory: true })).resolves.toMatchObject({
         alreadyExisted: true,
       });
       await expect(
-        hv.createRecoveryPoint(id, randomUUID(), { withMemory: true, quiesce: true }),
+        hv.createInstanceSnapshot(id, randomUUID(), { withMemory: true, quiesce: true }),
       ).rejects.toBeInstanceOf(UnsupportedOperationError);
       expect(await virsh('snapshot-list', domain, '--name')).toContain(point);
 
@@ -271,7 +271,7 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtHypervisor on a real libvirtd', ()
       expect(await liveRead(domain, 0, '0x22', '0', '4M')).toBe(true);
 
       const t0 = performance.now();
-      await expect(hv.revertRecoveryPoint(id, point, { state: 'running' })).resolves.toEqual({
+      await expect(hv.revertInstanceSnapshot(id, point, { state: 'running' })).resolves.toEqual({
         kind: 'memory',
         state: 'RUNNING',
       });
@@ -280,18 +280,20 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtHypervisor on a real libvirtd', ()
       expect(await liveRead(domain, 0, '0x22', '0', '4M')).toBe(false);
       expect(await liveRead(domain, 1, '0x23', '0', '1M')).toBe(true);
 
-      await expect(hv.revertRecoveryPoint(id, point, { state: 'paused' })).resolves.toMatchObject({ state: 'PAUSED' });
-      await expect(hv.revertRecoveryPoint(id, point, { state: 'stopped' })).resolves.toMatchObject({
+      await expect(hv.revertInstanceSnapshot(id, point, { state: 'paused' })).resolves.toMatchObject({
+        state: 'PAUSED',
+      });
+      await expect(hv.revertInstanceSnapshot(id, point, { state: 'stopped' })).resolves.toMatchObject({
         state: 'STOPPED',
       });
       expect(await fileHolds(paths[0], '0x21', '0', '4M')).toBe(true);
       await expectCleanImage(paths[0]);
 
-      await expect(hv.createRecoveryPoint(id, randomUUID(), { withMemory: true })).rejects.toThrow(
+      await expect(hv.createInstanceSnapshot(id, randomUUID(), { withMemory: true })).rejects.toThrow(
         'needs a running instance',
       );
-      await expect(hv.deleteRecoveryPoint(id, point)).resolves.toEqual({ alreadyGone: false, kind: 'memory' });
-      await expect(hv.deleteRecoveryPoint(id, point)).resolves.toEqual({ alreadyGone: true, kind: null });
+      await expect(hv.deleteInstanceSnapshot(id, point)).resolves.toEqual({ alreadyGone: false, kind: 'memory' });
+      await expect(hv.deleteInstanceSnapshot(id, point)).resolves.toEqual({ alreadyGone: true, kind: null });
       expect(await tags(paths[0])).toEqual([]);
       expect(await tags(paths[1])).toEqual([]);
     },
@@ -307,45 +309,47 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtHypervisor on a real libvirtd', ()
       await liveWrite(domain, 0, '0x51', '0', '1M');
       await liveWrite(domain, 1, '0x52', '0', '1M');
       const point = randomUUID();
-      await expect(hv.createRecoveryPoint(id, point, { withMemory: false })).resolves.toMatchObject({
+      await expect(hv.createInstanceSnapshot(id, point, { withMemory: false })).resolves.toMatchObject({
         alreadyExisted: false,
         kind: 'disk',
         quiesced: false,
       });
-      await expect(hv.createRecoveryPoint(id, point, { withMemory: false })).resolves.toMatchObject({
+      await expect(hv.createInstanceSnapshot(id, point, { withMemory: false })).resolves.toMatchObject({
         alreadyExisted: true,
       });
-      await expect(hv.recoveryPointKind(id, point)).resolves.toBe('disk');
+      await expect(hv.instanceSnapshotKind(id, point)).resolves.toBe('disk');
       expect(await virsh('snapshot-list', domain, '--name')).not.toContain(point);
       await liveWrite(domain, 0, '0x61', '0', '1M');
       await liveWrite(domain, 1, '0x62', '0', '1M');
 
-      await expect(hv.revertRecoveryPoint(id, point, { state: 'running' })).rejects.toThrow(
+      await expect(hv.revertInstanceSnapshot(id, point, { state: 'running' })).rejects.toThrow(
         'can be reverted only while instance',
       );
       await hv.stopInstance(id, { timeoutMs: 200 });
-      await expect(hv.revertRecoveryPoint(id, point, { state: 'running' })).resolves.toEqual({
+      await expect(hv.revertInstanceSnapshot(id, point, { state: 'running' })).resolves.toEqual({
         kind: 'disk',
         state: 'RUNNING',
       });
       expect(await liveRead(domain, 0, '0x51', '0', '1M')).toBe(true);
       expect(await liveRead(domain, 1, '0x52', '0', '1M')).toBe(true);
 
-      await expect(hv.deleteRecoveryPoint(id, point)).resolves.toEqual({ alreadyGone: false, kind: 'disk' });
-      await expect(hv.deleteRecoveryPoint(id, point)).resolves.toEqual({ alreadyGone: true, kind: null });
+      await expect(hv.deleteInstanceSnapshot(id, point)).resolves.toEqual({ alreadyGone: false, kind: 'disk' });
+      await expect(hv.deleteInstanceSnapshot(id, point)).resolves.toEqual({ alreadyGone: true, kind: null });
       await hv.stopInstance(id, { timeoutMs: 200 });
       expect(await tags(root)).toEqual([]);
       expect(await tags(data)).toEqual([]);
 
       // On a stopped instance the same point is made with qemu-img, and reverted the same way.
       const offline = randomUUID();
-      await expect(hv.createRecoveryPoint(id, offline, { withMemory: false })).resolves.toMatchObject({ kind: 'disk' });
+      await expect(hv.createInstanceSnapshot(id, offline, { withMemory: false })).resolves.toMatchObject({
+        kind: 'disk',
+      });
       expect(await tags(root)).toEqual([offline]);
-      await expect(hv.revertRecoveryPoint(id, offline, { state: 'stopped' })).resolves.toEqual({
+      await expect(hv.revertInstanceSnapshot(id, offline, { state: 'stopped' })).resolves.toEqual({
         kind: 'disk',
         state: 'STOPPED',
       });
-      await expect(hv.deleteRecoveryPoint(id, offline)).resolves.toEqual({ alreadyGone: false, kind: 'disk' });
+      await expect(hv.deleteInstanceSnapshot(id, offline)).resolves.toEqual({ alreadyGone: false, kind: 'disk' });
       await expectCleanImage(root);
       await expectCleanImage(data);
     },
@@ -363,27 +367,27 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtHypervisor on a real libvirtd', ()
       await hv.snapshotRunningVolume(id, 0, volumeSnapshot);
       await liveWrite(domain, 0, '0x32', '0', '1M');
       const point = randomUUID();
-      await hv.createRecoveryPoint(id, point, { withMemory: true });
+      await hv.createInstanceSnapshot(id, point, { withMemory: true });
       await liveWrite(domain, 0, '0x33', '0', '1M');
 
       // The memory revert with a volume snapshot in the image.
-      await hv.revertRecoveryPoint(id, point, { state: 'running' });
+      await hv.revertInstanceSnapshot(id, point, { state: 'running' });
       expect(await liveRead(domain, 0, '0x32', '0', '1M')).toBe(true);
       await expect(hv.listRunningVolumeSnapshots(id, 0)).resolves.toEqual([volumeSnapshot, point]);
 
-      // The volume revert (offline, as the qemu-img driver does it) with a recovery point in the image.
+      // The volume revert (offline, as the qemu-img driver does it) with an instance snapshot in the image.
       await hv.stopInstance(id, { timeoutMs: 200 });
       await run('qemu-img', ['snapshot', '-a', volumeSnapshot, root]);
       expect(await fileHolds(root, '0x31', '0', '1M')).toBe(true);
 
-      // The recovery point still reverts afterwards, from a stopped domain, to running.
-      await expect(hv.revertRecoveryPoint(id, point, { state: 'running' })).resolves.toMatchObject({
+      // The instance snapshot still reverts afterwards, from a stopped domain, to running.
+      await expect(hv.revertInstanceSnapshot(id, point, { state: 'running' })).resolves.toMatchObject({
         state: 'RUNNING',
       });
       expect(await liveRead(domain, 0, '0x32', '0', '1M')).toBe(true);
 
       // Deleting one leaves the other.
-      await hv.deleteRecoveryPoint(id, point);
+      await hv.deleteInstanceSnapshot(id, point);
       await expect(hv.listRunningVolumeSnapshots(id, 0)).resolves.toEqual([volumeSnapshot]);
       await hv.stopInstance(id, { timeoutMs: 200 });
       await run('qemu-img', ['snapshot', '-a', volumeSnapshot, root]);

@@ -30,7 +30,7 @@ import { QmpError, Virsh, VirshError } from './virsh.js';
  * Quiesce: `virsh domfsfreeze` before, `domfsthaw` after (always, in finally). When the guest agent does not
  * answer, the operation fails with a QuiesceError and takes NO snapshot.
  *
- * Recovery points (a whole instance at one instant)
+ * Instance snapshots (a whole instance at one instant)
  * -------------------------------------------------
  * - With memory: libvirt's internal system checkpoint, `virsh snapshot-create-as <dom> <name> --atomic` (QEMU
  *   savevm: memory in the ROOT disk, the same tag on every disk). Reverted with `snapshot-revert --running |
@@ -45,7 +45,7 @@ import { QmpError, Virsh, VirshError } from './virsh.js';
  * - Quiesce with memory is refused: a memory point is consistent by itself, and a frozen guest would be saved
  *   frozen and come back frozen after every revert. Quiesce of a stopped instance has nothing to freeze: the
  *   result says quiesced: false.
- * Recovery points and volume snapshots are all internal snapshots with distinct tags (ids), so neither breaks
+ * Instance snapshots and volume snapshots are all internal snapshots with distinct tags (ids), so neither breaks
  * the other's revert (CloudStack #11428 was external overlays breaking memory reverts).
  *
  * Domain life
@@ -60,7 +60,7 @@ export type InstanceState = 'RUNNING' | 'STOPPED' | 'PAUSED' | 'MISSING';
 /** A disk of an instance: its index in volume order (0 = ROOT = vda), its target ('vdb') or its file's path. */
 export type VolumeRef = number | string;
 
-export type RecoveryPointKind = 'memory' | 'disk';
+export type InstanceSnapshotKind = 'memory' | 'disk';
 
 /** The instance's domain is not running (shut off or not defined): use the offline qemu-img driver instead. */
 export class InstanceNotRunningError extends DriverError {
@@ -147,15 +147,15 @@ export interface DeleteLiveSnapshotResult {
   alreadyGone: boolean;
 }
 
-export interface RecoveryPointOptions {
+export interface InstanceSnapshotOptions {
   withMemory: boolean;
   quiesce?: boolean;
   description?: string;
 }
 
-export interface RecoveryPointResult {
+export interface InstanceSnapshotResult {
   alreadyExisted: boolean;
-  kind: RecoveryPointKind;
+  kind: InstanceSnapshotKind;
   quiesced: boolean;
   /** Upper bound of the guest's pause (memory: savevm stops the vCPUs; disk: I/O drained on every disk). */
   guestPauseMs: number;
@@ -168,13 +168,13 @@ export interface RevertOptions {
 }
 
 export interface RevertResult {
-  kind: RecoveryPointKind;
+  kind: InstanceSnapshotKind;
   state: InstanceState;
 }
 
-export interface DeleteRecoveryPointResult {
+export interface DeleteInstanceSnapshotResult {
   alreadyGone: boolean;
-  kind: RecoveryPointKind | null;
+  kind: InstanceSnapshotKind | null;
 }
 
 /** One disk of a domain as libvirt and QEMU see it. */
@@ -198,7 +198,7 @@ interface QueryBlockEntry {
 
 const TAG = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
-/** A snapshot tag or recovery point name: an id-like token, never all digits (qemu-img would take it for an ID). */
+/** A snapshot tag or instance snapshot name: an id-like token, never all digits (qemu-img would take it for an ID). */
 function checkTag(tag: string, what: string): void {
   if (!TAG.test(tag) || /^\d+$/.test(tag)) {
     throw new DriverError(`${what} "${tag}" is not usable as an internal snapshot tag (letters, digits, _ . : -)`);
@@ -460,8 +460,8 @@ export class LibvirtHypervisor {
     return (await this.liveDisk(instanceId, domain, volume)).tags;
   }
 
-  /** Whether `name` is a recovery point of the instance, and of which kind. */
-  async recoveryPointKind(instanceId: string, name: string): Promise<RecoveryPointKind | null> {
+  /** Whether `name` is an instance snapshot of the instance, and of which kind. */
+  async instanceSnapshotKind(instanceId: string, name: string): Promise<InstanceSnapshotKind | null> {
     checkTag(name, 'recovery point name');
     const domain = domainName(instanceId);
     const state = await this.instanceState(instanceId);
@@ -472,21 +472,21 @@ export class LibvirtHypervisor {
   }
 
   /**
-   * A recovery point: every disk of the instance at one instant, with memory (libvirt system checkpoint) or
+   * An instance snapshot: every disk of the instance at one instant, with memory (libvirt system checkpoint) or
    * without (one QMP transaction, or qemu-img on a stopped instance). An existing point is alreadyExisted.
    */
-  async createRecoveryPoint(
+  async createInstanceSnapshot(
     instanceId: string,
     name: string,
-    options: RecoveryPointOptions,
-  ): Promise<RecoveryPointResult> {
+    options: InstanceSnapshotOptions,
+  ): Promise<InstanceSnapshotResult> {
     checkTag(name, 'recovery point name');
     const start = performance.now();
     const domain = domainName(instanceId);
     const state = await this.instanceState(instanceId);
     if (state === 'MISSING') throw new DriverError(`instance ${instanceId} has no libvirt domain`);
-    const kind: RecoveryPointKind = options.withMemory ? 'memory' : 'disk';
-    const done = (alreadyExisted: boolean, quiesced: boolean, guestPauseMs: number): RecoveryPointResult => ({
+    const kind: InstanceSnapshotKind = options.withMemory ? 'memory' : 'disk';
+    const done = (alreadyExisted: boolean, quiesced: boolean, guestPauseMs: number): InstanceSnapshotResult => ({
       alreadyExisted,
       kind,
       quiesced,
@@ -548,13 +548,13 @@ export class LibvirtHypervisor {
   }
 
   /**
-   * Puts every disk (and, for a memory point, the guest's memory and devices) back to the recovery point and
+   * Puts every disk (and, for a memory point, the guest's memory and devices) back to the instance snapshot and
    * leaves the instance in `state`. A disk-only point is reverted only while the instance is stopped.
    */
-  async revertRecoveryPoint(instanceId: string, name: string, options: RevertOptions): Promise<RevertResult> {
+  async revertInstanceSnapshot(instanceId: string, name: string, options: RevertOptions): Promise<RevertResult> {
     checkTag(name, 'recovery point name');
     const domain = domainName(instanceId);
-    const kind = await this.recoveryPointKind(instanceId, name);
+    const kind = await this.instanceSnapshotKind(instanceId, name);
     if (kind === null) throw new DriverError(`instance ${instanceId} has no recovery point ${name}`);
     if (kind === 'memory') {
       await this.virsh.run(['snapshot-revert', domain, name, options.state === 'running' ? '--running' : '--paused']);
@@ -580,11 +580,11 @@ export class LibvirtHypervisor {
     return { kind, state: await this.instanceState(instanceId) };
   }
 
-  /** Deletes a recovery point from libvirt's metadata and every disk; a missing one is alreadyGone. */
-  async deleteRecoveryPoint(instanceId: string, name: string): Promise<DeleteRecoveryPointResult> {
+  /** Deletes an instance snapshot from libvirt's metadata and every disk; a missing one is alreadyGone. */
+  async deleteInstanceSnapshot(instanceId: string, name: string): Promise<DeleteInstanceSnapshotResult> {
     checkTag(name, 'recovery point name');
     const domain = domainName(instanceId);
-    const kind = await this.recoveryPointKind(instanceId, name);
+    const kind = await this.instanceSnapshotKind(instanceId, name);
     if (kind === null) return { alreadyGone: true, kind: null };
     if (kind === 'memory') {
       await this.virsh.run(['snapshot-delete', domain, name]);

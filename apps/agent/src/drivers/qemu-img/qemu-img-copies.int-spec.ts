@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { templatePath, transferPath } from '@snapdeck/contracts';
 import { describeWith } from '@snapdeck/testing';
+import { AgentDrivers } from '../agent-drivers.js';
 import { CreateVolumesHandler } from '../../handlers/create-volumes.handler.js';
 import { DestroyVolumesHandler } from '../../handlers/destroy-volumes.handler.js';
 import { DriverError } from '../volume-driver.js';
@@ -389,7 +390,7 @@ describeWith(['qemu-img'], 'QemuImgDriver: revert, export, copies, templates and
       await driver.createVolume(second, 1);
       const keep = randomUUID();
       await driver.createVolume(keep, 1);
-      const handler = new DestroyVolumesHandler(driver);
+      const handler = new DestroyVolumesHandler(new AgentDrivers(driver));
 
       expect(await handler.handle({ volumeIds: [first, second] })).toEqual({
         ok: true,

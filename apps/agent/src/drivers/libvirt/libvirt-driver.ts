@@ -1,26 +1,29 @@
 import { type InstanceDisks, type VolumeSource } from '@snapdeck/contracts';
-import { checkedId, checkedInstance, checkedSource } from './driver-input.js';
-import { KeyedMutex } from './keyed-mutex.js';
-import { domainName } from './libvirt/domain-xml.js';
-import { InstanceNotRunningError, LibvirtHypervisor } from './libvirt/libvirt-hypervisor.js';
-import { QemuImgDriver } from './qemu-img/qemu-img.driver.js';
+import { checkedId, checkedInstance, checkedSource } from '../driver-input.js';
+import { KeyedMutex } from '../keyed-mutex.js';
+import { domainName } from './domain-xml.js';
+import { InstanceNotRunningError, LibvirtHypervisor } from './libvirt-hypervisor.js';
+import { QemuImgDriver } from '../qemu-img/qemu-img.driver.js';
 import {
   type CopyResult,
-  type CreateRecoveryPointOptions,
-  type CreateRecoveryPointResult,
   type CreateSnapshotOptions,
   type CreateSnapshotResult,
   type CreateVolumeResult,
   type DeleteSnapshotResult,
   DriverError,
   type RemoveResult,
-  type RevertRecoveryPointResult,
-  type StartInstanceResult,
-  type StopInstanceResult,
   type VolumeContext,
   VolumeDriver,
   type VolumeSnapshot,
-} from './volume-driver.js';
+} from '../volume-driver.js';
+import {
+  type CreateInstanceSnapshotOptions,
+  type CreateInstanceSnapshotResult,
+  InstanceDriver,
+  type RevertInstanceSnapshotResult,
+  type StartInstanceResult,
+  type StopInstanceResult,
+} from '../instance-driver.js';
 
 export interface LibvirtDriverOptions {
   /** AGENT_STORAGE_DIR: the same layout as the qemu-img driver, `volumes/<volumeId>.qcow2`. */
@@ -63,7 +66,7 @@ const instanceKey = (instanceId: string) => `instance:${instanceId}`;
  * so, QEMU's own image locks remain the last guard: an offline qemu-img on a running disk fails to get the
  * write lock instead of corrupting it.
  */
-export class LibvirtDriver extends VolumeDriver {
+export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
   readonly name = 'libvirt' as const;
   readonly hypervisor: LibvirtHypervisor;
   readonly files: QemuImgDriver;
@@ -231,18 +234,18 @@ export class LibvirtDriver extends VolumeDriver {
    * QMP transaction over every disk). Stopped, or never started: the same tag on every disk with qemu-img, from
    * the job's own disk list; there is nothing to freeze, so it says not quiesced, and memory is refused.
    */
-  async createRecoveryPoint(
+  async createInstanceSnapshot(
     instance: InstanceDisks,
-    pointId: string,
-    options: CreateRecoveryPointOptions,
-  ): Promise<CreateRecoveryPointResult> {
+    instanceSnapshotId: string,
+    options: CreateInstanceSnapshotOptions,
+  ): Promise<CreateInstanceSnapshotResult> {
     const checked = checkedInstance(instance);
-    const id = checkedId(pointId, 'recovery point');
+    const id = checkedId(instanceSnapshotId, 'recovery point');
     const action = `Could not create recovery point ${id} of instance ${checked.instanceId}`;
     return this.withInstance(checked, async () => {
       if (await this.isLive(checked.instanceId)) {
         const taken = await this.hypervisor
-          .createRecoveryPoint(checked.instanceId, id, { withMemory: options.withMemory, quiesce: options.quiesce })
+          .createInstanceSnapshot(checked.instanceId, id, { withMemory: options.withMemory, quiesce: options.quiesce })
           .catch((error: unknown) => {
             throw this.prefixed(error, action);
           });
@@ -264,19 +267,19 @@ export class LibvirtDriver extends VolumeDriver {
    * A point without memory: only while stopped (QEMU cannot swap a running disk's data under the guest), every
    * disk checked first, then `qemu-img snapshot -a` on each, then started if asked.
    */
-  async revertRecoveryPoint(
+  async revertInstanceSnapshot(
     instance: InstanceDisks,
-    pointId: string,
+    instanceSnapshotId: string,
     startAfter: boolean,
-  ): Promise<RevertRecoveryPointResult> {
+  ): Promise<RevertInstanceSnapshotResult> {
     const checked = checkedInstance(instance);
-    const id = checkedId(pointId, 'recovery point');
+    const id = checkedId(instanceSnapshotId, 'recovery point');
     const action = `Could not revert instance ${checked.instanceId} to recovery point ${id}`;
     return this.withInstance(checked, async () => {
-      const kind = await this.pointKind(checked.instanceId, id);
+      const kind = await this.snapshotKind(checked.instanceId, id);
       if (kind === 'memory') {
         const { state } = await this.hypervisor
-          .revertRecoveryPoint(checked.instanceId, id, { state: startAfter ? 'running' : 'stopped' })
+          .revertInstanceSnapshot(checked.instanceId, id, { state: startAfter ? 'running' : 'stopped' })
           .catch((error: unknown) => {
             throw this.prefixed(error, action);
           });
@@ -297,14 +300,14 @@ export class LibvirtDriver extends VolumeDriver {
     });
   }
 
-  async deleteRecoveryPoint(instance: InstanceDisks, pointId: string): Promise<RemoveResult> {
+  async deleteInstanceSnapshot(instance: InstanceDisks, instanceSnapshotId: string): Promise<RemoveResult> {
     const checked = checkedInstance(instance);
-    const id = checkedId(pointId, 'recovery point');
+    const id = checkedId(instanceSnapshotId, 'recovery point');
     const action = `Could not delete recovery point ${id} of instance ${checked.instanceId}`;
     return this.withInstance(checked, async () => {
-      const kind = await this.pointKind(checked.instanceId, id);
+      const kind = await this.snapshotKind(checked.instanceId, id);
       if (kind === 'memory' || (await this.isLive(checked.instanceId))) {
-        const { alreadyGone } = await this.hypervisor.deleteRecoveryPoint(checked.instanceId, id).catch((error) => {
+        const { alreadyGone } = await this.hypervisor.deleteInstanceSnapshot(checked.instanceId, id).catch((error) => {
           throw this.prefixed(error, action);
         });
         return { alreadyGone };
@@ -321,7 +324,7 @@ export class LibvirtDriver extends VolumeDriver {
    * Undefines the destroyed instance's stopped domain (and its snapshot metadata) so that nothing of it stays in
    * libvirt; its volumes are removed after, by destroyVolume. A running domain is refused.
    */
-  override async forgetInstance(instanceId: string): Promise<RemoveResult> {
+  async forgetInstance(instanceId: string): Promise<RemoveResult> {
     const id = checkedId(instanceId, 'instance');
     return this.locks.run(instanceKey(id), async () => {
       const { alreadyGone } = await this.hypervisor.undefineInstance(id).catch((error: unknown) => {
@@ -373,10 +376,10 @@ export class LibvirtDriver extends VolumeDriver {
     return state === 'RUNNING' || state === 'PAUSED';
   }
 
-  /** The kind of a recovery point as libvirt and the disks tell; null for an instance that has no domain yet. */
-  private async pointKind(instanceId: string, pointId: string): Promise<'memory' | 'disk' | null> {
+  /** The kind of an instance snapshot as libvirt and the disks tell; null for an instance that has no domain yet. */
+  private async snapshotKind(instanceId: string, instanceSnapshotId: string): Promise<'memory' | 'disk' | null> {
     if ((await this.hypervisor.instanceState(instanceId)) === 'MISSING') return null;
-    return this.hypervisor.recoveryPointKind(instanceId, pointId);
+    return this.hypervisor.instanceSnapshotKind(instanceId, instanceSnapshotId);
   }
 
   private async refuseIfRunning(volumeId: string, action: string): Promise<void> {
