@@ -28,7 +28,7 @@ execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', volume, '1G']);
 
 const hv = new LibvirtHypervisor({ uri: URI, domainType: DOMAIN_TYPE });
 const instanceId = randomUUID();
-const domain = hv.domainName(instanceId);
+const domain = hv.domains.domainName(instanceId);
 
 const stats = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -37,9 +37,9 @@ const stats = (values) => {
 };
 
 try {
-  const { domainType, version } = await hv.init();
+  const { domainType, version } = await hv.domains.init();
   const t0 = performance.now();
-  await hv.startInstance(instanceId, [volume]);
+  await hv.domains.start(instanceId, [volume]);
   const startMs = performance.now() - t0;
   await hv.virsh.hmp(
     domain,
@@ -59,17 +59,17 @@ try {
   const pause = [];
   const total = [];
   for (let i = 0; i < COUNT; i++) {
-    const result = await hv.snapshotRunningVolume(instanceId, 0, randomUUID());
+    const result = await hv.liveSnapshots.create(instanceId, 0, randomUUID());
     pause.push(result.guestPauseMs);
     total.push(result.durationMs);
   }
   const point = randomUUID();
-  const created = await hv.createInstanceSnapshot(instanceId, point, { withMemory: true });
+  const created = await hv.instanceSnapshots.create(instanceId, point, { withMemory: true });
   const t1 = performance.now();
-  await hv.revertInstanceSnapshot(instanceId, point, { state: 'running' });
+  await hv.instanceSnapshots.revert(instanceId, point, { state: 'running' });
   const revertMs = performance.now() - t1;
-  await hv.deleteInstanceSnapshot(instanceId, point);
-  await hv.stopInstance(instanceId, { timeoutMs: 500 });
+  await hv.instanceSnapshots.delete(instanceId, point);
+  await hv.domains.stop(instanceId, { timeoutMs: 500 });
 
   const offline = [];
   for (let i = 0; i < COUNT; i++) {

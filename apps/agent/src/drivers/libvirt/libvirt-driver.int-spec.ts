@@ -23,6 +23,7 @@ import { Redis } from 'ioredis';
 import { type RunningAgent, startAgent } from '../../bootstrap.js';
 import { LibvirtDriver } from './libvirt-driver.js';
 import { LibvirtHypervisor } from './libvirt-hypervisor.js';
+import type { LiveVolumeSnapshots } from './live-snapshots.js';
 
 const run = promisify(execFile);
 const URI = 'qemu:///system';
@@ -109,12 +110,12 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtDriver on a real libvirtd', () => 
 
       expect(await driver.startInstance(instance)).toEqual({ alreadyRunning: false });
       expect(await driver.startInstance(instance)).toEqual({ alreadyRunning: true });
-      expect(await hypervisor.instanceState(instance.instanceId)).toBe('RUNNING');
+      expect(await hypervisor.domains.instanceState(instance.instanceId)).toBe('RUNNING');
       expect(await driver.runningInstanceOf(root)).toBe(instance.instanceId);
 
       await guestWrite(domain, 0, '0xab');
       const snapshotId = randomUUID();
-      const live = jest.spyOn(hypervisor, 'snapshotRunningVolume');
+      const live = jest.spyOn(hypervisor.liveSnapshots, 'create');
       const t0 = performance.now();
       expect(await driver.createSnapshot(root, snapshotId, { instanceId: instance.instanceId })).toEqual({
         alreadyExisted: false,
@@ -123,7 +124,7 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtDriver on a real libvirtd', () => 
       });
       const liveMs = performance.now() - t0;
       const { guestPauseMs, durationMs } = await (live.mock.results[0]?.value as ReturnType<
-        LibvirtHypervisor['snapshotRunningVolume']
+        LiveVolumeSnapshots['create']
       >);
       live.mockRestore();
       expect(await tags(rootFile)).toEqual([snapshotId]);
@@ -223,13 +224,13 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtDriver on a real libvirtd', () => 
       const t1 = performance.now();
       expect(await driver.revertInstanceSnapshot(instance, instanceSnapshotId, true)).toEqual({ running: true });
       const revertMs = performance.now() - t1;
-      expect(await hypervisor.instanceState(instance.instanceId)).toBe('RUNNING');
+      expect(await hypervisor.domains.instanceState(instance.instanceId)).toBe('RUNNING');
       // The disks are the point's again (read through the running QEMU's lock with -U; the guest is idle).
       expect(await holds(driver.files.volumePath(root), '0x11', true)).toBe(true);
       expect(await holds(driver.files.volumePath(data), '0x22', true)).toBe(true);
 
       expect(await driver.revertInstanceSnapshot(instance, instanceSnapshotId, false)).toEqual({ running: false });
-      expect(await hypervisor.instanceState(instance.instanceId)).toBe('STOPPED');
+      expect(await hypervisor.domains.instanceState(instance.instanceId)).toBe('STOPPED');
       expect(await driver.deleteInstanceSnapshot(instance, instanceSnapshotId)).toEqual({ alreadyGone: false });
       expect(await driver.deleteInstanceSnapshot(instance, instanceSnapshotId)).toEqual({ alreadyGone: true });
       console.log(
@@ -265,7 +266,7 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtDriver on a real libvirtd', () => 
 
       await driver.stopInstance(instance, 0);
       expect(await driver.revertInstanceSnapshot(instance, instanceSnapshotId, true)).toEqual({ running: true });
-      expect(await hypervisor.instanceState(instance.instanceId)).toBe('RUNNING');
+      expect(await hypervisor.domains.instanceState(instance.instanceId)).toBe('RUNNING');
       expect(await holds(driver.files.volumePath(root), '0x55', true)).toBe(true);
       // Deleted live, on every disk.
       expect(await driver.deleteInstanceSnapshot(instance, instanceSnapshotId)).toEqual({ alreadyGone: false });
@@ -289,7 +290,7 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtDriver on a real libvirtd', () => 
       await expect(driver.forgetInstance(instance.instanceId)).rejects.toThrow(
         `Could not destroy instance ${instance.instanceId}: instance ${instance.instanceId} is running: stop it before it is destroyed`,
       );
-      expect(await hypervisor.instanceState(instance.instanceId)).toBe('RUNNING');
+      expect(await hypervisor.domains.instanceState(instance.instanceId)).toBe('RUNNING');
 
       await driver.stopInstance(instance, 0);
       expect(await driver.forgetInstance(instance.instanceId)).toEqual({ alreadyGone: false });

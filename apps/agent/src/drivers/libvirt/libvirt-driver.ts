@@ -2,7 +2,8 @@ import { type InstanceDisks, type VolumeSource } from '@snapdeck/contracts';
 import { checkedId, checkedInstance, checkedSource } from '../driver-input.js';
 import { KeyedMutex } from '../keyed-mutex.js';
 import { domainName } from './domain-xml.js';
-import { InstanceNotRunningError, LibvirtHypervisor } from './libvirt-hypervisor.js';
+import { InstanceNotRunningError } from './domains.js';
+import { LibvirtHypervisor } from './libvirt-hypervisor.js';
 import { QemuImgDriver } from '../qemu-img/qemu-img.driver.js';
 import {
   type CopyResult,
@@ -90,7 +91,7 @@ export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
   /** libvirt must answer at AGENT_LIBVIRT_URI and qemu-img must run, or the agent refuses to start. */
   async init(): Promise<void> {
     try {
-      await this.hypervisor.init();
+      await this.hypervisor.domains.init();
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new DriverError(
@@ -134,7 +135,7 @@ export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
       const runningIn = await this.runningInstanceOf(id, options.instanceId);
       if (runningIn !== undefined) {
         try {
-          const live = await this.hypervisor.snapshotRunningVolume(runningIn, this.files.volumePath(id), tag, {
+          const live = await this.hypervisor.liveSnapshots.create(runningIn, this.files.volumePath(id), tag, {
             quiesce: options.quiesce === true,
           });
           return { alreadyExisted: live.alreadyExisted, sizeBytes: null, quiesced: live.quiesced };
@@ -166,7 +167,7 @@ export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
       const runningIn = await this.runningInstanceOf(id, context.instanceId);
       if (runningIn !== undefined) {
         try {
-          return await this.hypervisor.deleteRunningVolumeSnapshot(runningIn, this.files.volumePath(id), tag);
+          return await this.hypervisor.liveSnapshots.delete(runningIn, this.files.volumePath(id), tag);
         } catch (error) {
           if (!(error instanceof InstanceNotRunningError)) throw this.about(error, `delete snapshot ${tag}`, id);
         }
@@ -222,7 +223,7 @@ export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
   async stopInstance(instance: InstanceDisks, timeoutSeconds: number): Promise<StopInstanceResult> {
     const checked = checkedInstance(instance);
     return this.withInstance(checked, async () => {
-      const { alreadyStopped, forced } = await this.hypervisor.stopInstance(checked.instanceId, {
+      const { alreadyStopped, forced } = await this.hypervisor.domains.stop(checked.instanceId, {
         timeoutMs: Math.max(0, timeoutSeconds) * 1000,
       });
       return { alreadyStopped, forced };
@@ -244,8 +245,8 @@ export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
     const action = `Could not create recovery point ${id} of instance ${checked.instanceId}`;
     return this.withInstance(checked, async () => {
       if (await this.isLive(checked.instanceId)) {
-        const taken = await this.hypervisor
-          .createInstanceSnapshot(checked.instanceId, id, { withMemory: options.withMemory, quiesce: options.quiesce })
+        const taken = await this.hypervisor.instanceSnapshots
+          .create(checked.instanceId, id, { withMemory: options.withMemory, quiesce: options.quiesce })
           .catch((error: unknown) => {
             throw this.prefixed(error, action);
           });
@@ -278,8 +279,8 @@ export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
     return this.withInstance(checked, async () => {
       const kind = await this.snapshotKind(checked.instanceId, id);
       if (kind === 'memory') {
-        const { state } = await this.hypervisor
-          .revertInstanceSnapshot(checked.instanceId, id, { state: startAfter ? 'running' : 'stopped' })
+        const { state } = await this.hypervisor.instanceSnapshots
+          .revert(checked.instanceId, id, { state: startAfter ? 'running' : 'stopped' })
           .catch((error: unknown) => {
             throw this.prefixed(error, action);
           });
@@ -307,9 +308,11 @@ export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
     return this.withInstance(checked, async () => {
       const kind = await this.snapshotKind(checked.instanceId, id);
       if (kind === 'memory' || (await this.isLive(checked.instanceId))) {
-        const { alreadyGone } = await this.hypervisor.deleteInstanceSnapshot(checked.instanceId, id).catch((error) => {
-          throw this.prefixed(error, action);
-        });
+        const { alreadyGone } = await this.hypervisor.instanceSnapshots
+          .delete(checked.instanceId, id)
+          .catch((error) => {
+            throw this.prefixed(error, action);
+          });
         return { alreadyGone };
       }
       let deleted = 0;
@@ -327,7 +330,7 @@ export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
   async forgetInstance(instanceId: string): Promise<RemoveResult> {
     const id = checkedId(instanceId, 'instance');
     return this.locks.run(instanceKey(id), async () => {
-      const { alreadyGone } = await this.hypervisor.undefineInstance(id).catch((error: unknown) => {
+      const { alreadyGone } = await this.hypervisor.domains.undefine(id).catch((error: unknown) => {
         throw this.prefixed(error, `Could not destroy instance ${id}`);
       });
       return { alreadyGone };
@@ -350,7 +353,7 @@ export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
     const first = hint !== undefined ? domainName(hint) : undefined;
     const ordered = first && active.includes(first) ? [first, ...active.filter((d) => d !== first)] : active;
     for (const domain of ordered) {
-      const disks = await this.hypervisor.fileDisks(domain).catch(() => []); // [] when it is gone meanwhile
+      const disks = await this.hypervisor.disks.fileDisks(domain).catch(() => []); // [] when it is gone meanwhile
       if (disks.some((disk) => disk.path === path)) return domain.slice(2);
     }
     return undefined;
@@ -365,21 +368,21 @@ export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
       }
     }
     const paths = instance.volumeIds.map((v) => this.files.volumePath(v));
-    const { alreadyRunning } = await this.hypervisor.startInstance(instance.instanceId, paths).catch((error) => {
+    const { alreadyRunning } = await this.hypervisor.domains.start(instance.instanceId, paths).catch((error) => {
       throw this.prefixed(error, `Could not start instance ${instance.instanceId}`);
     });
     return { alreadyRunning };
   }
 
   private async isLive(instanceId: string): Promise<boolean> {
-    const state = await this.hypervisor.instanceState(instanceId);
+    const state = await this.hypervisor.domains.instanceState(instanceId);
     return state === 'RUNNING' || state === 'PAUSED';
   }
 
   /** The kind of an instance snapshot as libvirt and the disks tell; null for an instance that has no domain yet. */
   private async snapshotKind(instanceId: string, instanceSnapshotId: string): Promise<'memory' | 'disk' | null> {
-    if ((await this.hypervisor.instanceState(instanceId)) === 'MISSING') return null;
-    return this.hypervisor.instanceSnapshotKind(instanceId, instanceSnapshotId);
+    if ((await this.hypervisor.domains.instanceState(instanceId)) === 'MISSING') return null;
+    return this.hypervisor.instanceSnapshots.kind(instanceId, instanceSnapshotId);
   }
 
   private async refuseIfRunning(volumeId: string, action: string): Promise<void> {
