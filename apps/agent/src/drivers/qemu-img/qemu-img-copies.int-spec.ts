@@ -407,5 +407,21 @@ describeWith(['qemu-img'], 'QemuImgDriver: revert, export, copies, templates and
       expect(await handler.handle({ volumeIds: [keep, '../../etc/passwd'] })).toMatchObject({ ok: false });
       expect(await readdir(join(storageDir, 'volumes'))).toEqual([`${keep}.qcow2`]);
     });
+
+    it('destroys the volumes of a named instance: a node without an instance port has nothing of it to forget', async () => {
+      const volumeId = randomUUID();
+      await driver.createVolume(volumeId, 1);
+      const handler = new DestroyVolumesHandler(new AgentDrivers(driver));
+      expect(await handler.handle({ volumeIds: [volumeId], instanceId: randomUUID() })).toEqual({
+        ok: true,
+        data: { destroyed: [volumeId] },
+        message: 'Destroyed 1 volume(s)',
+      });
+      expect(await driver.volumeExists(volumeId)).toBe(false);
+      expect(await handler.handle({ volumeIds: [volumeId], instanceId: 'nope' })).toMatchObject({
+        ok: false,
+        message: 'Invalid instance id "nope": expected a UUID',
+      });
+    });
   });
 });
