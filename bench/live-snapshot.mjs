@@ -3,7 +3,7 @@
 // through QMP blockdev-snapshot-internal-sync. Prints, in ms (medians, with min–max):
 //   - a no-op QMP command (query-status) inside virsh (`virsh -t`) and for the whole virsh process;
 //   - the snapshot command inside virsh: the upper bound of the guest's I/O pause (the vCPUs keep running);
-//   - the whole snapshotRunningVolume call (state, disks, command, read-back of the tag);
+//   - the whole liveSnapshots.create call (state, disks, command, read-back of the tag);
 //   - an instance snapshot with memory (savevm: the vCPUs are stopped for all of it) and its revert;
 //   - for comparison, the offline `qemu-img snapshot -c` of the same image once the domain is stopped.
 // Needs a libvirtd on qemu:///system (bash scripts/ensure-libvirt.sh) and a build (npx tsc -b).
@@ -84,8 +84,8 @@ try {
   console.log(`no-op QMP command, inside virsh:             ${stats(noOpInside)}`);
   console.log(`no-op QMP command, whole virsh process:      ${stats(noOpProcess)}`);
   console.log(`live snapshot command, inside virsh (pause): ${stats(pause)}`);
-  console.log(`snapshotRunningVolume, whole call:           ${stats(total)}`);
-  console.log(`recovery point with memory (savevm):         ${created.guestPauseMs.toFixed(1)} ms inside virsh`);
+  console.log(`liveSnapshots.create, whole call:            ${stats(total)}`);
+  console.log(`instance snapshot with memory (savevm):      ${created.guestPauseMs.toFixed(1)} ms inside virsh`);
   console.log(`revert to it, --running:                     ${revertMs.toFixed(0)} ms`);
   console.log(`offline qemu-img snapshot -c, same image:    ${stats(offline)}`);
 } finally {
