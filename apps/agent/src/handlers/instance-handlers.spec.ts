@@ -133,7 +133,7 @@ describe('instance job handlers (on the simulator driver)', () => {
     expect(await driver.listSnapshots(volumeId)).toEqual([]);
   });
 
-  it('take, revert and delete a recovery point idempotently', async () => {
+  it('take, revert and delete an instance snapshot idempotently', async () => {
     const { driver, instance, start, stop, createInstanceSnapshot, revertInstanceSnapshot, deleteInstanceSnapshot } =
       await setUp();
     await start.handle(instance);
@@ -233,7 +233,7 @@ describe('the snapshot slots (AGENT_MAX_CONCURRENT_SNAPSHOTS)', () => {
     }
   });
 
-  it('share one limit between deletes and recovery points: none reaches the driver while the slot is taken', async () => {
+  it('share one limit between deletes and instance snapshots: none reaches the driver while the slot is taken', async () => {
     const driver = instant();
     const slots = new SnapshotSlots(1);
     const deletes = jest.spyOn(driver, 'deleteSnapshot');

@@ -197,7 +197,7 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtDriver on a real libvirtd', () => 
   );
 
   it(
-    'takes a recovery point with memory of a running instance and reverts to it, running again',
+    'takes an instance snapshot with memory of a running instance and reverts to it, running again',
     async () => {
       const { instance, root, data, domain } = await newInstance();
       await driver.startInstance(instance);
@@ -234,14 +234,14 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtDriver on a real libvirtd', () => 
       expect(await driver.deleteInstanceSnapshot(instance, instanceSnapshotId)).toEqual({ alreadyGone: false });
       expect(await driver.deleteInstanceSnapshot(instance, instanceSnapshotId)).toEqual({ alreadyGone: true });
       console.log(
-        `recovery point with memory: create ${createMs.toFixed(0)} ms, revert (running) ${revertMs.toFixed(0)} ms`,
+        `instance snapshot with memory: create ${createMs.toFixed(0)} ms, revert (running) ${revertMs.toFixed(0)} ms`,
       );
     },
     SLOW,
   );
 
   it(
-    'takes a recovery point without memory live, refuses to revert it while running, reverts it stopped and started',
+    'takes an instance snapshot without memory live, refuses to revert it while running, reverts it stopped and started',
     async () => {
       const { instance, root, domain } = await newInstance();
       // Before the instance ever ran (no domain yet): offline, the same tag on every disk.

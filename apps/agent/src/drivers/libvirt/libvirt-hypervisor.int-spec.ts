@@ -246,7 +246,7 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtHypervisor on a real libvirtd', ()
   );
 
   it(
-    'reverts a recovery point with memory on a running domain: RUNNING again, disk back to the point',
+    'reverts an instance snapshot with memory on a running domain: RUNNING again, disk back to the point',
     async () => {
       const { id, domain, paths } = await newInstance(128, 32);
       await hv.domains.start(id, paths);
@@ -255,7 +255,7 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtHypervisor on a real libvirtd', ()
       const point = randomUUID();
       const created = await hv.instanceSnapshots.create(id, point, { withMemory: true, description: 'before change' });
       expect(created).toMatchObject({ alreadyExisted: false, kind: 'memory', quiesced: false });
-      process.stdout.write(`recovery point with memory: ${created.durationMs} ms\n`);
+      process.stdout.write(`instance snapshot with memory: ${created.durationMs} ms\n`);
       await expect(hv.instanceSnapshots.create(id, point, { withMemory: true })).resolves.toMatchObject({
         alreadyExisted: true,
       });
@@ -273,7 +273,7 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtHypervisor on a real libvirtd', ()
         kind: 'memory',
         state: 'RUNNING',
       });
-      process.stdout.write(`revert to a recovery point with memory: ${Math.round(performance.now() - t0)} ms\n`);
+      process.stdout.write(`revert to an instance snapshot with memory: ${Math.round(performance.now() - t0)} ms\n`);
       expect(await liveRead(domain, 0, '0x21', '0', '4M')).toBe(true);
       expect(await liveRead(domain, 0, '0x22', '0', '4M')).toBe(false);
       expect(await liveRead(domain, 1, '0x23', '0', '1M')).toBe(true);
@@ -299,7 +299,7 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtHypervisor on a real libvirtd', ()
   );
 
   it(
-    'takes a disk-only recovery point of a running domain atomically (QMP transaction) and reverts it stopped',
+    'takes a disk-only instance snapshot of a running domain atomically (QMP transaction) and reverts it stopped',
     async () => {
       const { id, domain, paths } = await newInstance(64, 32);
       const [root, data] = paths as [string, string];
@@ -355,7 +355,7 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtHypervisor on a real libvirtd', ()
   );
 
   it(
-    'keeps a recovery point and a volume snapshot of one instance revertible after each other (CloudStack #11428)',
+    'keeps an instance snapshot and a volume snapshot of one instance revertible after each other (CloudStack #11428)',
     async () => {
       const { id, domain, paths } = await newInstance(64);
       const [root] = paths as [string];

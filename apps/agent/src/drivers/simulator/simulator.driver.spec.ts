@@ -315,7 +315,7 @@ describe('SimulatorDriver instances', () => {
     expect(await driver.destroyVolume(root)).toEqual({ alreadyGone: false });
   });
 
-  it('takes a recovery point with memory and reverts every disk to it, running or stopped as asked', async () => {
+  it('takes an instance snapshot with memory and reverts every disk to it, running or stopped as asked', async () => {
     const { driver, instance, root, data } = await withInstance();
     const instanceSnapshotId = randomUUID();
     await expect(
@@ -351,7 +351,7 @@ describe('SimulatorDriver instances', () => {
     expect(await driver.deleteInstanceSnapshot(instance, instanceSnapshotId)).toEqual({ alreadyGone: true });
   });
 
-  it('reverts a recovery point without memory only while stopped; quiesces it when running', async () => {
+  it('reverts an instance snapshot without memory only while stopped; quiesces it when running', async () => {
     const { driver, instance, root } = await withInstance();
     await driver.startInstance(instance);
     const at = driver.simulateWrite(root);
