@@ -49,7 +49,7 @@ const instanceKey = (instanceId: string) => `instance:${instanceId}`;
  *
  * Every volume operation first asks libvirt whether a running (or paused) domain has the volume as a disk:
  * - no: the offline qemu-img driver does it, exactly as on a qemu-img node;
- * - yes: a snapshot is taken (or deleted) live through QEMU (LibvirtHypervisor: blockdev-snapshot-internal-sync,
+ * - yes: a snapshot is taken (or deleted) live through QEMU (hypervisor.liveSnapshots: blockdev-snapshot-internal-sync,
  *   an internal qcow2 snapshot tagged with the snapshot id, the same one `qemu-img snapshot -c` makes), so
  *   everything downstream (revert, templates, clones) is unchanged. A revert or a destroy is refused: QEMU
  *   owns the disk and the guest would see its data change under it (the api refuses both first anyway).
