@@ -3,8 +3,8 @@
 // through QMP blockdev-snapshot-internal-sync. Prints, in ms (medians, with min–max):
 //   - a no-op QMP command (query-status) inside virsh (`virsh -t`) and for the whole virsh process;
 //   - the snapshot command inside virsh: the upper bound of the guest's I/O pause (the vCPUs keep running);
-//   - the whole snapshotRunningVolume call (state, disks, command, read-back of the tag);
-//   - a recovery point with memory (savevm: the vCPUs are stopped for all of it) and its revert;
+//   - the whole liveSnapshots.create call (state, disks, command, read-back of the tag);
+//   - an instance snapshot with memory (savevm: the vCPUs are stopped for all of it) and its revert;
 //   - for comparison, the offline `qemu-img snapshot -c` of the same image once the domain is stopped.
 // Needs a libvirtd on qemu:///system (bash scripts/ensure-libvirt.sh) and a build (npx tsc -b).
 // Usage: [SNAPSHOTS=10] [DOMAIN_TYPE=qemu|kvm|auto] [WRITTEN_MIB=200] node bench/live-snapshot.mjs
@@ -28,7 +28,7 @@ execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', volume, '1G']);
 
 const hv = new LibvirtHypervisor({ uri: URI, domainType: DOMAIN_TYPE });
 const instanceId = randomUUID();
-const domain = hv.domainName(instanceId);
+const domain = hv.domains.domainName(instanceId);
 
 const stats = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -37,9 +37,9 @@ const stats = (values) => {
 };
 
 try {
-  const { domainType, version } = await hv.init();
+  const { domainType, version } = await hv.domains.init();
   const t0 = performance.now();
-  await hv.startInstance(instanceId, [volume]);
+  await hv.domains.start(instanceId, [volume]);
   const startMs = performance.now() - t0;
   await hv.virsh.hmp(
     domain,
@@ -59,17 +59,17 @@ try {
   const pause = [];
   const total = [];
   for (let i = 0; i < COUNT; i++) {
-    const result = await hv.snapshotRunningVolume(instanceId, 0, randomUUID());
+    const result = await hv.liveSnapshots.create(instanceId, 0, randomUUID());
     pause.push(result.guestPauseMs);
     total.push(result.durationMs);
   }
   const point = randomUUID();
-  const created = await hv.createRecoveryPoint(instanceId, point, { withMemory: true });
+  const created = await hv.instanceSnapshots.create(instanceId, point, { withMemory: true });
   const t1 = performance.now();
-  await hv.revertRecoveryPoint(instanceId, point, { state: 'running' });
+  await hv.instanceSnapshots.revert(instanceId, point, { state: 'running' });
   const revertMs = performance.now() - t1;
-  await hv.deleteRecoveryPoint(instanceId, point);
-  await hv.stopInstance(instanceId, { timeoutMs: 500 });
+  await hv.instanceSnapshots.delete(instanceId, point);
+  await hv.domains.stop(instanceId, { timeoutMs: 500 });
 
   const offline = [];
   for (let i = 0; i < COUNT; i++) {
@@ -84,8 +84,8 @@ try {
   console.log(`no-op QMP command, inside virsh:             ${stats(noOpInside)}`);
   console.log(`no-op QMP command, whole virsh process:      ${stats(noOpProcess)}`);
   console.log(`live snapshot command, inside virsh (pause): ${stats(pause)}`);
-  console.log(`snapshotRunningVolume, whole call:           ${stats(total)}`);
-  console.log(`recovery point with memory (savevm):         ${created.guestPauseMs.toFixed(1)} ms inside virsh`);
+  console.log(`liveSnapshots.create, whole call:            ${stats(total)}`);
+  console.log(`instance snapshot with memory (savevm):      ${created.guestPauseMs.toFixed(1)} ms inside virsh`);
   console.log(`revert to it, --running:                     ${revertMs.toFixed(0)} ms`);
   console.log(`offline qemu-img snapshot -c, same image:    ${stats(offline)}`);
 } finally {

@@ -3,9 +3,10 @@ import { AgentConfig } from '@snapdeck/config';
 import type { InProcessBus } from '@snapdeck/transport';
 import { AgentRunner } from './agent-runner.service.js';
 import { Clock } from './clock.js';
-import { createVolumeDriver } from './drivers/driver-factory.js';
+import { AgentDrivers } from './drivers/agent-drivers.js';
+import { createDrivers } from './drivers/driver-factory.js';
 import { VolumeDriver } from './drivers/volume-driver.js';
-import { HANDLER_TYPES, HandlerRegistry, type JobHandler } from './handlers/index.js';
+import { createHandlers, HandlerRegistry } from './handlers/index.js';
 import { HeartbeatService } from './heartbeat/heartbeat.service.js';
 import { QueueHeartbeatSink } from './heartbeat/queue-heartbeat-sink.js';
 import { RunningJobs } from './jobs/running-jobs.js';
@@ -39,13 +40,14 @@ export class AgentModule {
       module: AgentModule,
       providers: [
         { provide: AgentConfig, useValue: config },
-        { provide: VolumeDriver, useFactory: () => createVolumeDriver(config) },
+        { provide: AgentDrivers, useFactory: () => createDrivers(config) },
+        { provide: VolumeDriver, inject: [AgentDrivers], useFactory: (drivers: AgentDrivers) => drivers.volumes },
         { provide: SnapshotSlots, useFactory: () => new SnapshotSlots(config.AGENT_MAX_CONCURRENT_SNAPSHOTS) },
-        ...HANDLER_TYPES,
         {
           provide: HandlerRegistry,
-          useFactory: (...handlers: JobHandler[]) => new HandlerRegistry(handlers),
-          inject: [...HANDLER_TYPES],
+          inject: [AgentDrivers, SnapshotSlots],
+          useFactory: (drivers: AgentDrivers, slots: SnapshotSlots) =>
+            new HandlerRegistry(createHandlers(drivers, slots)),
         },
         Clock,
         RunningJobs,

@@ -1,5 +1,5 @@
 import type { AgentDriverName } from '@snapdeck/config';
-import type { InstanceDisks, VolumeSource } from '@snapdeck/contracts';
+import type { VolumeSource } from '@snapdeck/contracts';
 
 /** One internal snapshot of a volume, as the disk reports it. */
 export interface VolumeSnapshot {
@@ -33,35 +33,6 @@ export interface VolumeContext {
 export interface CreateSnapshotOptions extends VolumeContext {
   /** Freeze the guest's file systems around the snapshot; fail, taking nothing, when they cannot be frozen. */
   quiesce?: boolean;
-}
-
-export interface StartInstanceResult {
-  /** The instance was running already (a repeated delivery): nothing was changed. */
-  alreadyRunning: boolean;
-}
-
-export interface StopInstanceResult {
-  /** The instance was stopped already (or never started): nothing was changed. */
-  alreadyStopped: boolean;
-  /** The guest did not power off within the timeout and was powered off by force. */
-  forced: boolean;
-}
-
-export interface CreateRecoveryPointOptions {
-  /** Save the guest's memory and devices too (a running instance only): a revert resumes the guest as it was. */
-  withMemory: boolean;
-  /** Freeze the guest's file systems around a disk-only point; fail, taking nothing, when they cannot be. */
-  quiesce: boolean;
-}
-
-export interface CreateRecoveryPointResult {
-  alreadyExisted: boolean;
-  quiesced: boolean;
-}
-
-export interface RevertRecoveryPointResult {
-  /** The instance runs after the revert. */
-  running: boolean;
 }
 
 export interface DeleteSnapshotResult {
@@ -104,8 +75,10 @@ export function cannotRunInstances(driver: AgentDriverName): string {
 }
 
 /**
- * What the agent needs from a hypervisor back-end. Every mutating operation is idempotent, because the queue
- * may deliver a job twice: a repeated call reports what was already there instead of failing.
+ * The volume port: what the agent needs from a back-end for disks, templates and their snapshots, on every kind
+ * of node. Running instances are the other port, `InstanceDriver`, which only a driver with a hypervisor
+ * implements. Every mutating operation is idempotent, because the queue may deliver a job twice: a repeated call
+ * reports what was already there instead of failing.
  *
  * An abstract class rather than an interface so that it doubles as the Nest injection token.
  */
@@ -165,40 +138,4 @@ export abstract class VolumeDriver {
   abstract removeTransfer(path: string): Promise<RemoveResult>;
 
   abstract listSnapshots(volumeId: string): Promise<VolumeSnapshot[]>;
-
-  // Instances. A driver without a hypervisor (qemu-img) refuses these with `cannotRunInstances`. An instance is
-  // named by its id and its volumes in disk order (ROOT = vda first); nothing about it is stored by the agent.
-
-  /** Starts the instance on these disks; running already is success with alreadyRunning. */
-  abstract startInstance(instance: InstanceDisks): Promise<StartInstanceResult>;
-
-  /** Asks the guest to power off, forced after `timeoutSeconds`; stopped already is success with alreadyStopped. */
-  abstract stopInstance(instance: InstanceDisks, timeoutSeconds: number): Promise<StopInstanceResult>;
-
-  /** A recovery point: every disk at one instant (and the memory when asked); existing is alreadyExisted. */
-  abstract createRecoveryPoint(
-    instance: InstanceDisks,
-    pointId: string,
-    options: CreateRecoveryPointOptions,
-  ): Promise<CreateRecoveryPointResult>;
-
-  /** Brings every disk (and the memory, if saved) back to the point; running afterwards only if `startAfter`. */
-  abstract revertRecoveryPoint(
-    instance: InstanceDisks,
-    pointId: string,
-    startAfter: boolean,
-  ): Promise<RevertRecoveryPointResult>;
-
-  /** Removes a recovery point from every disk; a missing one is success with alreadyGone. */
-  abstract deleteRecoveryPoint(instance: InstanceDisks, pointId: string): Promise<RemoveResult>;
-
-  /**
-   * Forgets what the hypervisor keeps of a destroyed instance (libvirt: its domain and the domain's snapshot
-   * metadata), before its volumes are removed; refused while the instance runs. One never defined is success with
-   * alreadyGone. Drivers that keep nothing about instances (qemu-img, simulator) have nothing to do.
-   */
-  forgetInstance(instanceId: string): Promise<RemoveResult> {
-    void instanceId;
-    return Promise.resolve({ alreadyGone: true });
-  }
 }

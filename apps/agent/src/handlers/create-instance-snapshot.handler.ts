@@ -1,6 +1,5 @@
-import { Injectable } from '@nestjs/common';
 import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
-import { VolumeDriver } from '../drivers/volume-driver.js';
+import { AgentDrivers } from '../drivers/agent-drivers.js';
 import { SnapshotSlots } from '../jobs/snapshot-slots.js';
 import type { JobHandler } from './job-handler.js';
 import { driverFailure } from './outcomes.js';
@@ -8,15 +7,14 @@ import { driverFailure } from './outcomes.js';
 type Name = JobName.CREATE_INSTANCE_SNAPSHOT;
 
 /**
- * Takes a recovery point: every disk of the instance at one instant, with its memory when asked. One that
+ * Takes an instance snapshot: every disk of the instance at one instant, with its memory when asked. One that
  * exists already (a repeated delivery) is success. Waits for a snapshot slot.
  */
-@Injectable()
 export class CreateInstanceSnapshotHandler implements JobHandler<Name> {
   readonly jobName = JobName.CREATE_INSTANCE_SNAPSHOT;
 
   constructor(
-    private readonly driver: VolumeDriver,
+    private readonly drivers: AgentDrivers,
     private readonly slots: SnapshotSlots,
   ) {}
 
@@ -24,7 +22,7 @@ export class CreateInstanceSnapshotHandler implements JobHandler<Name> {
     try {
       const { instanceSnapshotId, withMemory, quiesce } = payload;
       const { alreadyExisted, quiesced } = await this.slots.run(() =>
-        this.driver.createRecoveryPoint(payload, instanceSnapshotId, {
+        this.drivers.instanceDriver().createInstanceSnapshot(payload, instanceSnapshotId, {
           withMemory: withMemory === true,
           quiesce: quiesce === true,
         }),

@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
 import { VolumeDriver } from '../drivers/volume-driver.js';
 import { SnapshotSlots } from '../jobs/snapshot-slots.js';
@@ -11,7 +10,6 @@ type Name = JobName.CREATE_SNAPSHOT;
  * Takes a volume snapshot, live when the volume is a running instance's disk (the driver is told the instance),
  * quiesced when asked; a snapshot already on disk (a repeated delivery) is success. Waits for a snapshot slot.
  */
-@Injectable()
 export class CreateSnapshotHandler implements JobHandler<Name> {
   readonly jobName = JobName.CREATE_SNAPSHOT;
 

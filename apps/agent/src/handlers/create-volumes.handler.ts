@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
 import { DriverError, VolumeDriver } from '../drivers/volume-driver.js';
 import type { JobHandler } from './job-handler.js';
@@ -13,7 +12,6 @@ type Name = JobName.CREATE_VOLUMES;
  * the job exists, not after each one: two volumes may be copied from one file, and a redelivery after a
  * failure must still find it.
  */
-@Injectable()
 export class CreateVolumesHandler implements JobHandler<Name> {
   readonly jobName = JobName.CREATE_VOLUMES;
 

@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
 import { VolumeDriver } from '../drivers/volume-driver.js';
 import { SnapshotSlots } from '../jobs/snapshot-slots.js';
@@ -11,7 +10,6 @@ type Name = JobName.DELETE_SNAPSHOT;
  * Deletes a volume snapshot (live when the volume is a running instance's disk); success only once the disk no
  * longer has it, and "already gone" counts. Waits for a snapshot slot.
  */
-@Injectable()
 export class DeleteSnapshotHandler implements JobHandler<Name> {
   readonly jobName = JobName.DELETE_SNAPSHOT;
 

@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
 import { VolumeDriver } from '../drivers/volume-driver.js';
 import type { JobHandler } from './job-handler.js';
@@ -7,7 +6,6 @@ import { driverFailure } from './outcomes.js';
 type Name = JobName.DELETE_TEMPLATE;
 
 /** Removes a template's image from secondary storage; an image already gone is success. */
-@Injectable()
 export class DeleteTemplateHandler implements JobHandler<Name> {
   readonly jobName = JobName.DELETE_TEMPLATE;
 

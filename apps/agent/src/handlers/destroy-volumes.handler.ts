@@ -1,7 +1,6 @@
-import { Injectable } from '@nestjs/common';
 import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
 import { checkedId } from '../drivers/driver-input.js';
-import { VolumeDriver } from '../drivers/volume-driver.js';
+import { AgentDrivers } from '../drivers/agent-drivers.js';
 import type { JobHandler } from './job-handler.js';
 import { driverFailure, failed } from './outcomes.js';
 
@@ -10,13 +9,13 @@ type Name = JobName.DESTROY_VOLUMES;
 /**
  * Removes volume files, and with them the snapshots inside. Every id is checked before any file is removed,
  * so a malformed payload destroys nothing; a volume already gone counts as destroyed. When the job names the
- * destroyed instance, the driver forgets it first (libvirt undefines its domain; refused while it runs).
+ * destroyed instance, the instance port forgets it first (libvirt undefines its domain; refused while it runs); a
+ * node without one (qemu-img) keeps nothing about instances, so there is nothing to forget.
  */
-@Injectable()
 export class DestroyVolumesHandler implements JobHandler<Name> {
   readonly jobName = JobName.DESTROY_VOLUMES;
 
-  constructor(private readonly driver: VolumeDriver) {}
+  constructor(private readonly drivers: AgentDrivers) {}
 
   async handle(payload: JobPayloads[Name]): Promise<JobOutcome<Name>> {
     const volumeIds: unknown = payload.volumeIds;
@@ -28,9 +27,12 @@ export class DestroyVolumesHandler implements JobHandler<Name> {
     try {
       for (const id of volumeIds) checkedId(id, 'volume');
       // The instance's hypervisor state goes first: a domain left defined would point at files no longer there.
-      if (payload.instanceId !== undefined) await this.driver.forgetInstance(checkedId(payload.instanceId, 'instance'));
+      if (payload.instanceId !== undefined) {
+        const instanceId = checkedId(payload.instanceId, 'instance');
+        await this.drivers.instances?.forgetInstance(instanceId);
+      }
       for (const id of payload.volumeIds) {
-        const { alreadyGone } = await this.driver.destroyVolume(id);
+        const { alreadyGone } = await this.drivers.volumes.destroyVolume(id);
         if (alreadyGone) gone++;
         destroyed.push(id);
       }

@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
 import { VolumeDriver } from '../drivers/volume-driver.js';
 import type { JobHandler } from './job-handler.js';
@@ -10,7 +9,6 @@ type Name = JobName.EXPORT_SNAPSHOT;
  * Writes a snapshot as a standalone qcow2 at a path in secondary storage (a template's own path, or a
  * transfer to another host). A destination that exists already is success (a repeated delivery).
  */
-@Injectable()
 export class ExportSnapshotHandler implements JobHandler<Name> {
   readonly jobName = JobName.EXPORT_SNAPSHOT;
 

@@ -1,8 +1,9 @@
 import { JobName, type JobOutcome } from '@snapdeck/contracts';
+import { AgentDrivers } from '../drivers/agent-drivers.js';
 import { SimulatorDriver } from '../drivers/simulator/simulator.driver.js';
 import { SnapshotSlots } from '../jobs/snapshot-slots.js';
 import { HandlerRegistry } from './handler-registry.js';
-import { HANDLER_TYPES } from './index.js';
+import { createHandlers } from './index.js';
 import type { JobHandler } from './job-handler.js';
 
 class FakeHandler implements JobHandler {
@@ -22,7 +23,7 @@ const complete = (): JobHandler[] => Object.values(JobName).map((name) => new Fa
 describe('HandlerRegistry', () => {
   it("is built from the agent's real handler classes: exactly one per job name of the contract", () => {
     const driver = new SimulatorDriver({ latencyMs: 0, failureRate: 0 });
-    const handlers = HANDLER_TYPES.map((Type) => new Type(driver, new SnapshotSlots(2)));
+    const handlers = createHandlers(new AgentDrivers(driver, driver), new SnapshotSlots(2));
     const registry = new HandlerRegistry(handlers);
     expect(registry.jobNames.sort()).toEqual(Object.values(JobName).sort());
     expect(handlers).toHaveLength(Object.values(JobName).length);

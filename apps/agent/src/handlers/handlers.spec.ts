@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { JobName } from '@snapdeck/contracts';
+import { AgentDrivers } from '../drivers/agent-drivers.js';
 import { SimulatorDriver } from '../drivers/simulator/simulator.driver.js';
 import { DriverError, VolumeDriver } from '../drivers/volume-driver.js';
 import { SnapshotSlots } from '../jobs/snapshot-slots.js';
@@ -28,7 +29,7 @@ describe('job handlers (on the simulator driver)', () => {
     expect(new ExportSnapshotHandler(driver).jobName).toBe(JobName.EXPORT_SNAPSHOT);
     expect(new ImportTemplateHandler(driver).jobName).toBe(JobName.IMPORT_TEMPLATE);
     expect(new DeleteTemplateHandler(driver).jobName).toBe(JobName.DELETE_TEMPLATE);
-    expect(new DestroyVolumesHandler(driver).jobName).toBe(JobName.DESTROY_VOLUMES);
+    expect(new DestroyVolumesHandler(new AgentDrivers(driver, driver)).jobName).toBe(JobName.DESTROY_VOLUMES);
   });
 
   it('create volumes idempotently, reporting every volume of the job as created', async () => {
@@ -263,7 +264,7 @@ describe('job handlers (on the simulator driver)', () => {
       const [a, b] = [randomUUID(), randomUUID()];
       await driver.createVolume(a, 1);
       await driver.createVolume(b, 1);
-      const handler = new DestroyVolumesHandler(driver);
+      const handler = new DestroyVolumesHandler(new AgentDrivers(driver, driver));
 
       expect(await handler.handle({ volumeIds: [a, 'nope'] })).toEqual({
         ok: false,
@@ -295,7 +296,7 @@ describe('job handlers (on the simulator driver)', () => {
         return Promise.reject(new DriverError(`Could not destroy instance ${id}: it is running`));
       });
       const destroy = jest.spyOn(driver, 'destroyVolume');
-      const handler = new DestroyVolumesHandler(driver);
+      const handler = new DestroyVolumesHandler(new AgentDrivers(driver, driver));
 
       expect(await handler.handle({ volumeIds: [a], instanceId: 'nope' })).toMatchObject({
         ok: false,

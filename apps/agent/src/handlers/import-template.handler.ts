@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
 import { VolumeDriver } from '../drivers/volume-driver.js';
 import type { JobHandler } from './job-handler.js';
@@ -11,7 +10,6 @@ type Name = JobName.IMPORT_TEMPLATE;
  * secondary storage (`..`, absolute, or through a symbolic link) and anything but a plain qcow2 (no backing
  * file, no external data file), then copies it to the template's own path. An existing template is success.
  */
-@Injectable()
 export class ImportTemplateHandler implements JobHandler<Name> {
   readonly jobName = JobName.IMPORT_TEMPLATE;
 

@@ -1,3 +1,5 @@
+import type { AgentDrivers } from '../drivers/agent-drivers.js';
+import type { SnapshotSlots } from '../jobs/snapshot-slots.js';
 import { CreateInstanceSnapshotHandler } from './create-instance-snapshot.handler.js';
 import { CreateSnapshotHandler } from './create-snapshot.handler.js';
 import { CreateVolumesHandler } from './create-volumes.handler.js';
@@ -11,23 +13,30 @@ import { RevertInstanceSnapshotHandler } from './revert-instance-snapshot.handle
 import { RevertSnapshotHandler } from './revert-snapshot.handler.js';
 import { StartInstanceHandler } from './start-instance.handler.js';
 import { StopInstanceHandler } from './stop-instance.handler.js';
+import type { JobHandler } from './job-handler.js';
 
 export { HandlerRegistry } from './handler-registry.js';
 export type { JobContext, JobHandler } from './job-handler.js';
 
-/** Every handler class; the registry checks that they cover each job name exactly once. */
-export const HANDLER_TYPES = [
-  CreateVolumesHandler,
-  CreateSnapshotHandler,
-  DeleteSnapshotHandler,
-  RevertSnapshotHandler,
-  ExportSnapshotHandler,
-  ImportTemplateHandler,
-  DeleteTemplateHandler,
-  DestroyVolumesHandler,
-  StartInstanceHandler,
-  StopInstanceHandler,
-  CreateInstanceSnapshotHandler,
-  RevertInstanceSnapshotHandler,
-  DeleteInstanceSnapshotHandler,
-] as const;
+/**
+ * Every handler, each on the port it needs: the volume port, or the node's drivers for instance jobs (which a node
+ * without an instance port answers with a failed job). The registry checks that they cover each job name once.
+ */
+export function createHandlers(drivers: AgentDrivers, slots: SnapshotSlots): JobHandler[] {
+  const { volumes } = drivers;
+  return [
+    new CreateVolumesHandler(volumes),
+    new CreateSnapshotHandler(volumes, slots),
+    new DeleteSnapshotHandler(volumes, slots),
+    new RevertSnapshotHandler(volumes),
+    new ExportSnapshotHandler(volumes),
+    new ImportTemplateHandler(volumes),
+    new DeleteTemplateHandler(volumes),
+    new DestroyVolumesHandler(drivers),
+    new StartInstanceHandler(drivers),
+    new StopInstanceHandler(drivers),
+    new CreateInstanceSnapshotHandler(drivers, slots),
+    new RevertInstanceSnapshotHandler(drivers, slots),
+    new DeleteInstanceSnapshotHandler(drivers, slots),
+  ];
+}

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { JobName } from '@snapdeck/contracts';
+import { AgentDrivers } from '../drivers/agent-drivers.js';
+import { QemuImgDriver } from '../drivers/qemu-img/qemu-img.driver.js';
 import { SimulatorDriver } from '../drivers/simulator/simulator.driver.js';
 import type { CreateSnapshotResult } from '../drivers/volume-driver.js';
 import { SnapshotSlots } from '../jobs/snapshot-slots.js';
@@ -8,7 +10,7 @@ import { CreateInstanceSnapshotHandler } from './create-instance-snapshot.handle
 import { CreateSnapshotHandler } from './create-snapshot.handler.js';
 import { DeleteInstanceSnapshotHandler } from './delete-instance-snapshot.handler.js';
 import { DeleteSnapshotHandler } from './delete-snapshot.handler.js';
-import { HANDLER_TYPES, HandlerRegistry } from './index.js';
+import { createHandlers, HandlerRegistry } from './index.js';
 import { RevertInstanceSnapshotHandler } from './revert-instance-snapshot.handler.js';
 import { StartInstanceHandler } from './start-instance.handler.js';
 import { StopInstanceHandler } from './stop-instance.handler.js';
@@ -29,15 +31,16 @@ async function setUp(guestAgent?: boolean) {
   const slots = new SnapshotSlots(2);
   const instance = { instanceId: randomUUID(), volumeIds: [randomUUID(), randomUUID()] };
   for (const id of instance.volumeIds) await driver.createVolume(id, 1);
+  const drivers = new AgentDrivers(driver, driver);
   return {
     driver,
     instance,
-    start: new StartInstanceHandler(driver),
-    stop: new StopInstanceHandler(driver),
+    start: new StartInstanceHandler(drivers),
+    stop: new StopInstanceHandler(drivers),
     snapshot: new CreateSnapshotHandler(driver, slots),
-    createPoint: new CreateInstanceSnapshotHandler(driver, slots),
-    revertPoint: new RevertInstanceSnapshotHandler(driver, slots),
-    deletePoint: new DeleteInstanceSnapshotHandler(driver, slots),
+    createInstanceSnapshot: new CreateInstanceSnapshotHandler(drivers, slots),
+    revertInstanceSnapshot: new RevertInstanceSnapshotHandler(drivers, slots),
+    deleteInstanceSnapshot: new DeleteInstanceSnapshotHandler(drivers, slots),
   };
 }
 
@@ -45,7 +48,7 @@ describe('instance job handlers (on the simulator driver)', () => {
   it('cover every job name once, so the registry accepts them', () => {
     const driver = instant();
     const slots = new SnapshotSlots(1);
-    const handlers = HANDLER_TYPES.map((Type) => new Type(driver, slots));
+    const handlers = createHandlers(new AgentDrivers(driver, driver), slots);
     const registry = new HandlerRegistry(handlers);
     for (const name of [
       JobName.START_INSTANCE,
@@ -130,24 +133,25 @@ describe('instance job handlers (on the simulator driver)', () => {
     expect(await driver.listSnapshots(volumeId)).toEqual([]);
   });
 
-  it('take, revert and delete a recovery point idempotently', async () => {
-    const { driver, instance, start, stop, createPoint, revertPoint, deletePoint } = await setUp();
+  it('take, revert and delete an instance snapshot idempotently', async () => {
+    const { driver, instance, start, stop, createInstanceSnapshot, revertInstanceSnapshot, deleteInstanceSnapshot } =
+      await setUp();
     await start.handle(instance);
     const [root, data] = instance.volumeIds as [string, string];
     const atPoint = [driver.simulateWrite(root), driver.simulateWrite(data)];
     const instanceSnapshotId = randomUUID();
     const create = { ...instance, instanceSnapshotId, withMemory: true, quiesce: false };
-    expect(await createPoint.handle(create)).toEqual({
+    expect(await createInstanceSnapshot.handle(create)).toEqual({
       ok: true,
       data: { instanceSnapshotId, alreadyExisted: false, quiesced: false },
       message: 'Recovery point taken with memory',
     });
-    expect(await createPoint.handle(create)).toMatchObject({ ok: true, data: { alreadyExisted: true } });
+    expect(await createInstanceSnapshot.handle(create)).toMatchObject({ ok: true, data: { alreadyExisted: true } });
     driver.simulateWrite(root);
     driver.simulateWrite(data);
 
     for (let i = 0; i < 2; i++) {
-      expect(await revertPoint.handle({ ...instance, instanceSnapshotId, startAfter: true })).toEqual({
+      expect(await revertInstanceSnapshot.handle({ ...instance, instanceSnapshotId, startAfter: true })).toEqual({
         ok: true,
         data: { instanceSnapshotId, running: true },
         message: 'Instance reverted to the recovery point; it is running',
@@ -155,22 +159,22 @@ describe('instance job handlers (on the simulator driver)', () => {
       expect([driver.volumeGeneration(root), driver.volumeGeneration(data)]).toEqual(atPoint);
     }
     await stop.handle({ ...instance, timeoutSeconds: 0 });
-    expect(await revertPoint.handle({ ...instance, instanceSnapshotId, startAfter: false })).toMatchObject({
+    expect(await revertInstanceSnapshot.handle({ ...instance, instanceSnapshotId, startAfter: false })).toMatchObject({
       ok: true,
       data: { running: false },
     });
     expect(driver.instanceRunning(instance.instanceId)).toBe(false);
 
-    expect(await deletePoint.handle({ ...instance, instanceSnapshotId })).toMatchObject({
+    expect(await deleteInstanceSnapshot.handle({ ...instance, instanceSnapshotId })).toMatchObject({
       ok: true,
       data: { instanceSnapshotId, alreadyGone: false },
     });
-    expect(await deletePoint.handle({ ...instance, instanceSnapshotId })).toMatchObject({
+    expect(await deleteInstanceSnapshot.handle({ ...instance, instanceSnapshotId })).toMatchObject({
       ok: true,
       data: { alreadyGone: true },
       message: 'The recovery point was already gone',
     });
-    expect(await revertPoint.handle({ ...instance, instanceSnapshotId, startAfter: true })).toMatchObject({
+    expect(await revertInstanceSnapshot.handle({ ...instance, instanceSnapshotId, startAfter: true })).toMatchObject({
       ok: false,
       message: containing(`has no recovery point ${instanceSnapshotId}`),
     });
@@ -229,11 +233,11 @@ describe('the snapshot slots (AGENT_MAX_CONCURRENT_SNAPSHOTS)', () => {
     }
   });
 
-  it('share one limit between deletes and recovery points: none reaches the driver while the slot is taken', async () => {
+  it('share one limit between deletes and instance snapshots: none reaches the driver while the slot is taken', async () => {
     const driver = instant();
     const slots = new SnapshotSlots(1);
     const deletes = jest.spyOn(driver, 'deleteSnapshot');
-    const points = jest.spyOn(driver, 'createRecoveryPoint');
+    const points = jest.spyOn(driver, 'createInstanceSnapshot');
     const instance = { instanceId: randomUUID(), volumeIds: [randomUUID()] };
     const volumeId = instance.volumeIds[0] as string;
     await driver.createVolume(volumeId, 1);
@@ -242,7 +246,7 @@ describe('the snapshot slots (AGENT_MAX_CONCURRENT_SNAPSHOTS)', () => {
 
     const both = Promise.all([
       new DeleteSnapshotHandler(driver, slots).handle({ volumeId, snapshotId: randomUUID() }),
-      new CreateInstanceSnapshotHandler(driver, slots).handle({
+      new CreateInstanceSnapshotHandler(new AgentDrivers(driver, driver), slots).handle({
         ...instance,
         instanceSnapshotId: randomUUID(),
         withMemory: false,
@@ -258,5 +262,39 @@ describe('the snapshot slots (AGENT_MAX_CONCURRENT_SNAPSHOTS)', () => {
     expect((await both).every((o) => o.ok)).toBe(true);
     expect(deletes).toHaveBeenCalledTimes(1);
     expect(points).toHaveBeenCalledTimes(1);
+  });
+
+  it('answer on a node without an instance port (qemu-img) with a failed job saying what to set, touching nothing', async () => {
+    const volumes = new QemuImgDriver({ storageDir: '/nonexistent', secondaryDir: '/nonexistent' });
+    const drivers = new AgentDrivers(volumes);
+    const slots = new SnapshotSlots(1);
+    const instance = { instanceId: randomUUID(), volumeIds: [randomUUID()] };
+    const refused = {
+      ok: false,
+      message: 'the qemu-img driver cannot run instances: set AGENT_DRIVER=libvirt on KVM nodes (simulator for tests)',
+      retryable: false,
+    };
+    expect(await new StartInstanceHandler(drivers).handle(instance)).toEqual(refused);
+    expect(await new StopInstanceHandler(drivers).handle({ ...instance, timeoutSeconds: 10 })).toEqual(refused);
+    const instanceSnapshotId = randomUUID();
+    expect(
+      await new CreateInstanceSnapshotHandler(drivers, slots).handle({
+        ...instance,
+        instanceSnapshotId,
+        withMemory: false,
+        quiesce: false,
+      }),
+    ).toEqual(refused);
+    expect(
+      await new RevertInstanceSnapshotHandler(drivers, slots).handle({
+        ...instance,
+        instanceSnapshotId,
+        startAfter: true,
+      }),
+    ).toEqual(refused);
+    expect(await new DeleteInstanceSnapshotHandler(drivers, slots).handle({ ...instance, instanceSnapshotId })).toEqual(
+      refused,
+    );
+    expect(slots.running).toBe(0);
   });
 });

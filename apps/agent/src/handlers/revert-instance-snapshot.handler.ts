@@ -1,6 +1,5 @@
-import { Injectable } from '@nestjs/common';
 import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
-import { VolumeDriver } from '../drivers/volume-driver.js';
+import { AgentDrivers } from '../drivers/agent-drivers.js';
 import { SnapshotSlots } from '../jobs/snapshot-slots.js';
 import type { JobHandler } from './job-handler.js';
 import { driverFailure } from './outcomes.js';
@@ -8,15 +7,14 @@ import { driverFailure } from './outcomes.js';
 type Name = JobName.REVERT_INSTANCE_SNAPSHOT;
 
 /**
- * Brings an instance back to a recovery point, running afterwards only if asked. Idempotent by nature: a
+ * Brings an instance back to an instance snapshot, running afterwards only if asked. Idempotent by nature: a
  * second revert to the same point leaves the same disks. A missing point fails. Waits for a snapshot slot.
  */
-@Injectable()
 export class RevertInstanceSnapshotHandler implements JobHandler<Name> {
   readonly jobName = JobName.REVERT_INSTANCE_SNAPSHOT;
 
   constructor(
-    private readonly driver: VolumeDriver,
+    private readonly drivers: AgentDrivers,
     private readonly slots: SnapshotSlots,
   ) {}
 
@@ -24,7 +22,7 @@ export class RevertInstanceSnapshotHandler implements JobHandler<Name> {
     try {
       const { instanceSnapshotId, startAfter } = payload;
       const { running } = await this.slots.run(() =>
-        this.driver.revertRecoveryPoint(payload, instanceSnapshotId, startAfter === true),
+        this.drivers.instanceDriver().revertInstanceSnapshot(payload, instanceSnapshotId, startAfter === true),
       );
       return {
         ok: true,

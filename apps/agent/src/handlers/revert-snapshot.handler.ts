@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
 import { VolumeDriver } from '../drivers/volume-driver.js';
 import type { JobHandler } from './job-handler.js';
@@ -10,7 +9,6 @@ type Name = JobName.REVERT_SNAPSHOT;
  * Rolls a volume's data back to a snapshot; the snapshot and every other one stay. Idempotent by nature: a
  * second revert to the same snapshot leaves the same data. A snapshot missing from the volume fails the job.
  */
-@Injectable()
 export class RevertSnapshotHandler implements JobHandler<Name> {
   readonly jobName = JobName.REVERT_SNAPSHOT;
 

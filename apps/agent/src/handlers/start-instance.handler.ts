@@ -1,21 +1,19 @@
-import { Injectable } from '@nestjs/common';
 import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
-import { VolumeDriver } from '../drivers/volume-driver.js';
+import { AgentDrivers } from '../drivers/agent-drivers.js';
 import type { JobHandler } from './job-handler.js';
 import { driverFailure } from './outcomes.js';
 
 type Name = JobName.START_INSTANCE;
 
 /** Starts an instance on its disks; one running already (a repeated delivery) is success. */
-@Injectable()
 export class StartInstanceHandler implements JobHandler<Name> {
   readonly jobName = JobName.START_INSTANCE;
 
-  constructor(private readonly driver: VolumeDriver) {}
+  constructor(private readonly drivers: AgentDrivers) {}
 
   async handle(payload: JobPayloads[Name]): Promise<JobOutcome<Name>> {
     try {
-      const { alreadyRunning } = await this.driver.startInstance(payload);
+      const { alreadyRunning } = await this.drivers.instanceDriver().startInstance(payload);
       return {
         ok: true,
         data: { instanceId: payload.instanceId, alreadyRunning },

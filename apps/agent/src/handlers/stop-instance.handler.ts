@@ -1,6 +1,6 @@
-import { Injectable } from '@nestjs/common';
 import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
-import { DriverError, VolumeDriver } from '../drivers/volume-driver.js';
+import { AgentDrivers } from '../drivers/agent-drivers.js';
+import { DriverError } from '../drivers/volume-driver.js';
 import type { JobHandler } from './job-handler.js';
 import { driverFailure } from './outcomes.js';
 
@@ -13,11 +13,10 @@ const MAX_TIMEOUT_SECONDS = 86_400;
  * Asks the guest to power off, and powers it off by force after `timeoutSeconds`; an instance stopped already
  * (a repeated delivery) is success.
  */
-@Injectable()
 export class StopInstanceHandler implements JobHandler<Name> {
   readonly jobName = JobName.STOP_INSTANCE;
 
-  constructor(private readonly driver: VolumeDriver) {}
+  constructor(private readonly drivers: AgentDrivers) {}
 
   async handle(payload: JobPayloads[Name]): Promise<JobOutcome<Name>> {
     try {
@@ -26,7 +25,7 @@ export class StopInstanceHandler implements JobHandler<Name> {
         throw new DriverError(`Invalid payload: timeoutSeconds must be a number of seconds from 0`);
       }
       const timeout = Math.min(timeoutSeconds, MAX_TIMEOUT_SECONDS);
-      const { alreadyStopped, forced } = await this.driver.stopInstance(payload, timeout);
+      const { alreadyStopped, forced } = await this.drivers.instanceDriver().stopInstance(payload, timeout);
       return {
         ok: true,
         data: { instanceId: payload.instanceId, alreadyStopped, forced },

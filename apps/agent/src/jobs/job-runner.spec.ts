@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { AgentConfig } from '@snapdeck/config';
 import { JobName, type JobOutcome, type ResultMessage, ResultKind } from '@snapdeck/contracts';
+import { AgentDrivers } from '../drivers/agent-drivers.js';
 import { Clock } from '../clock.js';
 import { SimulatorDriver } from '../drivers/simulator/simulator.driver.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
-import { HANDLER_TYPES } from '../handlers/index.js';
+import { createHandlers } from '../handlers/index.js';
 import type { JobHandler } from '../handlers/job-handler.js';
 import { ResultSink } from '../results/result-sink.js';
 import { JobRunner, MalformedDeliveryError } from './job-runner.js';
@@ -52,7 +53,7 @@ class ThrowingCreateSnapshotHandler implements JobHandler<JobName.CREATE_SNAPSHO
 function setup(options: { throwing?: boolean } = {}) {
   const driver = new SimulatorDriver({ latencyMs: 0, failureRate: 0, delay: () => Promise.resolve() });
   const throwing = new ThrowingCreateSnapshotHandler();
-  const handlers: JobHandler[] = HANDLER_TYPES.map((Type) => new Type(driver, new SnapshotSlots(2)));
+  const handlers: JobHandler[] = createHandlers(new AgentDrivers(driver, driver), new SnapshotSlots(2));
   const registry = new HandlerRegistry(
     options.throwing ? [...handlers.filter((h) => h.jobName !== JobName.CREATE_SNAPSHOT), throwing] : handlers,
   );
@@ -171,7 +172,7 @@ describe('JobRunner running-job tracking', () => {
         return Promise.resolve();
       },
     });
-    const registry = new HandlerRegistry(HANDLER_TYPES.map((Type) => new Type(driver, new SnapshotSlots(2))));
+    const registry = new HandlerRegistry(createHandlers(new AgentDrivers(driver, driver), new SnapshotSlots(2)));
     const config = Object.assign(new AgentConfig(), { AGENT_HOST_NAME: 'kvm-3' });
     const runner = new JobRunner(registry, new MemorySink(), config, new FixedClock(), running);
     const jobId = randomUUID();

@@ -47,7 +47,7 @@ export class Semaphore {
 
 /**
  * The host's snapshot operations at once (AGENT_MAX_CONCURRENT_SNAPSHOTS, like CloudStack's
- * concurrent.snapshots.threshold.perhost): volume snapshot create and delete, recovery point create, revert and
+ * concurrent.snapshots.threshold.perhost): volume snapshot create and delete, instance snapshot create, revert and
  * delete. A class of its own so that it is one Nest provider shared by those handlers.
  */
 export class SnapshotSlots extends Semaphore {}

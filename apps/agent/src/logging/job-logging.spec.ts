@@ -4,10 +4,11 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { AgentConfig } from '@snapdeck/config';
 import { JobName, type JobOutcome, type ResultMessage } from '@snapdeck/contracts';
 import { Logger } from 'nestjs-pino';
+import { AgentDrivers } from '../drivers/agent-drivers.js';
 import { Clock } from '../clock.js';
 import { SimulatorDriver } from '../drivers/simulator/simulator.driver.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
-import { HANDLER_TYPES } from '../handlers/index.js';
+import { createHandlers } from '../handlers/index.js';
 import type { JobHandler } from '../handlers/job-handler.js';
 import { JobRunner } from '../jobs/job-runner.js';
 import { RunningJobs } from '../jobs/running-jobs.js';
@@ -57,7 +58,7 @@ describe('agent logs: every line about a job carries its jobId and attempt', () 
   beforeAll(async () => {
     const driver = new SimulatorDriver({ latencyMs: 0, failureRate: 0, delay: () => Promise.resolve() });
     const handlers: JobHandler[] = [
-      ...HANDLER_TYPES.map((Type) => new Type(driver, new SnapshotSlots(2))).filter(
+      ...createHandlers(new AgentDrivers(driver, driver), new SnapshotSlots(2)).filter(
         (h) => h.jobName !== JobName.CREATE_SNAPSHOT,
       ),
       new ChattySnapshotHandler(),

@@ -7,12 +7,10 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { describeWith } from '@snapdeck/testing';
-import {
-  InstanceNotRunningError,
-  LibvirtHypervisor,
-  QuiesceError,
-  UnsupportedOperationError,
-} from './libvirt-hypervisor.js';
+import { InstanceNotRunningError } from './domains.js';
+import { UnsupportedOperationError } from './instance-snapshots.js';
+import { LibvirtHypervisor } from './libvirt-hypervisor.js';
+import { QuiesceError } from './quiesce.js';
 
 const run = promisify(execFile);
 const URI = 'qemu:///system';
@@ -109,19 +107,19 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtHypervisor on a real libvirtd', ()
 
   it('reports an undefined instance as MISSING and refuses live work on it', async () => {
     const id = randomUUID();
-    await expect(hv.instanceState(id)).resolves.toBe('MISSING');
-    await expect(hv.stopInstance(id, { timeoutMs: 100 })).resolves.toEqual({ alreadyStopped: true, forced: false });
-    await expect(hv.snapshotRunningVolume(id, 0, randomUUID())).rejects.toBeInstanceOf(InstanceNotRunningError);
+    await expect(hv.domains.instanceState(id)).resolves.toBe('MISSING');
+    await expect(hv.domains.stop(id, { timeoutMs: 100 })).resolves.toEqual({ alreadyStopped: true, forced: false });
+    await expect(hv.liveSnapshots.create(id, 0, randomUUID())).rejects.toBeInstanceOf(InstanceNotRunningError);
   });
 
   it(
     'starts a persistent domain (RUNNING, idempotent) and stops a guest that ignores ACPI by force (STOPPED)',
     async () => {
       const { id, domain, paths } = await newInstance(64, 32);
-      await expect(hv.startInstance(id, paths)).resolves.toEqual({ alreadyRunning: false, domainType: 'qemu' });
-      await expect(hv.instanceState(id)).resolves.toBe('RUNNING');
-      await expect(hv.startInstance(id, paths)).resolves.toEqual({ alreadyRunning: true, domainType: 'qemu' });
-      await expect(hv.startInstance(id, [paths[0]])).rejects.toThrow('stop it first');
+      await expect(hv.domains.start(id, paths)).resolves.toEqual({ alreadyRunning: false, domainType: 'qemu' });
+      await expect(hv.domains.instanceState(id)).resolves.toBe('RUNNING');
+      await expect(hv.domains.start(id, paths)).resolves.toEqual({ alreadyRunning: true, domainType: 'qemu' });
+      await expect(hv.domains.start(id, [paths[0]])).rejects.toThrow('stop it first');
 
       // Persistent, not transient: the domain outlives this process.
       expect(await virsh('dominfo', domain)).toMatch(/Persistent:\s+yes/);
@@ -133,15 +131,15 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtHypervisor on a real libvirtd', ()
       expect(xml).toMatch(/<domain type='qemu'/);
 
       const t0 = performance.now();
-      await expect(hv.stopInstance(id, { timeoutMs: 1500 })).resolves.toEqual({ alreadyStopped: false, forced: true });
+      await expect(hv.domains.stop(id, { timeoutMs: 1500 })).resolves.toEqual({ alreadyStopped: false, forced: true });
       expect(performance.now() - t0).toBeGreaterThanOrEqual(1500);
-      await expect(hv.instanceState(id)).resolves.toBe('STOPPED');
-      await expect(hv.stopInstance(id, { timeoutMs: 1500 })).resolves.toEqual({ alreadyStopped: true, forced: false });
+      await expect(hv.domains.instanceState(id)).resolves.toBe('STOPPED');
+      await expect(hv.domains.stop(id, { timeoutMs: 1500 })).resolves.toEqual({ alreadyStopped: true, forced: false });
 
       // Started again from its (re)definition, same UUID.
-      await expect(hv.startInstance(id, paths)).resolves.toEqual({ alreadyRunning: false, domainType: 'qemu' });
+      await expect(hv.domains.start(id, paths)).resolves.toEqual({ alreadyRunning: false, domainType: 'qemu' });
       expect((await virsh('domuuid', domain)).trim()).toBe(id);
-      await hv.stopInstance(id, { timeoutMs: 200 });
+      await hv.domains.stop(id, { timeoutMs: 200 });
       for (const path of paths) await expectCleanImage(path);
     },
     SLOW,
@@ -152,13 +150,13 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtHypervisor on a real libvirtd', ()
     async () => {
       const { id, domain, paths } = await newInstance(256, 64);
       const [root, data] = paths as [string, string];
-      await hv.startInstance(id, paths);
+      await hv.domains.start(id, paths);
       await liveWrite(domain, 0, '0xab', '0', '4M');
       expect(await liveRead(domain, 0, '0xab', '0', '4M')).toBe(true);
       expect(await liveRead(domain, 0, '0xcd', '0', '4M')).toBe(false); // the live check can say no
 
       const tag = randomUUID();
-      const taken = await hv.snapshotRunningVolume(id, 0, tag, { quiesce: false });
+      const taken = await hv.liveSnapshots.create(id, 0, tag, { quiesce: false });
       expect(taken).toMatchObject({ alreadyExisted: false, quiesced: false, target: 'vda' });
       expect(taken.nodeName).toMatch(/^libvirt-\d+-format$/);
       process.stdout.write(
@@ -167,17 +165,17 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtHypervisor on a real libvirtd', ()
 
       // Still running, still writing to its own file: no overlay was put in front of it.
       await liveWrite(domain, 0, '0xcd', '0', '4M');
-      await expect(hv.instanceState(id)).resolves.toBe('RUNNING');
+      await expect(hv.domains.instanceState(id)).resolves.toBe('RUNNING');
       expect(await virsh('domstate', domain)).toContain('running');
       expect(await virsh('domblklist', domain)).toContain(root);
       expect(await liveRead(domain, 0, '0xcd', '0', '4M')).toBe(true);
 
       // A repeated delivery: success, nothing taken.
-      await expect(hv.snapshotRunningVolume(id, 'vda', tag)).resolves.toMatchObject({ alreadyExisted: true });
-      await expect(hv.listRunningVolumeSnapshots(id, 0)).resolves.toEqual([tag]);
+      await expect(hv.liveSnapshots.create(id, 'vda', tag)).resolves.toMatchObject({ alreadyExisted: true });
+      await expect(hv.liveSnapshots.list(id, 0)).resolves.toEqual([tag]);
       // One of a quiesced job: its tag proves the first try froze the guest; the thaw that try may have missed is
       // tried again (this guest has no agent to answer it) and the delivery still succeeds.
-      await expect(hv.snapshotRunningVolume(id, 'vda', tag, { quiesce: true })).resolves.toMatchObject({
+      await expect(hv.liveSnapshots.create(id, 'vda', tag, { quiesce: true })).resolves.toMatchObject({
         alreadyExisted: true,
         quiesced: true,
       });
@@ -185,23 +183,23 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtHypervisor on a real libvirtd', ()
       // A DATA disk: found by index although QEMU's node names run the other way (vda = libvirt-2-format).
       const dataTag = randomUUID();
       await liveWrite(domain, 1, '0x11', '1M', '1M');
-      await expect(hv.snapshotRunningVolume(id, 1, dataTag)).resolves.toMatchObject({ target: 'vdb' });
+      await expect(hv.liveSnapshots.create(id, 1, dataTag)).resolves.toMatchObject({ target: 'vdb' });
       await liveWrite(domain, 1, '0x12', '1M', '1M');
-      await expect(hv.listRunningVolumeSnapshots(id, data)).resolves.toEqual([dataTag]);
-      await expect(hv.listRunningVolumeSnapshots(id, 0)).resolves.toEqual([tag]);
+      await expect(hv.liveSnapshots.list(id, data)).resolves.toEqual([dataTag]);
+      await expect(hv.liveSnapshots.list(id, 0)).resolves.toEqual([tag]);
 
       // Delete while running, idempotently.
       const gone = randomUUID();
-      await hv.snapshotRunningVolume(id, 0, gone);
-      await expect(hv.deleteRunningVolumeSnapshot(id, 0, gone)).resolves.toEqual({ alreadyGone: false });
-      await expect(hv.deleteRunningVolumeSnapshot(id, 0, gone)).resolves.toEqual({ alreadyGone: true });
-      await expect(hv.snapshotRunningVolume(id, 7, randomUUID())).rejects.toThrow(
+      await hv.liveSnapshots.create(id, 0, gone);
+      await expect(hv.liveSnapshots.delete(id, 0, gone)).resolves.toEqual({ alreadyGone: false });
+      await expect(hv.liveSnapshots.delete(id, 0, gone)).resolves.toEqual({ alreadyGone: true });
+      await expect(hv.liveSnapshots.create(id, 7, randomUUID())).rejects.toThrow(
         'has no disk 7 (vdh) (it has vda, vdb)',
       );
-      await expect(hv.snapshotRunningVolume(id, 26, randomUUID())).rejects.toThrow('out of range');
+      await expect(hv.liveSnapshots.create(id, 26, randomUUID())).rejects.toThrow('out of range');
 
-      await hv.stopInstance(id, { timeoutMs: 300 });
-      await expect(hv.snapshotRunningVolume(id, 0, randomUUID())).rejects.toBeInstanceOf(InstanceNotRunningError);
+      await hv.domains.stop(id, { timeoutMs: 300 });
+      await expect(hv.liveSnapshots.create(id, 0, randomUUID())).rejects.toBeInstanceOf(InstanceNotRunningError);
 
       // What the offline qemu-img driver sees: its own kind of snapshot, revertible and convertible.
       expect(await tags(root)).toEqual([tag]);
@@ -226,43 +224,43 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtHypervisor on a real libvirtd', ()
     'fails a quiesced snapshot clearly when the guest agent does not answer, and takes none',
     async () => {
       const { id, domain, paths } = await newInstance(64);
-      await hv.startInstance(id, paths);
+      await hv.domains.start(id, paths);
       const tag = randomUUID();
-      const error = await hv.snapshotRunningVolume(id, 0, tag, { quiesce: true }).catch((e: unknown) => e);
+      const error = await hv.liveSnapshots.create(id, 0, tag, { quiesce: true }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(QuiesceError);
       expect((error as Error).message).toMatch(
         new RegExp(`quiesce requested but the QEMU guest agent of instance ${id} does not answer .*no snapshot`),
       );
-      await expect(hv.listRunningVolumeSnapshots(id, 0)).resolves.toEqual([]);
-      await expect(hv.createRecoveryPoint(id, tag, { withMemory: false, quiesce: true })).rejects.toBeInstanceOf(
+      await expect(hv.liveSnapshots.list(id, 0)).resolves.toEqual([]);
+      await expect(hv.instanceSnapshots.create(id, tag, { withMemory: false, quiesce: true })).rejects.toBeInstanceOf(
         QuiesceError,
       );
-      await expect(hv.recoveryPointKind(id, tag)).resolves.toBeNull();
+      await expect(hv.instanceSnapshots.kind(id, tag)).resolves.toBeNull();
       // The guest was left writable.
       await liveWrite(domain, 0, '0x42', '0', '64k');
-      await expect(hv.instanceState(id)).resolves.toBe('RUNNING');
-      await hv.stopInstance(id, { timeoutMs: 200 });
+      await expect(hv.domains.instanceState(id)).resolves.toBe('RUNNING');
+      await hv.domains.stop(id, { timeoutMs: 200 });
       expect(await tags(paths[0])).toEqual([]);
     },
     SLOW,
   );
 
   it(
-    'reverts a recovery point with memory on a running domain: RUNNING again, disk back to the point',
+    'reverts an instance snapshot with memory on a running domain: RUNNING again, disk back to the point',
     async () => {
       const { id, domain, paths } = await newInstance(128, 32);
-      await hv.startInstance(id, paths);
+      await hv.domains.start(id, paths);
       await liveWrite(domain, 0, '0x21', '0', '4M');
       await liveWrite(domain, 1, '0x23', '0', '1M');
       const point = randomUUID();
-      const created = await hv.createRecoveryPoint(id, point, { withMemory: true, description: 'before change' });
+      const created = await hv.instanceSnapshots.create(id, point, { withMemory: true, description: 'before change' });
       expect(created).toMatchObject({ alreadyExisted: false, kind: 'memory', quiesced: false });
-      process.stdout.write(`recovery point with memory: ${created.durationMs} ms\n`);
-      await expect(hv.createRecoveryPoint(id, point, { withMemory: true })).resolves.toMatchObject({
+      process.stdout.write(`instance snapshot with memory: ${created.durationMs} ms\n`);
+      await expect(hv.instanceSnapshots.create(id, point, { withMemory: true })).resolves.toMatchObject({
         alreadyExisted: true,
       });
       await expect(
-        hv.createRecoveryPoint(id, randomUUID(), { withMemory: true, quiesce: true }),
+        hv.instanceSnapshots.create(id, randomUUID(), { withMemory: true, quiesce: true }),
       ).rejects.toBeInstanceOf(UnsupportedOperationError);
       expect(await virsh('snapshot-list', domain, '--name')).toContain(point);
 
@@ -271,27 +269,29 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtHypervisor on a real libvirtd', ()
       expect(await liveRead(domain, 0, '0x22', '0', '4M')).toBe(true);
 
       const t0 = performance.now();
-      await expect(hv.revertRecoveryPoint(id, point, { state: 'running' })).resolves.toEqual({
+      await expect(hv.instanceSnapshots.revert(id, point, { state: 'running' })).resolves.toEqual({
         kind: 'memory',
         state: 'RUNNING',
       });
-      process.stdout.write(`revert to a recovery point with memory: ${Math.round(performance.now() - t0)} ms\n`);
+      process.stdout.write(`revert to an instance snapshot with memory: ${Math.round(performance.now() - t0)} ms\n`);
       expect(await liveRead(domain, 0, '0x21', '0', '4M')).toBe(true);
       expect(await liveRead(domain, 0, '0x22', '0', '4M')).toBe(false);
       expect(await liveRead(domain, 1, '0x23', '0', '1M')).toBe(true);
 
-      await expect(hv.revertRecoveryPoint(id, point, { state: 'paused' })).resolves.toMatchObject({ state: 'PAUSED' });
-      await expect(hv.revertRecoveryPoint(id, point, { state: 'stopped' })).resolves.toMatchObject({
+      await expect(hv.instanceSnapshots.revert(id, point, { state: 'paused' })).resolves.toMatchObject({
+        state: 'PAUSED',
+      });
+      await expect(hv.instanceSnapshots.revert(id, point, { state: 'stopped' })).resolves.toMatchObject({
         state: 'STOPPED',
       });
       expect(await fileHolds(paths[0], '0x21', '0', '4M')).toBe(true);
       await expectCleanImage(paths[0]);
 
-      await expect(hv.createRecoveryPoint(id, randomUUID(), { withMemory: true })).rejects.toThrow(
+      await expect(hv.instanceSnapshots.create(id, randomUUID(), { withMemory: true })).rejects.toThrow(
         'needs a running instance',
       );
-      await expect(hv.deleteRecoveryPoint(id, point)).resolves.toEqual({ alreadyGone: false, kind: 'memory' });
-      await expect(hv.deleteRecoveryPoint(id, point)).resolves.toEqual({ alreadyGone: true, kind: null });
+      await expect(hv.instanceSnapshots.delete(id, point)).resolves.toEqual({ alreadyGone: false, kind: 'memory' });
+      await expect(hv.instanceSnapshots.delete(id, point)).resolves.toEqual({ alreadyGone: true, kind: null });
       expect(await tags(paths[0])).toEqual([]);
       expect(await tags(paths[1])).toEqual([]);
     },
@@ -299,53 +299,55 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtHypervisor on a real libvirtd', ()
   );
 
   it(
-    'takes a disk-only recovery point of a running domain atomically (QMP transaction) and reverts it stopped',
+    'takes a disk-only instance snapshot of a running domain atomically (QMP transaction) and reverts it stopped',
     async () => {
       const { id, domain, paths } = await newInstance(64, 32);
       const [root, data] = paths as [string, string];
-      await hv.startInstance(id, paths);
+      await hv.domains.start(id, paths);
       await liveWrite(domain, 0, '0x51', '0', '1M');
       await liveWrite(domain, 1, '0x52', '0', '1M');
       const point = randomUUID();
-      await expect(hv.createRecoveryPoint(id, point, { withMemory: false })).resolves.toMatchObject({
+      await expect(hv.instanceSnapshots.create(id, point, { withMemory: false })).resolves.toMatchObject({
         alreadyExisted: false,
         kind: 'disk',
         quiesced: false,
       });
-      await expect(hv.createRecoveryPoint(id, point, { withMemory: false })).resolves.toMatchObject({
+      await expect(hv.instanceSnapshots.create(id, point, { withMemory: false })).resolves.toMatchObject({
         alreadyExisted: true,
       });
-      await expect(hv.recoveryPointKind(id, point)).resolves.toBe('disk');
+      await expect(hv.instanceSnapshots.kind(id, point)).resolves.toBe('disk');
       expect(await virsh('snapshot-list', domain, '--name')).not.toContain(point);
       await liveWrite(domain, 0, '0x61', '0', '1M');
       await liveWrite(domain, 1, '0x62', '0', '1M');
 
-      await expect(hv.revertRecoveryPoint(id, point, { state: 'running' })).rejects.toThrow(
+      await expect(hv.instanceSnapshots.revert(id, point, { state: 'running' })).rejects.toThrow(
         'can be reverted only while instance',
       );
-      await hv.stopInstance(id, { timeoutMs: 200 });
-      await expect(hv.revertRecoveryPoint(id, point, { state: 'running' })).resolves.toEqual({
+      await hv.domains.stop(id, { timeoutMs: 200 });
+      await expect(hv.instanceSnapshots.revert(id, point, { state: 'running' })).resolves.toEqual({
         kind: 'disk',
         state: 'RUNNING',
       });
       expect(await liveRead(domain, 0, '0x51', '0', '1M')).toBe(true);
       expect(await liveRead(domain, 1, '0x52', '0', '1M')).toBe(true);
 
-      await expect(hv.deleteRecoveryPoint(id, point)).resolves.toEqual({ alreadyGone: false, kind: 'disk' });
-      await expect(hv.deleteRecoveryPoint(id, point)).resolves.toEqual({ alreadyGone: true, kind: null });
-      await hv.stopInstance(id, { timeoutMs: 200 });
+      await expect(hv.instanceSnapshots.delete(id, point)).resolves.toEqual({ alreadyGone: false, kind: 'disk' });
+      await expect(hv.instanceSnapshots.delete(id, point)).resolves.toEqual({ alreadyGone: true, kind: null });
+      await hv.domains.stop(id, { timeoutMs: 200 });
       expect(await tags(root)).toEqual([]);
       expect(await tags(data)).toEqual([]);
 
       // On a stopped instance the same point is made with qemu-img, and reverted the same way.
       const offline = randomUUID();
-      await expect(hv.createRecoveryPoint(id, offline, { withMemory: false })).resolves.toMatchObject({ kind: 'disk' });
+      await expect(hv.instanceSnapshots.create(id, offline, { withMemory: false })).resolves.toMatchObject({
+        kind: 'disk',
+      });
       expect(await tags(root)).toEqual([offline]);
-      await expect(hv.revertRecoveryPoint(id, offline, { state: 'stopped' })).resolves.toEqual({
+      await expect(hv.instanceSnapshots.revert(id, offline, { state: 'stopped' })).resolves.toEqual({
         kind: 'disk',
         state: 'STOPPED',
       });
-      await expect(hv.deleteRecoveryPoint(id, offline)).resolves.toEqual({ alreadyGone: false, kind: 'disk' });
+      await expect(hv.instanceSnapshots.delete(id, offline)).resolves.toEqual({ alreadyGone: false, kind: 'disk' });
       await expectCleanImage(root);
       await expectCleanImage(data);
     },
@@ -353,39 +355,39 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtHypervisor on a real libvirtd', ()
   );
 
   it(
-    'keeps a recovery point and a volume snapshot of one instance revertible after each other (CloudStack #11428)',
+    'keeps an instance snapshot and a volume snapshot of one instance revertible after each other (CloudStack #11428)',
     async () => {
       const { id, domain, paths } = await newInstance(64);
       const [root] = paths as [string];
-      await hv.startInstance(id, paths);
+      await hv.domains.start(id, paths);
       await liveWrite(domain, 0, '0x31', '0', '1M');
       const volumeSnapshot = randomUUID();
-      await hv.snapshotRunningVolume(id, 0, volumeSnapshot);
+      await hv.liveSnapshots.create(id, 0, volumeSnapshot);
       await liveWrite(domain, 0, '0x32', '0', '1M');
       const point = randomUUID();
-      await hv.createRecoveryPoint(id, point, { withMemory: true });
+      await hv.instanceSnapshots.create(id, point, { withMemory: true });
       await liveWrite(domain, 0, '0x33', '0', '1M');
 
       // The memory revert with a volume snapshot in the image.
-      await hv.revertRecoveryPoint(id, point, { state: 'running' });
+      await hv.instanceSnapshots.revert(id, point, { state: 'running' });
       expect(await liveRead(domain, 0, '0x32', '0', '1M')).toBe(true);
-      await expect(hv.listRunningVolumeSnapshots(id, 0)).resolves.toEqual([volumeSnapshot, point]);
+      await expect(hv.liveSnapshots.list(id, 0)).resolves.toEqual([volumeSnapshot, point]);
 
-      // The volume revert (offline, as the qemu-img driver does it) with a recovery point in the image.
-      await hv.stopInstance(id, { timeoutMs: 200 });
+      // The volume revert (offline, as the qemu-img driver does it) with an instance snapshot in the image.
+      await hv.domains.stop(id, { timeoutMs: 200 });
       await run('qemu-img', ['snapshot', '-a', volumeSnapshot, root]);
       expect(await fileHolds(root, '0x31', '0', '1M')).toBe(true);
 
-      // The recovery point still reverts afterwards, from a stopped domain, to running.
-      await expect(hv.revertRecoveryPoint(id, point, { state: 'running' })).resolves.toMatchObject({
+      // The instance snapshot still reverts afterwards, from a stopped domain, to running.
+      await expect(hv.instanceSnapshots.revert(id, point, { state: 'running' })).resolves.toMatchObject({
         state: 'RUNNING',
       });
       expect(await liveRead(domain, 0, '0x32', '0', '1M')).toBe(true);
 
       // Deleting one leaves the other.
-      await hv.deleteRecoveryPoint(id, point);
-      await expect(hv.listRunningVolumeSnapshots(id, 0)).resolves.toEqual([volumeSnapshot]);
-      await hv.stopInstance(id, { timeoutMs: 200 });
+      await hv.instanceSnapshots.delete(id, point);
+      await expect(hv.liveSnapshots.list(id, 0)).resolves.toEqual([volumeSnapshot]);
+      await hv.domains.stop(id, { timeoutMs: 200 });
       await run('qemu-img', ['snapshot', '-a', volumeSnapshot, root]);
       expect(await fileHolds(root, '0x31', '0', '1M')).toBe(true);
       await expectCleanImage(root);
@@ -397,7 +399,7 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtHypervisor on a real libvirtd', ()
     'measures a live snapshot of a 1 GiB volume with 200 MiB written',
     async () => {
       const { id, domain, paths } = await newInstance(1024);
-      await hv.startInstance(id, paths);
+      await hv.domains.start(id, paths);
       await liveWrite(domain, 0, '0x5a', '0', '200M');
       const { stdout } = await run('qemu-img', ['info', '-U', '--output=json', paths[0]]);
       const allocated = (JSON.parse(stdout) as { 'actual-size': number })['actual-size'];
@@ -410,20 +412,20 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtHypervisor on a real libvirtd', ()
         roundTrips.push(performance.now() - t0);
       }
       const results = [];
-      for (let i = 0; i < 3; i++) results.push(await hv.snapshotRunningVolume(id, 0, randomUUID()));
+      for (let i = 0; i < 3; i++) results.push(await hv.liveSnapshots.create(id, 0, randomUUID()));
       const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
       process.stdout.write(
         [
           `live snapshot, 1 GiB volume, ${Math.round(allocated / MIB)} MiB allocated (200 MiB written), type qemu:`,
           `  no-op QMP command (query-status): ${median(noOps).toFixed(1)} ms inside virsh, ${median(roundTrips).toFixed(1)} ms for the whole virsh process`,
           `  snapshot command inside virsh (upper bound of the guest's I/O pause): ${results.map((r) => r.guestPauseMs.toFixed(1)).join(', ')} ms`,
-          `  whole snapshotRunningVolume call (state, disks, command, read-back): ${results.map((r) => r.durationMs.toFixed(1)).join(', ')} ms`,
+          `  whole liveSnapshots.create call (state, disks, command, read-back): ${results.map((r) => r.durationMs.toFixed(1)).join(', ')} ms`,
           '',
         ].join('\n'),
       );
       expect(results.every((r) => !r.alreadyExisted)).toBe(true);
-      await expect(hv.instanceState(id)).resolves.toBe('RUNNING');
-      await hv.stopInstance(id, { timeoutMs: 200 });
+      await expect(hv.domains.instanceState(id)).resolves.toBe('RUNNING');
+      await hv.domains.stop(id, { timeoutMs: 200 });
       await expectCleanImage(paths[0]);
     },
     SLOW,

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { templatePath, transferPath } from '@snapdeck/contracts';
 import { describeWith } from '@snapdeck/testing';
+import { AgentDrivers } from '../agent-drivers.js';
 import { CreateVolumesHandler } from '../../handlers/create-volumes.handler.js';
 import { DestroyVolumesHandler } from '../../handlers/destroy-volumes.handler.js';
 import { DriverError } from '../volume-driver.js';
@@ -389,7 +390,7 @@ describeWith(['qemu-img'], 'QemuImgDriver: revert, export, copies, templates and
       await driver.createVolume(second, 1);
       const keep = randomUUID();
       await driver.createVolume(keep, 1);
-      const handler = new DestroyVolumesHandler(driver);
+      const handler = new DestroyVolumesHandler(new AgentDrivers(driver));
 
       expect(await handler.handle({ volumeIds: [first, second] })).toEqual({
         ok: true,
@@ -405,6 +406,22 @@ describeWith(['qemu-img'], 'QemuImgDriver: revert, export, copies, templates and
       });
       expect(await handler.handle({ volumeIds: [keep, '../../etc/passwd'] })).toMatchObject({ ok: false });
       expect(await readdir(join(storageDir, 'volumes'))).toEqual([`${keep}.qcow2`]);
+    });
+
+    it('destroys the volumes of a named instance: a node without an instance port has nothing of it to forget', async () => {
+      const volumeId = randomUUID();
+      await driver.createVolume(volumeId, 1);
+      const handler = new DestroyVolumesHandler(new AgentDrivers(driver));
+      expect(await handler.handle({ volumeIds: [volumeId], instanceId: randomUUID() })).toEqual({
+        ok: true,
+        data: { destroyed: [volumeId] },
+        message: 'Destroyed 1 volume(s)',
+      });
+      expect(await driver.volumeExists(volumeId)).toBe(false);
+      expect(await handler.handle({ volumeIds: [volumeId], instanceId: 'nope' })).toMatchObject({
+        ok: false,
+        message: 'Invalid instance id "nope": expected a UUID',
+      });
     });
   });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, link, lstat, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { type InstanceDisks, templatePath, type VolumeSource } from '@snapdeck/contracts';
+import { templatePath, type VolumeSource } from '@snapdeck/contracts';
 import {
   checkedId,
   checkedRelativePath,
@@ -16,18 +16,13 @@ import {
 } from '../driver-input.js';
 import { KeyedMutex } from '../keyed-mutex.js';
 import {
-  cannotRunInstances,
   type CopyResult,
-  type CreateRecoveryPointResult,
   type CreateSnapshotOptions,
   type CreateSnapshotResult,
   type CreateVolumeResult,
   type DeleteSnapshotResult,
   DriverError,
   type RemoveResult,
-  type RevertRecoveryPointResult,
-  type StartInstanceResult,
-  type StopInstanceResult,
   VolumeDriver,
   type VolumeSnapshot,
 } from '../volume-driver.js';
@@ -370,32 +365,6 @@ export class QemuImgDriver extends VolumeDriver {
       const info = await this.info(id, action, read.sharedRead === true);
       return info.snapshots.map(({ tag, createdAt }) => ({ tag, createdAt }));
     });
-  }
-
-  // A qemu-img node has no hypervisor: instances are refused, plainly, before anything is touched.
-
-  startInstance(_instance: InstanceDisks): Promise<StartInstanceResult> {
-    return this.refuseInstances();
-  }
-
-  stopInstance(_instance: InstanceDisks, _timeoutSeconds: number): Promise<StopInstanceResult> {
-    return this.refuseInstances();
-  }
-
-  createRecoveryPoint(_instance: InstanceDisks, _pointId: string): Promise<CreateRecoveryPointResult> {
-    return this.refuseInstances();
-  }
-
-  revertRecoveryPoint(_instance: InstanceDisks, _pointId: string): Promise<RevertRecoveryPointResult> {
-    return this.refuseInstances();
-  }
-
-  deleteRecoveryPoint(_instance: InstanceDisks, _pointId: string): Promise<RemoveResult> {
-    return this.refuseInstances();
-  }
-
-  private refuseInstances(): Promise<never> {
-    return Promise.reject(new DriverError(cannotRunInstances(this.name)));
   }
 
   private async createBlankVolume(id: string, size: number): Promise<CreateVolumeResult> {

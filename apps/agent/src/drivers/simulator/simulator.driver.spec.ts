@@ -315,53 +315,59 @@ describe('SimulatorDriver instances', () => {
     expect(await driver.destroyVolume(root)).toEqual({ alreadyGone: false });
   });
 
-  it('takes a recovery point with memory and reverts every disk to it, running or stopped as asked', async () => {
+  it('takes an instance snapshot with memory and reverts every disk to it, running or stopped as asked', async () => {
     const { driver, instance, root, data } = await withInstance();
-    const pointId = randomUUID();
-    await expect(driver.createRecoveryPoint(instance, pointId, { withMemory: true, quiesce: false })).rejects.toThrow(
-      'a recovery point with memory needs a running instance',
-    );
+    const instanceSnapshotId = randomUUID();
+    await expect(
+      driver.createInstanceSnapshot(instance, instanceSnapshotId, { withMemory: true, quiesce: false }),
+    ).rejects.toThrow('a recovery point with memory needs a running instance');
     await driver.startInstance(instance);
-    await expect(driver.createRecoveryPoint(instance, pointId, { withMemory: true, quiesce: true })).rejects.toThrow(
-      'cannot be quiesced',
-    );
+    await expect(
+      driver.createInstanceSnapshot(instance, instanceSnapshotId, { withMemory: true, quiesce: true }),
+    ).rejects.toThrow('cannot be quiesced');
     const at = [driver.simulateWrite(root), driver.simulateWrite(data)];
-    expect(await driver.createRecoveryPoint(instance, pointId, { withMemory: true, quiesce: false })).toEqual({
+    expect(
+      await driver.createInstanceSnapshot(instance, instanceSnapshotId, { withMemory: true, quiesce: false }),
+    ).toEqual({
       alreadyExisted: false,
       quiesced: false,
     });
-    expect(await driver.createRecoveryPoint(instance, pointId, { withMemory: true, quiesce: false })).toEqual({
+    expect(
+      await driver.createInstanceSnapshot(instance, instanceSnapshotId, { withMemory: true, quiesce: false }),
+    ).toEqual({
       alreadyExisted: true,
       quiesced: false,
     });
     driver.simulateWrite(root);
     driver.simulateWrite(data);
-    expect(await driver.revertRecoveryPoint(instance, pointId, false)).toEqual({ running: false });
+    expect(await driver.revertInstanceSnapshot(instance, instanceSnapshotId, false)).toEqual({ running: false });
     expect([driver.volumeGeneration(root), driver.volumeGeneration(data)]).toEqual(at);
     expect(driver.instanceRunning(instance.instanceId)).toBe(false);
     driver.simulateWrite(data);
-    expect(await driver.revertRecoveryPoint(instance, pointId, true)).toEqual({ running: true });
+    expect(await driver.revertInstanceSnapshot(instance, instanceSnapshotId, true)).toEqual({ running: true });
     expect(driver.volumeGeneration(data)).toBe(at[1]);
     expect(driver.instanceRunning(instance.instanceId)).toBe(true);
-    expect(await driver.deleteRecoveryPoint(instance, pointId)).toEqual({ alreadyGone: false });
-    expect(await driver.deleteRecoveryPoint(instance, pointId)).toEqual({ alreadyGone: true });
+    expect(await driver.deleteInstanceSnapshot(instance, instanceSnapshotId)).toEqual({ alreadyGone: false });
+    expect(await driver.deleteInstanceSnapshot(instance, instanceSnapshotId)).toEqual({ alreadyGone: true });
   });
 
-  it('reverts a recovery point without memory only while stopped; quiesces it when running', async () => {
+  it('reverts an instance snapshot without memory only while stopped; quiesces it when running', async () => {
     const { driver, instance, root } = await withInstance();
     await driver.startInstance(instance);
     const at = driver.simulateWrite(root);
-    const pointId = randomUUID();
-    expect(await driver.createRecoveryPoint(instance, pointId, { withMemory: false, quiesce: true })).toEqual({
+    const instanceSnapshotId = randomUUID();
+    expect(
+      await driver.createInstanceSnapshot(instance, instanceSnapshotId, { withMemory: false, quiesce: true }),
+    ).toEqual({
       alreadyExisted: false,
       quiesced: true,
     });
     driver.simulateWrite(root);
-    await expect(driver.revertRecoveryPoint(instance, pointId, true)).rejects.toThrow(
+    await expect(driver.revertInstanceSnapshot(instance, instanceSnapshotId, true)).rejects.toThrow(
       'can be reverted only while the instance is stopped',
     );
     await driver.stopInstance(instance, 0);
-    expect(await driver.revertRecoveryPoint(instance, pointId, true)).toEqual({ running: true });
+    expect(await driver.revertInstanceSnapshot(instance, instanceSnapshotId, true)).toEqual({ running: true });
     expect(driver.volumeGeneration(root)).toBe(at);
   });
 });

@@ -13,21 +13,24 @@ import {
 } from '../driver-input.js';
 import {
   type CopyResult,
-  type CreateRecoveryPointOptions,
-  type CreateRecoveryPointResult,
   type CreateSnapshotOptions,
   type CreateSnapshotResult,
   type CreateVolumeResult,
   type DeleteSnapshotResult,
   DriverError,
   type RemoveResult,
-  type RevertRecoveryPointResult,
-  type StartInstanceResult,
-  type StopInstanceResult,
   type VolumeContext,
   VolumeDriver,
   type VolumeSnapshot,
 } from '../volume-driver.js';
+import {
+  type CreateInstanceSnapshotOptions,
+  type CreateInstanceSnapshotResult,
+  InstanceDriver,
+  type RevertInstanceSnapshotResult,
+  type StartInstanceResult,
+  type StopInstanceResult,
+} from '../instance-driver.js';
 
 export interface SimulatorDriverOptions {
   /** SIMULATOR_LATENCY_MS: how long every operation takes. */
@@ -51,12 +54,12 @@ interface SimulatedInstance {
   running: boolean;
   /** The disks it was started with, in order. */
   volumeIds: string[];
-  recoveryPoints: Map<string, SimulatedRecoveryPoint>;
+  instanceSnapshots: Map<string, SimulatedInstanceSnapshot>;
   /** Overrides the driver-wide `guestAgent` option. */
   guestAgent?: boolean;
 }
 
-interface SimulatedRecoveryPoint {
+interface SimulatedInstanceSnapshot {
   withMemory: boolean;
   /** Each disk's data generation at the point. */
   generations: Map<string, number>;
@@ -95,7 +98,7 @@ export interface SimulatedFile {
  * map — written by an export, or placed with `putSecondaryFile` — and refuses any other path, with the same
  * lexical path checks as the qemu-img driver.
  */
-export class SimulatorDriver extends VolumeDriver {
+export class SimulatorDriver extends VolumeDriver implements InstanceDriver {
   readonly name = 'simulator' as const;
   private readonly volumes = new Map<string, SimulatedVolume>();
   private readonly secondaryFiles = new Map<string, SimulatedFile>();
@@ -300,7 +303,7 @@ export class SimulatorDriver extends VolumeDriver {
       known.running = true;
       known.volumeIds = volumeIds;
     } else {
-      this.instances.set(instanceId, { running: true, volumeIds, recoveryPoints: new Map() });
+      this.instances.set(instanceId, { running: true, volumeIds, instanceSnapshots: new Map() });
     }
     return { alreadyRunning: false };
   }
@@ -314,17 +317,17 @@ export class SimulatorDriver extends VolumeDriver {
     return { alreadyStopped: false, forced: false };
   }
 
-  async createRecoveryPoint(
+  async createInstanceSnapshot(
     instance: InstanceDisks,
-    pointId: string,
-    options: CreateRecoveryPointOptions,
-  ): Promise<CreateRecoveryPointResult> {
+    instanceSnapshotId: string,
+    options: CreateInstanceSnapshotOptions,
+  ): Promise<CreateInstanceSnapshotResult> {
     const { instanceId, volumeIds } = checkedInstance(instance);
-    const id = checkedId(pointId, 'recovery point');
+    const id = checkedId(instanceSnapshotId, 'recovery point');
     await this.operate(`create recovery point ${id} of instance ${instanceId}`);
     const action = `Could not create recovery point ${id} of instance ${instanceId}`;
     const known = this.instances.get(instanceId);
-    const existing = known?.recoveryPoints.get(id);
+    const existing = known?.instanceSnapshots.get(id);
     if (existing) {
       if (existing.withMemory !== options.withMemory) {
         throw new DriverError(`${action}: it exists already ${existing.withMemory ? 'with' : 'without'} memory`);
@@ -345,22 +348,22 @@ export class SimulatorDriver extends VolumeDriver {
     if (quiesced) this.freeze(instanceId, action);
     const generations = new Map(volumeIds.map((v, i) => [v, volumes[i].generation]));
     const point = { withMemory: options.withMemory, generations };
-    if (known) known.recoveryPoints.set(id, point);
-    else this.instances.set(instanceId, { running: false, volumeIds, recoveryPoints: new Map([[id, point]]) });
+    if (known) known.instanceSnapshots.set(id, point);
+    else this.instances.set(instanceId, { running: false, volumeIds, instanceSnapshots: new Map([[id, point]]) });
     return { alreadyExisted: false, quiesced };
   }
 
-  async revertRecoveryPoint(
+  async revertInstanceSnapshot(
     instance: InstanceDisks,
-    pointId: string,
+    instanceSnapshotId: string,
     startAfter: boolean,
-  ): Promise<RevertRecoveryPointResult> {
+  ): Promise<RevertInstanceSnapshotResult> {
     const { instanceId, volumeIds } = checkedInstance(instance);
-    const id = checkedId(pointId, 'recovery point');
+    const id = checkedId(instanceSnapshotId, 'recovery point');
     await this.operate(`revert instance ${instanceId} to recovery point ${id}`);
     const action = `Could not revert instance ${instanceId} to recovery point ${id}`;
     const known = this.instances.get(instanceId);
-    const point = known?.recoveryPoints.get(id);
+    const point = known?.instanceSnapshots.get(id);
     if (!known || !point) throw new DriverError(`${action}: the instance has no recovery point ${id}`);
     if (!point.withMemory && known.running) {
       throw new DriverError(
@@ -378,11 +381,16 @@ export class SimulatorDriver extends VolumeDriver {
     return { running: startAfter };
   }
 
-  async deleteRecoveryPoint(instance: InstanceDisks, pointId: string): Promise<RemoveResult> {
+  async deleteInstanceSnapshot(instance: InstanceDisks, instanceSnapshotId: string): Promise<RemoveResult> {
     const { instanceId } = checkedInstance(instance);
-    const id = checkedId(pointId, 'recovery point');
+    const id = checkedId(instanceSnapshotId, 'recovery point');
     await this.operate(`delete recovery point ${id} of instance ${instanceId}`);
-    return { alreadyGone: this.instances.get(instanceId)?.recoveryPoints.delete(id) !== true };
+    return { alreadyGone: this.instances.get(instanceId)?.instanceSnapshots.delete(id) !== true };
+  }
+
+  /** The simulator keeps nothing of a destroyed instance outside its volumes: nothing to forget. */
+  forgetInstance(_instanceId: string): Promise<RemoveResult> {
+    return Promise.resolve({ alreadyGone: true });
   }
 
   /** Whether the simulated instance runs; for tests. */
@@ -395,7 +403,7 @@ export class SimulatorDriver extends VolumeDriver {
     const id = checkedId(instanceId, 'instance');
     const known = this.instances.get(id);
     if (known) known.guestAgent = answers;
-    else this.instances.set(id, { running: false, volumeIds: [], recoveryPoints: new Map(), guestAgent: answers });
+    else this.instances.set(id, { running: false, volumeIds: [], instanceSnapshots: new Map(), guestAgent: answers });
   }
 
   /**

@@ -1,26 +1,30 @@
 import { type InstanceDisks, type VolumeSource } from '@snapdeck/contracts';
-import { checkedId, checkedInstance, checkedSource } from './driver-input.js';
-import { KeyedMutex } from './keyed-mutex.js';
-import { domainName } from './libvirt/domain-xml.js';
-import { InstanceNotRunningError, LibvirtHypervisor } from './libvirt/libvirt-hypervisor.js';
-import { QemuImgDriver } from './qemu-img/qemu-img.driver.js';
+import { checkedId, checkedInstance, checkedSource } from '../driver-input.js';
+import { KeyedMutex } from '../keyed-mutex.js';
+import { domainName } from './domain-xml.js';
+import { InstanceNotRunningError } from './domains.js';
+import { LibvirtHypervisor } from './libvirt-hypervisor.js';
+import { QemuImgDriver } from '../qemu-img/qemu-img.driver.js';
 import {
   type CopyResult,
-  type CreateRecoveryPointOptions,
-  type CreateRecoveryPointResult,
   type CreateSnapshotOptions,
   type CreateSnapshotResult,
   type CreateVolumeResult,
   type DeleteSnapshotResult,
   DriverError,
   type RemoveResult,
-  type RevertRecoveryPointResult,
-  type StartInstanceResult,
-  type StopInstanceResult,
   type VolumeContext,
   VolumeDriver,
   type VolumeSnapshot,
-} from './volume-driver.js';
+} from '../volume-driver.js';
+import {
+  type CreateInstanceSnapshotOptions,
+  type CreateInstanceSnapshotResult,
+  InstanceDriver,
+  type RevertInstanceSnapshotResult,
+  type StartInstanceResult,
+  type StopInstanceResult,
+} from '../instance-driver.js';
 
 export interface LibvirtDriverOptions {
   /** AGENT_STORAGE_DIR: the same layout as the qemu-img driver, `volumes/<volumeId>.qcow2`. */
@@ -45,7 +49,7 @@ const instanceKey = (instanceId: string) => `instance:${instanceId}`;
  *
  * Every volume operation first asks libvirt whether a running (or paused) domain has the volume as a disk:
  * - no: the offline qemu-img driver does it, exactly as on a qemu-img node;
- * - yes: a snapshot is taken (or deleted) live through QEMU (LibvirtHypervisor: blockdev-snapshot-internal-sync,
+ * - yes: a snapshot is taken (or deleted) live through QEMU (hypervisor.liveSnapshots: blockdev-snapshot-internal-sync,
  *   an internal qcow2 snapshot tagged with the snapshot id, the same one `qemu-img snapshot -c` makes), so
  *   everything downstream (revert, templates, clones) is unchanged. A revert or a destroy is refused: QEMU
  *   owns the disk and the guest would see its data change under it (the api refuses both first anyway).
@@ -63,7 +67,7 @@ const instanceKey = (instanceId: string) => `instance:${instanceId}`;
  * so, QEMU's own image locks remain the last guard: an offline qemu-img on a running disk fails to get the
  * write lock instead of corrupting it.
  */
-export class LibvirtDriver extends VolumeDriver {
+export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
   readonly name = 'libvirt' as const;
   readonly hypervisor: LibvirtHypervisor;
   readonly files: QemuImgDriver;
@@ -87,7 +91,7 @@ export class LibvirtDriver extends VolumeDriver {
   /** libvirt must answer at AGENT_LIBVIRT_URI and qemu-img must run, or the agent refuses to start. */
   async init(): Promise<void> {
     try {
-      await this.hypervisor.init();
+      await this.hypervisor.domains.init();
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new DriverError(
@@ -131,7 +135,7 @@ export class LibvirtDriver extends VolumeDriver {
       const runningIn = await this.runningInstanceOf(id, options.instanceId);
       if (runningIn !== undefined) {
         try {
-          const live = await this.hypervisor.snapshotRunningVolume(runningIn, this.files.volumePath(id), tag, {
+          const live = await this.hypervisor.liveSnapshots.create(runningIn, this.files.volumePath(id), tag, {
             quiesce: options.quiesce === true,
           });
           return { alreadyExisted: live.alreadyExisted, sizeBytes: null, quiesced: live.quiesced };
@@ -163,7 +167,7 @@ export class LibvirtDriver extends VolumeDriver {
       const runningIn = await this.runningInstanceOf(id, context.instanceId);
       if (runningIn !== undefined) {
         try {
-          return await this.hypervisor.deleteRunningVolumeSnapshot(runningIn, this.files.volumePath(id), tag);
+          return await this.hypervisor.liveSnapshots.delete(runningIn, this.files.volumePath(id), tag);
         } catch (error) {
           if (!(error instanceof InstanceNotRunningError)) throw this.about(error, `delete snapshot ${tag}`, id);
         }
@@ -219,7 +223,7 @@ export class LibvirtDriver extends VolumeDriver {
   async stopInstance(instance: InstanceDisks, timeoutSeconds: number): Promise<StopInstanceResult> {
     const checked = checkedInstance(instance);
     return this.withInstance(checked, async () => {
-      const { alreadyStopped, forced } = await this.hypervisor.stopInstance(checked.instanceId, {
+      const { alreadyStopped, forced } = await this.hypervisor.domains.stop(checked.instanceId, {
         timeoutMs: Math.max(0, timeoutSeconds) * 1000,
       });
       return { alreadyStopped, forced };
@@ -231,18 +235,18 @@ export class LibvirtDriver extends VolumeDriver {
    * QMP transaction over every disk). Stopped, or never started: the same tag on every disk with qemu-img, from
    * the job's own disk list; there is nothing to freeze, so it says not quiesced, and memory is refused.
    */
-  async createRecoveryPoint(
+  async createInstanceSnapshot(
     instance: InstanceDisks,
-    pointId: string,
-    options: CreateRecoveryPointOptions,
-  ): Promise<CreateRecoveryPointResult> {
+    instanceSnapshotId: string,
+    options: CreateInstanceSnapshotOptions,
+  ): Promise<CreateInstanceSnapshotResult> {
     const checked = checkedInstance(instance);
-    const id = checkedId(pointId, 'recovery point');
+    const id = checkedId(instanceSnapshotId, 'recovery point');
     const action = `Could not create recovery point ${id} of instance ${checked.instanceId}`;
     return this.withInstance(checked, async () => {
       if (await this.isLive(checked.instanceId)) {
-        const taken = await this.hypervisor
-          .createRecoveryPoint(checked.instanceId, id, { withMemory: options.withMemory, quiesce: options.quiesce })
+        const taken = await this.hypervisor.instanceSnapshots
+          .create(checked.instanceId, id, { withMemory: options.withMemory, quiesce: options.quiesce })
           .catch((error: unknown) => {
             throw this.prefixed(error, action);
           });
@@ -264,19 +268,19 @@ export class LibvirtDriver extends VolumeDriver {
    * A point without memory: only while stopped (QEMU cannot swap a running disk's data under the guest), every
    * disk checked first, then `qemu-img snapshot -a` on each, then started if asked.
    */
-  async revertRecoveryPoint(
+  async revertInstanceSnapshot(
     instance: InstanceDisks,
-    pointId: string,
+    instanceSnapshotId: string,
     startAfter: boolean,
-  ): Promise<RevertRecoveryPointResult> {
+  ): Promise<RevertInstanceSnapshotResult> {
     const checked = checkedInstance(instance);
-    const id = checkedId(pointId, 'recovery point');
+    const id = checkedId(instanceSnapshotId, 'recovery point');
     const action = `Could not revert instance ${checked.instanceId} to recovery point ${id}`;
     return this.withInstance(checked, async () => {
-      const kind = await this.pointKind(checked.instanceId, id);
+      const kind = await this.snapshotKind(checked.instanceId, id);
       if (kind === 'memory') {
-        const { state } = await this.hypervisor
-          .revertRecoveryPoint(checked.instanceId, id, { state: startAfter ? 'running' : 'stopped' })
+        const { state } = await this.hypervisor.instanceSnapshots
+          .revert(checked.instanceId, id, { state: startAfter ? 'running' : 'stopped' })
           .catch((error: unknown) => {
             throw this.prefixed(error, action);
           });
@@ -297,16 +301,18 @@ export class LibvirtDriver extends VolumeDriver {
     });
   }
 
-  async deleteRecoveryPoint(instance: InstanceDisks, pointId: string): Promise<RemoveResult> {
+  async deleteInstanceSnapshot(instance: InstanceDisks, instanceSnapshotId: string): Promise<RemoveResult> {
     const checked = checkedInstance(instance);
-    const id = checkedId(pointId, 'recovery point');
+    const id = checkedId(instanceSnapshotId, 'recovery point');
     const action = `Could not delete recovery point ${id} of instance ${checked.instanceId}`;
     return this.withInstance(checked, async () => {
-      const kind = await this.pointKind(checked.instanceId, id);
+      const kind = await this.snapshotKind(checked.instanceId, id);
       if (kind === 'memory' || (await this.isLive(checked.instanceId))) {
-        const { alreadyGone } = await this.hypervisor.deleteRecoveryPoint(checked.instanceId, id).catch((error) => {
-          throw this.prefixed(error, action);
-        });
+        const { alreadyGone } = await this.hypervisor.instanceSnapshots
+          .delete(checked.instanceId, id)
+          .catch((error) => {
+            throw this.prefixed(error, action);
+          });
         return { alreadyGone };
       }
       let deleted = 0;
@@ -321,10 +327,10 @@ export class LibvirtDriver extends VolumeDriver {
    * Undefines the destroyed instance's stopped domain (and its snapshot metadata) so that nothing of it stays in
    * libvirt; its volumes are removed after, by destroyVolume. A running domain is refused.
    */
-  override async forgetInstance(instanceId: string): Promise<RemoveResult> {
+  async forgetInstance(instanceId: string): Promise<RemoveResult> {
     const id = checkedId(instanceId, 'instance');
     return this.locks.run(instanceKey(id), async () => {
-      const { alreadyGone } = await this.hypervisor.undefineInstance(id).catch((error: unknown) => {
+      const { alreadyGone } = await this.hypervisor.domains.undefine(id).catch((error: unknown) => {
         throw this.prefixed(error, `Could not destroy instance ${id}`);
       });
       return { alreadyGone };
@@ -347,7 +353,7 @@ export class LibvirtDriver extends VolumeDriver {
     const first = hint !== undefined ? domainName(hint) : undefined;
     const ordered = first && active.includes(first) ? [first, ...active.filter((d) => d !== first)] : active;
     for (const domain of ordered) {
-      const disks = await this.hypervisor.fileDisks(domain).catch(() => []); // [] when it is gone meanwhile
+      const disks = await this.hypervisor.disks.fileDisks(domain).catch(() => []); // [] when it is gone meanwhile
       if (disks.some((disk) => disk.path === path)) return domain.slice(2);
     }
     return undefined;
@@ -362,21 +368,21 @@ export class LibvirtDriver extends VolumeDriver {
       }
     }
     const paths = instance.volumeIds.map((v) => this.files.volumePath(v));
-    const { alreadyRunning } = await this.hypervisor.startInstance(instance.instanceId, paths).catch((error) => {
+    const { alreadyRunning } = await this.hypervisor.domains.start(instance.instanceId, paths).catch((error) => {
       throw this.prefixed(error, `Could not start instance ${instance.instanceId}`);
     });
     return { alreadyRunning };
   }
 
   private async isLive(instanceId: string): Promise<boolean> {
-    const state = await this.hypervisor.instanceState(instanceId);
+    const state = await this.hypervisor.domains.instanceState(instanceId);
     return state === 'RUNNING' || state === 'PAUSED';
   }
 
-  /** The kind of a recovery point as libvirt and the disks tell; null for an instance that has no domain yet. */
-  private async pointKind(instanceId: string, pointId: string): Promise<'memory' | 'disk' | null> {
-    if ((await this.hypervisor.instanceState(instanceId)) === 'MISSING') return null;
-    return this.hypervisor.recoveryPointKind(instanceId, pointId);
+  /** The kind of an instance snapshot as libvirt and the disks tell; null for an instance that has no domain yet. */
+  private async snapshotKind(instanceId: string, instanceSnapshotId: string): Promise<'memory' | 'disk' | null> {
+    if ((await this.hypervisor.domains.instanceState(instanceId)) === 'MISSING') return null;
+    return this.hypervisor.instanceSnapshots.kind(instanceId, instanceSnapshotId);
   }
 
   private async refuseIfRunning(volumeId: string, action: string): Promise<void> {

@@ -20,9 +20,10 @@ import { jest } from '@jest/globals';
 import { describeWith } from '@snapdeck/testing';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { type RunningAgent, startAgent } from '../bootstrap.js';
+import { type RunningAgent, startAgent } from '../../bootstrap.js';
 import { LibvirtDriver } from './libvirt-driver.js';
-import { LibvirtHypervisor } from './libvirt/libvirt-hypervisor.js';
+import { LibvirtHypervisor } from './libvirt-hypervisor.js';
+import type { LiveVolumeSnapshots } from './live-snapshots.js';
 
 const run = promisify(execFile);
 const URI = 'qemu:///system';
@@ -109,12 +110,12 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtDriver on a real libvirtd', () => 
 
       expect(await driver.startInstance(instance)).toEqual({ alreadyRunning: false });
       expect(await driver.startInstance(instance)).toEqual({ alreadyRunning: true });
-      expect(await hypervisor.instanceState(instance.instanceId)).toBe('RUNNING');
+      expect(await hypervisor.domains.instanceState(instance.instanceId)).toBe('RUNNING');
       expect(await driver.runningInstanceOf(root)).toBe(instance.instanceId);
 
       await guestWrite(domain, 0, '0xab');
       const snapshotId = randomUUID();
-      const live = jest.spyOn(hypervisor, 'snapshotRunningVolume');
+      const live = jest.spyOn(hypervisor.liveSnapshots, 'create');
       const t0 = performance.now();
       expect(await driver.createSnapshot(root, snapshotId, { instanceId: instance.instanceId })).toEqual({
         alreadyExisted: false,
@@ -123,7 +124,7 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtDriver on a real libvirtd', () => 
       });
       const liveMs = performance.now() - t0;
       const { guestPauseMs, durationMs } = await (live.mock.results[0]?.value as ReturnType<
-        LibvirtHypervisor['snapshotRunningVolume']
+        LiveVolumeSnapshots['create']
       >);
       live.mockRestore();
       expect(await tags(rootFile)).toEqual([snapshotId]);
@@ -196,20 +197,24 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtDriver on a real libvirtd', () => 
   );
 
   it(
-    'takes a recovery point with memory of a running instance and reverts to it, running again',
+    'takes an instance snapshot with memory of a running instance and reverts to it, running again',
     async () => {
       const { instance, root, data, domain } = await newInstance();
       await driver.startInstance(instance);
       await guestWrite(domain, 0, '0x11');
       await guestWrite(domain, 1, '0x22');
-      const pointId = randomUUID();
+      const instanceSnapshotId = randomUUID();
       const t0 = performance.now();
-      expect(await driver.createRecoveryPoint(instance, pointId, { withMemory: true, quiesce: false })).toEqual({
+      expect(
+        await driver.createInstanceSnapshot(instance, instanceSnapshotId, { withMemory: true, quiesce: false }),
+      ).toEqual({
         alreadyExisted: false,
         quiesced: false,
       });
       const createMs = performance.now() - t0;
-      expect(await driver.createRecoveryPoint(instance, pointId, { withMemory: true, quiesce: false })).toEqual({
+      expect(
+        await driver.createInstanceSnapshot(instance, instanceSnapshotId, { withMemory: true, quiesce: false }),
+      ).toEqual({
         alreadyExisted: true,
         quiesced: false,
       });
@@ -217,55 +222,58 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtDriver on a real libvirtd', () => 
       await guestWrite(domain, 1, '0x44');
 
       const t1 = performance.now();
-      expect(await driver.revertRecoveryPoint(instance, pointId, true)).toEqual({ running: true });
+      expect(await driver.revertInstanceSnapshot(instance, instanceSnapshotId, true)).toEqual({ running: true });
       const revertMs = performance.now() - t1;
-      expect(await hypervisor.instanceState(instance.instanceId)).toBe('RUNNING');
+      expect(await hypervisor.domains.instanceState(instance.instanceId)).toBe('RUNNING');
       // The disks are the point's again (read through the running QEMU's lock with -U; the guest is idle).
       expect(await holds(driver.files.volumePath(root), '0x11', true)).toBe(true);
       expect(await holds(driver.files.volumePath(data), '0x22', true)).toBe(true);
 
-      expect(await driver.revertRecoveryPoint(instance, pointId, false)).toEqual({ running: false });
-      expect(await hypervisor.instanceState(instance.instanceId)).toBe('STOPPED');
-      expect(await driver.deleteRecoveryPoint(instance, pointId)).toEqual({ alreadyGone: false });
-      expect(await driver.deleteRecoveryPoint(instance, pointId)).toEqual({ alreadyGone: true });
+      expect(await driver.revertInstanceSnapshot(instance, instanceSnapshotId, false)).toEqual({ running: false });
+      expect(await hypervisor.domains.instanceState(instance.instanceId)).toBe('STOPPED');
+      expect(await driver.deleteInstanceSnapshot(instance, instanceSnapshotId)).toEqual({ alreadyGone: false });
+      expect(await driver.deleteInstanceSnapshot(instance, instanceSnapshotId)).toEqual({ alreadyGone: true });
       console.log(
-        `recovery point with memory: create ${createMs.toFixed(0)} ms, revert (running) ${revertMs.toFixed(0)} ms`,
+        `instance snapshot with memory: create ${createMs.toFixed(0)} ms, revert (running) ${revertMs.toFixed(0)} ms`,
       );
     },
     SLOW,
   );
 
   it(
-    'takes a recovery point without memory live, refuses to revert it while running, reverts it stopped and started',
+    'takes an instance snapshot without memory live, refuses to revert it while running, reverts it stopped and started',
     async () => {
       const { instance, root, domain } = await newInstance();
       // Before the instance ever ran (no domain yet): offline, the same tag on every disk.
       const before = randomUUID();
-      expect(await driver.createRecoveryPoint(instance, before, { withMemory: false, quiesce: false })).toEqual({
+      expect(await driver.createInstanceSnapshot(instance, before, { withMemory: false, quiesce: false })).toEqual({
         alreadyExisted: false,
         quiesced: false,
       });
       await driver.startInstance(instance);
       await guestWrite(domain, 0, '0x55');
-      const pointId = randomUUID();
-      expect(await driver.createRecoveryPoint(instance, pointId, { withMemory: false, quiesce: false })).toEqual({
+      const instanceSnapshotId = randomUUID();
+      expect(
+        await driver.createInstanceSnapshot(instance, instanceSnapshotId, { withMemory: false, quiesce: false }),
+      ).toEqual({
         alreadyExisted: false,
         quiesced: false,
       });
-      for (const id of instance.volumeIds) expect(await tags(driver.files.volumePath(id))).toEqual([before, pointId]);
+      for (const id of instance.volumeIds)
+        expect(await tags(driver.files.volumePath(id))).toEqual([before, instanceSnapshotId]);
       await guestWrite(domain, 0, '0x66');
-      await expect(driver.revertRecoveryPoint(instance, pointId, true)).rejects.toThrow('stop it first');
+      await expect(driver.revertInstanceSnapshot(instance, instanceSnapshotId, true)).rejects.toThrow('stop it first');
 
       await driver.stopInstance(instance, 0);
-      expect(await driver.revertRecoveryPoint(instance, pointId, true)).toEqual({ running: true });
-      expect(await hypervisor.instanceState(instance.instanceId)).toBe('RUNNING');
+      expect(await driver.revertInstanceSnapshot(instance, instanceSnapshotId, true)).toEqual({ running: true });
+      expect(await hypervisor.domains.instanceState(instance.instanceId)).toBe('RUNNING');
       expect(await holds(driver.files.volumePath(root), '0x55', true)).toBe(true);
       // Deleted live, on every disk.
-      expect(await driver.deleteRecoveryPoint(instance, pointId)).toEqual({ alreadyGone: false });
+      expect(await driver.deleteInstanceSnapshot(instance, instanceSnapshotId)).toEqual({ alreadyGone: false });
       for (const id of instance.volumeIds) expect(await tags(driver.files.volumePath(id))).toEqual([before]);
       await driver.stopInstance(instance, 0);
-      expect(await driver.deleteRecoveryPoint(instance, before)).toEqual({ alreadyGone: false });
-      expect(await driver.deleteRecoveryPoint(instance, before)).toEqual({ alreadyGone: true });
+      expect(await driver.deleteInstanceSnapshot(instance, before)).toEqual({ alreadyGone: false });
+      expect(await driver.deleteInstanceSnapshot(instance, before)).toEqual({ alreadyGone: true });
     },
     SLOW,
   );
@@ -277,19 +285,19 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtDriver on a real libvirtd', () => 
       // Never started: no domain, nothing to forget.
       expect(await driver.forgetInstance(instance.instanceId)).toEqual({ alreadyGone: true });
       await driver.startInstance(instance);
-      const pointId = randomUUID();
-      await driver.createRecoveryPoint(instance, pointId, { withMemory: true, quiesce: false });
+      const instanceSnapshotId = randomUUID();
+      await driver.createInstanceSnapshot(instance, instanceSnapshotId, { withMemory: true, quiesce: false });
       await expect(driver.forgetInstance(instance.instanceId)).rejects.toThrow(
         `Could not destroy instance ${instance.instanceId}: instance ${instance.instanceId} is running: stop it before it is destroyed`,
       );
-      expect(await hypervisor.instanceState(instance.instanceId)).toBe('RUNNING');
+      expect(await hypervisor.domains.instanceState(instance.instanceId)).toBe('RUNNING');
 
       await driver.stopInstance(instance, 0);
       expect(await driver.forgetInstance(instance.instanceId)).toEqual({ alreadyGone: false });
       await expect(run('virsh', ['-c', URI, 'dominfo', domain])).rejects.toThrow(/failed to get domain/);
       expect(await driver.forgetInstance(instance.instanceId)).toEqual({ alreadyGone: true });
       // The internal snapshot is in the file, which destroyVolume removes next.
-      expect(await tags(driver.files.volumePath(root))).toEqual([pointId]);
+      expect(await tags(driver.files.volumePath(root))).toEqual([instanceSnapshotId]);
       expect(await driver.destroyVolume(root)).toEqual({ alreadyGone: false });
     },
     SLOW,
