@@ -24,7 +24,8 @@ const ALLOWED_PACKAGES = {
   'apps/agent': ['config', 'contracts', 'domain', 'logging', 'transport'],
   // The one composition root of both apps: starts them through their package entries (their bootstraps).
   'apps/all-in-one': ['agent', 'api', 'config', 'embedded-postgres', 'transport'],
-  'libs/config': [],
+  // Reads DEFAULT_ORGANIZATION_LIMITS with the domain's parser of organization limits.
+  'libs/config': ['domain'],
   'libs/contracts': ['domain'],
   'libs/domain': [],
   'libs/embedded-postgres': [],

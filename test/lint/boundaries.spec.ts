@@ -83,8 +83,8 @@ const PACKAGES: PackageCase[] = [
   {
     unit: 'libs/config',
     file: 'libs/config/src/probe.ts',
-    forbidden: ['@snapdeck/domain', '@snapdeck/logging'],
-    allowed: ['class-validator', './agent-config.js'],
+    forbidden: ['@snapdeck/logging', '@snapdeck/persistence'],
+    allowed: ['class-validator', './agent-config.js', '@snapdeck/domain'],
   },
   {
     unit: 'libs/contracts',
