@@ -47,7 +47,7 @@ describeWith(['redis'], 'graphql-http server audits', () => {
     },
   });
 
-  describe('queries as GET (what README says of urql and Apollo Client)', () => {
+  describe('queries as GET (what docs/api-guide.md says of urql and Apollo Client)', () => {
     const get = async (query: string, headers: Record<string, string> = {}) => {
       const url = new URL(`${stack.url}/graphql`);
       url.searchParams.set('query', query);

@@ -1,8 +1,10 @@
 import type { SelectQueryBuilder, ObjectLiteral } from 'typeorm';
 
 /**
- * Which organizations a read may see. Every repository method that reads tenant data takes one, so a
- * query without a tenant filter cannot be written by accident; `all` is granted only to platform staff.
+ * Which organizations a read may see. Every repository method that answers a caller takes one, so such a query
+ * cannot be written without a tenant filter; `all` is what platform staff (and SUPPORT, for reads) get, and what
+ * orchestration uses after a scoped read found the row. The reads that take none are internal (authentication,
+ * locks, children of a checked parent, orchestration): docs/architecture.md lists them with the reason.
  */
 export type ReadScope = { readonly kind: 'organization'; readonly organizationId: string } | { readonly kind: 'all' };
 

@@ -18,7 +18,7 @@ export const GRAPHIQL_PATH = '/graphiql';
  * The page's own script: GraphiQL on /graphql of this origin, with the bearer token from the field at the top
  * (kept in this tab's sessionStorage) unless the headers tab sets an authorization header itself. A new token
  * makes a new fetcher, so GraphiQL introspects again with it. Queries and mutations over HTTP; subscriptions
- * need a graphql-ws client (see README).
+ * need a graphql-ws client (see docs/api-guide.md).
  */
 const PAGE_SCRIPT = `(() => {
   'use strict';
