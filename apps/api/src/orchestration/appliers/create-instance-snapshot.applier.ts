@@ -1,6 +1,7 @@
 import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
 import { SnapshotState, VolumeState } from '@snapdeck/domain';
 import type { JobEntity, Repositories } from '@snapdeck/persistence';
+import { expectMoved } from './expect-moved.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
 /** The recovery point is COMPLETED or ERROR; the instance's volumes are READY again either way. */
@@ -16,8 +17,17 @@ export class CreateInstanceSnapshotApplier implements JobOutcomeApplier<JobName.
           changes: { completedAt: new Date(), error: null, quiesced: outcome.data.quiesced },
         }
       : { to: SnapshotState.ERROR, changes: { error: outcome.message } };
-    await tx.instanceSnapshots.transition(instanceSnapshotId, [SnapshotState.IN_PROGRESS], point.to, point.changes);
-    await tx.volumes.transitionMany(volumeIds, [VolumeState.SNAPSHOTTING], VolumeState.READY);
+    expectMoved(
+      job,
+      'recovery point',
+      await tx.instanceSnapshots.transition(instanceSnapshotId, [SnapshotState.IN_PROGRESS], point.to, point.changes),
+    );
+    expectMoved(
+      job,
+      'volumes',
+      await tx.volumes.transitionMany(volumeIds, [VolumeState.SNAPSHOTTING], VolumeState.READY),
+      volumeIds.length,
+    );
     await tx.events.record({
       organizationId: job.organizationId,
       actorUserId: job.createdByUserId,

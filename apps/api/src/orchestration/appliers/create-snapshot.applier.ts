@@ -1,6 +1,7 @@
 import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
 import { SnapshotState, VolumeState } from '@snapdeck/domain';
 import type { JobEntity, Repositories } from '@snapdeck/persistence';
+import { expectMoved } from './expect-moved.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
 export class CreateSnapshotApplier implements JobOutcomeApplier<JobName.CREATE_SNAPSHOT> {
@@ -15,8 +16,12 @@ export class CreateSnapshotApplier implements JobOutcomeApplier<JobName.CREATE_S
           changes: { completedAt: new Date(), error: null, quiesced: outcome.data.quiesced ?? false },
         }
       : { to: SnapshotState.ERROR, changes: { error: outcome.message } };
-    await tx.snapshots.transition(snapshotId, [SnapshotState.IN_PROGRESS], snapshot.to, snapshot.changes);
-    await tx.volumes.transition(volumeId, [VolumeState.SNAPSHOTTING], VolumeState.READY);
+    expectMoved(
+      job,
+      'snapshot',
+      await tx.snapshots.transition(snapshotId, [SnapshotState.IN_PROGRESS], snapshot.to, snapshot.changes),
+    );
+    expectMoved(job, 'volume', await tx.volumes.transition(volumeId, [VolumeState.SNAPSHOTTING], VolumeState.READY));
     await tx.events.record({
       organizationId: job.organizationId,
       actorUserId: job.createdByUserId,

@@ -1,6 +1,7 @@
 import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
 import { InstanceState, SnapshotState, stateAfterRefusedDelete, VolumeState } from '@snapdeck/domain';
 import type { JobEntity, Repositories } from '@snapdeck/persistence';
+import { expectMoved } from './expect-moved.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
 /**
@@ -17,20 +18,46 @@ export class DestroyVolumesApplier implements JobOutcomeApplier<JobName.DESTROY_
     const snapshots = await tx.snapshots.findByVolumeIds(volumeIds);
     const points = job.resourceType === 'Instance' ? await tx.instanceSnapshots.findByInstance(job.resourceId) : [];
     if (outcome.ok) {
-      await tx.snapshots.removeMany(snapshots.map((s) => s.id));
-      await tx.instanceSnapshots.removeMany(points.map((p) => p.id));
-      await tx.volumes.removeMany(volumeIds);
-      if (job.resourceType === 'Instance') await tx.instances.remove(job.resourceId, InstanceState.DESTROYING);
-    } else {
-      await backFromDestroying(snapshots, (ids, to) =>
-        tx.snapshots.transitionMany(ids, [SnapshotState.DESTROYING], to),
+      expectMoved(job, 'snapshots', await tx.snapshots.removeMany(snapshots.map((s) => s.id)), snapshots.length);
+      expectMoved(
+        job,
+        'recovery points',
+        await tx.instanceSnapshots.removeMany(points.map((p) => p.id)),
+        points.length,
       );
-      await backFromDestroying(points, (ids, to) =>
-        tx.instanceSnapshots.transitionMany(ids, [SnapshotState.DESTROYING], to),
-      );
-      await tx.volumes.transitionMany(volumeIds, [VolumeState.DESTROYING], VolumeState.ERROR);
+      expectMoved(job, 'volumes', await tx.volumes.removeMany(volumeIds), volumeIds.length);
       if (job.resourceType === 'Instance') {
-        await tx.instances.transition(job.resourceId, [InstanceState.DESTROYING], InstanceState.ERROR);
+        expectMoved(job, 'instance', await tx.instances.remove(job.resourceId, InstanceState.DESTROYING));
+      }
+    } else {
+      await backFromDestroying(snapshots, async (ids, to) =>
+        expectMoved(
+          job,
+          'snapshots',
+          await tx.snapshots.transitionMany(ids, [SnapshotState.DESTROYING], to),
+          ids.length,
+        ),
+      );
+      await backFromDestroying(points, async (ids, to) =>
+        expectMoved(
+          job,
+          'recovery points',
+          await tx.instanceSnapshots.transitionMany(ids, [SnapshotState.DESTROYING], to),
+          ids.length,
+        ),
+      );
+      expectMoved(
+        job,
+        'volumes',
+        await tx.volumes.transitionMany(volumeIds, [VolumeState.DESTROYING], VolumeState.ERROR),
+        volumeIds.length,
+      );
+      if (job.resourceType === 'Instance') {
+        expectMoved(
+          job,
+          'instance',
+          await tx.instances.transition(job.resourceId, [InstanceState.DESTROYING], InstanceState.ERROR),
+        );
       }
     }
     await tx.events.record({

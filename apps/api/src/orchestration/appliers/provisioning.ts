@@ -1,6 +1,7 @@
 import { JobName, type VolumeSpec } from '@snapdeck/contracts';
 import { EventType, InstanceState, VolumeState } from '@snapdeck/domain';
 import type { JobEntity, Repositories, VolumeEntity } from '@snapdeck/persistence';
+import { expectMoved } from './expect-moved.js';
 import type { FollowUpJob } from './job-outcome-applier.js';
 
 /** The volumes a provisioning job (resource Instance or Volume) makes. */
@@ -17,14 +18,19 @@ export async function finishProvisioning(
   volumeIds: readonly string[],
   outcome: { ok: true } | { ok: false; message: string },
 ): Promise<void> {
-  await tx.volumes.transitionMany(
+  const moved = await tx.volumes.transitionMany(
     volumeIds,
     [VolumeState.CREATING],
     outcome.ok ? VolumeState.READY : VolumeState.ERROR,
   );
+  expectMoved(job, 'volumes', moved, volumeIds.length);
   if (job.resourceType === 'Instance') {
     const instanceState = outcome.ok ? InstanceState.STOPPED : InstanceState.ERROR;
-    await tx.instances.transition(job.resourceId, [InstanceState.CREATING], instanceState);
+    expectMoved(
+      job,
+      'instance',
+      await tx.instances.transition(job.resourceId, [InstanceState.CREATING], instanceState),
+    );
   }
   const instance = job.resourceType === 'Instance';
   await tx.events.record({

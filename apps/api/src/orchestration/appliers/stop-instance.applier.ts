@@ -1,6 +1,7 @@
 import { JobName, type JobOutcome } from '@snapdeck/contracts';
 import { InstanceState } from '@snapdeck/domain';
 import type { JobEntity, Repositories } from '@snapdeck/persistence';
+import { expectMoved } from './expect-moved.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
 /**
@@ -12,7 +13,7 @@ export class StopInstanceApplier implements JobOutcomeApplier<JobName.STOP_INSTA
 
   async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.STOP_INSTANCE>): Promise<void> {
     const to = outcome.ok ? InstanceState.STOPPED : InstanceState.RUNNING;
-    await tx.instances.transition(job.resourceId, [InstanceState.STOPPING], to);
+    expectMoved(job, 'instance', await tx.instances.transition(job.resourceId, [InstanceState.STOPPING], to));
     await tx.events.record({
       organizationId: job.organizationId,
       actorUserId: job.createdByUserId,
