@@ -643,6 +643,18 @@ describe('running instances and recovery points', () => {
       expect(await instanceState(f.instance.id)).toBe(InstanceState.STOPPED);
     });
 
+    it('keeps a RUNNING instance RUNNING when it runs after the revert: no RUNNING→RUNNING move, the job applied', async () => {
+      const f = await runningInstance();
+      const rp = await completedPoint(f, true);
+      const { job } = await points.revert(principal, rp.id, true);
+      await finish(job, ok<JobName.REVERT_INSTANCE_SNAPSHOT>({ instanceSnapshotId: rp.id, running: true }));
+      expect(await instanceState(f.instance.id)).toBe(InstanceState.RUNNING);
+      // The close committed: a move the instance machine forbids would have rolled all of this back.
+      expect(await volumeStates(f)).toEqual([VolumeState.READY, VolumeState.READY]);
+      expect((await jobRow(job.id)).status).toBe(JobStatus.SUCCEEDED);
+      expect(await events(f.instance.id)).toContain('instance.reverted');
+    });
+
     it('refuses a point without memory while the instance is RUNNING: PRECONDITION_FAILED, stop it first', async () => {
       const f = await runningInstance();
       const rp = await completedPoint(f);

@@ -24,6 +24,7 @@ import type { Principal } from '../auth/principal.js';
 import { assertHostUp } from '../common/hosts.js';
 import { enforceLimits } from '../common/limits.js';
 import { API_CONFIG, type ApiConfig } from '../config.js';
+import { openJob } from '../orchestration/open-job.js';
 
 /** Where one new volume's data comes from. */
 export type PlannedSource =
@@ -179,9 +180,9 @@ export class ProvisioningService {
     );
     const resource =
       instance && plan.instance && 'create' in plan.instance
-        ? { resourceType: 'Instance', resourceId: instance.id }
-        : { resourceType: 'Volume', resourceId: volumes[0].id };
-    const common = { organizationId: plan.organizationId, createdByUserId: principal.userId, ...resource };
+        ? { type: 'Instance', id: instance.id }
+        : { type: 'Volume', id: volumes[0].id };
+    const target = { organizationId: plan.organizationId, resource, by: principal.userId };
 
     const remote = plan.volumes.find(
       (v): v is PlannedVolume & { source: Extract<PlannedSource, { kind: 'snapshot' }> } =>
@@ -189,26 +190,26 @@ export class ProvisioningService {
     );
     if (remote) {
       const { snapshot, volume, host: sourceHost } = remote.source;
-      const job = await tx.jobs.create({
-        ...common,
-        type: JobName.EXPORT_SNAPSHOT,
-        hostId: sourceHost.id,
-        payload: { volumeId: volume.id, snapshotId: snapshot.id, destination: transferPath(resource.resourceId) },
-      });
+      const job = await openJob(
+        tx,
+        JobName.EXPORT_SNAPSHOT,
+        { ...target, host: sourceHost },
+        { volumeId: volume.id, snapshotId: snapshot.id, destination: transferPath(resource.id) },
+      );
       return { instance, volumes, job, hostName: sourceHost.name };
     }
-    const job = await tx.jobs.create({
-      ...common,
-      type: JobName.CREATE_VOLUMES,
-      hostId: host.id,
-      payload: {
+    const job = await openJob(
+      tx,
+      JobName.CREATE_VOLUMES,
+      { ...target, host },
+      {
         volumes: volumes.map((v, i) => ({
           volumeId: v.id,
           sizeGiB: v.sizeGiB,
           source: sourceOf(plan.volumes[i].source),
         })),
       },
-    });
+    );
     return { instance, volumes, job, hostName: host.name };
   }
 }

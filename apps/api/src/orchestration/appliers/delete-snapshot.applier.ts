@@ -1,6 +1,6 @@
-import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
+import { JobName, type JobOutcome } from '@snapdeck/contracts';
 import { SnapshotState, stateAfterRefusedDelete } from '@snapdeck/domain';
-import { ALL_ORGANIZATIONS, type JobEntity, type Repositories } from '@snapdeck/persistence';
+import { ALL_ORGANIZATIONS, type JobOf, type Repositories } from '@snapdeck/persistence';
 import { expectMoved } from './expect-moved.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
@@ -8,8 +8,12 @@ import type { JobOutcomeApplier } from './job-outcome-applier.js';
 export class DeleteSnapshotApplier implements JobOutcomeApplier<JobName.DELETE_SNAPSHOT> {
   readonly jobName = JobName.DELETE_SNAPSHOT;
 
-  async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.DELETE_SNAPSHOT>): Promise<void> {
-    const { volumeId, snapshotId } = job.payload as unknown as JobPayloads[JobName.DELETE_SNAPSHOT];
+  async apply(
+    tx: Repositories,
+    job: JobOf<JobName.DELETE_SNAPSHOT>,
+    outcome: JobOutcome<JobName.DELETE_SNAPSHOT>,
+  ): Promise<void> {
+    const { volumeId, snapshotId } = job.payload;
     if (outcome.ok) {
       expectMoved(job, 'snapshot', await tx.snapshots.remove(snapshotId, SnapshotState.DESTROYING));
     } else {

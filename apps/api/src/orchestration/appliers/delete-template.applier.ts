@@ -1,6 +1,6 @@
 import { JobName, type JobOutcome } from '@snapdeck/contracts';
 import { TemplateState } from '@snapdeck/domain';
-import { ALL_ORGANIZATIONS, type JobEntity, type Repositories } from '@snapdeck/persistence';
+import { ALL_ORGANIZATIONS, type JobOf, type Repositories } from '@snapdeck/persistence';
 import { expectMoved } from './expect-moved.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
@@ -8,7 +8,11 @@ import type { JobOutcomeApplier } from './job-outcome-applier.js';
 export class DeleteTemplateApplier implements JobOutcomeApplier<JobName.DELETE_TEMPLATE> {
   readonly jobName = JobName.DELETE_TEMPLATE;
 
-  async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.DELETE_TEMPLATE>): Promise<void> {
+  async apply(
+    tx: Repositories,
+    job: JobOf<JobName.DELETE_TEMPLATE>,
+    outcome: JobOutcome<JobName.DELETE_TEMPLATE>,
+  ): Promise<void> {
     if (outcome.ok) {
       expectMoved(job, 'template', await tx.templates.remove(job.resourceId, TemplateState.DESTROYING));
     } else {

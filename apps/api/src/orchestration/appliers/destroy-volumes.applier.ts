@@ -1,6 +1,6 @@
-import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
+import { JobName, type JobOutcome } from '@snapdeck/contracts';
 import { InstanceState, SnapshotState, stateAfterRefusedDelete, VolumeState } from '@snapdeck/domain';
-import type { JobEntity, Repositories } from '@snapdeck/persistence';
+import type { JobOf, Repositories } from '@snapdeck/persistence';
 import { expectMoved } from './expect-moved.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
@@ -13,8 +13,12 @@ import type { JobOutcomeApplier } from './job-outcome-applier.js';
 export class DestroyVolumesApplier implements JobOutcomeApplier<JobName.DESTROY_VOLUMES> {
   readonly jobName = JobName.DESTROY_VOLUMES;
 
-  async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.DESTROY_VOLUMES>): Promise<void> {
-    const { volumeIds } = job.payload as unknown as JobPayloads[JobName.DESTROY_VOLUMES];
+  async apply(
+    tx: Repositories,
+    job: JobOf<JobName.DESTROY_VOLUMES>,
+    outcome: JobOutcome<JobName.DESTROY_VOLUMES>,
+  ): Promise<void> {
+    const { volumeIds } = job.payload;
     const snapshots = await tx.snapshots.findByVolumeIds(volumeIds);
     const points = job.resourceType === 'Instance' ? await tx.instanceSnapshots.findByInstance(job.resourceId) : [];
     if (outcome.ok) {

@@ -2,6 +2,7 @@ import { JobName, type VolumeSpec } from '@snapdeck/contracts';
 import { EventType, InstanceState, VolumeState } from '@snapdeck/domain';
 import type { JobEntity, Repositories, VolumeEntity } from '@snapdeck/persistence';
 import { expectMoved } from './expect-moved.js';
+import { openFollowUp } from '../open-job.js';
 import type { FollowUpJob } from './job-outcome-applier.js';
 
 /** The volumes a provisioning job (resource Instance or Volume) makes. */
@@ -67,14 +68,6 @@ export async function provisionFromTransfer(
     sizeGiB: v.sizeGiB,
     source: v.sourceSnapshotId ? { kind: 'secondary', path: transfer, removeAfter: true } : { kind: 'blank' },
   }));
-  const next = await tx.jobs.create({
-    organizationId: job.organizationId,
-    type: JobName.CREATE_VOLUMES,
-    hostId: host.id,
-    resourceType: job.resourceType,
-    resourceId: job.resourceId,
-    payload: { volumes: specs },
-    createdByUserId: job.createdByUserId,
-  });
+  const next = await openFollowUp(tx, job, JobName.CREATE_VOLUMES, host, { volumes: specs });
   return [{ job: next, hostName: host.name }];
 }

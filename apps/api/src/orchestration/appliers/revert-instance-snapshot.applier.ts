@@ -1,6 +1,6 @@
-import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
+import { JobName, type JobOutcome } from '@snapdeck/contracts';
 import { InstanceState, VolumeState } from '@snapdeck/domain';
-import type { JobEntity, Repositories } from '@snapdeck/persistence';
+import type { JobOf, Repositories } from '@snapdeck/persistence';
 import { expectMoved } from './expect-moved.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
@@ -11,9 +11,12 @@ import type { JobOutcomeApplier } from './job-outcome-applier.js';
 export class RevertInstanceSnapshotApplier implements JobOutcomeApplier<JobName.REVERT_INSTANCE_SNAPSHOT> {
   readonly jobName = JobName.REVERT_INSTANCE_SNAPSHOT;
 
-  async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.REVERT_INSTANCE_SNAPSHOT>): Promise<void> {
-    const { instanceId, volumeIds, instanceSnapshotId } =
-      job.payload as unknown as JobPayloads[JobName.REVERT_INSTANCE_SNAPSHOT];
+  async apply(
+    tx: Repositories,
+    job: JobOf<JobName.REVERT_INSTANCE_SNAPSHOT>,
+    outcome: JobOutcome<JobName.REVERT_INSTANCE_SNAPSHOT>,
+  ): Promise<void> {
+    const { instanceId, volumeIds, instanceSnapshotId } = job.payload;
     expectMoved(
       job,
       'volumes',
