@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { ConsoleLogger, Logger } from '@nestjs/common';
 import { loadApiConfig } from '@snapdeck/config';
 import {
   JobName,
@@ -229,6 +229,32 @@ describe('running instances and recovery points', () => {
       await finish(job, ok<JobName.START_INSTANCE>({ instanceId: f.instance.id, alreadyRunning: false }));
       expect(await instanceState(f.instance.id)).toBe(InstanceState.RUNNING);
       expect(await events(f.instance.id)).toEqual(['instance.started']);
+    });
+
+    it('closes a job whose instance was moved behind its back, and says so at error level', async () => {
+      const f = await instanceIn(InstanceState.STOPPED);
+      const { job } = await instances.start(principal, f.instance.id);
+      // Only SQL from outside could do this: the instance leaves STARTING while its job runs.
+      expect(await db.repos.instances.transition(f.instance.id, [InstanceState.STARTING], InstanceState.ERROR)).toBe(
+        true,
+      );
+      const errors: unknown[] = [];
+      const quiet = () => undefined;
+      Logger.overrideLogger({ log: quiet, warn: quiet, debug: quiet, verbose: quiet, error: (m) => errors.push(m) });
+      try {
+        await finish(job, ok<JobName.START_INSTANCE>({ instanceId: f.instance.id, alreadyRunning: false }));
+      } finally {
+        Logger.overrideLogger(process.env.E2E_LOG ? new ConsoleLogger() : false);
+      }
+      expect(await instanceState(f.instance.id)).toBe(InstanceState.ERROR);
+      expect((await jobRow(job.id)).status).toBe(JobStatus.SUCCEEDED);
+      expect(errors).toEqual([
+        expect.objectContaining({
+          msg: `job ${job.id} (${JobName.START_INSTANCE}) moved 0 of 1 instance: not in the state the job left them in`,
+          jobId: job.id,
+          resourceId: f.instance.id,
+        }),
+      ]);
     });
 
     it('returns the instance to STOPPED when the hypervisor refuses, with the reason on the job', async () => {
