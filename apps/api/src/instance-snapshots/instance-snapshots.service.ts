@@ -31,7 +31,7 @@ import { enforceLimits } from '../common/limits.js';
 import { assertDisksReady, assertInstanceIn, volumeStateLabel } from '../instances/instance-disks.js';
 import { hostOfInstance, lockWritableInstance } from '../instances/instance-locks.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
-import { openJob } from '../orchestration/open-job.js';
+import { openJob, type JobResource } from '../orchestration/open-job.js';
 import type { CreateInstanceSnapshotInput } from './dto/instance-snapshot.inputs.js';
 
 export interface InstanceSnapshotOperation {
@@ -92,17 +92,14 @@ export class InstanceSnapshotsService {
       if (moved !== volumeIds.length) throw conflict('A volume of this instance became busy: try again');
       const pointId = newId();
       const name = isBlankName(input.name) ? await this.autoName(tx, instance) : input.name!;
-      const job = await openJob(
-        tx,
-        JobName.CREATE_INSTANCE_SNAPSHOT,
-        {
-          organizationId: instance.organizationId,
-          host,
-          resource: { type: 'InstanceSnapshot', id: pointId },
-          by: principal.userId,
-        },
-        { instanceId: instance.id, volumeIds, instanceSnapshotId: pointId, withMemory, quiesce },
-      );
+      const resource: JobResource = ['InstanceSnapshot', { id: pointId, organizationId: instance.organizationId }];
+      const job = await openJob(tx, principal, host, resource, JobName.CREATE_INSTANCE_SNAPSHOT, {
+        instanceId: instance.id,
+        volumeIds,
+        instanceSnapshotId: pointId,
+        withMemory,
+        quiesce,
+      });
       // Last before the insert it guards (the limit lock is then held the least). A recovery point counts as
       // one snapshot per disk it holds, each with its disk's virtual size: on disk it is an internal qcow2
       // snapshot in every one of those volumes, exactly what as many volume snapshots would be (and Cinder
@@ -170,17 +167,12 @@ export class InstanceSnapshotsService {
       assertDisksReady(volumes, 'a revert');
       const moved = await tx.volumes.transitionMany(point.volumeIds, [VolumeState.READY], VolumeState.REVERTING);
       if (moved !== point.volumeIds.length) throw conflict('A volume of this instance became busy: try again');
-      const job = await openJob(
-        tx,
-        JobName.REVERT_INSTANCE_SNAPSHOT,
-        {
-          organizationId: instance.organizationId,
-          host,
-          resource: { type: 'Instance', id: instance.id },
-          by: principal.userId,
-        },
-        { instanceId: instance.id, volumeIds: point.volumeIds, instanceSnapshotId: point.id, startAfter },
-      );
+      const job = await openJob(tx, principal, host, ['Instance', instance], JobName.REVERT_INSTANCE_SNAPSHOT, {
+        instanceId: instance.id,
+        volumeIds: point.volumeIds,
+        instanceSnapshotId: point.id,
+        startAfter,
+      });
       return { operation: { instance, job }, hostName: host.name };
     });
   }
@@ -208,17 +200,11 @@ export class InstanceSnapshotsService {
         throw conflict(`Volume ${busy.name} is ${volumeStateLabel(busy)}: wait for it to finish`);
       }
       const host = await hostOfInstance(tx, instance);
-      const job = await openJob(
-        tx,
-        JobName.DELETE_INSTANCE_SNAPSHOT,
-        {
-          organizationId: point.organizationId,
-          host,
-          resource: { type: 'InstanceSnapshot', id: point.id },
-          by: principal.userId,
-        },
-        { instanceId: instance.id, volumeIds: point.volumeIds, instanceSnapshotId: point.id },
-      );
+      const job = await openJob(tx, principal, host, ['InstanceSnapshot', point], JobName.DELETE_INSTANCE_SNAPSHOT, {
+        instanceId: instance.id,
+        volumeIds: point.volumeIds,
+        instanceSnapshotId: point.id,
+      });
       const moved = await tx.instanceSnapshots.transition(
         point.id,
         [SnapshotState.COMPLETED, SnapshotState.ERROR],

@@ -150,17 +150,10 @@ export class InstancesService {
       const host = await hostOfInstance(tx, instance);
       const volumes = await tx.volumes.findByInstance(instance.id);
       assertDisksReady(volumes, 'starting it');
-      const job = await openJob(
-        tx,
-        JobName.START_INSTANCE,
-        {
-          organizationId: instance.organizationId,
-          host,
-          resource: { type: 'Instance', id: instance.id },
-          by: principal.userId,
-        },
-        { instanceId: instance.id, volumeIds: domainDisks(volumes) },
-      );
+      const job = await openJob(tx, principal, host, ['Instance', instance], JobName.START_INSTANCE, {
+        instanceId: instance.id,
+        volumeIds: domainDisks(volumes),
+      });
       if (!(await tx.instances.transition(instance.id, [InstanceState.STOPPED], InstanceState.STARTING))) {
         throw conflict('The instance changed meanwhile; try again');
       }
@@ -183,21 +176,11 @@ export class InstancesService {
       if (busy) {
         throw conflict(`Volume ${busy.name} is ${volumeStateLabel(busy)}: wait for it to finish before stopping`);
       }
-      const job = await openJob(
-        tx,
-        JobName.STOP_INSTANCE,
-        {
-          organizationId: instance.organizationId,
-          host,
-          resource: { type: 'Instance', id: instance.id },
-          by: principal.userId,
-        },
-        {
-          instanceId: instance.id,
-          volumeIds: domainDisks(volumes),
-          timeoutSeconds: this.config.INSTANCE_STOP_TIMEOUT_SECONDS,
-        },
-      );
+      const job = await openJob(tx, principal, host, ['Instance', instance], JobName.STOP_INSTANCE, {
+        instanceId: instance.id,
+        volumeIds: domainDisks(volumes),
+        timeoutSeconds: this.config.INSTANCE_STOP_TIMEOUT_SECONDS,
+      });
       if (!(await tx.instances.transition(instance.id, [InstanceState.RUNNING], InstanceState.STOPPING))) {
         throw conflict('The instance changed meanwhile; try again');
       }
@@ -265,17 +248,10 @@ export class InstancesService {
         [SnapshotState.COMPLETED, SnapshotState.ERROR],
         SnapshotState.DESTROYING,
       );
-      const job = await openJob(
-        tx,
-        JobName.DESTROY_VOLUMES,
-        {
-          organizationId: instance.organizationId,
-          host,
-          resource: { type: 'Instance', id: instance.id },
-          by: principal.userId,
-        },
-        { volumeIds, instanceId: instance.id },
-      );
+      const job = await openJob(tx, principal, host, ['Instance', instance], JobName.DESTROY_VOLUMES, {
+        volumeIds,
+        instanceId: instance.id,
+      });
       const destroying = (await tx.instances.findById(ALL_ORGANIZATIONS, instance.id))!;
       return { operation: { instance: destroying, job }, hostName: host.name };
     });

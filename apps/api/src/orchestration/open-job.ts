@@ -1,33 +1,33 @@
 import type { JobName, JobPayloads } from '@snapdeck/contracts';
 import type { JobEntity, Repositories } from '@snapdeck/persistence';
 
-/** Whose job, on which host, about what, asked by whom: what every Job row says besides its name and payload. */
-export interface JobTarget {
-  /** The organization the work belongs to (null: platform work). */
-  organizationId: string | null;
-  /** The host whose agent carries it out. */
-  host: { id: string };
-  /** The resource it works on: the applier, the events and the change feed find it by this. */
-  resource: { type: string; id: string };
-  /** The user who asked for it (null: the platform). */
-  by: string | null;
-}
+/**
+ * What a job works on: the resource's type and its row, or the id it will have. The row's organization is the
+ * job's (null: platform work); the applier, the events and the change feed find the resource by type and id.
+ */
+export type JobResource = readonly [type: string, row: { id: string; organizationId: string | null }];
 
-/** Inserts the PENDING Job row of one operation, in the caller's transaction; send it once that commits. */
+/**
+ * Inserts the PENDING Job row of one operation in the caller's transaction: asked `by` a user (null: the
+ * platform), carried out by the agent of `host`. Send it once that transaction commits
+ * (JobLauncher.commitThenLaunch).
+ */
 export function openJob<N extends JobName>(
   tx: Repositories,
+  by: { userId: string | null },
+  host: { id: string },
+  [resourceType, resource]: JobResource,
   type: N,
-  target: JobTarget,
   payload: JobPayloads[N],
 ): Promise<JobEntity> {
   return tx.jobs.create({
-    organizationId: target.organizationId,
+    organizationId: resource.organizationId,
     type,
-    hostId: target.host.id,
-    resourceType: target.resource.type,
-    resourceId: target.resource.id,
+    hostId: host.id,
+    resourceType,
+    resourceId: resource.id,
     payload,
-    createdByUserId: target.by,
+    createdByUserId: by.userId,
   });
 }
 
@@ -35,15 +35,10 @@ export function openJob<N extends JobName>(
 export function openFollowUp<N extends JobName>(
   tx: Repositories,
   previous: JobEntity,
-  type: N,
   host: { id: string },
+  type: N,
   payload: JobPayloads[N],
 ): Promise<JobEntity> {
-  const resource = { type: previous.resourceType, id: previous.resourceId };
-  return openJob(
-    tx,
-    type,
-    { organizationId: previous.organizationId, host, resource, by: previous.createdByUserId },
-    payload,
-  );
+  const resource = { id: previous.resourceId, organizationId: previous.organizationId };
+  return openJob(tx, { userId: previous.createdByUserId }, host, [previous.resourceType, resource], type, payload);
 }

@@ -24,7 +24,7 @@ import type { Principal } from '../auth/principal.js';
 import { assertHostUp } from '../common/hosts.js';
 import { enforceLimits } from '../common/limits.js';
 import { API_CONFIG, type ApiConfig } from '../config.js';
-import { openJob } from '../orchestration/open-job.js';
+import { openJob, type JobResource } from '../orchestration/open-job.js';
 
 /** Where one new volume's data comes from. */
 export type PlannedSource =
@@ -178,11 +178,10 @@ export class ProvisioningService {
         sourceTemplateId: v.source.kind === 'template' ? v.source.template.id : null,
       })),
     );
-    const resource =
+    const resource: JobResource =
       instance && plan.instance && 'create' in plan.instance
-        ? { type: 'Instance', id: instance.id }
-        : { type: 'Volume', id: volumes[0].id };
-    const target = { organizationId: plan.organizationId, resource, by: principal.userId };
+        ? ['Instance', { id: instance.id, organizationId: plan.organizationId }]
+        : ['Volume', { id: volumes[0].id, organizationId: plan.organizationId }];
 
     const remote = plan.volumes.find(
       (v): v is PlannedVolume & { source: Extract<PlannedSource, { kind: 'snapshot' }> } =>
@@ -190,26 +189,20 @@ export class ProvisioningService {
     );
     if (remote) {
       const { snapshot, volume, host: sourceHost } = remote.source;
-      const job = await openJob(
-        tx,
-        JobName.EXPORT_SNAPSHOT,
-        { ...target, host: sourceHost },
-        { volumeId: volume.id, snapshotId: snapshot.id, destination: transferPath(resource.id) },
-      );
+      const job = await openJob(tx, principal, sourceHost, resource, JobName.EXPORT_SNAPSHOT, {
+        volumeId: volume.id,
+        snapshotId: snapshot.id,
+        destination: transferPath(resource[1].id),
+      });
       return { instance, volumes, job, hostName: sourceHost.name };
     }
-    const job = await openJob(
-      tx,
-      JobName.CREATE_VOLUMES,
-      { ...target, host },
-      {
-        volumes: volumes.map((v, i) => ({
-          volumeId: v.id,
-          sizeGiB: v.sizeGiB,
-          source: sourceOf(plan.volumes[i].source),
-        })),
-      },
-    );
+    const job = await openJob(tx, principal, host, resource, JobName.CREATE_VOLUMES, {
+      volumes: volumes.map((v, i) => ({
+        volumeId: v.id,
+        sizeGiB: v.sizeGiB,
+        source: sourceOf(plan.volumes[i].source),
+      })),
+    });
     return { instance, volumes, job, hostName: host.name };
   }
 }

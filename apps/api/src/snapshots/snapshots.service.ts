@@ -28,7 +28,7 @@ import { findWritable } from '../common/access.js';
 import { assertHostUp } from '../common/hosts.js';
 import { enforceLimits } from '../common/limits.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
-import { openJob } from '../orchestration/open-job.js';
+import { openJob, type JobResource } from '../orchestration/open-job.js';
 import type { CreateSnapshotInput } from './dto/create-snapshot.input.js';
 
 export interface SnapshotOperation {
@@ -75,22 +75,13 @@ export class SnapshotsService {
       }
       const snapshotId = newId();
       const name = isBlankName(input.name) ? await this.autoName(tx, volume, instance?.name ?? null) : input.name!;
-      const job = await openJob(
-        tx,
-        JobName.CREATE_SNAPSHOT,
-        {
-          organizationId: volume.organizationId,
-          host,
-          resource: { type: 'Snapshot', id: snapshotId },
-          by: principal.userId,
-        },
-        {
-          volumeId: volume.id,
-          snapshotId,
-          ...(instance ? { instanceId: instance.id } : {}),
-          quiesce,
-        },
-      );
+      const resource: JobResource = ['Snapshot', { id: snapshotId, organizationId: volume.organizationId }];
+      const job = await openJob(tx, principal, host, resource, JobName.CREATE_SNAPSHOT, {
+        volumeId: volume.id,
+        snapshotId,
+        ...(instance ? { instanceId: instance.id } : {}),
+        quiesce,
+      });
       // Last before the insert it guards, so the per-organization lock (taken only when a limit is set) is held
       // for the count, one insert and the commit. A snapshot counts its volume's virtual size, as Cinder does.
       await enforceLimits(tx, volume.organizationId, { snapshots: 1, snapshotGiB: volume.sizeGiB });
@@ -128,17 +119,10 @@ export class SnapshotsService {
       }
       const volume = (await tx.volumes.findById(ALL_ORGANIZATIONS, snapshot.volumeId))!;
       const host = assertHostUp(await tx.hosts.findById(volume.hostId), 'snapshot');
-      const job = await openJob(
-        tx,
-        JobName.DELETE_SNAPSHOT,
-        {
-          organizationId: snapshot.organizationId,
-          host,
-          resource: { type: 'Snapshot', id: snapshot.id },
-          by: principal.userId,
-        },
-        { volumeId: volume.id, snapshotId: snapshot.id },
-      );
+      const job = await openJob(tx, principal, host, ['Snapshot', snapshot], JobName.DELETE_SNAPSHOT, {
+        volumeId: volume.id,
+        snapshotId: snapshot.id,
+      });
       const moved = await tx.snapshots.transition(
         snapshot.id,
         [SnapshotState.COMPLETED, SnapshotState.ERROR],

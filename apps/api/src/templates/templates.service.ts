@@ -27,7 +27,7 @@ import { can, readScope, writeScope, type Principal } from '../auth/principal.js
 import { findWritable } from '../common/access.js';
 import { assertHostUp } from '../common/hosts.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
-import { openJob } from '../orchestration/open-job.js';
+import { openJob, type JobResource } from '../orchestration/open-job.js';
 import type { CreateTemplateFromSnapshotInput, RegisterTemplateInput } from './dto/template.inputs.js';
 
 export interface TemplateOperation {
@@ -59,17 +59,12 @@ export class TemplatesService {
         throw conflict(`Snapshot ${snapshot.name} is ${locked?.state ?? 'gone'}, not COMPLETED`);
       const host = assertHostUp(await tx.hosts.findById(volume.hostId), 'snapshot');
       const templateId = newId();
-      const job = await openJob(
-        tx,
-        JobName.EXPORT_SNAPSHOT,
-        {
-          organizationId: snapshot.organizationId,
-          host,
-          resource: { type: 'Template', id: templateId },
-          by: principal.userId,
-        },
-        { volumeId: volume.id, snapshotId: snapshot.id, destination: templatePath(templateId) },
-      );
+      const resource: JobResource = ['Template', { id: templateId, organizationId: snapshot.organizationId }];
+      const job = await openJob(tx, principal, host, resource, JobName.EXPORT_SNAPSHOT, {
+        volumeId: volume.id,
+        snapshotId: snapshot.id,
+        destination: templatePath(templateId),
+      });
       const template = await tx.templates.create({
         id: templateId,
         organizationId: snapshot.organizationId,
@@ -102,17 +97,8 @@ export class TemplatesService {
     const host = await this.anyUpHost();
     return this.launcher.commitThenLaunch(async (tx) => {
       const templateId = newId();
-      const job = await openJob(
-        tx,
-        JobName.IMPORT_TEMPLATE,
-        {
-          organizationId: principal.organizationId,
-          host,
-          resource: { type: 'Template', id: templateId },
-          by: principal.userId,
-        },
-        { templateId, path },
-      );
+      const resource: JobResource = ['Template', { id: templateId, organizationId: principal.organizationId }];
+      const job = await openJob(tx, principal, host, resource, JobName.IMPORT_TEMPLATE, { templateId, path });
       const template = await tx.templates.create({
         id: templateId,
         organizationId: principal.organizationId,
@@ -145,17 +131,9 @@ export class TemplatesService {
           `Template ${template.name} is being copied to a new instance: wait for the deployment to finish`,
         );
       }
-      const job = await openJob(
-        tx,
-        JobName.DELETE_TEMPLATE,
-        {
-          organizationId: template.organizationId,
-          host,
-          resource: { type: 'Template', id: template.id },
-          by: principal.userId,
-        },
-        { templateId: template.id },
-      );
+      const job = await openJob(tx, principal, host, ['Template', template], JobName.DELETE_TEMPLATE, {
+        templateId: template.id,
+      });
       if (
         !(await tx.templates.transition(template.id, [template.state], TemplateState.DESTROYING, { lastJobId: job.id }))
       ) {

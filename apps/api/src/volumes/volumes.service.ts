@@ -49,17 +49,10 @@ export class VolumesService {
         const current = (await tx.volumes.findById(ALL_ORGANIZATIONS, volume.id))!;
         throw conflict(`Volume ${volume.name} is ${current.state}: one operation per volume at a time`);
       }
-      const job = await openJob(
-        tx,
-        JobName.REVERT_SNAPSHOT,
-        {
-          organizationId: volume.organizationId,
-          host,
-          resource: { type: 'Volume', id: volume.id },
-          by: principal.userId,
-        },
-        { volumeId: volume.id, snapshotId: snapshot.id },
-      );
+      const job = await openJob(tx, principal, host, ['Volume', volume], JobName.REVERT_SNAPSHOT, {
+        volumeId: volume.id,
+        snapshotId: snapshot.id,
+      });
       const reverting = (await tx.volumes.findById(ALL_ORGANIZATIONS, volume.id))!;
       return { operation: { volume: reverting, job }, hostName: host.name };
     });

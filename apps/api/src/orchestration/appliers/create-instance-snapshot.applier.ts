@@ -25,12 +25,8 @@ export class CreateInstanceSnapshotApplier implements JobOutcomeApplier<JobName.
       'recovery point',
       await tx.instanceSnapshots.transition(instanceSnapshotId, [SnapshotState.IN_PROGRESS], point.to, point.changes),
     );
-    expectMoved(
-      job,
-      'volumes',
-      await tx.volumes.transitionMany(volumeIds, [VolumeState.SNAPSHOTTING], VolumeState.READY),
-      volumeIds.length,
-    );
+    const volumesMoved = await tx.volumes.transitionMany(volumeIds, [VolumeState.SNAPSHOTTING], VolumeState.READY);
+    expectMoved(job, 'volumes', volumesMoved, volumeIds.length);
     await tx.events.record({
       organizationId: job.organizationId,
       actorUserId: job.createdByUserId,

@@ -34,21 +34,11 @@ export class DestroyVolumesApplier implements JobOutcomeApplier<JobName.DESTROY_
         expectMoved(job, 'instance', await tx.instances.remove(job.resourceId, InstanceState.DESTROYING));
       }
     } else {
-      await backFromDestroying(snapshots, async (ids, to) =>
-        expectMoved(
-          job,
-          'snapshots',
-          await tx.snapshots.transitionMany(ids, [SnapshotState.DESTROYING], to),
-          ids.length,
-        ),
+      await backFromDestroying(job, 'snapshots', snapshots, (ids, to) =>
+        tx.snapshots.transitionMany(ids, [SnapshotState.DESTROYING], to),
       );
-      await backFromDestroying(points, async (ids, to) =>
-        expectMoved(
-          job,
-          'recovery points',
-          await tx.instanceSnapshots.transitionMany(ids, [SnapshotState.DESTROYING], to),
-          ids.length,
-        ),
+      await backFromDestroying(job, 'recovery points', points, (ids, to) =>
+        tx.instanceSnapshots.transitionMany(ids, [SnapshotState.DESTROYING], to),
       );
       expectMoved(
         job,
@@ -80,14 +70,14 @@ export class DestroyVolumesApplier implements JobOutcomeApplier<JobName.DESTROY_
 
 /** A refused destroy returns each snapshot or recovery point it was removing to the state it left. */
 async function backFromDestroying(
+  job: JobOf<JobName.DESTROY_VOLUMES>,
+  what: string,
   rows: Array<{ id: string; state: SnapshotState; completedAt: Date | null }>,
-  move: (ids: string[], to: SnapshotState) => Promise<unknown>,
+  move: (ids: string[], to: SnapshotState) => Promise<number>,
 ): Promise<void> {
   const destroying = rows.filter((r) => r.state === SnapshotState.DESTROYING);
   for (const to of [SnapshotState.COMPLETED, SnapshotState.ERROR]) {
-    await move(
-      destroying.filter((r) => stateAfterRefusedDelete(r) === to).map((r) => r.id),
-      to,
-    );
+    const ids = destroying.filter((r) => stateAfterRefusedDelete(r) === to).map((r) => r.id);
+    expectMoved(job, what, await move(ids, to), ids.length);
   }
 }

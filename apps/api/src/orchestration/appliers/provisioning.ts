@@ -68,6 +68,6 @@ export async function provisionFromTransfer(
     sizeGiB: v.sizeGiB,
     source: v.sourceSnapshotId ? { kind: 'secondary', path: transfer, removeAfter: true } : { kind: 'blank' },
   }));
-  const next = await openFollowUp(tx, job, JobName.CREATE_VOLUMES, host, { volumes: specs });
+  const next = await openFollowUp(tx, job, host, JobName.CREATE_VOLUMES, { volumes: specs });
   return [{ job: next, hostName: host.name }];
 }

@@ -17,12 +17,8 @@ export class RevertInstanceSnapshotApplier implements JobOutcomeApplier<JobName.
     outcome: JobOutcome<JobName.REVERT_INSTANCE_SNAPSHOT>,
   ): Promise<void> {
     const { instanceId, volumeIds, instanceSnapshotId } = job.payload;
-    expectMoved(
-      job,
-      'volumes',
-      await tx.volumes.transitionMany(volumeIds, [VolumeState.REVERTING], VolumeState.READY),
-      volumeIds.length,
-    );
+    const volumesMoved = await tx.volumes.transitionMany(volumeIds, [VolumeState.REVERTING], VolumeState.READY);
+    expectMoved(job, 'volumes', volumesMoved, volumeIds.length);
     if (outcome.ok) {
       // The instance was RUNNING or STOPPED and a revert never moved it: the one move is to the other state
       // (the table has no RUNNING→RUNNING). Already where the hypervisor says, nothing moves, as it should.
