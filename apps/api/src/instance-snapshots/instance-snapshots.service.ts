@@ -31,6 +31,7 @@ import { enforceLimits } from '../common/limits.js';
 import { assertDisksReady, assertInstanceIn, volumeStateLabel } from '../instances/instance-disks.js';
 import { hostOfInstance, lockWritableInstance } from '../instances/instance-locks.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
+import { openJob, type JobResource } from '../orchestration/open-job.js';
 import type { CreateInstanceSnapshotInput } from './dto/instance-snapshot.inputs.js';
 
 export interface InstanceSnapshotOperation {
@@ -72,7 +73,7 @@ export class InstanceSnapshotsService {
         'quiesce',
       );
     }
-    const { operation, hostName } = await this.db.transaction(async (tx) => {
+    return this.launcher.commitThenLaunch(async (tx) => {
       const instance = await lockWritableInstance(tx, principal, input.instanceId);
       if (instance.state === InstanceState.STOPPED && (withMemory || quiesce)) {
         const asked = withMemory ? 'withMemory needs' : 'quiesce needs';
@@ -91,14 +92,13 @@ export class InstanceSnapshotsService {
       if (moved !== volumeIds.length) throw conflict('A volume of this instance became busy: try again');
       const pointId = newId();
       const name = isBlankName(input.name) ? await this.autoName(tx, instance) : input.name!;
-      const job = await tx.jobs.create({
-        organizationId: instance.organizationId,
-        type: JobName.CREATE_INSTANCE_SNAPSHOT,
-        hostId: host.id,
-        resourceType: 'InstanceSnapshot',
-        resourceId: pointId,
-        payload: { instanceId: instance.id, volumeIds, instanceSnapshotId: pointId, withMemory, quiesce },
-        createdByUserId: principal.userId,
+      const resource: JobResource = ['InstanceSnapshot', { id: pointId, organizationId: instance.organizationId }];
+      const job = await openJob(tx, principal, host, resource, JobName.CREATE_INSTANCE_SNAPSHOT, {
+        instanceId: instance.id,
+        volumeIds,
+        instanceSnapshotId: pointId,
+        withMemory,
+        quiesce,
       });
       // Last before the insert it guards (the limit lock is then held the least). A recovery point counts as
       // one snapshot per disk it holds, each with its disk's virtual size: on disk it is an internal qcow2
@@ -122,7 +122,6 @@ export class InstanceSnapshotsService {
       });
       return { operation: { instanceSnapshot, job }, hostName: host.name };
     });
-    return { ...operation, job: await this.launcher.launch(operation.job, hostName) };
   }
 
   /**
@@ -135,7 +134,7 @@ export class InstanceSnapshotsService {
     instanceSnapshotId: string,
     startAfter: boolean,
   ): Promise<InstanceRevertOperation> {
-    const { operation, hostName } = await this.db.transaction(async (tx) => {
+    return this.launcher.commitThenLaunch(async (tx) => {
       const found = await this.findWritablePoint(tx, principal, instanceSnapshotId);
       const instance = (await tx.instances.lock(found.instanceId, 'update'))!;
       const point = await this.lockPoint(tx, found.id);
@@ -168,18 +167,14 @@ export class InstanceSnapshotsService {
       assertDisksReady(volumes, 'a revert');
       const moved = await tx.volumes.transitionMany(point.volumeIds, [VolumeState.READY], VolumeState.REVERTING);
       if (moved !== point.volumeIds.length) throw conflict('A volume of this instance became busy: try again');
-      const job = await tx.jobs.create({
-        organizationId: instance.organizationId,
-        type: JobName.REVERT_INSTANCE_SNAPSHOT,
-        hostId: host.id,
-        resourceType: 'Instance',
-        resourceId: instance.id,
-        payload: { instanceId: instance.id, volumeIds: point.volumeIds, instanceSnapshotId: point.id, startAfter },
-        createdByUserId: principal.userId,
+      const job = await openJob(tx, principal, host, ['Instance', instance], JobName.REVERT_INSTANCE_SNAPSHOT, {
+        instanceId: instance.id,
+        volumeIds: point.volumeIds,
+        instanceSnapshotId: point.id,
+        startAfter,
       });
       return { operation: { instance, job }, hostName: host.name };
     });
-    return { ...operation, job: await this.launcher.launch(operation.job, hostName) };
   }
 
   /**
@@ -187,7 +182,7 @@ export class InstanceSnapshotsService {
    * or DESTROYING is CONFLICT, as is a delete while the instance's disks are being snapshotted or reverted.
    */
   async delete(principal: Principal, instanceSnapshotId: string): Promise<InstanceSnapshotOperation> {
-    const { operation, hostName } = await this.db.transaction(async (tx) => {
+    return this.launcher.commitThenLaunch(async (tx) => {
       const found = await this.findWritablePoint(tx, principal, instanceSnapshotId);
       // Shared: a delete does not change the instance, but must not pass a revert or a new recovery point.
       const instance = (await tx.instances.lock(found.instanceId, 'share'))!;
@@ -205,14 +200,10 @@ export class InstanceSnapshotsService {
         throw conflict(`Volume ${busy.name} is ${volumeStateLabel(busy)}: wait for it to finish`);
       }
       const host = await hostOfInstance(tx, instance);
-      const job = await tx.jobs.create({
-        organizationId: point.organizationId,
-        type: JobName.DELETE_INSTANCE_SNAPSHOT,
-        hostId: host.id,
-        resourceType: 'InstanceSnapshot',
-        resourceId: point.id,
-        payload: { instanceId: instance.id, volumeIds: point.volumeIds, instanceSnapshotId: point.id },
-        createdByUserId: principal.userId,
+      const job = await openJob(tx, principal, host, ['InstanceSnapshot', point], JobName.DELETE_INSTANCE_SNAPSHOT, {
+        instanceId: instance.id,
+        volumeIds: point.volumeIds,
+        instanceSnapshotId: point.id,
       });
       const moved = await tx.instanceSnapshots.transition(
         point.id,
@@ -224,7 +215,6 @@ export class InstanceSnapshotsService {
       const destroying = (await tx.instanceSnapshots.findById(ALL_ORGANIZATIONS, point.id))!;
       return { operation: { instanceSnapshot: destroying, job }, hostName: host.name };
     });
-    return { ...operation, job: await this.launcher.launch(operation.job, hostName) };
   }
 
   list(principal: Principal, filter: InstanceSnapshotFilter, page: PageRequest): Promise<Page<InstanceSnapshotEntity>> {

@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { ConsoleLogger, Logger } from '@nestjs/common';
 import { loadApiConfig } from '@snapdeck/config';
 import {
   JobName,
@@ -229,6 +229,32 @@ describe('running instances and recovery points', () => {
       await finish(job, ok<JobName.START_INSTANCE>({ instanceId: f.instance.id, alreadyRunning: false }));
       expect(await instanceState(f.instance.id)).toBe(InstanceState.RUNNING);
       expect(await events(f.instance.id)).toEqual(['instance.started']);
+    });
+
+    it('closes a job whose instance was moved behind its back, and says so at error level', async () => {
+      const f = await instanceIn(InstanceState.STOPPED);
+      const { job } = await instances.start(principal, f.instance.id);
+      // Only SQL from outside could do this: the instance leaves STARTING while its job runs.
+      expect(await db.repos.instances.transition(f.instance.id, [InstanceState.STARTING], InstanceState.ERROR)).toBe(
+        true,
+      );
+      const errors: unknown[] = [];
+      const quiet = () => undefined;
+      Logger.overrideLogger({ log: quiet, warn: quiet, debug: quiet, verbose: quiet, error: (m) => errors.push(m) });
+      try {
+        await finish(job, ok<JobName.START_INSTANCE>({ instanceId: f.instance.id, alreadyRunning: false }));
+      } finally {
+        Logger.overrideLogger(process.env.E2E_LOG ? new ConsoleLogger() : false);
+      }
+      expect(await instanceState(f.instance.id)).toBe(InstanceState.ERROR);
+      expect((await jobRow(job.id)).status).toBe(JobStatus.SUCCEEDED);
+      expect(errors).toEqual([
+        expect.objectContaining({
+          msg: `job ${job.id} (${JobName.START_INSTANCE}) moved 0 of 1 instance: not in the state the job left them in`,
+          jobId: job.id,
+          resourceId: f.instance.id,
+        }),
+      ]);
     });
 
     it('returns the instance to STOPPED when the hypervisor refuses, with the reason on the job', async () => {
@@ -641,6 +667,18 @@ describe('running instances and recovery points', () => {
       const { job } = await points.revert(principal, rp.id, false);
       await finish(job, ok<JobName.REVERT_INSTANCE_SNAPSHOT>({ instanceSnapshotId: rp.id, running: false }));
       expect(await instanceState(f.instance.id)).toBe(InstanceState.STOPPED);
+    });
+
+    it('keeps a RUNNING instance RUNNING when it runs after the revert: no RUNNING→RUNNING move, the job applied', async () => {
+      const f = await runningInstance();
+      const rp = await completedPoint(f, true);
+      const { job } = await points.revert(principal, rp.id, true);
+      await finish(job, ok<JobName.REVERT_INSTANCE_SNAPSHOT>({ instanceSnapshotId: rp.id, running: true }));
+      expect(await instanceState(f.instance.id)).toBe(InstanceState.RUNNING);
+      // The close committed: a move the instance machine forbids would have rolled all of this back.
+      expect(await volumeStates(f)).toEqual([VolumeState.READY, VolumeState.READY]);
+      expect((await jobRow(job.id)).status).toBe(JobStatus.SUCCEEDED);
+      expect(await events(f.instance.id)).toContain('instance.reverted');
     });
 
     it('refuses a point without memory while the instance is RUNNING: PRECONDITION_FAILED, stop it first', async () => {

@@ -29,6 +29,7 @@ import { assertHostUp } from '../common/hosts.js';
 import { hostOfInstance, lockWritableInstance } from './instance-locks.js';
 import { instanceClonedAcrossOrganizationsEvent, snapshotClonedBySupportEvent } from './clone-events.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
+import { openJob } from '../orchestration/open-job.js';
 import {
   ProvisioningService,
   type PlannedVolume,
@@ -143,20 +144,15 @@ export class InstancesService {
    * (every one READY: a disk being snapshotted or reverted by qemu-img must not be opened by a guest).
    */
   async start(principal: Principal, instanceId: string): Promise<InstanceOperation> {
-    const { operation, hostName } = await this.db.transaction(async (tx) => {
+    return this.launcher.commitThenLaunch(async (tx) => {
       const instance = await lockWritableInstance(tx, principal, instanceId);
       assertInstanceIn(instance, [InstanceState.STOPPED], 'only a STOPPED instance can be started');
       const host = await hostOfInstance(tx, instance);
       const volumes = await tx.volumes.findByInstance(instance.id);
       assertDisksReady(volumes, 'starting it');
-      const job = await tx.jobs.create({
-        organizationId: instance.organizationId,
-        type: JobName.START_INSTANCE,
-        hostId: host.id,
-        resourceType: 'Instance',
-        resourceId: instance.id,
-        payload: { instanceId: instance.id, volumeIds: domainDisks(volumes) },
-        createdByUserId: principal.userId,
+      const job = await openJob(tx, principal, host, ['Instance', instance], JobName.START_INSTANCE, {
+        instanceId: instance.id,
+        volumeIds: domainDisks(volumes),
       });
       if (!(await tx.instances.transition(instance.id, [InstanceState.STOPPED], InstanceState.STARTING))) {
         throw conflict('The instance changed meanwhile; try again');
@@ -164,7 +160,6 @@ export class InstancesService {
       const starting = (await tx.instances.findById(ALL_ORGANIZATIONS, instance.id))!;
       return { operation: { instance: starting, job }, hostName: host.name };
     });
-    return { ...operation, job: await this.launcher.launch(operation.job, hostName) };
   }
 
   /**
@@ -172,7 +167,7 @@ export class InstancesService {
    * Refused (CONFLICT) while a live snapshot or a recovery point is being taken: it needs the guest up.
    */
   async stop(principal: Principal, instanceId: string): Promise<InstanceOperation> {
-    const { operation, hostName } = await this.db.transaction(async (tx) => {
+    return this.launcher.commitThenLaunch(async (tx) => {
       const instance = await lockWritableInstance(tx, principal, instanceId);
       assertInstanceIn(instance, [InstanceState.RUNNING], 'only a RUNNING instance can be stopped');
       const host = await hostOfInstance(tx, instance);
@@ -181,18 +176,10 @@ export class InstancesService {
       if (busy) {
         throw conflict(`Volume ${busy.name} is ${volumeStateLabel(busy)}: wait for it to finish before stopping`);
       }
-      const job = await tx.jobs.create({
-        organizationId: instance.organizationId,
-        type: JobName.STOP_INSTANCE,
-        hostId: host.id,
-        resourceType: 'Instance',
-        resourceId: instance.id,
-        payload: {
-          instanceId: instance.id,
-          volumeIds: domainDisks(volumes),
-          timeoutSeconds: this.config.INSTANCE_STOP_TIMEOUT_SECONDS,
-        },
-        createdByUserId: principal.userId,
+      const job = await openJob(tx, principal, host, ['Instance', instance], JobName.STOP_INSTANCE, {
+        instanceId: instance.id,
+        volumeIds: domainDisks(volumes),
+        timeoutSeconds: this.config.INSTANCE_STOP_TIMEOUT_SECONDS,
       });
       if (!(await tx.instances.transition(instance.id, [InstanceState.RUNNING], InstanceState.STOPPING))) {
         throw conflict('The instance changed meanwhile; try again');
@@ -200,7 +187,6 @@ export class InstancesService {
       const stopping = (await tx.instances.findById(ALL_ORGANIZATIONS, instance.id))!;
       return { operation: { instance: stopping, job }, hostName: host.name };
     });
-    return { ...operation, job: await this.launcher.launch(operation.job, hostName) };
   }
 
   /**
@@ -208,7 +194,7 @@ export class InstancesService {
    * recovery points, unless expungeSnapshots: then they go with the files that hold them.
    */
   async destroy(principal: Principal, instanceId: string, expungeSnapshots: boolean): Promise<InstanceOperation> {
-    const { operation, hostName } = await this.db.transaction(async (tx) => {
+    return this.launcher.commitThenLaunch(async (tx) => {
       const instance = await lockWritableInstance(tx, principal, instanceId);
       if (![InstanceState.STOPPED, InstanceState.ERROR].includes(instance.state)) {
         throw preconditionFailed(`Instance ${instance.name} is ${instance.state}: stop it before destroying it`);
@@ -262,19 +248,13 @@ export class InstancesService {
         [SnapshotState.COMPLETED, SnapshotState.ERROR],
         SnapshotState.DESTROYING,
       );
-      const job = await tx.jobs.create({
-        organizationId: instance.organizationId,
-        type: JobName.DESTROY_VOLUMES,
-        hostId: host.id,
-        resourceType: 'Instance',
-        resourceId: instance.id,
-        payload: { volumeIds, instanceId: instance.id },
-        createdByUserId: principal.userId,
+      const job = await openJob(tx, principal, host, ['Instance', instance], JobName.DESTROY_VOLUMES, {
+        volumeIds,
+        instanceId: instance.id,
       });
       const destroying = (await tx.instances.findById(ALL_ORGANIZATIONS, instance.id))!;
       return { operation: { instance: destroying, job }, hostName: host.name };
     });
-    return { ...operation, job: await this.launcher.launch(operation.job, hostName) };
   }
 
   list(principal: Principal, filter: InstanceFilter, page: PageRequest): Promise<Page<InstanceEntity>> {
@@ -304,15 +284,11 @@ export class InstancesService {
       volumes,
     };
     try {
-      const provisioned = await this.db.transaction(async (tx) => {
-        const result = await this.provisioning.provision(tx, principal, plan);
-        await alsoInTransaction?.(tx, result.instance!);
-        return result;
+      return await this.launcher.commitThenLaunch(async (tx) => {
+        const provisioned = await this.provisioning.provision(tx, principal, plan);
+        await alsoInTransaction?.(tx, provisioned.instance!);
+        return { operation: { instance: provisioned.instance!, job: provisioned.job }, hostName: provisioned.hostName };
       });
-      return {
-        instance: provisioned.instance!,
-        job: await this.launcher.launch(provisioned.job, provisioned.hostName),
-      };
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict(`An instance named ${name} exists in this environment already`);
       throw error;

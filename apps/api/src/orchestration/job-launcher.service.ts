@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { JobEnvelope } from '@snapdeck/contracts';
-import { Database, type JobEntity } from '@snapdeck/persistence';
+import { Database, type JobEntity, type Repositories } from '@snapdeck/persistence';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { ChangeFeed } from '../subscriptions/change-feed.service.js';
 import { jobLogFields } from '../logging/job-log-fields.js';
@@ -21,6 +21,18 @@ export class JobLauncher {
     // Optional so the orchestration can run without subscribers (as its integration tests do).
     @Optional() private readonly feed?: ChangeFeed,
   ) {}
+
+  /**
+   * The one way an operation sends work: `work` runs in a transaction, opens its Job row (openJob) and says
+   * which host gets it; the job is sent only once that transaction has committed (a rolled-back operation
+   * sends nothing). Answers the operation with its job as it is after the dispatch (see launch).
+   */
+  async commitThenLaunch<T extends { job: JobEntity }>(
+    work: (tx: Repositories) => Promise<{ operation: T; hostName: string }>,
+  ): Promise<T> {
+    const { operation, hostName } = await this.db.transaction(work);
+    return { ...operation, job: await this.launch(operation.job, hostName) };
+  }
 
   /**
    * Call after the transaction that created the job has committed. Returns the job as it is after the

@@ -24,6 +24,7 @@ import type { Principal } from '../auth/principal.js';
 import { assertHostUp } from '../common/hosts.js';
 import { enforceLimits } from '../common/limits.js';
 import { API_CONFIG, type ApiConfig } from '../config.js';
+import { openJob, type JobResource } from '../orchestration/open-job.js';
 
 /** Where one new volume's data comes from. */
 export type PlannedSource =
@@ -177,11 +178,10 @@ export class ProvisioningService {
         sourceTemplateId: v.source.kind === 'template' ? v.source.template.id : null,
       })),
     );
-    const resource =
+    const resource: JobResource =
       instance && plan.instance && 'create' in plan.instance
-        ? { resourceType: 'Instance', resourceId: instance.id }
-        : { resourceType: 'Volume', resourceId: volumes[0].id };
-    const common = { organizationId: plan.organizationId, createdByUserId: principal.userId, ...resource };
+        ? ['Instance', { id: instance.id, organizationId: plan.organizationId }]
+        : ['Volume', { id: volumes[0].id, organizationId: plan.organizationId }];
 
     const remote = plan.volumes.find(
       (v): v is PlannedVolume & { source: Extract<PlannedSource, { kind: 'snapshot' }> } =>
@@ -189,25 +189,19 @@ export class ProvisioningService {
     );
     if (remote) {
       const { snapshot, volume, host: sourceHost } = remote.source;
-      const job = await tx.jobs.create({
-        ...common,
-        type: JobName.EXPORT_SNAPSHOT,
-        hostId: sourceHost.id,
-        payload: { volumeId: volume.id, snapshotId: snapshot.id, destination: transferPath(resource.resourceId) },
+      const job = await openJob(tx, principal, sourceHost, resource, JobName.EXPORT_SNAPSHOT, {
+        volumeId: volume.id,
+        snapshotId: snapshot.id,
+        destination: transferPath(resource[1].id),
       });
       return { instance, volumes, job, hostName: sourceHost.name };
     }
-    const job = await tx.jobs.create({
-      ...common,
-      type: JobName.CREATE_VOLUMES,
-      hostId: host.id,
-      payload: {
-        volumes: volumes.map((v, i) => ({
-          volumeId: v.id,
-          sizeGiB: v.sizeGiB,
-          source: sourceOf(plan.volumes[i].source),
-        })),
-      },
+    const job = await openJob(tx, principal, host, resource, JobName.CREATE_VOLUMES, {
+      volumes: volumes.map((v, i) => ({
+        volumeId: v.id,
+        sizeGiB: v.sizeGiB,
+        source: sourceOf(plan.volumes[i].source),
+      })),
     });
     return { instance, volumes, job, hostName: host.name };
   }

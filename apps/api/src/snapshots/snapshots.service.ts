@@ -28,6 +28,7 @@ import { findWritable } from '../common/access.js';
 import { assertHostUp } from '../common/hosts.js';
 import { enforceLimits } from '../common/limits.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
+import { openJob, type JobResource } from '../orchestration/open-job.js';
 import type { CreateSnapshotInput } from './dto/create-snapshot.input.js';
 
 export interface SnapshotOperation {
@@ -49,7 +50,7 @@ export class SnapshotsService {
    * `quiesce` needs a RUNNING instance (its guest agent freezes the filesystems): PRECONDITION_FAILED otherwise.
    */
   async create(principal: Principal, input: CreateSnapshotInput): Promise<SnapshotOperation> {
-    const { operation, hostName } = await this.db.transaction(async (tx) => {
+    return this.launcher.commitThenLaunch(async (tx) => {
       const volume = await findWritable(principal, 'Volume', input.volumeId, (scope) =>
         tx.volumes.findById(scope, input.volumeId),
       );
@@ -74,19 +75,12 @@ export class SnapshotsService {
       }
       const snapshotId = newId();
       const name = isBlankName(input.name) ? await this.autoName(tx, volume, instance?.name ?? null) : input.name!;
-      const job = await tx.jobs.create({
-        organizationId: volume.organizationId,
-        type: JobName.CREATE_SNAPSHOT,
-        hostId: host.id,
-        resourceType: 'Snapshot',
-        resourceId: snapshotId,
-        payload: {
-          volumeId: volume.id,
-          snapshotId,
-          ...(instance ? { instanceId: instance.id } : {}),
-          quiesce,
-        },
-        createdByUserId: principal.userId,
+      const resource: JobResource = ['Snapshot', { id: snapshotId, organizationId: volume.organizationId }];
+      const job = await openJob(tx, principal, host, resource, JobName.CREATE_SNAPSHOT, {
+        volumeId: volume.id,
+        snapshotId,
+        ...(instance ? { instanceId: instance.id } : {}),
+        quiesce,
       });
       // Last before the insert it guards, so the per-organization lock (taken only when a limit is set) is held
       // for the count, one insert and the commit. A snapshot counts its volume's virtual size, as Cinder does.
@@ -104,12 +98,11 @@ export class SnapshotsService {
       });
       return { operation: { snapshot, job }, hostName: host.name };
     });
-    return { ...operation, job: await this.launcher.launch(operation.job, hostName) };
   }
 
   /** Answers at once with the snapshot DESTROYING; the row goes when the agent confirms the disk let go. */
   async delete(principal: Principal, snapshotId: string): Promise<SnapshotOperation> {
-    const { operation, hostName } = await this.db.transaction(async (tx) => {
+    return this.launcher.commitThenLaunch(async (tx) => {
       const found = await findWritable(principal, 'Snapshot', snapshotId, (scope) =>
         tx.snapshots.findById(scope, snapshotId),
       );
@@ -126,14 +119,9 @@ export class SnapshotsService {
       }
       const volume = (await tx.volumes.findById(ALL_ORGANIZATIONS, snapshot.volumeId))!;
       const host = assertHostUp(await tx.hosts.findById(volume.hostId), 'snapshot');
-      const job = await tx.jobs.create({
-        organizationId: snapshot.organizationId,
-        type: JobName.DELETE_SNAPSHOT,
-        hostId: host.id,
-        resourceType: 'Snapshot',
-        resourceId: snapshot.id,
-        payload: { volumeId: volume.id, snapshotId: snapshot.id },
-        createdByUserId: principal.userId,
+      const job = await openJob(tx, principal, host, ['Snapshot', snapshot], JobName.DELETE_SNAPSHOT, {
+        volumeId: volume.id,
+        snapshotId: snapshot.id,
       });
       const moved = await tx.snapshots.transition(
         snapshot.id,
@@ -147,7 +135,6 @@ export class SnapshotsService {
       const destroying = (await tx.snapshots.findById(readScope(principal), snapshot.id))!;
       return { operation: { snapshot: destroying, job }, hostName: host.name };
     });
-    return { ...operation, job: await this.launcher.launch(operation.job, hostName) };
   }
 
   list(principal: Principal, filter: SnapshotFilter, page: PageRequest): Promise<Page<SnapshotEntity>> {

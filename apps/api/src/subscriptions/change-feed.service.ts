@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { JobName, type JobPayloads } from '@snapdeck/contracts';
+import { JobName } from '@snapdeck/contracts';
 import {
   ALL_ORGANIZATIONS,
   Database,
+  isJob,
   type JobEntity,
   type Repositories,
   type SnapshotEntity,
@@ -143,9 +144,6 @@ async function snapshotsOf(repos: Repositories, job: JobEntity): Promise<Snapsho
     const snapshot = await repos.snapshots.findById(ALL_ORGANIZATIONS, job.resourceId);
     return snapshot ? [snapshot] : [];
   }
-  if (job.type === JobName.DESTROY_VOLUMES) {
-    const { volumeIds } = job.payload as unknown as JobPayloads[JobName.DESTROY_VOLUMES];
-    return repos.snapshots.findByVolumeIds(volumeIds);
-  }
+  if (isJob(job, JobName.DESTROY_VOLUMES)) return repos.snapshots.findByVolumeIds(job.payload.volumeIds);
   return [];
 }

@@ -27,6 +27,7 @@ import { can, readScope, writeScope, type Principal } from '../auth/principal.js
 import { findWritable } from '../common/access.js';
 import { assertHostUp } from '../common/hosts.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
+import { openJob, type JobResource } from '../orchestration/open-job.js';
 import type { CreateTemplateFromSnapshotInput, RegisterTemplateInput } from './dto/template.inputs.js';
 
 export interface TemplateOperation {
@@ -45,7 +46,7 @@ export class TemplatesService {
   async createFromSnapshot(principal: Principal, input: CreateTemplateFromSnapshotInput): Promise<TemplateOperation> {
     if (input.public && !can(principal, Permission.PLATFORM))
       throw forbidden('Only platform administrators make public templates');
-    const { operation, hostName } = await this.db.transaction(async (tx) => {
+    return this.launcher.commitThenLaunch(async (tx) => {
       const snapshot = await findWritable(principal, 'Snapshot', input.snapshotId, (s) =>
         tx.snapshots.findById(s, input.snapshotId),
       );
@@ -58,14 +59,11 @@ export class TemplatesService {
         throw conflict(`Snapshot ${snapshot.name} is ${locked?.state ?? 'gone'}, not COMPLETED`);
       const host = assertHostUp(await tx.hosts.findById(volume.hostId), 'snapshot');
       const templateId = newId();
-      const job = await tx.jobs.create({
-        organizationId: snapshot.organizationId,
-        type: JobName.EXPORT_SNAPSHOT,
-        hostId: host.id,
-        resourceType: 'Template',
-        resourceId: templateId,
-        payload: { volumeId: volume.id, snapshotId: snapshot.id, destination: templatePath(templateId) },
-        createdByUserId: principal.userId,
+      const resource: JobResource = ['Template', { id: templateId, organizationId: snapshot.organizationId }];
+      const job = await openJob(tx, principal, host, resource, JobName.EXPORT_SNAPSHOT, {
+        volumeId: volume.id,
+        snapshotId: snapshot.id,
+        destination: templatePath(templateId),
       });
       const template = await tx.templates.create({
         id: templateId,
@@ -79,7 +77,6 @@ export class TemplatesService {
       });
       return { operation: { template, job }, hostName: host.name };
     });
-    return { ...operation, job: await this.launcher.launch(operation.job, hostName) };
   }
 
   /**
@@ -98,17 +95,10 @@ export class TemplatesService {
       );
     }
     const host = await this.anyUpHost();
-    const { operation } = await this.db.transaction(async (tx) => {
+    return this.launcher.commitThenLaunch(async (tx) => {
       const templateId = newId();
-      const job = await tx.jobs.create({
-        organizationId: principal.organizationId,
-        type: JobName.IMPORT_TEMPLATE,
-        hostId: host.id,
-        resourceType: 'Template',
-        resourceId: templateId,
-        payload: { templateId, path },
-        createdByUserId: principal.userId,
-      });
+      const resource: JobResource = ['Template', { id: templateId, organizationId: principal.organizationId }];
+      const job = await openJob(tx, principal, host, resource, JobName.IMPORT_TEMPLATE, { templateId, path });
       const template = await tx.templates.create({
         id: templateId,
         organizationId: principal.organizationId,
@@ -119,15 +109,14 @@ export class TemplatesService {
         sourceSnapshotId: null,
         lastJobId: job.id,
       });
-      return { operation: { template, job } };
+      return { operation: { template, job }, hostName: host.name };
     });
-    return { ...operation, job: await this.launcher.launch(operation.job, host.name) };
   }
 
   /** DESTROYING, then gone once the file is; refused while a deployment is still copying it. */
   async delete(principal: Principal, templateId: string): Promise<TemplateOperation> {
     const host = await this.anyUpHost();
-    const { operation } = await this.db.transaction(async (tx) => {
+    return this.launcher.commitThenLaunch(async (tx) => {
       const owned = await tx.templates.findOwned(writeScope(principal), templateId);
       // Exclusive until commit: deployments from it are committed (and refuse the delete below) or wait.
       const template = owned ? await tx.templates.lock(owned.id, 'update') : null;
@@ -142,23 +131,17 @@ export class TemplatesService {
           `Template ${template.name} is being copied to a new instance: wait for the deployment to finish`,
         );
       }
-      const job = await tx.jobs.create({
-        organizationId: template.organizationId,
-        type: JobName.DELETE_TEMPLATE,
-        hostId: host.id,
-        resourceType: 'Template',
-        resourceId: template.id,
-        payload: { templateId: template.id },
-        createdByUserId: principal.userId,
+      const job = await openJob(tx, principal, host, ['Template', template], JobName.DELETE_TEMPLATE, {
+        templateId: template.id,
       });
       if (
         !(await tx.templates.transition(template.id, [template.state], TemplateState.DESTROYING, { lastJobId: job.id }))
       ) {
         throw conflict('The template changed meanwhile; try again');
       }
-      return { operation: { template: (await tx.templates.findOwned(ALL_ORGANIZATIONS, template.id))!, job } };
+      const destroying = (await tx.templates.findOwned(ALL_ORGANIZATIONS, template.id))!;
+      return { operation: { template: destroying, job }, hostName: host.name };
     });
-    return { ...operation, job: await this.launcher.launch(operation.job, host.name) };
   }
 
   list(principal: Principal, page: PageRequest): Promise<Page<TemplateEntity>> {

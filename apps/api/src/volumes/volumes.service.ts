@@ -6,6 +6,7 @@ import type { Principal } from '../auth/principal.js';
 import { findWritable } from '../common/access.js';
 import { assertHostUp } from '../common/hosts.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
+import { openJob } from '../orchestration/open-job.js';
 import { ProvisioningService, type HostChoice } from '../provisioning/provisioning.service.js';
 import type { CreateVolumeFromSnapshotInput } from './dto/volume-operations.input.js';
 
@@ -27,7 +28,7 @@ export class VolumesService {
    * is STOPPED: reverting a disk under a running guest corrupts it (CloudStack #4356 did nothing silently).
    */
   async revert(principal: Principal, snapshotId: string): Promise<VolumeOperation> {
-    const { operation, hostName } = await this.db.transaction(async (tx) => {
+    return this.launcher.commitThenLaunch(async (tx) => {
       const snapshot = await findWritable(principal, 'Snapshot', snapshotId, (s) =>
         tx.snapshots.findById(s, snapshotId),
       );
@@ -48,19 +49,13 @@ export class VolumesService {
         const current = (await tx.volumes.findById(ALL_ORGANIZATIONS, volume.id))!;
         throw conflict(`Volume ${volume.name} is ${current.state}: one operation per volume at a time`);
       }
-      const job = await tx.jobs.create({
-        organizationId: volume.organizationId,
-        type: JobName.REVERT_SNAPSHOT,
-        hostId: host.id,
-        resourceType: 'Volume',
-        resourceId: volume.id,
-        payload: { volumeId: volume.id, snapshotId: snapshot.id },
-        createdByUserId: principal.userId,
+      const job = await openJob(tx, principal, host, ['Volume', volume], JobName.REVERT_SNAPSHOT, {
+        volumeId: volume.id,
+        snapshotId: snapshot.id,
       });
       const reverting = (await tx.volumes.findById(ALL_ORGANIZATIONS, volume.id))!;
       return { operation: { volume: reverting, job }, hostName: host.name };
     });
-    return { ...operation, job: await this.launcher.launch(operation.job, hostName) };
   }
 
   /** A new DATADISK holding a snapshot's data; on the instance's host when attached, else the snapshot's. */
@@ -89,8 +84,8 @@ export class VolumesService {
     const host: HostChoice = instance?.hostId
       ? { kind: 'instance', hostId: instance.hostId }
       : { kind: 'any', preferHostId: sourceHost.id };
-    const provisioned = await this.db.transaction((tx) =>
-      this.provisioning.provision(tx, principal, {
+    return this.launcher.commitThenLaunch(async (tx) => {
+      const provisioned = await this.provisioning.provision(tx, principal, {
         organizationId: snapshot.organizationId,
         environmentId: instance?.environmentId ?? source.environmentId,
         host,
@@ -103,8 +98,8 @@ export class VolumesService {
             source: { kind: 'snapshot', snapshot, volume: source, host: sourceHost },
           },
         ],
-      }),
-    );
-    return { volume: provisioned.volumes[0], job: await this.launcher.launch(provisioned.job, provisioned.hostName) };
+      });
+      return { operation: { volume: provisioned.volumes[0], job: provisioned.job }, hostName: provisioned.hostName };
+    });
   }
 }

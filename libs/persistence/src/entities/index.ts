@@ -11,6 +11,8 @@ import { TemplateEntity } from './template.entity.js';
 import { UserEntity } from './user.entity.js';
 import { VolumeEntity } from './volume.entity.js';
 
+export { isJob, type JobOf } from './job.entity.js';
+
 export {
   ApiTokenEntity,
   EnvironmentEntity,

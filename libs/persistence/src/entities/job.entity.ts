@@ -1,5 +1,5 @@
 import { JobStatus } from '@snapdeck/domain';
-import type { JobName } from '@snapdeck/contracts';
+import type { JobName, JobPayloads } from '@snapdeck/contracts';
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /**
@@ -32,8 +32,9 @@ export class JobEntity {
   @Column({ name: 'resource_id', type: 'uuid' })
   resourceId!: string;
 
+  /** What `type` is sent with (see JobOf for the payload of one job name). */
   @Column({ type: 'jsonb' })
-  payload!: Record<string, unknown>;
+  payload!: JobPayloads[JobName];
 
   @Column({ type: 'jsonb', nullable: true })
   result!: Record<string, unknown> | null;
@@ -59,4 +60,15 @@ export class JobEntity {
 
   @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
   finishedAt!: Date | null;
+}
+
+/**
+ * A job row whose name is known, with the payload of that name: what an applier receives. The row holds what
+ * `JobRepository.create` was given for `type`, so narrowing on `type` (isJob) is all it takes.
+ */
+export type JobOf<N extends JobName> = Omit<JobEntity, 'type' | 'payload'> & { type: N; payload: JobPayloads[N] };
+
+/** Narrows a job row to its name's payload type. */
+export function isJob<N extends JobName>(job: JobEntity, name: N): job is JobEntity & JobOf<N> {
+  return job.type === name;
 }

@@ -1,4 +1,4 @@
-import type { SnapshotState } from '@snapdeck/domain';
+import { snapshotMachine, type SnapshotState } from '@snapdeck/domain';
 import type { EntityManager } from 'typeorm';
 import { InstanceSnapshotEntity } from '../entities/instance-snapshot.entity.js';
 import { newId } from '../ids.js';
@@ -89,11 +89,11 @@ export class InstanceSnapshotRepository {
     to: SnapshotState,
     changes: InstanceSnapshotChanges = {},
   ): Promise<boolean> {
-    return conditionalTransition(this.manager, InstanceSnapshotEntity, id, from, to, changes);
+    return conditionalTransition(this.manager, InstanceSnapshotEntity, snapshotMachine, id, from, to, changes);
   }
 
   transitionMany(ids: readonly string[], from: readonly SnapshotState[], to: SnapshotState): Promise<number> {
-    return conditionalTransitionMany(this.manager, InstanceSnapshotEntity, ids, from, to);
+    return conditionalTransitionMany(this.manager, InstanceSnapshotEntity, snapshotMachine, ids, from, to);
   }
 
   /** Removes the row once the hypervisor no longer holds the recovery point; only from the given state. */

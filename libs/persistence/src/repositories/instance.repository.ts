@@ -1,4 +1,4 @@
-import type { InstanceState } from '@snapdeck/domain';
+import { instanceMachine, type InstanceState } from '@snapdeck/domain';
 import type { EntityManager } from 'typeorm';
 import { InstanceEntity } from '../entities/instance.entity.js';
 import { newId } from '../ids.js';
@@ -45,7 +45,7 @@ export class InstanceRepository {
   }
 
   transition(id: string, from: readonly InstanceState[], to: InstanceState): Promise<boolean> {
-    return conditionalTransition(this.manager, InstanceEntity, id, from, to);
+    return conditionalTransition(this.manager, InstanceEntity, instanceMachine, id, from, to);
   }
 
   /**

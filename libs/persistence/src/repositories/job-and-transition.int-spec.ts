@@ -122,6 +122,36 @@ describe('conditional transitions and job delivery under real concurrency', () =
     expect((await db.repos.volumes.findById(ALL_ORGANIZATIONS, volume.id))!.state).toBe(VolumeState.READY);
   });
 
+  it('refuses, before any SQL, a move the state machine forbids, and the row stays where it was', async () => {
+    const [volume] = await createVolumes(db, world, 1);
+    const instanceId = volume.instanceId!;
+    // READY→READY and SNAPSHOTTING→REVERTING are not in volumeMachine; STOPPED→STOPPED not in instanceMachine.
+    await expect(db.repos.volumes.transition(volume.id, [VolumeState.READY], VolumeState.READY)).rejects.toThrow(
+      'Volume transition refused by its state machine: READY → READY is not in the table',
+    );
+    await expect(
+      db.repos.volumes.transitionMany(
+        [volume.id],
+        [VolumeState.READY, VolumeState.SNAPSHOTTING],
+        VolumeState.REVERTING,
+      ),
+    ).rejects.toThrow('Volume transition refused by its state machine: SNAPSHOTTING → REVERTING is not in the table');
+    await expect(
+      db.repos.instances.transition(instanceId, [InstanceState.RUNNING, InstanceState.STOPPED], InstanceState.STOPPED),
+    ).rejects.toThrow('Instance transition refused by its state machine: STOPPED → STOPPED is not in the table');
+    // Not a user's conflict: a programming error, which a client sees as INTERNAL_SERVER_ERROR.
+    const refusal: unknown = await db.repos.volumes
+      .transition(volume.id, [VolumeState.READY], VolumeState.READY)
+      .catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(Error);
+    expect(refusal).not.toBeInstanceOf(DomainError);
+    expect((await db.repos.volumes.findById(ALL_ORGANIZATIONS, volume.id))!.state).toBe(VolumeState.READY);
+    expect((await db.repos.instances.findById(ALL_ORGANIZATIONS, instanceId))!.state).toBe(InstanceState.STOPPED);
+    // The moves the table allows still go through the same helper.
+    expect(await db.repos.instances.transition(instanceId, [InstanceState.STOPPED], InstanceState.RUNNING)).toBe(true);
+    expect(await db.repos.volumes.transitionMany([volume.id], [VolumeState.READY], VolumeState.REVERTING)).toBe(1);
+  });
+
   it('gives one delivery attempt to exactly one of two callers with the same expected attempt', async () => {
     const [volume] = await createVolumes(db, world, 1);
     const job = await createSnapshotJob(db, world, volume);

@@ -25,7 +25,6 @@ export class JobRepository {
     const job = this.manager.create(JobEntity, {
       id: newId(),
       ...values,
-      payload: values.payload as unknown as Record<string, unknown>,
       status: JobStatus.PENDING,
       attempt: 0,
       result: null,

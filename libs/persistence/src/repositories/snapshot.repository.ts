@@ -1,4 +1,4 @@
-import type { SnapshotState } from '@snapdeck/domain';
+import { snapshotMachine, type SnapshotState } from '@snapdeck/domain';
 import type { EntityManager } from 'typeorm';
 import { SnapshotEntity } from '../entities/snapshot.entity.js';
 import { newId } from '../ids.js';
@@ -83,7 +83,7 @@ export class SnapshotRepository {
     to: SnapshotState,
     changes: SnapshotChanges = {},
   ): Promise<boolean> {
-    return conditionalTransition(this.manager, SnapshotEntity, id, from, to, changes);
+    return conditionalTransition(this.manager, SnapshotEntity, snapshotMachine, id, from, to, changes);
   }
 
   /** Removes the row once the disk no longer holds the snapshot; only from the given state. */
@@ -115,7 +115,7 @@ export class SnapshotRepository {
   }
 
   transitionMany(ids: readonly string[], from: readonly SnapshotState[], to: SnapshotState): Promise<number> {
-    return conditionalTransitionMany(this.manager, SnapshotEntity, ids, from, to);
+    return conditionalTransitionMany(this.manager, SnapshotEntity, snapshotMachine, ids, from, to);
   }
 
   removeMany(ids: readonly string[]): Promise<number> {

@@ -1,4 +1,4 @@
-import type { TemplateState } from '@snapdeck/domain';
+import { templateMachine, type TemplateState } from '@snapdeck/domain';
 import type { EntityManager } from 'typeorm';
 import { TemplateEntity } from '../entities/template.entity.js';
 import { newId } from '../ids.js';
@@ -69,7 +69,7 @@ export class TemplateRepository {
     to: TemplateState,
     changes: TemplateChanges = {},
   ): Promise<boolean> {
-    return conditionalTransition(this.manager, TemplateEntity, id, from, to, changes);
+    return conditionalTransition(this.manager, TemplateEntity, templateMachine, id, from, to, changes);
   }
 
   async remove(id: string, fromState: TemplateState): Promise<boolean> {

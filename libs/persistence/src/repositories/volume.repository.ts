@@ -1,4 +1,4 @@
-import type { VolumeState, VolumeType } from '@snapdeck/domain';
+import { volumeMachine, type VolumeState, type VolumeType } from '@snapdeck/domain';
 import type { EntityManager } from 'typeorm';
 import { VolumeEntity } from '../entities/volume.entity.js';
 import { newId } from '../ids.js';
@@ -62,12 +62,12 @@ export class VolumeRepository {
   }
 
   transition(id: string, from: readonly VolumeState[], to: VolumeState): Promise<boolean> {
-    return conditionalTransition(this.manager, VolumeEntity, id, from, to);
+    return conditionalTransition(this.manager, VolumeEntity, volumeMachine, id, from, to);
   }
 
   /** Moves several volumes at once (an instance's volumes after one job); returns how many moved. */
   transitionMany(ids: readonly string[], from: readonly VolumeState[], to: VolumeState): Promise<number> {
-    return conditionalTransitionMany(this.manager, VolumeEntity, ids, from, to);
+    return conditionalTransitionMany(this.manager, VolumeEntity, volumeMachine, ids, from, to);
   }
 
   /** Copies still being made from a snapshot or template: their source must not be deleted yet. */

@@ -1,23 +1,32 @@
-import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
+import { JobName, type JobOutcome } from '@snapdeck/contracts';
 import { SnapshotState, VolumeState } from '@snapdeck/domain';
-import type { JobEntity, Repositories } from '@snapdeck/persistence';
+import type { JobOf, Repositories } from '@snapdeck/persistence';
+import { expectMoved } from './expect-moved.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
 /** The recovery point is COMPLETED or ERROR; the instance's volumes are READY again either way. */
 export class CreateInstanceSnapshotApplier implements JobOutcomeApplier<JobName.CREATE_INSTANCE_SNAPSHOT> {
   readonly jobName = JobName.CREATE_INSTANCE_SNAPSHOT;
 
-  async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.CREATE_INSTANCE_SNAPSHOT>): Promise<void> {
-    const { instanceId, volumeIds, instanceSnapshotId } =
-      job.payload as unknown as JobPayloads[JobName.CREATE_INSTANCE_SNAPSHOT];
+  async apply(
+    tx: Repositories,
+    job: JobOf<JobName.CREATE_INSTANCE_SNAPSHOT>,
+    outcome: JobOutcome<JobName.CREATE_INSTANCE_SNAPSHOT>,
+  ): Promise<void> {
+    const { instanceId, volumeIds, instanceSnapshotId } = job.payload;
     const point = outcome.ok
       ? {
           to: SnapshotState.COMPLETED,
           changes: { completedAt: new Date(), error: null, quiesced: outcome.data.quiesced },
         }
       : { to: SnapshotState.ERROR, changes: { error: outcome.message } };
-    await tx.instanceSnapshots.transition(instanceSnapshotId, [SnapshotState.IN_PROGRESS], point.to, point.changes);
-    await tx.volumes.transitionMany(volumeIds, [VolumeState.SNAPSHOTTING], VolumeState.READY);
+    expectMoved(
+      job,
+      'recovery point',
+      await tx.instanceSnapshots.transition(instanceSnapshotId, [SnapshotState.IN_PROGRESS], point.to, point.changes),
+    );
+    const volumesMoved = await tx.volumes.transitionMany(volumeIds, [VolumeState.SNAPSHOTTING], VolumeState.READY);
+    expectMoved(job, 'volumes', volumesMoved, volumeIds.length);
     await tx.events.record({
       organizationId: job.organizationId,
       actorUserId: job.createdByUserId,

@@ -1,13 +1,18 @@
-import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
+import { JobName, type JobOutcome } from '@snapdeck/contracts';
 import { SnapshotState, VolumeState } from '@snapdeck/domain';
-import type { JobEntity, Repositories } from '@snapdeck/persistence';
+import type { JobOf, Repositories } from '@snapdeck/persistence';
+import { expectMoved } from './expect-moved.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
 export class CreateSnapshotApplier implements JobOutcomeApplier<JobName.CREATE_SNAPSHOT> {
   readonly jobName = JobName.CREATE_SNAPSHOT;
 
-  async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.CREATE_SNAPSHOT>): Promise<void> {
-    const { volumeId, snapshotId } = job.payload as unknown as JobPayloads[JobName.CREATE_SNAPSHOT];
+  async apply(
+    tx: Repositories,
+    job: JobOf<JobName.CREATE_SNAPSHOT>,
+    outcome: JobOutcome<JobName.CREATE_SNAPSHOT>,
+  ): Promise<void> {
+    const { volumeId, snapshotId } = job.payload;
     const snapshot = outcome.ok
       ? // An agent that does not say (before 0.3) did not quiesce.
         {
@@ -15,8 +20,12 @@ export class CreateSnapshotApplier implements JobOutcomeApplier<JobName.CREATE_S
           changes: { completedAt: new Date(), error: null, quiesced: outcome.data.quiesced ?? false },
         }
       : { to: SnapshotState.ERROR, changes: { error: outcome.message } };
-    await tx.snapshots.transition(snapshotId, [SnapshotState.IN_PROGRESS], snapshot.to, snapshot.changes);
-    await tx.volumes.transition(volumeId, [VolumeState.SNAPSHOTTING], VolumeState.READY);
+    expectMoved(
+      job,
+      'snapshot',
+      await tx.snapshots.transition(snapshotId, [SnapshotState.IN_PROGRESS], snapshot.to, snapshot.changes),
+    );
+    expectMoved(job, 'volume', await tx.volumes.transition(volumeId, [VolumeState.SNAPSHOTTING], VolumeState.READY));
     await tx.events.record({
       organizationId: job.organizationId,
       actorUserId: job.createdByUserId,

@@ -1,5 +1,5 @@
-import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
-import type { JobEntity, Repositories } from '@snapdeck/persistence';
+import { JobName, type JobOutcome } from '@snapdeck/contracts';
+import type { JobOf, Repositories } from '@snapdeck/persistence';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 import { finishProvisioning } from './provisioning.js';
 
@@ -7,8 +7,12 @@ import { finishProvisioning } from './provisioning.js';
 export class CreateVolumesApplier implements JobOutcomeApplier<JobName.CREATE_VOLUMES> {
   readonly jobName = JobName.CREATE_VOLUMES;
 
-  async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.CREATE_VOLUMES>): Promise<void> {
-    const { volumes } = job.payload as unknown as JobPayloads[JobName.CREATE_VOLUMES];
+  async apply(
+    tx: Repositories,
+    job: JobOf<JobName.CREATE_VOLUMES>,
+    outcome: JobOutcome<JobName.CREATE_VOLUMES>,
+  ): Promise<void> {
+    const { volumes } = job.payload;
     await finishProvisioning(
       tx,
       job,

@@ -1,22 +1,32 @@
-import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
+import { JobName, type JobOutcome } from '@snapdeck/contracts';
 import { SnapshotState, stateAfterRefusedDelete } from '@snapdeck/domain';
-import { ALL_ORGANIZATIONS, type JobEntity, type Repositories } from '@snapdeck/persistence';
+import { ALL_ORGANIZATIONS, type JobOf, type Repositories } from '@snapdeck/persistence';
+import { expectMoved } from './expect-moved.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
 /** As for a volume snapshot: the row goes once the hypervisor confirmed; a refused delete puts it back. */
 export class DeleteInstanceSnapshotApplier implements JobOutcomeApplier<JobName.DELETE_INSTANCE_SNAPSHOT> {
   readonly jobName = JobName.DELETE_INSTANCE_SNAPSHOT;
 
-  async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.DELETE_INSTANCE_SNAPSHOT>): Promise<void> {
-    const { instanceId, instanceSnapshotId } = job.payload as unknown as JobPayloads[JobName.DELETE_INSTANCE_SNAPSHOT];
+  async apply(
+    tx: Repositories,
+    job: JobOf<JobName.DELETE_INSTANCE_SNAPSHOT>,
+    outcome: JobOutcome<JobName.DELETE_INSTANCE_SNAPSHOT>,
+  ): Promise<void> {
+    const { instanceId, instanceSnapshotId } = job.payload;
     if (outcome.ok) {
-      await tx.instanceSnapshots.remove(instanceSnapshotId, SnapshotState.DESTROYING);
+      expectMoved(
+        job,
+        'recovery point',
+        await tx.instanceSnapshots.remove(instanceSnapshotId, SnapshotState.DESTROYING),
+      );
     } else {
       const point = await tx.instanceSnapshots.findById(ALL_ORGANIZATIONS, instanceSnapshotId);
       const back = stateAfterRefusedDelete({ completedAt: point?.completedAt ?? null });
-      await tx.instanceSnapshots.transition(instanceSnapshotId, [SnapshotState.DESTROYING], back, {
+      const moved = await tx.instanceSnapshots.transition(instanceSnapshotId, [SnapshotState.DESTROYING], back, {
         error: `Delete failed: ${outcome.message}`,
       });
+      expectMoved(job, 'recovery point', moved);
     }
     await tx.events.record({
       organizationId: job.organizationId,

@@ -1,22 +1,28 @@
-import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
+import { JobName, type JobOutcome } from '@snapdeck/contracts';
 import { SnapshotState, stateAfterRefusedDelete } from '@snapdeck/domain';
-import { ALL_ORGANIZATIONS, type JobEntity, type Repositories } from '@snapdeck/persistence';
+import { ALL_ORGANIZATIONS, type JobOf, type Repositories } from '@snapdeck/persistence';
+import { expectMoved } from './expect-moved.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
 /** The row goes only once the disk confirmed; a refused delete returns the snapshot to the state it left. */
 export class DeleteSnapshotApplier implements JobOutcomeApplier<JobName.DELETE_SNAPSHOT> {
   readonly jobName = JobName.DELETE_SNAPSHOT;
 
-  async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.DELETE_SNAPSHOT>): Promise<void> {
-    const { volumeId, snapshotId } = job.payload as unknown as JobPayloads[JobName.DELETE_SNAPSHOT];
+  async apply(
+    tx: Repositories,
+    job: JobOf<JobName.DELETE_SNAPSHOT>,
+    outcome: JobOutcome<JobName.DELETE_SNAPSHOT>,
+  ): Promise<void> {
+    const { volumeId, snapshotId } = job.payload;
     if (outcome.ok) {
-      await tx.snapshots.remove(snapshotId, SnapshotState.DESTROYING);
+      expectMoved(job, 'snapshot', await tx.snapshots.remove(snapshotId, SnapshotState.DESTROYING));
     } else {
       const snapshot = await tx.snapshots.findById(ALL_ORGANIZATIONS, snapshotId);
       const back = stateAfterRefusedDelete({ completedAt: snapshot?.completedAt ?? null });
-      await tx.snapshots.transition(snapshotId, [SnapshotState.DESTROYING], back, {
+      const moved = await tx.snapshots.transition(snapshotId, [SnapshotState.DESTROYING], back, {
         error: `Delete failed: ${outcome.message}`,
       });
+      expectMoved(job, 'snapshot', moved);
     }
     await tx.events.record({
       organizationId: job.organizationId,

@@ -1,21 +1,27 @@
 import { JobName, type JobOutcome } from '@snapdeck/contracts';
 import { TemplateState } from '@snapdeck/domain';
-import { ALL_ORGANIZATIONS, type JobEntity, type Repositories } from '@snapdeck/persistence';
+import { ALL_ORGANIZATIONS, type JobOf, type Repositories } from '@snapdeck/persistence';
+import { expectMoved } from './expect-moved.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
 /** The row goes once the file is gone; a refused delete returns the template to where it was. */
 export class DeleteTemplateApplier implements JobOutcomeApplier<JobName.DELETE_TEMPLATE> {
   readonly jobName = JobName.DELETE_TEMPLATE;
 
-  async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.DELETE_TEMPLATE>): Promise<void> {
+  async apply(
+    tx: Repositories,
+    job: JobOf<JobName.DELETE_TEMPLATE>,
+    outcome: JobOutcome<JobName.DELETE_TEMPLATE>,
+  ): Promise<void> {
     if (outcome.ok) {
-      await tx.templates.remove(job.resourceId, TemplateState.DESTROYING);
+      expectMoved(job, 'template', await tx.templates.remove(job.resourceId, TemplateState.DESTROYING));
     } else {
       const template = await tx.templates.findOwned(ALL_ORGANIZATIONS, job.resourceId);
       const back = template?.virtualSizeBytes ? TemplateState.READY : TemplateState.ERROR;
-      await tx.templates.transition(job.resourceId, [TemplateState.DESTROYING], back, {
+      const moved = await tx.templates.transition(job.resourceId, [TemplateState.DESTROYING], back, {
         error: `Delete failed: ${outcome.message}`,
       });
+      expectMoved(job, 'template', moved);
     }
     await tx.events.record({
       organizationId: job.organizationId,

@@ -1,6 +1,7 @@
-import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
+import { JobName, type JobOutcome } from '@snapdeck/contracts';
 import { InstanceState, SnapshotState, stateAfterRefusedDelete, VolumeState } from '@snapdeck/domain';
-import type { JobEntity, Repositories } from '@snapdeck/persistence';
+import type { JobOf, Repositories } from '@snapdeck/persistence';
+import { expectMoved } from './expect-moved.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
 /**
@@ -12,25 +13,45 @@ import type { JobOutcomeApplier } from './job-outcome-applier.js';
 export class DestroyVolumesApplier implements JobOutcomeApplier<JobName.DESTROY_VOLUMES> {
   readonly jobName = JobName.DESTROY_VOLUMES;
 
-  async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.DESTROY_VOLUMES>): Promise<void> {
-    const { volumeIds } = job.payload as unknown as JobPayloads[JobName.DESTROY_VOLUMES];
+  async apply(
+    tx: Repositories,
+    job: JobOf<JobName.DESTROY_VOLUMES>,
+    outcome: JobOutcome<JobName.DESTROY_VOLUMES>,
+  ): Promise<void> {
+    const { volumeIds } = job.payload;
     const snapshots = await tx.snapshots.findByVolumeIds(volumeIds);
     const points = job.resourceType === 'Instance' ? await tx.instanceSnapshots.findByInstance(job.resourceId) : [];
     if (outcome.ok) {
-      await tx.snapshots.removeMany(snapshots.map((s) => s.id));
-      await tx.instanceSnapshots.removeMany(points.map((p) => p.id));
-      await tx.volumes.removeMany(volumeIds);
-      if (job.resourceType === 'Instance') await tx.instances.remove(job.resourceId, InstanceState.DESTROYING);
+      expectMoved(job, 'snapshots', await tx.snapshots.removeMany(snapshots.map((s) => s.id)), snapshots.length);
+      expectMoved(
+        job,
+        'recovery points',
+        await tx.instanceSnapshots.removeMany(points.map((p) => p.id)),
+        points.length,
+      );
+      expectMoved(job, 'volumes', await tx.volumes.removeMany(volumeIds), volumeIds.length);
+      if (job.resourceType === 'Instance') {
+        expectMoved(job, 'instance', await tx.instances.remove(job.resourceId, InstanceState.DESTROYING));
+      }
     } else {
-      await backFromDestroying(snapshots, (ids, to) =>
+      await backFromDestroying(job, 'snapshots', snapshots, (ids, to) =>
         tx.snapshots.transitionMany(ids, [SnapshotState.DESTROYING], to),
       );
-      await backFromDestroying(points, (ids, to) =>
+      await backFromDestroying(job, 'recovery points', points, (ids, to) =>
         tx.instanceSnapshots.transitionMany(ids, [SnapshotState.DESTROYING], to),
       );
-      await tx.volumes.transitionMany(volumeIds, [VolumeState.DESTROYING], VolumeState.ERROR);
+      expectMoved(
+        job,
+        'volumes',
+        await tx.volumes.transitionMany(volumeIds, [VolumeState.DESTROYING], VolumeState.ERROR),
+        volumeIds.length,
+      );
       if (job.resourceType === 'Instance') {
-        await tx.instances.transition(job.resourceId, [InstanceState.DESTROYING], InstanceState.ERROR);
+        expectMoved(
+          job,
+          'instance',
+          await tx.instances.transition(job.resourceId, [InstanceState.DESTROYING], InstanceState.ERROR),
+        );
       }
     }
     await tx.events.record({
@@ -49,14 +70,14 @@ export class DestroyVolumesApplier implements JobOutcomeApplier<JobName.DESTROY_
 
 /** A refused destroy returns each snapshot or recovery point it was removing to the state it left. */
 async function backFromDestroying(
+  job: JobOf<JobName.DESTROY_VOLUMES>,
+  what: string,
   rows: Array<{ id: string; state: SnapshotState; completedAt: Date | null }>,
-  move: (ids: string[], to: SnapshotState) => Promise<unknown>,
+  move: (ids: string[], to: SnapshotState) => Promise<number>,
 ): Promise<void> {
   const destroying = rows.filter((r) => r.state === SnapshotState.DESTROYING);
   for (const to of [SnapshotState.COMPLETED, SnapshotState.ERROR]) {
-    await move(
-      destroying.filter((r) => stateAfterRefusedDelete(r) === to).map((r) => r.id),
-      to,
-    );
+    const ids = destroying.filter((r) => stateAfterRefusedDelete(r) === to).map((r) => r.id);
+    expectMoved(job, what, await move(ids, to), ids.length);
   }
 }

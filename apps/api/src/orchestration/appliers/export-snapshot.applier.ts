@@ -1,5 +1,5 @@
-import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
-import type { JobEntity, Repositories } from '@snapdeck/persistence';
+import { JobName, type JobOutcome } from '@snapdeck/contracts';
+import type { JobOf, Repositories } from '@snapdeck/persistence';
 import type { FollowUpJob, JobOutcomeApplier } from './job-outcome-applier.js';
 import { finishTemplateImage } from './template-image.js';
 import { finishProvisioning, provisionFromTransfer, volumesOfResource } from './provisioning.js';
@@ -11,7 +11,11 @@ import { finishProvisioning, provisionFromTransfer, volumesOfResource } from './
 export class ExportSnapshotApplier implements JobOutcomeApplier<JobName.EXPORT_SNAPSHOT> {
   readonly jobName = JobName.EXPORT_SNAPSHOT;
 
-  async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.EXPORT_SNAPSHOT>): Promise<FollowUpJob[]> {
+  async apply(
+    tx: Repositories,
+    job: JobOf<JobName.EXPORT_SNAPSHOT>,
+    outcome: JobOutcome<JobName.EXPORT_SNAPSHOT>,
+  ): Promise<FollowUpJob[]> {
     if (job.resourceType === 'Template') {
       await this.finishTemplate(tx, job, outcome);
       return [];
@@ -27,8 +31,12 @@ export class ExportSnapshotApplier implements JobOutcomeApplier<JobName.EXPORT_S
     return [];
   }
 
-  private finishTemplate(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.EXPORT_SNAPSHOT>) {
-    const { snapshotId } = job.payload as unknown as JobPayloads[JobName.EXPORT_SNAPSHOT];
+  private finishTemplate(
+    tx: Repositories,
+    job: JobOf<JobName.EXPORT_SNAPSHOT>,
+    outcome: JobOutcome<JobName.EXPORT_SNAPSHOT>,
+  ) {
+    const { snapshotId } = job.payload;
     return finishTemplateImage(
       tx,
       job,

@@ -1,5 +1,5 @@
-import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
-import type { JobEntity, Repositories } from '@snapdeck/persistence';
+import { JobName, type JobOutcome } from '@snapdeck/contracts';
+import type { JobOf, Repositories } from '@snapdeck/persistence';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 import { finishTemplateImage } from './template-image.js';
 
@@ -7,8 +7,12 @@ import { finishTemplateImage } from './template-image.js';
 export class ImportTemplateApplier implements JobOutcomeApplier<JobName.IMPORT_TEMPLATE> {
   readonly jobName = JobName.IMPORT_TEMPLATE;
 
-  async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.IMPORT_TEMPLATE>): Promise<void> {
-    const { path } = job.payload as unknown as JobPayloads[JobName.IMPORT_TEMPLATE];
+  async apply(
+    tx: Repositories,
+    job: JobOf<JobName.IMPORT_TEMPLATE>,
+    outcome: JobOutcome<JobName.IMPORT_TEMPLATE>,
+  ): Promise<void> {
+    const { path } = job.payload;
     await finishTemplateImage(
       tx,
       job,

@@ -1,6 +1,8 @@
 import { JobName, type VolumeSpec } from '@snapdeck/contracts';
 import { EventType, InstanceState, VolumeState } from '@snapdeck/domain';
 import type { JobEntity, Repositories, VolumeEntity } from '@snapdeck/persistence';
+import { expectMoved } from './expect-moved.js';
+import { openFollowUp } from '../open-job.js';
 import type { FollowUpJob } from './job-outcome-applier.js';
 
 /** The volumes a provisioning job (resource Instance or Volume) makes. */
@@ -17,14 +19,19 @@ export async function finishProvisioning(
   volumeIds: readonly string[],
   outcome: { ok: true } | { ok: false; message: string },
 ): Promise<void> {
-  await tx.volumes.transitionMany(
+  const moved = await tx.volumes.transitionMany(
     volumeIds,
     [VolumeState.CREATING],
     outcome.ok ? VolumeState.READY : VolumeState.ERROR,
   );
+  expectMoved(job, 'volumes', moved, volumeIds.length);
   if (job.resourceType === 'Instance') {
     const instanceState = outcome.ok ? InstanceState.STOPPED : InstanceState.ERROR;
-    await tx.instances.transition(job.resourceId, [InstanceState.CREATING], instanceState);
+    expectMoved(
+      job,
+      'instance',
+      await tx.instances.transition(job.resourceId, [InstanceState.CREATING], instanceState),
+    );
   }
   const instance = job.resourceType === 'Instance';
   await tx.events.record({
@@ -61,14 +68,6 @@ export async function provisionFromTransfer(
     sizeGiB: v.sizeGiB,
     source: v.sourceSnapshotId ? { kind: 'secondary', path: transfer, removeAfter: true } : { kind: 'blank' },
   }));
-  const next = await tx.jobs.create({
-    organizationId: job.organizationId,
-    type: JobName.CREATE_VOLUMES,
-    hostId: host.id,
-    resourceType: job.resourceType,
-    resourceId: job.resourceId,
-    payload: { volumes: specs },
-    createdByUserId: job.createdByUserId,
-  });
+  const next = await openFollowUp(tx, job, host, JobName.CREATE_VOLUMES, { volumes: specs });
   return [{ job: next, hostName: host.name }];
 }

@@ -1,6 +1,7 @@
-import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
+import { JobName, type JobOutcome } from '@snapdeck/contracts';
 import { InstanceState, VolumeState } from '@snapdeck/domain';
-import type { JobEntity, Repositories } from '@snapdeck/persistence';
+import type { JobOf, Repositories } from '@snapdeck/persistence';
+import { expectMoved } from './expect-moved.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
 /**
@@ -10,13 +11,21 @@ import type { JobOutcomeApplier } from './job-outcome-applier.js';
 export class RevertInstanceSnapshotApplier implements JobOutcomeApplier<JobName.REVERT_INSTANCE_SNAPSHOT> {
   readonly jobName = JobName.REVERT_INSTANCE_SNAPSHOT;
 
-  async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.REVERT_INSTANCE_SNAPSHOT>): Promise<void> {
-    const { instanceId, volumeIds, instanceSnapshotId } =
-      job.payload as unknown as JobPayloads[JobName.REVERT_INSTANCE_SNAPSHOT];
-    await tx.volumes.transitionMany(volumeIds, [VolumeState.REVERTING], VolumeState.READY);
+  async apply(
+    tx: Repositories,
+    job: JobOf<JobName.REVERT_INSTANCE_SNAPSHOT>,
+    outcome: JobOutcome<JobName.REVERT_INSTANCE_SNAPSHOT>,
+  ): Promise<void> {
+    const { instanceId, volumeIds, instanceSnapshotId } = job.payload;
+    const volumesMoved = await tx.volumes.transitionMany(volumeIds, [VolumeState.REVERTING], VolumeState.READY);
+    expectMoved(job, 'volumes', volumesMoved, volumeIds.length);
     if (outcome.ok) {
-      const to = outcome.data.running ? InstanceState.RUNNING : InstanceState.STOPPED;
-      await tx.instances.transition(instanceId, [InstanceState.RUNNING, InstanceState.STOPPED], to);
+      // The instance was RUNNING or STOPPED and a revert never moved it: the one move is to the other state
+      // (the table has no RUNNING→RUNNING). Already where the hypervisor says, nothing moves, as it should.
+      const [from, to] = outcome.data.running
+        ? [InstanceState.STOPPED, InstanceState.RUNNING]
+        : [InstanceState.RUNNING, InstanceState.STOPPED];
+      await tx.instances.transition(instanceId, [from], to);
     }
     await tx.events.record({
       organizationId: job.organizationId,

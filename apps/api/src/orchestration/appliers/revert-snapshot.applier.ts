@@ -1,15 +1,20 @@
-import { JobName, type JobOutcome, type JobPayloads } from '@snapdeck/contracts';
+import { JobName, type JobOutcome } from '@snapdeck/contracts';
 import { VolumeState } from '@snapdeck/domain';
-import type { JobEntity, Repositories } from '@snapdeck/persistence';
+import type { JobOf, Repositories } from '@snapdeck/persistence';
+import { expectMoved } from './expect-moved.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
 /** The volume is READY again either way; the job and the event say whether its data went back. */
 export class RevertSnapshotApplier implements JobOutcomeApplier<JobName.REVERT_SNAPSHOT> {
   readonly jobName = JobName.REVERT_SNAPSHOT;
 
-  async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.REVERT_SNAPSHOT>): Promise<void> {
-    const { volumeId, snapshotId } = job.payload as unknown as JobPayloads[JobName.REVERT_SNAPSHOT];
-    await tx.volumes.transition(volumeId, [VolumeState.REVERTING], VolumeState.READY);
+  async apply(
+    tx: Repositories,
+    job: JobOf<JobName.REVERT_SNAPSHOT>,
+    outcome: JobOutcome<JobName.REVERT_SNAPSHOT>,
+  ): Promise<void> {
+    const { volumeId, snapshotId } = job.payload;
+    expectMoved(job, 'volume', await tx.volumes.transition(volumeId, [VolumeState.REVERTING], VolumeState.READY));
     await tx.events.record({
       organizationId: job.organizationId,
       actorUserId: job.createdByUserId,

@@ -1,15 +1,20 @@
 import { JobName, type JobOutcome } from '@snapdeck/contracts';
 import { InstanceState } from '@snapdeck/domain';
-import type { JobEntity, Repositories } from '@snapdeck/persistence';
+import type { JobOf, Repositories } from '@snapdeck/persistence';
+import { expectMoved } from './expect-moved.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
 /** STARTING ends RUNNING, or STOPPED when the hypervisor refused (or never answered: the reconciler fails it). */
 export class StartInstanceApplier implements JobOutcomeApplier<JobName.START_INSTANCE> {
   readonly jobName = JobName.START_INSTANCE;
 
-  async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.START_INSTANCE>): Promise<void> {
+  async apply(
+    tx: Repositories,
+    job: JobOf<JobName.START_INSTANCE>,
+    outcome: JobOutcome<JobName.START_INSTANCE>,
+  ): Promise<void> {
     const to = outcome.ok ? InstanceState.RUNNING : InstanceState.STOPPED;
-    await tx.instances.transition(job.resourceId, [InstanceState.STARTING], to);
+    expectMoved(job, 'instance', await tx.instances.transition(job.resourceId, [InstanceState.STARTING], to));
     await tx.events.record({
       organizationId: job.organizationId,
       actorUserId: job.createdByUserId,

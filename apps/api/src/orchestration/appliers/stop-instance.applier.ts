@@ -1,6 +1,7 @@
 import { JobName, type JobOutcome } from '@snapdeck/contracts';
 import { InstanceState } from '@snapdeck/domain';
-import type { JobEntity, Repositories } from '@snapdeck/persistence';
+import type { JobOf, Repositories } from '@snapdeck/persistence';
+import { expectMoved } from './expect-moved.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
 /**
@@ -10,9 +11,13 @@ import type { JobOutcomeApplier } from './job-outcome-applier.js';
 export class StopInstanceApplier implements JobOutcomeApplier<JobName.STOP_INSTANCE> {
   readonly jobName = JobName.STOP_INSTANCE;
 
-  async apply(tx: Repositories, job: JobEntity, outcome: JobOutcome<JobName.STOP_INSTANCE>): Promise<void> {
+  async apply(
+    tx: Repositories,
+    job: JobOf<JobName.STOP_INSTANCE>,
+    outcome: JobOutcome<JobName.STOP_INSTANCE>,
+  ): Promise<void> {
     const to = outcome.ok ? InstanceState.STOPPED : InstanceState.RUNNING;
-    await tx.instances.transition(job.resourceId, [InstanceState.STOPPING], to);
+    expectMoved(job, 'instance', await tx.instances.transition(job.resourceId, [InstanceState.STOPPING], to));
     await tx.events.record({
       organizationId: job.organizationId,
       actorUserId: job.createdByUserId,

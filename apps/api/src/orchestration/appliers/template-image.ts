@@ -1,5 +1,6 @@
 import { TemplateState, type EventTypeValue } from '@snapdeck/domain';
 import type { JobEntity, Repositories } from '@snapdeck/persistence';
+import { expectMoved } from './expect-moved.js';
 
 export interface TemplateImageEvent {
   type: EventTypeValue;
@@ -17,7 +18,7 @@ export async function finishTemplateImage(
   const [to, changes] = outcome.ok
     ? [TemplateState.READY, { virtualSizeBytes: String(outcome.virtualSizeBytes) }]
     : [TemplateState.ERROR, { error: outcome.message }];
-  await tx.templates.transition(job.resourceId, [TemplateState.CREATING], to, changes);
+  expectMoved(job, 'template', await tx.templates.transition(job.resourceId, [TemplateState.CREATING], to, changes));
   await tx.events.record({
     organizationId: job.organizationId,
     actorUserId: job.createdByUserId,
