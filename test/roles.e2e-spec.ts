@@ -576,70 +576,62 @@ const deleteTarget = (role: string) =>
     };
   }, freshTarget(role));
 
-/** deleteTemplate of the template `prepare` made (doomedTemplate): gone with its file, or READY with it. */
-const deleteTemplateCell = (prepare: (f: Fixture) => Promise<void>) =>
-  mutation(async (f, token) => {
-    const id = doomedTemplate!;
-    const response = await graphql<{ deleteTemplate: { template: { id: string; state: string } } }>(
-      f.stack.url,
-      token,
-      `
-        mutation ($id: ID!) {
-          deleteTemplate(input: { templateId: $id }) {
-            template {
-              id
-              state
-            }
-            job {
-              id
-            }
-          }
-        }
-      `,
-      { id },
-    );
-    return {
-      response,
-      succeeded: async () => {
-        expect(response.data!.deleteTemplate.template).toEqual({ id, state: 'DESTROYING' });
-        await waitFor(f, 'template', id, null);
-        expect(await fileExists(templateFile(f.stack.secondaryDir, id))).toBe(false);
-      },
-      unchanged: async () => {
-        await waitFor(f, 'template', id, 'READY');
-        expect(await fileExists(templateFile(f.stack.secondaryDir, id))).toBe(true);
-      },
-    };
-  }, prepare);
-
-/** destroyInstance of a STOPPED instance: gone when the call succeeds, still STOPPED when it is refused. */
-async function destroyAs(f: Fixture, token: string, id: string): Promise<MutationResult> {
-  const response = await graphql<{ destroyInstance: { instance: { id: string; state: string } } }>(
+/**
+ * A call that puts one resource DESTROYING (`<name>(input: { <idField>: $id }) { <field> { id state } job { id } }`):
+ * the resource answers DESTROYING, then `gone` checks it went; `kept` checks a refused call left it.
+ */
+async function destroying(
+  f: Fixture,
+  token: string,
+  call: { name: string; idField: string; field: string; id: string },
+  gone: Check,
+  kept: Check,
+): Promise<MutationResult> {
+  const { name, idField, field, id } = call;
+  const response = await graphql<Record<string, Record<string, { id: string; state: string }>>>(
     f.stack.url,
     token,
-    `
-      mutation ($id: ID!) {
-        destroyInstance(input: { instanceId: $id }) {
-          instance {
-            id
-            state
-          }
-          job {
-            id
-          }
-        }
-      }
-    `,
+    `mutation ($id: ID!) { ${name}(input: { ${idField}: $id }) { ${field} { id state } job { id } } }`,
     { id },
   );
   return {
     response,
     succeeded: async () => {
-      expect(response.data!.destroyInstance.instance).toEqual({ id, state: 'DESTROYING' });
-      await waitFor(f, 'instance', id, null);
+      expect(response.data![name][field]).toEqual({ id, state: 'DESTROYING' });
+      await gone();
     },
-    unchanged: () => waitFor(f, 'instance', id, 'STOPPED'),
+    unchanged: kept,
   };
+}
+
+/** deleteTemplate of the template `prepare` made (doomedTemplate): gone with its file, or READY with it. */
+const deleteTemplateCell = (prepare: (f: Fixture) => Promise<void>) =>
+  mutation((f, token) => {
+    const id = doomedTemplate!;
+    return destroying(
+      f,
+      token,
+      { name: 'deleteTemplate', idField: 'templateId', field: 'template', id },
+      async () => {
+        await waitFor(f, 'template', id, null);
+        expect(await fileExists(templateFile(f.stack.secondaryDir, id))).toBe(false);
+      },
+      async () => {
+        await waitFor(f, 'template', id, 'READY');
+        expect(await fileExists(templateFile(f.stack.secondaryDir, id))).toBe(true);
+      },
+    );
+  }, prepare);
+
+/** destroyInstance of a STOPPED instance: gone when the call succeeds, still STOPPED when it is refused. */
+function destroyAs(f: Fixture, token: string, id: string): Promise<MutationResult> {
+  return destroying(
+    f,
+    token,
+    { name: 'destroyInstance', idField: 'instanceId', field: 'instance', id },
+    () => waitFor(f, 'instance', id, null),
+    () => waitFor(f, 'instance', id, 'STOPPED'),
+  );
 }
 
 const OPERATIONS = {
@@ -795,34 +787,17 @@ const OPERATIONS = {
     };
   }),
   deleteSnapshot: mutation(
-    async (f, token) => {
+    (f, token) => {
       const id = deletable!;
-      const response = await graphql<{ deleteSnapshot: { snapshot: { id: string; state: string } } }>(
-        f.stack.url,
+      return destroying(
+        f,
         token,
-        `
-          mutation ($id: ID!) {
-            deleteSnapshot(input: { snapshotId: $id }) {
-              snapshot {
-                id
-                state
-              }
-              job {
-                id
-              }
-            }
-          }
-        `,
-        { id },
-      );
-      return {
-        response,
-        succeeded: async () => {
-          expect(response.data!.deleteSnapshot.snapshot).toEqual({ id, state: 'DESTROYING' });
+        { name: 'deleteSnapshot', idField: 'snapshotId', field: 'snapshot', id },
+        async () => {
           await waitForSnapshot(f.stack, f.stack.adminToken, id, null);
           expect(await diskSnapshotTags(f.storageDir, f.rootVolumeId)).not.toContain(id);
         },
-        unchanged: async () => {
+        async () => {
           const { snapshot } = await mustQuery<{ snapshot: { state: string } | null }>(
             f.stack.url,
             f.stack.adminToken,
@@ -832,7 +807,7 @@ const OPERATIONS = {
           expect(snapshot).toEqual({ state: 'COMPLETED' });
           expect(await diskSnapshotTags(f.storageDir, f.rootVolumeId)).toContain(id);
         },
-      };
+      );
     },
     async (f) => {
       const { createSnapshot } = await mustQuery<{ createSnapshot: { snapshot: { id: string } } }>(
@@ -1388,34 +1363,15 @@ const OPERATIONS = {
     },
   ),
   deleteInstanceSnapshot: mutation(
-    async (f, token) => {
+    (f, token) => {
       const id = deletablePoint!;
-      const response = await graphql<{ deleteInstanceSnapshot: { instanceSnapshot: { id: string; state: string } } }>(
-        f.stack.url,
+      return destroying(
+        f,
         token,
-        `
-          mutation ($id: ID!) {
-            deleteInstanceSnapshot(input: { instanceSnapshotId: $id }) {
-              instanceSnapshot {
-                id
-                state
-              }
-              job {
-                id
-              }
-            }
-          }
-        `,
-        { id },
+        { name: 'deleteInstanceSnapshot', idField: 'instanceSnapshotId', field: 'instanceSnapshot', id },
+        () => waitForPoint(f, id, null),
+        async () => expect(await pointState(f, id)).toBe('COMPLETED'),
       );
-      return {
-        response,
-        succeeded: async () => {
-          expect(response.data!.deleteInstanceSnapshot.instanceSnapshot).toEqual({ id, state: 'DESTROYING' });
-          await waitForPoint(f, id, null);
-        },
-        unchanged: async () => expect(await pointState(f, id)).toBe('COMPLETED'),
-      };
     },
     async (f) => {
       await withSimulator(f);
