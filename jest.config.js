@@ -5,6 +5,11 @@
  * (DATABASE_URL, else the local one, else an embedded one) and probes Redis, qemu-img and libvirt; a suite that
  * needs one of those declares it with `describeWith` and is skipped, with the reason printed at the end, when it
  * is missing. Under CI=true a missing capability fails the run instead.
+ *
+ * Test files run in parallel workers: each has its own database (cloned from the template), Redis prefix,
+ * storage folders and ports, so none waits for another. Four workers on two cores, because most of a suite's
+ * time is spent waiting on PostgreSQL, Redis, qemu-img and libvirt rather than on the CPU; the sequencer starts
+ * the slowest suites first. `--maxWorkers=1` (or `--runInBand`) on the command line runs them one by one.
  * @type {import('jest').Config}
  */
 const tiers = {
@@ -33,4 +38,5 @@ export default {
   globalTeardown: '<rootDir>/libs/testing/global-teardown.mjs',
   reporters: ['default', '<rootDir>/libs/testing/summary-reporter.mjs'],
   testTimeout: 60000,
+  maxWorkers: 4,
 };

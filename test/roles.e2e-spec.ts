@@ -447,6 +447,11 @@ let deletablePoint: string | null = null;
 /** The user the current user/token cell acts on (made fresh for each cell, with a working token). */
 let target: { userId: string; token: string } | null = null;
 
+/** A cell's preparation: a new user of `role` in the tenant, with a token, becomes the target. */
+const freshTarget = (role: string) => async (f: Fixture) => {
+  target = await createUserWithToken(f.stack, f.tenant.organizationId, role);
+};
+
 async function viewerId(f: Fixture, token: string): Promise<string> {
   const { viewer } = await mustQuery<{ viewer: { user: { id: string } } }>(
     f.stack.url,
@@ -485,106 +490,149 @@ async function tokenIdOf(f: Fixture, userId: string): Promise<string> {
 
 /** revokeApiToken of the target's token: it stops working when the call succeeds. */
 const revokeTargetToken = (role: string) =>
-  mutation(
-    async (f, token) => {
-      const response = await graphql<{ revokeApiToken: { apiToken: { id: string; revokedAt: string | null } } }>(
-        f.stack.url,
-        token,
-        `
-          mutation ($id: ID!) {
-            revokeApiToken(input: { apiTokenId: $id }) {
-              apiToken {
-                id
-                revokedAt
-              }
+  mutation(async (f, token) => {
+    const response = await graphql<{ revokeApiToken: { apiToken: { id: string; revokedAt: string | null } } }>(
+      f.stack.url,
+      token,
+      `
+        mutation ($id: ID!) {
+          revokeApiToken(input: { apiTokenId: $id }) {
+            apiToken {
+              id
+              revokedAt
             }
           }
-        `,
-        { id: await tokenIdOf(f, target!.userId) },
-      );
-      return {
-        response,
-        succeeded: async () => {
-          expect(response.data!.revokeApiToken.apiToken.revokedAt).not.toBeNull();
-          expect(await targetRole(f)).toBeNull();
-        },
-        unchanged: async () => expect(await targetRole(f)).toBe(role),
-      };
-    },
-    async (f) => {
-      target = await createUserWithToken(f.stack, f.tenant.organizationId, role);
-    },
-  );
+        }
+      `,
+      { id: await tokenIdOf(f, target!.userId) },
+    );
+    return {
+      response,
+      succeeded: async () => {
+        expect(response.data!.revokeApiToken.apiToken.revokedAt).not.toBeNull();
+        expect(await targetRole(f)).toBeNull();
+      },
+      unchanged: async () => expect(await targetRole(f)).toBe(role),
+    };
+  }, freshTarget(role));
 
 /** updateUser of a fresh target of `role`: `changes` applied, seen by its next sign-in. */
 const updateTarget = (role: string, changes: { role?: string; disabled?: boolean }) =>
-  mutation(
-    async (f, token) => {
-      const response = await graphql<{ updateUser: { user: { id: string; role: string; disabled: boolean } } }>(
-        f.stack.url,
-        token,
-        `
-          mutation ($input: UpdateUserInput!) {
-            updateUser(input: $input) {
-              user {
-                id
-                role
-                disabled
-              }
+  mutation(async (f, token) => {
+    const response = await graphql<{ updateUser: { user: { id: string; role: string; disabled: boolean } } }>(
+      f.stack.url,
+      token,
+      `
+        mutation ($input: UpdateUserInput!) {
+          updateUser(input: $input) {
+            user {
+              id
+              role
+              disabled
             }
           }
-        `,
-        { input: { userId: target!.userId, ...changes } },
-      );
-      return {
-        response,
-        succeeded: async () => {
-          expect(response.data!.updateUser.user).toEqual({
-            id: target!.userId,
-            role: changes.role ?? role,
-            disabled: changes.disabled ?? false,
-          });
-          expect(await targetRole(f)).toBe(changes.disabled ? null : (changes.role ?? role));
-        },
-        unchanged: async () => expect(await targetRole(f)).toBe(role),
-      };
-    },
-    async (f) => {
-      target = await createUserWithToken(f.stack, f.tenant.organizationId, role);
-    },
-  );
+        }
+      `,
+      { input: { userId: target!.userId, ...changes } },
+    );
+    return {
+      response,
+      succeeded: async () => {
+        expect(response.data!.updateUser.user).toEqual({
+          id: target!.userId,
+          role: changes.role ?? role,
+          disabled: changes.disabled ?? false,
+        });
+        expect(await targetRole(f)).toBe(changes.disabled ? null : (changes.role ?? role));
+      },
+      unchanged: async () => expect(await targetRole(f)).toBe(role),
+    };
+  }, freshTarget(role));
 
 /** deleteUser of a fresh target of `role`: its token stops working when the call succeeds. */
 const deleteTarget = (role: string) =>
-  mutation(
-    async (f, token) => {
-      const response = await graphql<{ deleteUser: { user: { id: string } } }>(
-        f.stack.url,
-        token,
-        `
-          mutation ($id: ID!) {
-            deleteUser(input: { userId: $id }) {
-              user {
-                id
-              }
+  mutation(async (f, token) => {
+    const response = await graphql<{ deleteUser: { user: { id: string } } }>(
+      f.stack.url,
+      token,
+      `
+        mutation ($id: ID!) {
+          deleteUser(input: { userId: $id }) {
+            user {
+              id
             }
           }
-        `,
-        { id: target!.userId },
-      );
-      return {
-        response,
-        succeeded: async () => {
-          expect(response.data!.deleteUser.user.id).toBe(target!.userId);
-          expect(await targetRole(f)).toBeNull();
-        },
-        unchanged: async () => expect(await targetRole(f)).toBe(role),
-      };
-    },
-    async (f) => {
-      target = await createUserWithToken(f.stack, f.tenant.organizationId, role);
-    },
+        }
+      `,
+      { id: target!.userId },
+    );
+    return {
+      response,
+      succeeded: async () => {
+        expect(response.data!.deleteUser.user.id).toBe(target!.userId);
+        expect(await targetRole(f)).toBeNull();
+      },
+      unchanged: async () => expect(await targetRole(f)).toBe(role),
+    };
+  }, freshTarget(role));
+
+/**
+ * A call that puts one resource DESTROYING (`<name>(input: { <idField>: $id }) { <field> { id state } job { id } }`):
+ * the resource answers DESTROYING, then `gone` checks it went; `kept` checks a refused call left it.
+ */
+async function destroying(
+  f: Fixture,
+  token: string,
+  call: { name: string; idField: string; field: string; id: string },
+  gone: Check,
+  kept: Check,
+): Promise<MutationResult> {
+  const { name, idField, field, id } = call;
+  const response = await graphql<Record<string, Record<string, { id: string; state: string }>>>(
+    f.stack.url,
+    token,
+    `mutation ($id: ID!) { ${name}(input: { ${idField}: $id }) { ${field} { id state } job { id } } }`,
+    { id },
   );
+  return {
+    response,
+    succeeded: async () => {
+      expect(response.data![name][field]).toEqual({ id, state: 'DESTROYING' });
+      await gone();
+    },
+    unchanged: kept,
+  };
+}
+
+/** deleteTemplate of the template `prepare` made (doomedTemplate): gone with its file, or READY with it. */
+const deleteTemplateCell = (prepare: (f: Fixture) => Promise<void>) =>
+  mutation((f, token) => {
+    const id = doomedTemplate!;
+    return destroying(
+      f,
+      token,
+      { name: 'deleteTemplate', idField: 'templateId', field: 'template', id },
+      async () => {
+        await waitFor(f, 'template', id, null);
+        expect(await fileExists(templateFile(f.stack.secondaryDir, id))).toBe(false);
+      },
+      async () => {
+        await waitFor(f, 'template', id, 'READY');
+        expect(await fileExists(templateFile(f.stack.secondaryDir, id))).toBe(true);
+      },
+    );
+  }, prepare);
+
+/** destroyInstance of a STOPPED instance: gone when the call succeeds, still STOPPED when it is refused. */
+function destroyAs(f: Fixture, token: string, id: string): Promise<MutationResult> {
+  return destroying(
+    f,
+    token,
+    { name: 'destroyInstance', idField: 'instanceId', field: 'instance', id },
+    () => waitFor(f, 'instance', id, null),
+    () => waitFor(f, 'instance', id, 'STOPPED'),
+  );
+}
 
 const OPERATIONS = {
   viewer: read<{ viewer: { user: { id: string; role: string }; organization: { id: string } } }>(
@@ -739,34 +787,17 @@ const OPERATIONS = {
     };
   }),
   deleteSnapshot: mutation(
-    async (f, token) => {
+    (f, token) => {
       const id = deletable!;
-      const response = await graphql<{ deleteSnapshot: { snapshot: { id: string; state: string } } }>(
-        f.stack.url,
+      return destroying(
+        f,
         token,
-        `
-          mutation ($id: ID!) {
-            deleteSnapshot(input: { snapshotId: $id }) {
-              snapshot {
-                id
-                state
-              }
-              job {
-                id
-              }
-            }
-          }
-        `,
-        { id },
-      );
-      return {
-        response,
-        succeeded: async () => {
-          expect(response.data!.deleteSnapshot.snapshot).toEqual({ id, state: 'DESTROYING' });
+        { name: 'deleteSnapshot', idField: 'snapshotId', field: 'snapshot', id },
+        async () => {
           await waitForSnapshot(f.stack, f.stack.adminToken, id, null);
           expect(await diskSnapshotTags(f.storageDir, f.rootVolumeId)).not.toContain(id);
         },
-        unchanged: async () => {
+        async () => {
           const { snapshot } = await mustQuery<{ snapshot: { state: string } | null }>(
             f.stack.url,
             f.stack.adminToken,
@@ -776,7 +807,7 @@ const OPERATIONS = {
           expect(snapshot).toEqual({ state: 'COMPLETED' });
           expect(await diskSnapshotTags(f.storageDir, f.rootVolumeId)).toContain(id);
         },
-      };
+      );
     },
     async (f) => {
       const { createSnapshot } = await mustQuery<{ createSnapshot: { snapshot: { id: string } } }>(
@@ -942,45 +973,40 @@ const OPERATIONS = {
   'updateUser ORG_ADMIN disabled': updateTarget('ORG_ADMIN', { disabled: true }),
   'deleteUser MEMBER': deleteTarget('MEMBER'),
   'deleteUser ORG_ADMIN': deleteTarget('ORG_ADMIN'),
-  'createApiToken for a peer ORG_ADMIN': mutation(
-    async (f, token) => {
-      const response = await graphql<{ createApiToken: { token: string } }>(
-        f.stack.url,
-        token,
-        `
-          mutation ($input: CreateApiTokenInput!) {
-            createApiToken(input: $input) {
-              token
-            }
+  'createApiToken for a peer ORG_ADMIN': mutation(async (f, token) => {
+    const response = await graphql<{ createApiToken: { token: string } }>(
+      f.stack.url,
+      token,
+      `
+        mutation ($input: CreateApiTokenInput!) {
+          createApiToken(input: $input) {
+            token
           }
-        `,
-        { input: { userId: target!.userId, name: 'as-peer' } },
-      );
-      return {
-        response,
-        succeeded: async () => {
-          const { viewer } = await mustQuery<{ viewer: { user: { id: string } } }>(
-            f.stack.url,
-            response.data!.createApiToken.token,
-            `{ viewer { user { id } } }`,
-          );
-          expect(viewer.user.id).toBe(target!.userId);
-        },
-        unchanged: async () => {
-          // The target still has only the token it was made with (lists are newest first).
-          const { apiTokens } = await mustQuery<{ apiTokens: { edges: Array<{ node: { userId: string } }> } }>(
-            f.stack.url,
-            f.stack.adminToken,
-            `{ apiTokens(first: 100) { edges { node { userId } } } }`,
-          );
-          expect(apiTokens.edges.filter((e) => e.node.userId === target!.userId)).toHaveLength(1);
-        },
-      };
-    },
-    async (f) => {
-      target = await createUserWithToken(f.stack, f.tenant.organizationId, 'ORG_ADMIN');
-    },
-  ),
+        }
+      `,
+      { input: { userId: target!.userId, name: 'as-peer' } },
+    );
+    return {
+      response,
+      succeeded: async () => {
+        const { viewer } = await mustQuery<{ viewer: { user: { id: string } } }>(
+          f.stack.url,
+          response.data!.createApiToken.token,
+          `{ viewer { user { id } } }`,
+        );
+        expect(viewer.user.id).toBe(target!.userId);
+      },
+      unchanged: async () => {
+        // The target still has only the token it was made with (lists are newest first).
+        const { apiTokens } = await mustQuery<{ apiTokens: { edges: Array<{ node: { userId: string } }> } }>(
+          f.stack.url,
+          f.stack.adminToken,
+          `{ apiTokens(first: 100) { edges { node { userId } } } }`,
+        );
+        expect(apiTokens.edges.filter((e) => e.node.userId === target!.userId)).toHaveLength(1);
+      },
+    };
+  }, freshTarget('ORG_ADMIN')),
   createEnvironment: mutation(async (f, token) => {
     const name = `env-${unique()}`;
     const response = await graphql<{ createEnvironment: { environment: { id: string; name: string } } }>(
@@ -1128,44 +1154,9 @@ const OPERATIONS = {
       unchanged: async () => expect(await allTemplates(f)).toEqual(before),
     };
   }),
-  deleteTemplate: mutation(
-    async (f, token) => {
-      const id = doomedTemplate!;
-      const response = await graphql<{ deleteTemplate: { template: { id: string; state: string } } }>(
-        f.stack.url,
-        token,
-        `
-          mutation ($id: ID!) {
-            deleteTemplate(input: { templateId: $id }) {
-              template {
-                id
-                state
-              }
-              job {
-                id
-              }
-            }
-          }
-        `,
-        { id },
-      );
-      return {
-        response,
-        succeeded: async () => {
-          expect(response.data!.deleteTemplate.template).toEqual({ id, state: 'DESTROYING' });
-          await waitFor(f, 'template', id, null);
-          expect(await fileExists(templateFile(f.stack.secondaryDir, id))).toBe(false);
-        },
-        unchanged: async () => {
-          await waitFor(f, 'template', id, 'READY');
-          expect(await fileExists(templateFile(f.stack.secondaryDir, id))).toBe(true);
-        },
-      };
-    },
-    async (f) => {
-      doomedTemplate = await makeTemplate(f);
-    },
-  ),
+  deleteTemplate: deleteTemplateCell(async (f) => {
+    doomedTemplate = await makeTemplate(f);
+  }),
   deployInstance: mutation(
     async (f, token) => {
       const response = await graphql<{ deployInstance: { instance: { id: string; state: string } } }>(
@@ -1198,55 +1189,20 @@ const OPERATIONS = {
       await tenantTemplate(f);
     },
   ),
-  'deleteTemplate public': mutation(
-    async (f, token) => {
-      const id = doomedTemplate!;
-      const response = await graphql<{ deleteTemplate: { template: { id: string; state: string } } }>(
-        f.stack.url,
-        token,
-        `
-          mutation ($id: ID!) {
-            deleteTemplate(input: { templateId: $id }) {
-              template {
-                id
-                state
-              }
-              job {
-                id
-              }
-            }
-          }
-        `,
-        { id },
-      );
-      return {
-        response,
-        succeeded: async () => {
-          expect(response.data!.deleteTemplate.template).toEqual({ id, state: 'DESTROYING' });
-          await waitFor(f, 'template', id, null);
-          expect(await fileExists(templateFile(f.stack.secondaryDir, id))).toBe(false);
-        },
-        unchanged: async () => {
-          await waitFor(f, 'template', id, 'READY');
-          expect(await fileExists(templateFile(f.stack.secondaryDir, id))).toBe(true);
-        },
-      };
-    },
-    async (f) => {
-      // A public template registered by the platform administrator, which every role can read.
-      const path = `imports/public-${unique()}.qcow2`;
-      await mkdir(join(f.stack.secondaryDir, 'imports'), { recursive: true });
-      await createImage(join(f.stack.secondaryDir, path), '1G');
-      const { registerTemplate } = await mustQuery<{ registerTemplate: { template: { id: string } } }>(
-        f.stack.url,
-        f.stack.adminToken,
-        `mutation($input: RegisterTemplateInput!) { registerTemplate(input: $input) { template { id } } }`,
-        { input: { name: `public-${unique()}`, path, public: true } },
-      );
-      await waitFor(f, 'template', registerTemplate.template.id, 'READY');
-      doomedTemplate = registerTemplate.template.id;
-    },
-  ),
+  'deleteTemplate public': deleteTemplateCell(async (f) => {
+    // A public template registered by the platform administrator, which every role can read.
+    const path = `imports/public-${unique()}.qcow2`;
+    await mkdir(join(f.stack.secondaryDir, 'imports'), { recursive: true });
+    await createImage(join(f.stack.secondaryDir, path), '1G');
+    const { registerTemplate } = await mustQuery<{ registerTemplate: { template: { id: string } } }>(
+      f.stack.url,
+      f.stack.adminToken,
+      `mutation($input: RegisterTemplateInput!) { registerTemplate(input: $input) { template { id } } }`,
+      { input: { name: `public-${unique()}`, path, public: true } },
+    );
+    await waitFor(f, 'template', registerTemplate.template.id, 'READY');
+    doomedTemplate = registerTemplate.template.id;
+  }),
   createInstanceFromSnapshot: mutation((f, token) => cloneInto(f, token, f.tenant.environmentId)),
   'createInstanceFromSnapshot into own organization': async (f: Fixture, role: Role) => {
     const environmentId = await ownEnvironment(f, role);
@@ -1284,35 +1240,7 @@ const OPERATIONS = {
     };
   }),
   destroyInstance: mutation(
-    async (f, token) => {
-      const id = destroyable!;
-      const response = await graphql<{ destroyInstance: { instance: { id: string; state: string } } }>(
-        f.stack.url,
-        token,
-        `
-          mutation ($input: DestroyInstanceInput!) {
-            destroyInstance(input: $input) {
-              instance {
-                id
-                state
-              }
-              job {
-                id
-              }
-            }
-          }
-        `,
-        { input: { instanceId: id } },
-      );
-      return {
-        response,
-        succeeded: async () => {
-          expect(response.data!.destroyInstance.instance).toEqual({ id, state: 'DESTROYING' });
-          await waitFor(f, 'instance', id, null);
-        },
-        unchanged: () => waitFor(f, 'instance', id, 'STOPPED'),
-      };
-    },
+    (f, token) => destroyAs(f, token, destroyable!),
     async (f) => {
       destroyable = (
         await createInstance(f.stack, f.tenant.tokens.MEMBER, {
@@ -1333,34 +1261,7 @@ const OPERATIONS = {
     );
     const id = created.instance.id;
     await waitFor(f, 'instance', id, 'STOPPED');
-    return mutation(async (f, token) => {
-      const response = await graphql<{ destroyInstance: { instance: { id: string; state: string } } }>(
-        f.stack.url,
-        token,
-        `
-          mutation ($id: ID!) {
-            destroyInstance(input: { instanceId: $id }) {
-              instance {
-                id
-                state
-              }
-              job {
-                id
-              }
-            }
-          }
-        `,
-        { id },
-      );
-      return {
-        response,
-        succeeded: async () => {
-          expect(response.data!.destroyInstance.instance).toEqual({ id, state: 'DESTROYING' });
-          await waitFor(f, 'instance', id, null);
-        },
-        unchanged: () => waitFor(f, 'instance', id, 'STOPPED'),
-      };
-    })(f, role);
+    return mutation((f, token) => destroyAs(f, token, id))(f, role);
   },
   instanceSnapshots: async (f: Fixture, role: Role) => {
     await withSimulator(f);
@@ -1462,34 +1363,15 @@ const OPERATIONS = {
     },
   ),
   deleteInstanceSnapshot: mutation(
-    async (f, token) => {
+    (f, token) => {
       const id = deletablePoint!;
-      const response = await graphql<{ deleteInstanceSnapshot: { instanceSnapshot: { id: string; state: string } } }>(
-        f.stack.url,
+      return destroying(
+        f,
         token,
-        `
-          mutation ($id: ID!) {
-            deleteInstanceSnapshot(input: { instanceSnapshotId: $id }) {
-              instanceSnapshot {
-                id
-                state
-              }
-              job {
-                id
-              }
-            }
-          }
-        `,
-        { id },
+        { name: 'deleteInstanceSnapshot', idField: 'instanceSnapshotId', field: 'instanceSnapshot', id },
+        () => waitForPoint(f, id, null),
+        async () => expect(await pointState(f, id)).toBe('COMPLETED'),
       );
-      return {
-        response,
-        succeeded: async () => {
-          expect(response.data!.deleteInstanceSnapshot.instanceSnapshot).toEqual({ id, state: 'DESTROYING' });
-          await waitForPoint(f, id, null);
-        },
-        unchanged: async () => expect(await pointState(f, id)).toBe('COMPLETED'),
-      };
     },
     async (f) => {
       await withSimulator(f);

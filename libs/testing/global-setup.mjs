@@ -23,15 +23,12 @@ import {
   redactUrl,
   testRedisUrl,
 } from './capabilities.mjs';
-import { LOCAL_DEFAULT_URL, pingPostgres, startEmbeddedPostgres } from './postgres-server.mjs';
+import { pingPostgres, startEmbeddedPostgres } from './postgres-server.mjs';
 import { TEST_PATHS } from './sequencer.mjs';
+import { LOCAL_DEFAULT_URL, testServerUrl } from './server-url.mjs';
 
 /** What global setup started, for global teardown (the same process). */
 const STATE = Symbol.for('snapdeck.testRun');
-
-export function testServerUrl() {
-  return process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? LOCAL_DEFAULT_URL;
-}
 
 function say(line) {
   process.stdout.write(`${line}\n`);

@@ -1,5 +1,3 @@
-export declare const LOCAL_DEFAULT_URL: string;
-
 export declare function pingPostgres(url: string, timeoutMs?: number): Promise<{ ok: boolean; error?: string }>;
 
 export interface EmbeddedPostgresServer {

@@ -1,12 +1,10 @@
-// The PostgreSQL server the tests run on, and the embedded one used when no other answers. Plain JS: global
+// The embedded PostgreSQL the tests use when no other server answers, and the probe that decides. Plain JS: global
 // setup runs outside ts-jest, on the built libraries (npm test builds first).
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedPostgres } from '@snapdeck/embedded-postgres';
 import pg from 'pg';
-
-export const LOCAL_DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** Whether `SELECT 1` succeeds on `url` within `timeoutMs`; the error's first line when it does not. */
 export async function pingPostgres(url, timeoutMs = 2000) {

@@ -56,11 +56,3 @@ export enum JobStatus {
   SUCCEEDED = 'SUCCEEDED',
   FAILED = 'FAILED',
 }
-
-/** Labels the portal shows for snapshot states (CloudMC's wording). */
-export const SNAPSHOT_STATE_LABELS: Readonly<Record<SnapshotState, string>> = {
-  [SnapshotState.IN_PROGRESS]: 'In progress',
-  [SnapshotState.COMPLETED]: 'Completed',
-  [SnapshotState.DESTROYING]: 'Destroying',
-  [SnapshotState.ERROR]: 'Error',
-};

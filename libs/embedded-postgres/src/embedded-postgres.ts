@@ -109,11 +109,6 @@ export class EmbeddedPostgres {
     }
   }
 
-  /** The cluster's folder. */
-  get directory(): string {
-    return this.dataDir;
-  }
-
   async isRunning(): Promise<boolean> {
     try {
       await this.pgCtl(['status']);

@@ -1,10 +1,8 @@
 import { createDataSource, Database } from '@snapdeck/persistence';
 import pg from 'pg';
+import { testServerUrl } from '../server-url.mjs';
 
-/** The server tests create their databases on; the maintenance database of a local PostgreSQL by default. */
-export function testServerUrl(): string {
-  return process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-}
+export { testServerUrl };
 
 export function databaseUrl(name: string): string {
   const url = new URL(testServerUrl());

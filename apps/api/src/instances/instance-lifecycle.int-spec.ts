@@ -1,13 +1,6 @@
 import { ConsoleLogger, Logger } from '@nestjs/common';
 import { loadApiConfig } from '@snapdeck/config';
-import {
-  JobName,
-  ResultKind,
-  type JobEnvelope,
-  type JobFinishedMessage,
-  type JobOutcome,
-  type JobResults,
-} from '@snapdeck/contracts';
+import { JobName, ResultKind, type JobFinishedMessage, type JobOutcome, type JobResults } from '@snapdeck/contracts';
 import { ErrorCode, InstanceState, JobStatus, Role, SnapshotState, VolumeState, VolumeType } from '@snapdeck/domain';
 import {
   ALL_ORGANIZATIONS,
@@ -21,10 +14,10 @@ import { openTestDatabase } from '@snapdeck/testing';
 import type { Principal } from '../auth/principal.js';
 import type { ApiConfig } from '../config.js';
 import { InstanceSnapshotsService } from '../instance-snapshots/instance-snapshots.service.js';
-import type { JobDispatcher } from '../orchestration/job-dispatcher.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
 import { JobResultsService } from '../orchestration/job-results.service.js';
 import { Reconciler } from '../orchestration/reconciler.service.js';
+import { RecordingDispatcher } from '../orchestration/recording-dispatcher.test-support.js';
 import { ProvisioningService } from '../provisioning/provisioning.service.js';
 import { SnapshotsService } from '../snapshots/snapshots.service.js';
 import { VolumesService } from '../volumes/volumes.service.js';
@@ -38,26 +31,6 @@ import { InstancesService } from './instances.service.js';
 
 const LEASE_SECONDS = 60;
 const STOP_TIMEOUT = 42;
-
-class RecordingDispatcher implements JobDispatcher {
-  readonly sent: Array<{ hostName: string; envelope: JobEnvelope }> = [];
-  send(hostName: string, envelope: JobEnvelope): Promise<void> {
-    this.sent.push({ hostName, envelope });
-    return Promise.resolve();
-  }
-  withdraw(): Promise<void> {
-    return Promise.resolve();
-  }
-  pendingDeliveries(): Promise<number> {
-    return Promise.resolve(0);
-  }
-  ping(): Promise<void> {
-    return Promise.resolve();
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 function ok<N extends JobName>(data: JobResults[N]): JobOutcome<N> {
   return { ok: true, data };

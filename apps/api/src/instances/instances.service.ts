@@ -30,6 +30,7 @@ import { hostOfInstance, lockWritableInstance } from './instance-locks.js';
 import { instanceClonedAcrossOrganizationsEvent, snapshotClonedBySupportEvent } from './clone-events.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
 import { openJob } from '../orchestration/open-job.js';
+import { isCopySource } from '../snapshots/copy-source.js';
 import {
   ProvisioningService,
   type PlannedVolume,
@@ -298,10 +299,7 @@ export class InstancesService {
   /** A snapshot being copied (into a template or a volume) must outlive the copy. */
   private async assertNotCopySource(tx: Repositories, snapshotIds: string[]): Promise<void> {
     for (const snapshotId of snapshotIds) {
-      if (
-        (await tx.templates.existsCreatingFromSnapshot(snapshotId, TemplateState.CREATING)) ||
-        (await tx.volumes.existsCreatingFrom({ snapshotId }, VolumeState.CREATING))
-      ) {
+      if (await isCopySource(tx, snapshotId)) {
         throw conflict('A snapshot of this instance is being copied: wait for the copy to finish');
       }
     }

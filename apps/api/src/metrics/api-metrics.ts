@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { JobName } from '@snapdeck/contracts';
 import { HostState, JobStatus, SnapshotState } from '@snapdeck/domain';
-import { Database, MAX_PAGE_SIZE } from '@snapdeck/persistence';
+import { Database } from '@snapdeck/persistence';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { allHostNames } from '../hosts/host-names.js';
 import { JOB_DISPATCHER, type JobDispatcher } from '../orchestration/job-dispatcher.js';
 
 /** GraphQL outcome label: whether the response carried errors. */
@@ -97,14 +98,7 @@ export class ApiMetrics {
   }
 
   private async queueDepths(): Promise<Array<[string, number]>> {
-    const names: string[] = [];
-    let after: string | null = null;
-    for (;;) {
-      const page = await this.db.repos.hosts.list({ first: MAX_PAGE_SIZE, after });
-      names.push(...page.items.map((h) => h.name));
-      if (!page.hasNextPage) break;
-      after = page.endCursor;
-    }
+    const names = await allHostNames(this.db.repos.hosts);
     return Promise.all(
       names.map(async (name): Promise<[string, number]> => [name, await this.dispatcher.pendingDeliveries(name)]),
     );

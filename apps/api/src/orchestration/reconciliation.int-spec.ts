@@ -1,13 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { loadApiConfig } from '@snapdeck/config';
-import {
-  deliveryId,
-  JobName,
-  ResultKind,
-  type JobEnvelope,
-  type JobFinishedMessage,
-  type JobOutcome,
-} from '@snapdeck/contracts';
+import { deliveryId, JobName, ResultKind, type JobFinishedMessage, type JobOutcome } from '@snapdeck/contracts';
 import {
   ErrorCode,
   HostState,
@@ -23,10 +16,10 @@ import { openTestDatabase } from '@snapdeck/testing';
 import type { Principal } from '../auth/principal.js';
 import type { ApiConfig } from '../config.js';
 import { SnapshotsService } from '../snapshots/snapshots.service.js';
-import type { JobDispatcher } from './job-dispatcher.js';
 import { JobLauncher } from './job-launcher.service.js';
 import { JobResultsService } from './job-results.service.js';
 import { Reconciler } from './reconciler.service.js';
+import { RecordingDispatcher } from './recording-dispatcher.test-support.js';
 
 /**
  * The orchestration on a real PostgreSQL, with the queue replaced by a recorder: what is sent, what the
@@ -35,45 +28,6 @@ import { Reconciler } from './reconciler.service.js';
 
 const LEASE_SECONDS = 60;
 const MAX_ATTEMPTS = 3;
-
-class RecordingDispatcher implements JobDispatcher {
-  readonly sent: Array<{ hostName: string; envelope: JobEnvelope }> = [];
-  failNext = 0;
-
-  send(hostName: string, envelope: JobEnvelope): Promise<void> {
-    if (this.failNext > 0) {
-      this.failNext--;
-      return Promise.reject(new Error('Redis is unreachable'));
-    }
-    this.sent.push({ hostName, envelope });
-    return Promise.resolve();
-  }
-
-  readonly withdrawn: Array<{ hostName: string; jobId: string; attempts: number }> = [];
-
-  withdraw(hostName: string, jobId: string, attempts: number): Promise<void> {
-    this.withdrawn.push({ hostName, jobId, attempts });
-    return Promise.resolve();
-  }
-
-  pendingDeliveries(): Promise<number> {
-    return Promise.resolve(0);
-  }
-
-  ping(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  deliveries(jobId: string): string[] {
-    return this.sent
-      .filter((s) => s.envelope.jobId === jobId)
-      .map((s) => deliveryId(s.envelope.jobId, s.envelope.attempt));
-  }
-}
 
 interface Orchestration {
   dispatcher: RecordingDispatcher;

@@ -6,7 +6,7 @@ import { ExpressAdapter } from '@bull-board/express';
 import { AGENT_EVENTS_QUEUE, hostQueueName, RESULTS_QUEUE } from '@snapdeck/contracts';
 import type { InProcessBus } from '@snapdeck/transport';
 import { Permission } from '@snapdeck/domain';
-import { Database, MAX_PAGE_SIZE } from '@snapdeck/persistence';
+import { Database } from '@snapdeck/persistence';
 import { Queue } from 'bullmq';
 import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
@@ -14,6 +14,7 @@ import type { Redis } from 'ioredis';
 import { AuthService } from '../auth/auth.service.js';
 import { can } from '../auth/principal.js';
 import { API_CONFIG, type ApiConfig } from '../config.js';
+import { allHostNames } from '../hosts/host-names.js';
 import { IN_PROCESS_BUS, REDIS_CONNECTION } from '../orchestration/tokens.js';
 import { DASHBOARD_REALM, dashboardToken } from './dashboard-credentials.js';
 
@@ -117,14 +118,7 @@ export class QueueDashboard implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   private async addHostQueues(): Promise<void> {
-    const names: string[] = [];
-    let after: string | null = null;
-    for (;;) {
-      const page = await this.db.repos.hosts.list({ first: MAX_PAGE_SIZE, after });
-      names.push(...page.items.map((h) => hostQueueName(h.name)));
-      if (!page.hasNextPage) break;
-      after = page.endCursor;
-    }
+    const names = (await allHostNames(this.db.repos.hosts)).map(hostQueueName);
     // No await between the check and the insert: concurrent refreshes cannot open a queue twice.
     const added = names.filter((name) => !this.queues.has(name)).map((name) => this.adapterOf(name));
     if (added.length > 0) this.board?.setQueues(added);

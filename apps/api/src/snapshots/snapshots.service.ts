@@ -7,7 +7,6 @@ import {
   isBlankName,
   preconditionFailed,
   SnapshotState,
-  TemplateState,
   uniqueName,
   VolumeState,
 } from '@snapdeck/domain';
@@ -29,6 +28,8 @@ import { assertHostUp } from '../common/hosts.js';
 import { enforceLimits } from '../common/limits.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
 import { openJob, type JobResource } from '../orchestration/open-job.js';
+import { volumeStateLabel } from '../instances/instance-disks.js';
+import { isCopySource } from './copy-source.js';
 import type { CreateSnapshotInput } from './dto/create-snapshot.input.js';
 
 export interface SnapshotOperation {
@@ -111,10 +112,7 @@ export class SnapshotsService {
       const snapshot = (await tx.snapshots.lock(found.id, 'update'))!;
       if (snapshot.state === SnapshotState.IN_PROGRESS) throw conflict('A snapshot in progress cannot be deleted');
       if (snapshot.state === SnapshotState.DESTROYING) throw conflict('The snapshot is being deleted already');
-      if (
-        (await tx.templates.existsCreatingFromSnapshot(snapshot.id, TemplateState.CREATING)) ||
-        (await tx.volumes.existsCreatingFrom({ snapshotId: snapshot.id }, VolumeState.CREATING))
-      ) {
+      if (await isCopySource(tx, snapshot.id)) {
         throw conflict('The snapshot is being copied into a template or a volume: wait for the copy to finish');
       }
       const volume = (await tx.volumes.findById(ALL_ORGANIZATIONS, snapshot.volumeId))!;
@@ -150,8 +148,4 @@ export class SnapshotsService {
     const base = autoSnapshotName(instanceName, volume.name, new Date());
     return uniqueName(base, await tx.snapshots.namesOnVolumeStartingWith(volume.id, base));
   }
-}
-
-function volumeStateLabel(volume: VolumeEntity): string {
-  return volume.state === VolumeState.SNAPSHOTTING ? 'Snapshot in progress' : volume.state;
 }

@@ -68,10 +68,6 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
     for (const waiter of this.waiting.splice(0)) waiter({ value: undefined, done: true });
   }
 
-  get isEnding(): boolean {
-    return this.ending;
-  }
-
   next(): Promise<IteratorResult<T>> {
     if (this.pending.length > 0) return Promise.resolve({ value: this.pending.shift()!, done: false });
     if (this.failure) {

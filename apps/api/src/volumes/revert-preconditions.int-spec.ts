@@ -1,35 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { loadApiConfig } from '@snapdeck/config';
-import type { JobEnvelope } from '@snapdeck/contracts';
 import { ErrorCode, InstanceState, Role, SnapshotState, VolumeState, VolumeType } from '@snapdeck/domain';
 import { ALL_ORGANIZATIONS, type Database } from '@snapdeck/persistence';
 import { openTestDatabase } from '@snapdeck/testing';
 import type { Principal } from '../auth/principal.js';
-import type { JobDispatcher } from '../orchestration/job-dispatcher.js';
+import { RecordingDispatcher } from '../orchestration/recording-dispatcher.test-support.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
 import { ProvisioningService } from '../provisioning/provisioning.service.js';
 import { VolumesService } from './volumes.service.js';
-
-/** Nothing is sent anywhere: these cases are refused before a job exists. */
-class NoDispatch implements JobDispatcher {
-  readonly sent: JobEnvelope[] = [];
-  send(_host: string, envelope: JobEnvelope): Promise<void> {
-    this.sent.push(envelope);
-    return Promise.resolve();
-  }
-  withdraw(): Promise<void> {
-    return Promise.resolve();
-  }
-  pendingDeliveries(): Promise<number> {
-    return Promise.resolve(0);
-  }
-  ping(): Promise<void> {
-    return Promise.resolve();
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 /**
  * Revert runs only on a stopped instance: reverting a disk under a running guest corrupts it. The running
@@ -41,13 +19,13 @@ describe('revertVolumeToSnapshot preconditions', () => {
   let close: () => Promise<void>;
   let principal: Principal;
   let service: VolumesService;
-  let dispatcher: NoDispatch;
+  let dispatcher: RecordingDispatcher;
 
   beforeAll(async () => {
     if (!process.env.E2E_LOG) Logger.overrideLogger(false);
     ({ db, close } = await openTestDatabase());
     const config = loadApiConfig({});
-    dispatcher = new NoDispatch();
+    dispatcher = new RecordingDispatcher();
     service = new VolumesService(db, new JobLauncher(db, dispatcher, config), new ProvisioningService(config));
     const organization = await db.repos.organizations.create('revert');
     const user = await db.repos.users.create(organization.id, 'member@revert.test', Role.MEMBER);
@@ -112,7 +90,7 @@ describe('revertVolumeToSnapshot preconditions', () => {
     const { volume: reverting, job } = await service.revert(principal, snapshot.id);
     expect(reverting.state).toBe(VolumeState.REVERTING);
     expect(job.attempt).toBe(1);
-    expect(dispatcher.sent.map((e) => e.jobId)).toEqual([job.id]);
+    expect(dispatcher.sent.map((s) => s.envelope.jobId)).toEqual([job.id]);
     expect((await db.repos.volumes.findById(ALL_ORGANIZATIONS, volume.id))!.state).toBe(VolumeState.REVERTING);
   });
 });

@@ -88,11 +88,6 @@ export class ApiTokenRepository {
     return this.scoped(scope).andWhere('t.id = :id', { id }).getOne();
   }
 
-  findByIds(scope: TokenScope, ids: readonly string[]): Promise<ApiTokenEntity[]> {
-    if (ids.length === 0) return Promise.resolve([]);
-    return this.scoped(scope).andWhere('t.id IN (:...ids)', { ids }).getMany();
-  }
-
   list(scope: TokenScope, page: PageRequest): Promise<Page<ApiTokenEntity>> {
     return paginate(this.scoped(scope), 't', page);
   }

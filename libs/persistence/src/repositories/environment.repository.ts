@@ -20,10 +20,6 @@ export class EnvironmentRepository {
     return this.scoped(scope).andWhere('e.id IN (:...ids)', { ids }).getMany();
   }
 
-  existsByName(organizationId: string, name: string): Promise<boolean> {
-    return this.manager.existsBy(EnvironmentEntity, { organizationId, name });
-  }
-
   list(scope: ReadScope, page: PageRequest): Promise<Page<EnvironmentEntity>> {
     return paginate(this.scoped(scope), 'e', page);
   }

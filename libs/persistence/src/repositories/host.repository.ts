@@ -70,10 +70,6 @@ export class HostRepository {
     return this.manager.findOneBy(HostEntity, { id });
   }
 
-  findByName(name: string): Promise<HostEntity | null> {
-    return this.manager.findOneBy(HostEntity, { name });
-  }
-
   async findByIds(ids: readonly string[]): Promise<HostEntity[]> {
     if (ids.length === 0) return [];
     return this.manager.createQueryBuilder(HostEntity, 'h').where('h.id IN (:...ids)', { ids }).getMany();

@@ -47,11 +47,6 @@ export class InstanceSnapshotRepository {
     return this.scoped(scope).andWhere('r.id = :id', { id }).getOne();
   }
 
-  findByIds(scope: ReadScope, ids: readonly string[]): Promise<InstanceSnapshotEntity[]> {
-    if (ids.length === 0) return Promise.resolve([]);
-    return this.scoped(scope).andWhere('r.id IN (:...ids)', { ids }).getMany();
-  }
-
   list(scope: ReadScope, filter: InstanceSnapshotFilter, page: PageRequest): Promise<Page<InstanceSnapshotEntity>> {
     const qb = this.scoped(scope);
     if (filter.instanceId) qb.andWhere('r.instance_id = :instanceId', { instanceId: filter.instanceId });

@@ -34,10 +34,6 @@ export class InstanceRepository {
     return this.scoped(scope).andWhere('i.id IN (:...ids)', { ids }).getMany();
   }
 
-  existsByName(environmentId: string, name: string): Promise<boolean> {
-    return this.manager.existsBy(InstanceEntity, { environmentId, name });
-  }
-
   list(scope: ReadScope, filter: InstanceFilter, page: PageRequest): Promise<Page<InstanceEntity>> {
     const qb = this.scoped(scope);
     if (filter.environmentId) qb.andWhere('i.environment_id = :environmentId', { environmentId: filter.environmentId });

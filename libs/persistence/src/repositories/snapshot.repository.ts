@@ -62,10 +62,6 @@ export class SnapshotRepository {
     return new Set(rows.map((r) => r.name));
   }
 
-  countByOrganization(organizationId: string): Promise<number> {
-    return this.manager.countBy(SnapshotEntity, { organizationId });
-  }
-
   /**
    * How many snapshots are in each state across every organization (states with none are absent): platform
    * metrics, not tenant data, so no organization filter. One GROUP BY for the metrics scrape.

@@ -50,11 +50,6 @@ export class TemplateRepository {
       .getOne();
   }
 
-  findByIds(scope: ReadScope, ids: readonly string[]): Promise<TemplateEntity[]> {
-    if (ids.length === 0) return Promise.resolve([]);
-    return this.visible(scope).andWhere('t.id IN (:...ids)', { ids }).getMany();
-  }
-
   list(scope: ReadScope, page: PageRequest): Promise<Page<TemplateEntity>> {
     return paginate(this.visible(scope), 't', page);
   }

@@ -17,13 +17,6 @@ export class UserRepository {
       .getOne();
   }
 
-  findByIds(scope: ReadScope, ids: readonly string[]): Promise<UserEntity[]> {
-    if (ids.length === 0) return Promise.resolve([]);
-    return applyScope(this.manager.createQueryBuilder(UserEntity, 'u'), 'u', scope)
-      .andWhere('u.id IN (:...ids)', { ids })
-      .getMany();
-  }
-
   /** The user with this address in one organization (addresses are unique per organization only). */
   findByEmail(organizationId: string, email: string): Promise<UserEntity | null> {
     return this.manager.findOneBy(UserEntity, { organizationId, email });

@@ -1,0 +1,3 @@
+export declare const LOCAL_DEFAULT_URL: string;
+
+export declare function testServerUrl(): string;
