@@ -1,4 +1,4 @@
-import type { LimitResource, OrganizationLimits, OrganizationUsage } from '@snapdeck/domain';
+import { NO_LIMITS, type LimitResource, type OrganizationLimits, type OrganizationUsage } from '@snapdeck/domain';
 import type { EntityManager } from 'typeorm';
 import { OrganizationEntity } from '../entities/organization.entity.js';
 import { newId } from '../ids.js';
@@ -48,15 +48,7 @@ export class OrganizationRepository {
     const organization = this.manager.create(OrganizationEntity, {
       id: newId(),
       name,
-      ...limitColumns({
-        snapshots: null,
-        snapshotGiB: null,
-        instances: null,
-        volumeGiB: null,
-        backups: null,
-        backupGiB: null,
-        ...limits,
-      }),
+      ...limitColumns({ ...NO_LIMITS, ...limits }),
     });
     return this.manager.save(organization);
   }

@@ -57,11 +57,8 @@ export class SecondaryStorage {
     return join(this.root, relativePath);
   }
 
-  /**
-   * The real path of the existing regular file at `relativePath`. Refused when it is missing, is not a regular
-   * file, or resolves (through symbolic links) to a place outside the real path of secondary storage.
-   */
-  async resolveFile(relativePath: string, action: string): Promise<string> {
+  /** The real path of `relativePath` (symbolic links resolved), refused when it leaves secondary storage. */
+  private async realPathInside(relativePath: string, action: string): Promise<{ root: string; real: string }> {
     const root = await this.realRoot(action);
     let real: string;
     try {
@@ -70,6 +67,15 @@ export class SecondaryStorage {
       throw this.lookupFailure(relativePath, action, error);
     }
     if (!isInside(root, real)) throw outside(relativePath, action);
+    return { root, real };
+  }
+
+  /**
+   * The real path of the existing regular file at `relativePath`. Refused when it is missing, is not a regular
+   * file, or resolves (through symbolic links) to a place outside the real path of secondary storage.
+   */
+  async resolveFile(relativePath: string, action: string): Promise<string> {
+    const { real } = await this.realPathInside(relativePath, action);
     const handle = await open(real, OPEN_SHARED).catch((error: unknown) => {
       throw this.lookupFailure(relativePath, action, error);
     });
@@ -95,14 +101,7 @@ export class SecondaryStorage {
    */
   async copyOut(relativePath: string, privatePath: string, action: string): Promise<void> {
     refuseAgentFolder(relativePath, relativePath, action);
-    const root = await this.realRoot(action);
-    let real: string;
-    try {
-      real = await realpath(this.pathOf(relativePath));
-    } catch (error) {
-      throw this.lookupFailure(relativePath, action, error);
-    }
-    if (!isInside(root, real)) throw outside(relativePath, action);
+    const { root, real } = await this.realPathInside(relativePath, action);
     refuseAgentFolder(relativePath, relative(root, real), action);
     const handle = await open(real, OPEN_SHARED).catch((error: unknown) => {
       throw this.lookupFailure(relativePath, action, error);
