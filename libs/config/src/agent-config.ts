@@ -51,7 +51,7 @@ export class AgentConfig {
   AGENT_CONCURRENCY: number = 4;
 
   /**
-   * Snapshot operations (create and delete a volume snapshot; create, revert and delete a recovery point) this
+   * Snapshot operations (create and delete a volume snapshot; create, revert and delete an instance snapshot) this
    * host runs at once, like CloudStack's concurrent.snapshots.threshold.perhost; more wait for a free slot.
    */
   @IsInt()

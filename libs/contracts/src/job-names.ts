@@ -93,13 +93,13 @@ export interface JobPayloads {
   [JobName.START_INSTANCE]: InstanceDisks;
   /** A graceful shutdown, forced after `timeoutSeconds`; a stopped domain is success. */
   [JobName.STOP_INSTANCE]: InstanceDisks & { timeoutSeconds: number };
-  /** A recovery point: every disk at one instant, with the guest's memory when asked (running instances only). */
+  /** An instance snapshot: every disk at one instant, with the guest's memory when asked (running instances only). */
   [JobName.CREATE_INSTANCE_SNAPSHOT]: InstanceDisks & {
     instanceSnapshotId: string;
     withMemory: boolean;
     quiesce: boolean;
   };
-  /** Brings every disk (and the memory, if saved) back to the recovery point; running afterwards only if asked. */
+  /** Brings every disk (and the memory, if saved) back to the instance snapshot; running afterwards only if asked. */
   [JobName.REVERT_INSTANCE_SNAPSHOT]: InstanceDisks & { instanceSnapshotId: string; startAfter: boolean };
   [JobName.DELETE_INSTANCE_SNAPSHOT]: InstanceDisks & { instanceSnapshotId: string };
 }

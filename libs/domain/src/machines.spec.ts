@@ -70,7 +70,7 @@ const CASES: Case<string>[] = [
       'CREATING -> ERROR',
       'STOPPED -> STARTING',
       'STOPPED -> DESTROYING',
-      // A recovery point's revert leaves the instance running or stopped, whichever it was asked for.
+      // An instance snapshot's revert leaves the instance running or stopped, whichever it was asked for.
       'STOPPED -> RUNNING',
       'STARTING -> RUNNING',
       'STARTING -> STOPPED',

@@ -12,7 +12,7 @@ export const snapshotMachine = new StateMachine<SnapshotState>('Snapshot', {
   [SnapshotState.DESTROYING]: [SnapshotState.COMPLETED, SnapshotState.ERROR],
 });
 
-/** Where a snapshot or recovery point goes when its delete is refused: COMPLETED only if it ever reached the disk. */
+/** Where a volume snapshot or an instance snapshot goes when its delete is refused: COMPLETED only if it ever reached the disk. */
 export function stateAfterRefusedDelete(item: {
   completedAt: Date | null;
 }): SnapshotState.COMPLETED | SnapshotState.ERROR {
@@ -31,7 +31,7 @@ export const volumeMachine = new StateMachine<VolumeState>('Volume', {
 export const instanceMachine = new StateMachine<InstanceState>('Instance', {
   [InstanceState.CREATING]: [InstanceState.STOPPED, InstanceState.ERROR],
   [InstanceState.STARTING]: [InstanceState.RUNNING, InstanceState.STOPPED, InstanceState.ERROR],
-  // RUNNING <-> STOPPED directly: a recovery point's revert leaves the instance running or stopped as asked.
+  // RUNNING <-> STOPPED directly: an instance snapshot's revert leaves the instance running or stopped as asked.
   [InstanceState.STOPPED]: [InstanceState.STARTING, InstanceState.DESTROYING, InstanceState.RUNNING],
   [InstanceState.RUNNING]: [InstanceState.STOPPING, InstanceState.STOPPED],
   [InstanceState.STOPPING]: [InstanceState.STOPPED, InstanceState.RUNNING, InstanceState.ERROR],

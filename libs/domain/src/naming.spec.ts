@@ -95,7 +95,7 @@ describe('auto-naming', () => {
     expect(autoSnapshotName(null, 'DATA-2', new Date('2026-11-22T09:30:00Z'))).toBe('detached_DATA-2_20261122093000');
   });
 
-  it('names recovery points <instance>_VS_<yyyyMMddHHmmss>', () => {
+  it('names instance snapshots <instance>_VS_<yyyyMMddHHmmss>', () => {
     expect(autoInstanceSnapshotName('web-1', new Date('2026-11-22T09:30:00+05:30'))).toBe('web-1_VS_20261122040000');
   });
 

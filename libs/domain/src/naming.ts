@@ -55,7 +55,7 @@ export function autoSnapshotName(instanceName: string | null, volumeName: string
   return `${instanceName ?? DETACHED}_${volumeName}_${utcStamp(at)}`;
 }
 
-/** `<instanceName>_VS_<yyyyMMddHHmmss>` for recovery points. */
+/** `<instanceName>_VS_<yyyyMMddHHmmss>` for instance snapshots. */
 export function autoInstanceSnapshotName(instanceName: string, at: Date): string {
   return `${instanceName}_VS_${utcStamp(at)}`;
 }

@@ -21,21 +21,21 @@ const refusal = (resource: string, move: string) =>
   `${resource} transition refused by its state machine: ${move} is not in the table`;
 
 describe('repository transitions obey the state machines', () => {
-  it('refuses a snapshot or recovery point moving back to IN_PROGRESS, or a DESTROYING one to DESTROYING', async () => {
+  it('refuses a volume snapshot or an instance snapshot moving back to IN_PROGRESS, or a DESTROYING one to DESTROYING', async () => {
     const snapshots = new SnapshotRepository(untouchable);
-    const points = new InstanceSnapshotRepository(untouchable);
+    const instanceSnapshots = new InstanceSnapshotRepository(untouchable);
     await expect(snapshots.transition('s', [SnapshotState.COMPLETED], SnapshotState.IN_PROGRESS)).rejects.toThrow(
       refusal('Snapshot', 'COMPLETED → IN_PROGRESS'),
     );
     await expect(
       snapshots.transitionMany(['s'], [SnapshotState.COMPLETED, SnapshotState.DESTROYING], SnapshotState.DESTROYING),
     ).rejects.toThrow(refusal('Snapshot', 'DESTROYING → DESTROYING'));
-    await expect(points.transition('p', [SnapshotState.ERROR], SnapshotState.COMPLETED)).rejects.toThrow(
+    await expect(instanceSnapshots.transition('p', [SnapshotState.ERROR], SnapshotState.COMPLETED)).rejects.toThrow(
       refusal('Snapshot', 'ERROR → COMPLETED'),
     );
-    await expect(points.transitionMany(['p'], [SnapshotState.IN_PROGRESS], SnapshotState.DESTROYING)).rejects.toThrow(
-      refusal('Snapshot', 'IN_PROGRESS → DESTROYING'),
-    );
+    await expect(
+      instanceSnapshots.transitionMany(['p'], [SnapshotState.IN_PROGRESS], SnapshotState.DESTROYING),
+    ).rejects.toThrow(refusal('Snapshot', 'IN_PROGRESS → DESTROYING'));
   });
 
   it('refuses an instance moving to the state it is in (the revert applier once moved RUNNING→RUNNING)', async () => {

@@ -79,7 +79,7 @@ describe('limits and placement (PostgreSQL)', () => {
     await db.repos.organizations.setLimits(organizationId, { instances: null });
   });
 
-  it('counts every snapshot row in any state, a recovery point once per disk, each with its volume size', async () => {
+  it('counts every snapshot row in any state, an instance snapshot once per disk, each with its volume size', async () => {
     const org = await db.repos.organizations.create(`usage-${++counter}`);
     const env = await db.repos.environments.create(org.id, 'production');
     const h = await host(1000);

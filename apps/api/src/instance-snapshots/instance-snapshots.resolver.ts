@@ -75,16 +75,22 @@ export class InstanceSnapshotsResolver {
   }
 
   @ResolveField(() => InstanceModel, { description: 'The instance it captures.' })
-  async instance(@Parent() point: InstanceSnapshotModel, @Context() ctx: GraphQLContext): Promise<InstanceModel> {
-    return InstanceModel.from((await ctx.loaders.instances.load(point.instanceId))!);
+  async instance(
+    @Parent() instanceSnapshot: InstanceSnapshotModel,
+    @Context() ctx: GraphQLContext,
+  ): Promise<InstanceModel> {
+    return InstanceModel.from((await ctx.loaders.instances.load(instanceSnapshot.instanceId))!);
   }
 
   @ResolveField(() => JobModel, {
     nullable: true,
     description: 'The job of the latest create or delete of this recovery point.',
   })
-  async job(@Parent() point: InstanceSnapshotModel, @Context() ctx: GraphQLContext): Promise<JobModel | null> {
-    const row = point.lastJobId ? await ctx.loaders.jobs.load(point.lastJobId) : null;
+  async job(
+    @Parent() instanceSnapshot: InstanceSnapshotModel,
+    @Context() ctx: GraphQLContext,
+  ): Promise<JobModel | null> {
+    const row = instanceSnapshot.lastJobId ? await ctx.loaders.jobs.load(instanceSnapshot.lastJobId) : null;
     return row ? JobModel.from(row) : null;
   }
 }

@@ -45,9 +45,10 @@ export interface InstanceRevertOperation {
 }
 
 /**
- * Recovery points (the contract's InstanceSnapshot): every volume of an instance at one instant. Each operation
+ * Instance snapshots (the contract's InstanceSnapshot): every volume of an instance at one instant. Each operation
  * locks the instance row for update first, then moves the volumes, so it excludes a start, a stop, another
- * recovery point operation and (through their shared lock) a snapshot or revert of one of the volumes.
+ * instance snapshot operation and (through their shared lock) a snapshot or revert of one of the volumes. The
+ * product calls it a "recovery point" in its messages (clients and tests match them), so those keep the word.
  */
 @Injectable()
 export class InstanceSnapshotsService {
@@ -60,7 +61,7 @@ export class InstanceSnapshotsService {
    * A RUNNING or STOPPED instance (RUNNING for withMemory or quiesce, never both: BAD_USER_INPUT) whose volumes
    * are all READY: they go
    * SNAPSHOTTING for the duration (a snapshot or revert of one of them meanwhile is CONFLICT), the recovery
-   * point IN_PROGRESS, its job PENDING.
+   * instance snapshot IN_PROGRESS, its job PENDING.
    */
   async create(principal: Principal, input: CreateInstanceSnapshotInput): Promise<InstanceSnapshotOperation> {
     const withMemory = input.withMemory ?? false;
@@ -90,17 +91,20 @@ export class InstanceSnapshotsService {
       const volumeIds = volumes.map((v) => v.id);
       const moved = await tx.volumes.transitionMany(volumeIds, [VolumeState.READY], VolumeState.SNAPSHOTTING);
       if (moved !== volumeIds.length) throw conflict('A volume of this instance became busy: try again');
-      const pointId = newId();
+      const instanceSnapshotId = newId();
       const name = isBlankName(input.name) ? await this.autoName(tx, instance) : input.name!;
-      const resource: JobResource = ['InstanceSnapshot', { id: pointId, organizationId: instance.organizationId }];
+      const resource: JobResource = [
+        'InstanceSnapshot',
+        { id: instanceSnapshotId, organizationId: instance.organizationId },
+      ];
       const job = await openJob(tx, principal, host, resource, JobName.CREATE_INSTANCE_SNAPSHOT, {
         instanceId: instance.id,
         volumeIds,
-        instanceSnapshotId: pointId,
+        instanceSnapshotId,
         withMemory,
         quiesce,
       });
-      // Last before the insert it guards (the limit lock is then held the least). A recovery point counts as
+      // Last before the insert it guards (the limit lock is then held the least). An instance snapshot counts as
       // one snapshot per disk it holds, each with its disk's virtual size: on disk it is an internal qcow2
       // snapshot in every one of those volumes, exactly what as many volume snapshots would be (and Cinder
       // counts a group snapshot's members the same way).
@@ -109,7 +113,7 @@ export class InstanceSnapshotsService {
         snapshotGiB: volumes.reduce((sum, v) => sum + v.sizeGiB, 0),
       });
       const instanceSnapshot = await tx.instanceSnapshots.create({
-        id: pointId,
+        id: instanceSnapshotId,
         organizationId: instance.organizationId,
         environmentId: instance.environmentId,
         instanceId: instance.id,
@@ -125,8 +129,8 @@ export class InstanceSnapshotsService {
   }
 
   /**
-   * Brings every disk (and the memory, if saved) back to a COMPLETED recovery point. The instance must be
-   * RUNNING or STOPPED (STOPPED for a point without memory) with the same disks as then (a disk added since
+   * Brings every disk (and the memory, if saved) back to a COMPLETED instance snapshot. The instance must be
+   * RUNNING or STOPPED (STOPPED for an instance snapshot without memory) with the same disks as then (a disk added since
    * cannot be reverted), else PRECONDITION_FAILED; all READY; they go REVERTING. The instance ends RUNNING if asked (startAfter), else STOPPED.
    */
   async revert(
@@ -135,42 +139,47 @@ export class InstanceSnapshotsService {
     startAfter: boolean,
   ): Promise<InstanceRevertOperation> {
     return this.launcher.commitThenLaunch(async (tx) => {
-      const found = await this.findWritablePoint(tx, principal, instanceSnapshotId);
+      const found = await this.findWritableInstanceSnapshot(tx, principal, instanceSnapshotId);
       const instance = (await tx.instances.lock(found.instanceId, 'update'))!;
-      const point = await this.lockPoint(tx, found.id);
-      if (point.state !== SnapshotState.COMPLETED) {
-        throw conflict(`Recovery point ${point.name} is ${point.state}, not COMPLETED`);
+      const instanceSnapshot = await this.lockInstanceSnapshot(tx, found.id);
+      if (instanceSnapshot.state !== SnapshotState.COMPLETED) {
+        throw conflict(`Recovery point ${instanceSnapshot.name} is ${instanceSnapshot.state}, not COMPLETED`);
       }
       assertInstanceIn(
         instance,
         [InstanceState.RUNNING, InstanceState.STOPPED],
         'a revert needs it RUNNING or STOPPED',
       );
-      if (!point.withMemory && instance.state === InstanceState.RUNNING) {
+      if (!instanceSnapshot.withMemory && instance.state === InstanceState.RUNNING) {
         throw preconditionFailed(
-          `Recovery point ${point.name} has no memory: it can be reverted only while instance ${instance.name} is ` +
+          `Recovery point ${instanceSnapshot.name} has no memory: it can be reverted only while instance ${instance.name} is ` +
             'STOPPED (the hypervisor cannot replace a running disk under the guest); stop it first',
         );
       }
       const host = await hostOfInstance(tx, instance);
       const volumes = await tx.volumes.findByInstance(instance.id);
-      const added = volumes.filter((v) => !point.volumeIds.includes(v.id));
+      const added = volumes.filter((v) => !instanceSnapshot.volumeIds.includes(v.id));
       if (added.length > 0) {
         throw preconditionFailed(
-          `Recovery point ${point.name} does not hold volume(s) ${added.map((v) => v.name).join(', ')} of ` +
+          `Recovery point ${instanceSnapshot.name} does not hold volume(s) ${added.map((v) => v.name).join(', ')} of ` +
             `instance ${instance.name}, attached after it was taken: the hypervisor cannot revert those disks`,
         );
       }
-      if (volumes.length !== point.volumeIds.length) {
-        throw preconditionFailed(`Some volumes of recovery point ${point.name} no longer exist`);
+      if (volumes.length !== instanceSnapshot.volumeIds.length) {
+        throw preconditionFailed(`Some volumes of recovery point ${instanceSnapshot.name} no longer exist`);
       }
       assertDisksReady(volumes, 'a revert');
-      const moved = await tx.volumes.transitionMany(point.volumeIds, [VolumeState.READY], VolumeState.REVERTING);
-      if (moved !== point.volumeIds.length) throw conflict('A volume of this instance became busy: try again');
+      const moved = await tx.volumes.transitionMany(
+        instanceSnapshot.volumeIds,
+        [VolumeState.READY],
+        VolumeState.REVERTING,
+      );
+      if (moved !== instanceSnapshot.volumeIds.length)
+        throw conflict('A volume of this instance became busy: try again');
       const job = await openJob(tx, principal, host, ['Instance', instance], JobName.REVERT_INSTANCE_SNAPSHOT, {
         instanceId: instance.id,
-        volumeIds: point.volumeIds,
-        instanceSnapshotId: point.id,
+        volumeIds: instanceSnapshot.volumeIds,
+        instanceSnapshotId: instanceSnapshot.id,
         startAfter,
       });
       return { operation: { instance, job }, hostName: host.name };
@@ -178,17 +187,19 @@ export class InstanceSnapshotsService {
   }
 
   /**
-   * Answers at once with the recovery point DESTROYING; the row goes when the hypervisor confirms. IN_PROGRESS
+   * Answers at once with the instance snapshot DESTROYING; the row goes when the hypervisor confirms. IN_PROGRESS
    * or DESTROYING is CONFLICT, as is a delete while the instance's disks are being snapshotted or reverted.
    */
   async delete(principal: Principal, instanceSnapshotId: string): Promise<InstanceSnapshotOperation> {
     return this.launcher.commitThenLaunch(async (tx) => {
-      const found = await this.findWritablePoint(tx, principal, instanceSnapshotId);
-      // Shared: a delete does not change the instance, but must not pass a revert or a new recovery point.
+      const found = await this.findWritableInstanceSnapshot(tx, principal, instanceSnapshotId);
+      // Shared: a delete does not change the instance, but must not pass a revert or a new instance snapshot.
       const instance = (await tx.instances.lock(found.instanceId, 'share'))!;
-      const point = await this.lockPoint(tx, found.id);
-      if (point.state === SnapshotState.IN_PROGRESS) throw conflict('A recovery point in progress cannot be deleted');
-      if (point.state === SnapshotState.DESTROYING) throw conflict('The recovery point is being deleted already');
+      const instanceSnapshot = await this.lockInstanceSnapshot(tx, found.id);
+      if (instanceSnapshot.state === SnapshotState.IN_PROGRESS)
+        throw conflict('A recovery point in progress cannot be deleted');
+      if (instanceSnapshot.state === SnapshotState.DESTROYING)
+        throw conflict('The recovery point is being deleted already');
       assertInstanceIn(
         instance,
         [InstanceState.RUNNING, InstanceState.STOPPED, InstanceState.ERROR],
@@ -200,19 +211,26 @@ export class InstanceSnapshotsService {
         throw conflict(`Volume ${busy.name} is ${volumeStateLabel(busy)}: wait for it to finish`);
       }
       const host = await hostOfInstance(tx, instance);
-      const job = await openJob(tx, principal, host, ['InstanceSnapshot', point], JobName.DELETE_INSTANCE_SNAPSHOT, {
-        instanceId: instance.id,
-        volumeIds: point.volumeIds,
-        instanceSnapshotId: point.id,
-      });
+      const job = await openJob(
+        tx,
+        principal,
+        host,
+        ['InstanceSnapshot', instanceSnapshot],
+        JobName.DELETE_INSTANCE_SNAPSHOT,
+        {
+          instanceId: instance.id,
+          volumeIds: instanceSnapshot.volumeIds,
+          instanceSnapshotId: instanceSnapshot.id,
+        },
+      );
       const moved = await tx.instanceSnapshots.transition(
-        point.id,
+        instanceSnapshot.id,
         [SnapshotState.COMPLETED, SnapshotState.ERROR],
         SnapshotState.DESTROYING,
         { lastJobId: job.id },
       );
       if (!moved) throw conflict('The recovery point changed meanwhile; try again');
-      const destroying = (await tx.instanceSnapshots.findById(ALL_ORGANIZATIONS, point.id))!;
+      const destroying = (await tx.instanceSnapshots.findById(ALL_ORGANIZATIONS, instanceSnapshot.id))!;
       return { operation: { instanceSnapshot: destroying, job }, hostName: host.name };
     });
   }
@@ -221,15 +239,19 @@ export class InstanceSnapshotsService {
     return this.db.repos.instanceSnapshots.list(readScope(principal), filter, page);
   }
 
-  private findWritablePoint(tx: Repositories, principal: Principal, id: string): Promise<InstanceSnapshotEntity> {
+  private findWritableInstanceSnapshot(
+    tx: Repositories,
+    principal: Principal,
+    id: string,
+  ): Promise<InstanceSnapshotEntity> {
     return findWritable(principal, 'InstanceSnapshot', id, (s) => tx.instanceSnapshots.findById(s, id));
   }
 
   /** Locked after the instance (always in that order), and read as committed now. */
-  private async lockPoint(tx: Repositories, id: string): Promise<InstanceSnapshotEntity> {
-    const point = await tx.instanceSnapshots.lock(id);
-    if (!point) throw notFound('InstanceSnapshot', id);
-    return point;
+  private async lockInstanceSnapshot(tx: Repositories, id: string): Promise<InstanceSnapshotEntity> {
+    const instanceSnapshot = await tx.instanceSnapshots.lock(id);
+    if (!instanceSnapshot) throw notFound('InstanceSnapshot', id);
+    return instanceSnapshot;
   }
 
   /** `<instanceName>_VS_<yyyyMMddHHmmss>`; `-2`, `-3`… when one instance gets two within a second. */

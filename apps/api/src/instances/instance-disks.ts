@@ -41,7 +41,7 @@ export function assertDisksReady(volumes: readonly VolumeEntity[], what: string)
 /**
  * The instance's disks for a hypervisor job, in disk order (ROOT, then data disks by name). Volumes still being
  * made, broken or being destroyed are not disks of the domain and are left out; the operations that define the
- * domain (start, recovery points) require every volume READY first, so for them nothing is left out.
+ * domain (start, instance snapshots) require every volume READY first, so for them nothing is left out.
  */
 export function domainDisks(volumes: readonly VolumeEntity[]): string[] {
   const absent: readonly VolumeState[] = [VolumeState.CREATING, VolumeState.ERROR, VolumeState.DESTROYING];

@@ -24,8 +24,8 @@ import { VolumesService } from '../volumes/volumes.service.js';
 import { InstancesService } from './instances.service.js';
 
 /**
- * Running instances and recovery points on a real PostgreSQL, with the queue replaced by a recorder: every
- * precondition of start, stop, live snapshots and recovery points, and every outcome an agent (or the
+ * Running instances and instance snapshots on a real PostgreSQL, with the queue replaced by a recorder: every
+ * precondition of start, stop, live snapshots and instance snapshots, and every outcome an agent (or the
  * reconciler, for an agent that never answers) can report, down to the rows it leaves.
  */
 
@@ -40,7 +40,7 @@ function refused<N extends JobName>(message: string): JobOutcome<N> {
   return { ok: false, message };
 }
 
-describe('running instances and recovery points', () => {
+describe('running instances and instance snapshots', () => {
   let db: Database;
   let close: () => Promise<void>;
   let config: ApiConfig;
@@ -53,7 +53,7 @@ describe('running instances and recovery points', () => {
   let instances: InstancesService;
   let snapshots: SnapshotsService;
   let volumesService: VolumesService;
-  let points: InstanceSnapshotsService;
+  let instanceSnapshots: InstanceSnapshotsService;
   let hostCount = 0;
 
   beforeAll(async () => {
@@ -73,7 +73,7 @@ describe('running instances and recovery points', () => {
     instances = new InstancesService(db, launcher, provisioning, config);
     snapshots = new SnapshotsService(db, launcher);
     volumesService = new VolumesService(db, launcher, provisioning);
-    points = new InstanceSnapshotsService(db, launcher);
+    instanceSnapshots = new InstanceSnapshotsService(db, launcher);
 
     const organization = await db.repos.organizations.create('lifecycle');
     environmentId = (await db.repos.environments.create(organization.id, 'production')).id;
@@ -126,7 +126,7 @@ describe('running instances and recovery points', () => {
   const instanceState = async (id: string) => (await db.repos.instances.findById(ALL_ORGANIZATIONS, id))?.state;
   const volumeStates = async (f: Fixture) =>
     Promise.all(f.volumes.map(async (v) => (await db.repos.volumes.findById(ALL_ORGANIZATIONS, v.id))!.state));
-  const point = (id: string) => db.repos.instanceSnapshots.findById(ALL_ORGANIZATIONS, id);
+  const findInstanceSnapshot = (id: string) => db.repos.instanceSnapshots.findById(ALL_ORGANIZATIONS, id);
   const jobRow = async (id: string) => (await db.repos.jobs.findForOrchestration(id))!;
   const sentFor = (jobId: string) => dispatcher.sent.filter((s) => s.envelope.jobId === jobId);
   const setVolume = (id: string, state: VolumeState) =>
@@ -166,9 +166,9 @@ describe('running instances and recovery points', () => {
     return f;
   }
 
-  /** A COMPLETED recovery point of the fixture's instance. */
-  async function completedPoint(f: Fixture, withMemory = false) {
-    const op = await points.create(principal, { instanceId: f.instance.id, withMemory });
+  /** A COMPLETED instance snapshot of the fixture's instance. */
+  async function completedInstanceSnapshot(f: Fixture, withMemory = false) {
+    const op = await instanceSnapshots.create(principal, { instanceId: f.instance.id, withMemory });
     await finish(
       op.job,
       ok<JobName.CREATE_INSTANCE_SNAPSHOT>({
@@ -317,15 +317,18 @@ describe('running instances and recovery points', () => {
   });
 
   describe('the reconciler settles what no agent answered', () => {
-    it('a lapsed start is STOPPED, a lapsed stop RUNNING, a lapsed recovery point ERROR with its volumes READY', async () => {
+    it('a lapsed start is STOPPED, a lapsed stop RUNNING, a lapsed instance snapshot ERROR with its volumes READY', async () => {
       const starting = await instanceIn(InstanceState.STOPPED);
       const start = await instances.start(principal, starting.instance.id);
       const stopping = await runningInstance();
       const stop = await instances.stop(principal, stopping.instance.id);
       const snapshotting = await runningInstance();
-      const create = await points.create(principal, { instanceId: snapshotting.instance.id, withMemory: true });
+      const create = await instanceSnapshots.create(principal, {
+        instanceId: snapshotting.instance.id,
+        withMemory: true,
+      });
       const reverting = await instanceIn(InstanceState.STOPPED);
-      const revert = await points.revert(principal, (await completedPoint(reverting)).id, true);
+      const revert = await instanceSnapshots.revert(principal, (await completedInstanceSnapshot(reverting)).id, true);
 
       await reconciler.reconcileOnce(new Date(Date.now() + (LEASE_SECONDS + 1) * 1000));
 
@@ -333,7 +336,7 @@ describe('running instances and recovery points', () => {
         expect((await jobRow(job.id)).status).toBe(JobStatus.FAILED);
       expect(await instanceState(starting.instance.id)).toBe(InstanceState.STOPPED);
       expect(await instanceState(stopping.instance.id)).toBe(InstanceState.RUNNING);
-      expect(await point(create.instanceSnapshot.id)).toMatchObject({
+      expect(await findInstanceSnapshot(create.instanceSnapshot.id)).toMatchObject({
         state: SnapshotState.ERROR,
         error: expect.stringContaining('No result from host') as unknown,
       });
@@ -451,7 +454,7 @@ describe('running instances and recovery points', () => {
   describe('createInstanceSnapshot', () => {
     it('takes every volume of a STOPPED instance: auto-named, volumes SNAPSHOTTING, then COMPLETED and READY', async () => {
       const f = await instanceIn(InstanceState.STOPPED, ['DATA-2', 'DATA-1']);
-      const op = await points.create(principal, { instanceId: f.instance.id, description: 'nightly' });
+      const op = await instanceSnapshots.create(principal, { instanceId: f.instance.id, description: 'nightly' });
       expect(op.instanceSnapshot).toMatchObject({
         state: SnapshotState.IN_PROGRESS,
         withMemory: false,
@@ -481,11 +484,11 @@ describe('running instances and recovery points', () => {
         VolumeState.SNAPSHOTTING,
       ]);
 
-      // Meanwhile every volume is busy: a snapshot, a revert, a start and a second recovery point wait.
+      // Meanwhile every volume is busy: a snapshot, a revert, a start and a second instance snapshot wait.
       await refusedWith(snapshots.create(principal, { volumeId: f.volumes[0].id }), ErrorCode.CONFLICT);
       await refusedWith(instances.start(principal, f.instance.id), ErrorCode.CONFLICT);
-      await refusedWith(points.create(principal, { instanceId: f.instance.id }), ErrorCode.CONFLICT);
-      await refusedWith(points.delete(principal, op.instanceSnapshot.id), ErrorCode.CONFLICT, /in progress/);
+      await refusedWith(instanceSnapshots.create(principal, { instanceId: f.instance.id }), ErrorCode.CONFLICT);
+      await refusedWith(instanceSnapshots.delete(principal, op.instanceSnapshot.id), ErrorCode.CONFLICT, /in progress/);
 
       await finish(
         op.job,
@@ -495,7 +498,7 @@ describe('running instances and recovery points', () => {
           quiesced: false,
         }),
       );
-      expect(await point(op.instanceSnapshot.id)).toMatchObject({
+      expect(await findInstanceSnapshot(op.instanceSnapshot.id)).toMatchObject({
         state: SnapshotState.COMPLETED,
         completedAt: expect.any(Date) as unknown,
         error: null,
@@ -504,7 +507,7 @@ describe('running instances and recovery points', () => {
       expect(await events(op.instanceSnapshot.id)).toEqual(['instance_snapshot.completed']);
 
       // A second automatic name within the same second is told apart.
-      const again = await points.create(principal, { instanceId: f.instance.id, name: '  ' });
+      const again = await instanceSnapshots.create(principal, { instanceId: f.instance.id, name: '  ' });
       expect(again.instanceSnapshot.name).not.toBe(op.instanceSnapshot.name);
       expect(again.instanceSnapshot.name.startsWith(`${f.instance.name}_VS_`)).toBe(true);
     });
@@ -514,7 +517,11 @@ describe('running instances and recovery points', () => {
       [{ quiesce: true }, true],
     ])('takes a RUNNING instance with %o; quiesced is what the agent reports', async (options, quiesced) => {
       const f = await runningInstance();
-      const op = await points.create(principal, { instanceId: f.instance.id, name: 'before-upgrade', ...options });
+      const op = await instanceSnapshots.create(principal, {
+        instanceId: f.instance.id,
+        name: 'before-upgrade',
+        ...options,
+      });
       expect(op.instanceSnapshot).toMatchObject({ name: 'before-upgrade', withMemory: options.withMemory ?? false });
       expect(sentFor(op.job.id)[0].envelope.payload).toMatchObject({
         withMemory: options.withMemory ?? false,
@@ -529,14 +536,17 @@ describe('running instances and recovery points', () => {
           quiesced,
         }),
       );
-      expect(await point(op.instanceSnapshot.id)).toMatchObject({ state: SnapshotState.COMPLETED, quiesced });
+      expect(await findInstanceSnapshot(op.instanceSnapshot.id)).toMatchObject({
+        state: SnapshotState.COMPLETED,
+        quiesced,
+      });
       expect(await instanceState(f.instance.id)).toBe(InstanceState.RUNNING);
     });
 
     it('refuses withMemory with quiesce: BAD_USER_INPUT (a frozen guest would be saved frozen)', async () => {
       const f = await runningInstance();
       await refusedWith(
-        points.create(principal, { instanceId: f.instance.id, withMemory: true, quiesce: true }),
+        instanceSnapshots.create(principal, { instanceId: f.instance.id, withMemory: true, quiesce: true }),
         ErrorCode.BAD_USER_INPUT,
       );
       expect(await volumeStates(f)).toEqual([VolumeState.READY, VolumeState.READY]);
@@ -544,9 +554,9 @@ describe('running instances and recovery points', () => {
 
     it('ends ERROR with the reason when the hypervisor refuses, the volumes READY again', async () => {
       const f = await runningInstance();
-      const op = await points.create(principal, { instanceId: f.instance.id, quiesce: true });
+      const op = await instanceSnapshots.create(principal, { instanceId: f.instance.id, quiesce: true });
       await finish(op.job, refused<JobName.CREATE_INSTANCE_SNAPSHOT>('guest agent is not responding'));
-      expect(await point(op.instanceSnapshot.id)).toMatchObject({
+      expect(await findInstanceSnapshot(op.instanceSnapshot.id)).toMatchObject({
         state: SnapshotState.ERROR,
         error: 'guest agent is not responding',
         completedAt: null,
@@ -561,7 +571,7 @@ describe('running instances and recovery points', () => {
     ])('refuses %o on a STOPPED instance: PRECONDITION_FAILED', async (options, message) => {
       const f = await instanceIn(InstanceState.STOPPED);
       await refusedWith(
-        points.create(principal, { instanceId: f.instance.id, ...options }),
+        instanceSnapshots.create(principal, { instanceId: f.instance.id, ...options }),
         ErrorCode.PRECONDITION_FAILED,
         message,
       );
@@ -575,7 +585,7 @@ describe('running instances and recovery points', () => {
       [InstanceState.CREATING, ErrorCode.CONFLICT],
     ])('refuses an instance %s: %s', async (state, code) => {
       const f = await instanceIn(state);
-      await refusedWith(points.create(principal, { instanceId: f.instance.id }), code);
+      await refusedWith(instanceSnapshots.create(principal, { instanceId: f.instance.id }), code);
       expect(await db.repos.instanceSnapshots.findByInstance(f.instance.id)).toEqual([]);
     });
 
@@ -585,30 +595,34 @@ describe('running instances and recovery points', () => {
     ])('refuses while a volume is %s: %s, moving no other volume', async (volumeState, code) => {
       const f = await instanceIn(InstanceState.STOPPED);
       await setVolume(f.volumes[1].id, volumeState);
-      await refusedWith(points.create(principal, { instanceId: f.instance.id }), code);
+      await refusedWith(instanceSnapshots.create(principal, { instanceId: f.instance.id }), code);
       expect(await volumeStates(f)).toEqual([VolumeState.READY, volumeState]);
     });
 
-    it("is NOT_FOUND for another organization's instance, and lists only the caller's recovery points", async () => {
+    it("is NOT_FOUND for another organization's instance, and lists only the caller's instance snapshots", async () => {
       const f = await instanceIn(InstanceState.STOPPED);
-      await refusedWith(points.create(stranger, { instanceId: f.instance.id }), ErrorCode.NOT_FOUND);
-      const rp = await completedPoint(f);
-      const mine = await points.list(principal, { instanceId: f.instance.id }, {});
-      expect(mine.items.map((p) => p.id)).toEqual([rp.id]);
-      expect((await points.list(stranger, { instanceId: f.instance.id }, {})).items).toEqual([]);
-      await refusedWith(points.revert(stranger, rp.id, false), ErrorCode.NOT_FOUND);
-      await refusedWith(points.delete(stranger, rp.id), ErrorCode.NOT_FOUND);
+      await refusedWith(instanceSnapshots.create(stranger, { instanceId: f.instance.id }), ErrorCode.NOT_FOUND);
+      const completed = await completedInstanceSnapshot(f);
+      const mine = await instanceSnapshots.list(principal, { instanceId: f.instance.id }, {});
+      expect(mine.items.map((p) => p.id)).toEqual([completed.id]);
+      expect((await instanceSnapshots.list(stranger, { instanceId: f.instance.id }, {})).items).toEqual([]);
+      await refusedWith(instanceSnapshots.revert(stranger, completed.id, false), ErrorCode.NOT_FOUND);
+      await refusedWith(instanceSnapshots.delete(stranger, completed.id), ErrorCode.NOT_FOUND);
     });
 
     it('pages the list newest first with a cursor', async () => {
       const f = await instanceIn(InstanceState.STOPPED);
       const made = [];
-      for (let i = 0; i < 3; i++) made.push((await completedPoint(f)).id);
-      const first = await points.list(principal, { instanceId: f.instance.id }, { first: 2 });
+      for (let i = 0; i < 3; i++) made.push((await completedInstanceSnapshot(f)).id);
+      const first = await instanceSnapshots.list(principal, { instanceId: f.instance.id }, { first: 2 });
       expect(first.items.map((p) => p.id)).toEqual([made[2], made[1]]);
       expect(first.hasNextPage).toBe(true);
       expect(await first.totalCount()).toBe(3);
-      const second = await points.list(principal, { instanceId: f.instance.id }, { first: 2, after: first.endCursor });
+      const second = await instanceSnapshots.list(
+        principal,
+        { instanceId: f.instance.id },
+        { first: 2, after: first.endCursor },
+      );
       expect(second.items.map((p) => p.id)).toEqual([made[0]]);
       expect(second.hasNextPage).toBe(false);
     });
@@ -617,36 +631,41 @@ describe('running instances and recovery points', () => {
   describe('revertToInstanceSnapshot', () => {
     it('reverts a STOPPED instance and runs it when asked: volumes REVERTING, then READY; instance RUNNING', async () => {
       const f = await instanceIn(InstanceState.STOPPED);
-      const rp = await completedPoint(f);
-      const { instance, job } = await points.revert(principal, rp.id, true);
+      const completed = await completedInstanceSnapshot(f);
+      const { instance, job } = await instanceSnapshots.revert(principal, completed.id, true);
       expect(instance.state).toBe(InstanceState.STOPPED);
       expect(sentFor(job.id)[0].envelope).toMatchObject({
         name: JobName.REVERT_INSTANCE_SNAPSHOT,
-        payload: { instanceId: f.instance.id, volumeIds: rp.volumeIds, instanceSnapshotId: rp.id, startAfter: true },
+        payload: {
+          instanceId: f.instance.id,
+          volumeIds: completed.volumeIds,
+          instanceSnapshotId: completed.id,
+          startAfter: true,
+        },
       });
       expect(await volumeStates(f)).toEqual([VolumeState.REVERTING, VolumeState.REVERTING]);
       await refusedWith(instances.start(principal, f.instance.id), ErrorCode.CONFLICT);
-      await refusedWith(points.delete(principal, rp.id), ErrorCode.CONFLICT, /REVERTING/);
-      await finish(job, ok<JobName.REVERT_INSTANCE_SNAPSHOT>({ instanceSnapshotId: rp.id, running: true }));
+      await refusedWith(instanceSnapshots.delete(principal, completed.id), ErrorCode.CONFLICT, /REVERTING/);
+      await finish(job, ok<JobName.REVERT_INSTANCE_SNAPSHOT>({ instanceSnapshotId: completed.id, running: true }));
       expect(await instanceState(f.instance.id)).toBe(InstanceState.RUNNING);
       expect(await volumeStates(f)).toEqual([VolumeState.READY, VolumeState.READY]);
       expect(await events(f.instance.id)).toEqual(['instance.reverted']);
-      expect((await point(rp.id))!.state).toBe(SnapshotState.COMPLETED);
+      expect((await findInstanceSnapshot(completed.id))!.state).toBe(SnapshotState.COMPLETED);
     });
 
     it('leaves a RUNNING instance STOPPED when not asked to run it', async () => {
       const f = await runningInstance();
-      const rp = await completedPoint(f, true);
-      const { job } = await points.revert(principal, rp.id, false);
-      await finish(job, ok<JobName.REVERT_INSTANCE_SNAPSHOT>({ instanceSnapshotId: rp.id, running: false }));
+      const completed = await completedInstanceSnapshot(f, true);
+      const { job } = await instanceSnapshots.revert(principal, completed.id, false);
+      await finish(job, ok<JobName.REVERT_INSTANCE_SNAPSHOT>({ instanceSnapshotId: completed.id, running: false }));
       expect(await instanceState(f.instance.id)).toBe(InstanceState.STOPPED);
     });
 
     it('keeps a RUNNING instance RUNNING when it runs after the revert: no RUNNING→RUNNING move, the job applied', async () => {
       const f = await runningInstance();
-      const rp = await completedPoint(f, true);
-      const { job } = await points.revert(principal, rp.id, true);
-      await finish(job, ok<JobName.REVERT_INSTANCE_SNAPSHOT>({ instanceSnapshotId: rp.id, running: true }));
+      const completed = await completedInstanceSnapshot(f, true);
+      const { job } = await instanceSnapshots.revert(principal, completed.id, true);
+      await finish(job, ok<JobName.REVERT_INSTANCE_SNAPSHOT>({ instanceSnapshotId: completed.id, running: true }));
       expect(await instanceState(f.instance.id)).toBe(InstanceState.RUNNING);
       // The close committed: a move the instance machine forbids would have rolled all of this back.
       expect(await volumeStates(f)).toEqual([VolumeState.READY, VolumeState.READY]);
@@ -654,29 +673,41 @@ describe('running instances and recovery points', () => {
       expect(await events(f.instance.id)).toContain('instance.reverted');
     });
 
-    it('refuses a point without memory while the instance is RUNNING: PRECONDITION_FAILED, stop it first', async () => {
+    it('refuses an instance snapshot without memory while the instance is RUNNING: PRECONDITION_FAILED, stop it first', async () => {
       const f = await runningInstance();
-      const rp = await completedPoint(f);
-      await refusedWith(points.revert(principal, rp.id, true), ErrorCode.PRECONDITION_FAILED, /has no memory/);
+      const completed = await completedInstanceSnapshot(f);
+      await refusedWith(
+        instanceSnapshots.revert(principal, completed.id, true),
+        ErrorCode.PRECONDITION_FAILED,
+        /has no memory/,
+      );
       expect(await volumeStates(f)).toEqual([VolumeState.READY, VolumeState.READY]);
     });
 
     it('keeps the instance as it was when the revert fails, the volumes READY', async () => {
       const f = await runningInstance();
-      const rp = await completedPoint(f, true);
-      const { job } = await points.revert(principal, rp.id, false);
+      const completed = await completedInstanceSnapshot(f, true);
+      const { job } = await instanceSnapshots.revert(principal, completed.id, false);
       await finish(job, refused<JobName.REVERT_INSTANCE_SNAPSHOT>('snapshot-revert: unsupported configuration'));
       expect(await instanceState(f.instance.id)).toBe(InstanceState.RUNNING);
       expect(await volumeStates(f)).toEqual([VolumeState.READY, VolumeState.READY]);
       expect(await events(f.instance.id)).toContain('instance.revert_failed');
     });
 
-    it('refuses a recovery point that is not COMPLETED: CONFLICT', async () => {
+    it('refuses an instance snapshot that is not COMPLETED: CONFLICT', async () => {
       const f = await instanceIn(InstanceState.STOPPED);
-      const op = await points.create(principal, { instanceId: f.instance.id });
-      await refusedWith(points.revert(principal, op.instanceSnapshot.id, false), ErrorCode.CONFLICT, /IN_PROGRESS/);
+      const op = await instanceSnapshots.create(principal, { instanceId: f.instance.id });
+      await refusedWith(
+        instanceSnapshots.revert(principal, op.instanceSnapshot.id, false),
+        ErrorCode.CONFLICT,
+        /IN_PROGRESS/,
+      );
       await finish(op.job, refused<JobName.CREATE_INSTANCE_SNAPSHOT>('disk full'));
-      await refusedWith(points.revert(principal, op.instanceSnapshot.id, false), ErrorCode.CONFLICT, /ERROR/);
+      await refusedWith(
+        instanceSnapshots.revert(principal, op.instanceSnapshot.id, false),
+        ErrorCode.CONFLICT,
+        /ERROR/,
+      );
     });
 
     it.each([
@@ -685,15 +716,15 @@ describe('running instances and recovery points', () => {
       [InstanceState.STOPPING, ErrorCode.CONFLICT],
     ])('refuses while the instance is %s: %s', async (state, code) => {
       const f = await instanceIn(InstanceState.STOPPED);
-      const rp = await completedPoint(f);
+      const completed = await completedInstanceSnapshot(f);
       await db.dataSource.query('UPDATE instances SET state = $1 WHERE id = $2', [state, f.instance.id]);
-      await refusedWith(points.revert(principal, rp.id, false), code);
+      await refusedWith(instanceSnapshots.revert(principal, completed.id, false), code);
       expect(await volumeStates(f)).toEqual([VolumeState.READY, VolumeState.READY]);
     });
 
-    it('refuses (PRECONDITION_FAILED) when a disk was attached after the recovery point: it holds no state of it', async () => {
+    it('refuses (PRECONDITION_FAILED) when a disk was attached after the instance snapshot: it holds no state of it', async () => {
       const f = await instanceIn(InstanceState.STOPPED);
-      const rp = await completedPoint(f);
+      const completed = await completedInstanceSnapshot(f);
       await db.repos.volumes.createMany([
         {
           organizationId: principal.organizationId,
@@ -706,7 +737,11 @@ describe('running instances and recovery points', () => {
           sizeGiB: 1,
         },
       ]);
-      await refusedWith(points.revert(principal, rp.id, false), ErrorCode.PRECONDITION_FAILED, /DATA-2/);
+      await refusedWith(
+        instanceSnapshots.revert(principal, completed.id, false),
+        ErrorCode.PRECONDITION_FAILED,
+        /DATA-2/,
+      );
       expect(await volumeStates(f)).toEqual([VolumeState.READY, VolumeState.READY]);
     });
   });
@@ -714,35 +749,35 @@ describe('running instances and recovery points', () => {
   describe('deleteInstanceSnapshot', () => {
     it('answers DESTROYING and removes the row once the hypervisor confirms', async () => {
       const f = await runningInstance();
-      const rp = await completedPoint(f);
-      const { instanceSnapshot, job } = await points.delete(principal, rp.id);
-      expect(instanceSnapshot).toMatchObject({ id: rp.id, state: SnapshotState.DESTROYING, lastJobId: job.id });
+      const completed = await completedInstanceSnapshot(f);
+      const { instanceSnapshot, job } = await instanceSnapshots.delete(principal, completed.id);
+      expect(instanceSnapshot).toMatchObject({ id: completed.id, state: SnapshotState.DESTROYING, lastJobId: job.id });
       expect(sentFor(job.id)[0].envelope).toMatchObject({
         name: JobName.DELETE_INSTANCE_SNAPSHOT,
-        payload: { instanceId: f.instance.id, volumeIds: rp.volumeIds, instanceSnapshotId: rp.id },
+        payload: { instanceId: f.instance.id, volumeIds: completed.volumeIds, instanceSnapshotId: completed.id },
       });
-      await refusedWith(points.delete(principal, rp.id), ErrorCode.CONFLICT, /being deleted/);
-      await refusedWith(points.revert(principal, rp.id, false), ErrorCode.CONFLICT, /DESTROYING/);
-      await finish(job, ok<JobName.DELETE_INSTANCE_SNAPSHOT>({ instanceSnapshotId: rp.id, alreadyGone: false }));
-      expect(await point(rp.id)).toBeNull();
-      expect(await events(rp.id)).toEqual(['instance_snapshot.deleted', 'instance_snapshot.completed']);
+      await refusedWith(instanceSnapshots.delete(principal, completed.id), ErrorCode.CONFLICT, /being deleted/);
+      await refusedWith(instanceSnapshots.revert(principal, completed.id, false), ErrorCode.CONFLICT, /DESTROYING/);
+      await finish(job, ok<JobName.DELETE_INSTANCE_SNAPSHOT>({ instanceSnapshotId: completed.id, alreadyGone: false }));
+      expect(await findInstanceSnapshot(completed.id)).toBeNull();
+      expect(await events(completed.id)).toEqual(['instance_snapshot.deleted', 'instance_snapshot.completed']);
     });
 
     it('returns a refused delete to COMPLETED, with the failure recorded; an ERROR one to ERROR', async () => {
       const f = await instanceIn(InstanceState.STOPPED);
-      const rp = await completedPoint(f);
-      const del = await points.delete(principal, rp.id);
+      const completed = await completedInstanceSnapshot(f);
+      const del = await instanceSnapshots.delete(principal, completed.id);
       await finish(del.job, refused<JobName.DELETE_INSTANCE_SNAPSHOT>('snapshot is in use'));
-      expect(await point(rp.id)).toMatchObject({
+      expect(await findInstanceSnapshot(completed.id)).toMatchObject({
         state: SnapshotState.COMPLETED,
         error: 'Delete failed: snapshot is in use',
       });
 
-      const failed = await points.create(principal, { instanceId: f.instance.id });
+      const failed = await instanceSnapshots.create(principal, { instanceId: f.instance.id });
       await finish(failed.job, refused<JobName.CREATE_INSTANCE_SNAPSHOT>('disk full'));
-      const again = await points.delete(principal, failed.instanceSnapshot.id);
+      const again = await instanceSnapshots.delete(principal, failed.instanceSnapshot.id);
       await finish(again.job, refused<JobName.DELETE_INSTANCE_SNAPSHOT>('virsh: timeout'));
-      expect((await point(failed.instanceSnapshot.id))!.state).toBe(SnapshotState.ERROR);
+      expect((await findInstanceSnapshot(failed.instanceSnapshot.id))!.state).toBe(SnapshotState.ERROR);
     });
   });
 
@@ -753,9 +788,9 @@ describe('running instances and recovery points', () => {
       expect(await instanceState(f.instance.id)).toBe(InstanceState.RUNNING);
     });
 
-    it('refuses while recovery points exist, unless expungeSnapshots; then they go with the instance', async () => {
+    it('refuses while instance snapshots exist, unless expungeSnapshots; then they go with the instance', async () => {
       const f = await instanceIn(InstanceState.STOPPED);
-      const rp = await completedPoint(f);
+      const completed = await completedInstanceSnapshot(f);
       await refusedWith(
         instances.destroy(principal, f.instance.id, false),
         ErrorCode.PRECONDITION_FAILED,
@@ -767,25 +802,25 @@ describe('running instances and recovery points', () => {
         name: JobName.DESTROY_VOLUMES,
         payload: { volumeIds: f.volumes.map((v) => v.id), instanceId: f.instance.id },
       });
-      expect((await point(rp.id))!.state).toBe(SnapshotState.DESTROYING);
+      expect((await findInstanceSnapshot(completed.id))!.state).toBe(SnapshotState.DESTROYING);
       await finish(job, ok<JobName.DESTROY_VOLUMES>({ destroyed: f.volumes.map((v) => v.id) }));
-      expect(await point(rp.id)).toBeNull();
+      expect(await findInstanceSnapshot(completed.id)).toBeNull();
       expect(await instanceState(f.instance.id)).toBeUndefined();
     });
 
-    it('returns the recovery points to COMPLETED when the destroy fails', async () => {
+    it('returns the instance snapshots to COMPLETED when the destroy fails', async () => {
       const f = await instanceIn(InstanceState.STOPPED);
-      const rp = await completedPoint(f);
+      const completed = await completedInstanceSnapshot(f);
       const { job } = await instances.destroy(principal, f.instance.id, true);
       await finish(job, refused<JobName.DESTROY_VOLUMES>('permission denied'));
-      expect((await point(rp.id))!.state).toBe(SnapshotState.COMPLETED);
+      expect((await findInstanceSnapshot(completed.id))!.state).toBe(SnapshotState.COMPLETED);
       expect(await instanceState(f.instance.id)).toBe(InstanceState.ERROR);
     });
 
-    it('refuses (CONFLICT) while a recovery point is being deleted', async () => {
+    it('refuses (CONFLICT) while an instance snapshot is being deleted', async () => {
       const f = await instanceIn(InstanceState.STOPPED);
-      const rp = await completedPoint(f);
-      await points.delete(principal, rp.id);
+      const completed = await completedInstanceSnapshot(f);
+      await instanceSnapshots.delete(principal, completed.id);
       await refusedWith(instances.destroy(principal, f.instance.id, true), ErrorCode.CONFLICT, /recovery point/);
     });
   });

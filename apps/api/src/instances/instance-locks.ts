@@ -5,7 +5,7 @@ import { findWritable } from '../common/access.js';
 import { assertHostUp } from '../common/hosts.js';
 
 /**
- * The caller's instance, locked for update until commit: start, stop, destroy and recovery points are decided on
+ * The caller's instance, locked for update until commit: start, stop, destroy and instance snapshots are decided on
  * the state read here, and a snapshot or revert of one of its volumes (which takes the lock shared) waits for them.
  */
 export async function lockWritableInstance(

@@ -165,7 +165,7 @@ export class InstancesService {
 
   /**
    * RUNNING→STOPPING and a STOP_INSTANCE job: a graceful shutdown, forced after INSTANCE_STOP_TIMEOUT_SECONDS.
-   * Refused (CONFLICT) while a live snapshot or a recovery point is being taken: it needs the guest up.
+   * Refused (CONFLICT) while a live snapshot or an instance snapshot is being taken: it needs the guest up.
    */
   async stop(principal: Principal, instanceId: string): Promise<InstanceOperation> {
     return this.launcher.commitThenLaunch(async (tx) => {
@@ -192,7 +192,7 @@ export class InstancesService {
 
   /**
    * Destroys a stopped instance and its volumes. Refused while they have snapshots or the instance has
-   * recovery points, unless expungeSnapshots: then they go with the files that hold them.
+   * instance snapshots, unless expungeSnapshots: then they go with the files that hold them.
    */
   async destroy(principal: Principal, instanceId: string, expungeSnapshots: boolean): Promise<InstanceOperation> {
     return this.launcher.commitThenLaunch(async (tx) => {
@@ -205,15 +205,15 @@ export class InstancesService {
       const busy = volumes.find((v) => ![VolumeState.READY, VolumeState.ERROR].includes(v.state));
       if (busy) throw conflict(`Volume ${busy.name} is ${busy.state}: wait for it to finish`);
       const snapshots = await tx.snapshots.findByVolumeIds(volumes.map((v) => v.id));
-      const points = await tx.instanceSnapshots.findByInstance(instance.id);
+      const instanceSnapshots = await tx.instanceSnapshots.findByInstance(instance.id);
       if (snapshots.length > 0 && !expungeSnapshots) {
         throw preconditionFailed(
           `Instance ${instance.name} has ${snapshots.length} snapshot(s): delete them first, or pass expungeSnapshots: true`,
         );
       }
-      if (points.length > 0 && !expungeSnapshots) {
+      if (instanceSnapshots.length > 0 && !expungeSnapshots) {
         throw preconditionFailed(
-          `Instance ${instance.name} has ${points.length} recovery point(s): delete them first, or pass expungeSnapshots: true`,
+          `Instance ${instance.name} has ${instanceSnapshots.length} recovery point(s): delete them first, or pass expungeSnapshots: true`,
         );
       }
       const unsettled = (s: { state: SnapshotState }) =>
@@ -221,7 +221,7 @@ export class InstancesService {
       if (snapshots.some(unsettled)) {
         throw conflict('A snapshot of this instance is being taken or deleted: wait for it to finish');
       }
-      if (points.some(unsettled)) {
+      if (instanceSnapshots.some(unsettled)) {
         throw conflict('A recovery point of this instance is being taken or deleted: wait for it to finish');
       }
       await this.assertNotCopySource(
@@ -245,7 +245,7 @@ export class InstancesService {
         SnapshotState.DESTROYING,
       );
       await tx.instanceSnapshots.transitionMany(
-        points.map((p) => p.id),
+        instanceSnapshots.map((p) => p.id),
         [SnapshotState.COMPLETED, SnapshotState.ERROR],
         SnapshotState.DESTROYING,
       );

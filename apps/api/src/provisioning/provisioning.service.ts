@@ -219,7 +219,7 @@ function sourceOf(source: PlannedSource): VolumeSource {
 }
 
 /**
- * Attaching: the instance is locked for update until commit (a start, stop, recovery point or another attach
+ * Attaching: the instance is locked for update until commit (a start, stop, instance snapshot or another attach
  * waits), must be in a state that takes a disk, and keeps to MAX_DATA_DISKS data disks.
  */
 async function assertCanAttach(

@@ -55,7 +55,7 @@ export class SnapshotsService {
       const volume = await findWritable(principal, 'Volume', input.volumeId, (scope) =>
         tx.volumes.findById(scope, input.volumeId),
       );
-      // Shared until commit, taken before the volume's row: a start, stop or recovery point of the instance
+      // Shared until commit, taken before the volume's row: a start, stop or instance snapshot of the instance
       // (which lock it for update) cannot pass this check unseen.
       const instance = volume.instanceId ? await tx.instances.lock(volume.instanceId, 'share') : null;
       if (instance && (instance.state === InstanceState.STARTING || instance.state === InstanceState.STOPPING)) {

@@ -5,8 +5,10 @@ import { InstanceEntity } from './instance.entity.js';
 import { OrganizationEntity } from './organization.entity.js';
 
 /**
- * A recovery point (the contract's InstanceSnapshot): every volume of an instance at one instant, optionally
- * with the guest's memory. Like a volume snapshot, the row goes once the hypervisor confirms the delete.
+ * An instance snapshot (the contract's InstanceSnapshot): every volume of an instance at one instant, optionally
+ * with the guest's memory. Like a volume snapshot, the row goes once the hypervisor confirms the delete. The code
+ * says "instance snapshot"; the product calls it a "recovery point" in user-visible messages and GraphQL
+ * descriptions, and the first migration (RecoveryPoints1795327739303) keeps its landed name.
  */
 @Entity('instance_snapshots')
 @Index('idx_instance_snapshots_organization', ['organizationId', 'id'])

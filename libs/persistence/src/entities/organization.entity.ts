@@ -13,7 +13,7 @@ export class OrganizationEntity {
    * Usage is not stored: it is counted from the rows it consists of (OrganizationRepository.usage).
    */
 
-  /** Snapshots, a recovery point counting one per disk it holds. */
+  /** Snapshots, an instance snapshot counting one per disk it holds. */
   @Column({ name: 'limit_snapshots', type: 'integer', nullable: true })
   limitSnapshots!: number | null;
 

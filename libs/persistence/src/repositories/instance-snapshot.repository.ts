@@ -27,7 +27,7 @@ export type InstanceSnapshotChanges = Partial<
   Pick<InstanceSnapshotEntity, 'error' | 'completedAt' | 'lastJobId' | 'quiesced'>
 >;
 
-/** Recovery points: every volume of an instance at one instant. */
+/** Instance snapshots: every volume of an instance at one instant. */
 export class InstanceSnapshotRepository {
   constructor(private readonly manager: EntityManager) {}
 
@@ -53,7 +53,7 @@ export class InstanceSnapshotRepository {
     return paginate(qb, 'r', page);
   }
 
-  /** Every recovery point of one instance (internal: the caller has checked the instance is the caller's). */
+  /** Every instance snapshot of one instance (internal: the caller has checked the instance is the caller's). */
   findByInstance(instanceId: string): Promise<InstanceSnapshotEntity[]> {
     return this.manager.find(InstanceSnapshotEntity, { where: { instanceId }, order: { id: 'ASC' } });
   }
@@ -91,7 +91,7 @@ export class InstanceSnapshotRepository {
     return conditionalTransitionMany(this.manager, InstanceSnapshotEntity, snapshotMachine, ids, from, to);
   }
 
-  /** Removes the row once the hypervisor no longer holds the recovery point; only from the given state. */
+  /** Removes the row once the hypervisor no longer holds the instance snapshot; only from the given state. */
   async remove(id: string, fromState: SnapshotState): Promise<boolean> {
     return (await conditionalRemove(this.manager, InstanceSnapshotEntity, [id], [fromState])) === 1;
   }

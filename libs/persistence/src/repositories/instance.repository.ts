@@ -46,7 +46,7 @@ export class InstanceRepository {
 
   /**
    * Locks one instance row for the rest of the transaction and reads it as committed now. An operation on the
-   * whole instance (start, stop, recovery points, destroy) takes it `update`; an operation on one of its
+   * whole instance (start, stop, instance snapshots, destroy) takes it `update`; an operation on one of its
    * volumes that depends on the instance's state (a snapshot, a revert) takes it `share`. So a volume check
    * and an instance change never pass each other unseen.
    */

@@ -20,8 +20,8 @@ const LIMIT_LOCK_NAMESPACE = 0x51554f54;
 
 /**
  * How each resource is counted from the rows, for one organization ($1). Every row counts until it is removed:
- * a snapshot or recovery point IN_PROGRESS, ERROR or DESTROYING still holds (or may hold) space on disk, as does
- * a volume CREATING, ERROR or DESTROYING; an instance counts in every state until destroyed. A recovery point
+ * a volume snapshot or an instance snapshot IN_PROGRESS, ERROR or DESTROYING still holds (or may hold) space on disk, as does
+ * a volume CREATING, ERROR or DESTROYING; an instance counts in every state until destroyed. An instance snapshot
  * counts one snapshot per disk it holds, each with its disk's virtual size: on disk it is one internal qcow2
  * snapshot in every one of those volumes, just as many volume snapshots would be.
  */

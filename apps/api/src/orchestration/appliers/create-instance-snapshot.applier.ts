@@ -4,7 +4,7 @@ import type { JobOf, Repositories } from '@snapdeck/persistence';
 import { expectMoved } from './expect-moved.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
-/** The recovery point is COMPLETED or ERROR; the instance's volumes are READY again either way. */
+/** The instance snapshot is COMPLETED or ERROR; the instance's volumes are READY again either way. */
 export class CreateInstanceSnapshotApplier implements JobOutcomeApplier<JobName.CREATE_INSTANCE_SNAPSHOT> {
   readonly jobName = JobName.CREATE_INSTANCE_SNAPSHOT;
 
@@ -14,7 +14,7 @@ export class CreateInstanceSnapshotApplier implements JobOutcomeApplier<JobName.
     outcome: JobOutcome<JobName.CREATE_INSTANCE_SNAPSHOT>,
   ): Promise<void> {
     const { instanceId, volumeIds, instanceSnapshotId } = job.payload;
-    const point = outcome.ok
+    const next = outcome.ok
       ? {
           to: SnapshotState.COMPLETED,
           changes: { completedAt: new Date(), error: null, quiesced: outcome.data.quiesced },
@@ -22,8 +22,8 @@ export class CreateInstanceSnapshotApplier implements JobOutcomeApplier<JobName.
       : { to: SnapshotState.ERROR, changes: { error: outcome.message } };
     expectMoved(
       job,
-      'recovery point',
-      await tx.instanceSnapshots.transition(instanceSnapshotId, [SnapshotState.IN_PROGRESS], point.to, point.changes),
+      'instance snapshot',
+      await tx.instanceSnapshots.transition(instanceSnapshotId, [SnapshotState.IN_PROGRESS], next.to, next.changes),
     );
     const volumesMoved = await tx.volumes.transitionMany(volumeIds, [VolumeState.SNAPSHOTTING], VolumeState.READY);
     expectMoved(job, 'volumes', volumesMoved, volumeIds.length);

@@ -17,16 +17,16 @@ export class DeleteInstanceSnapshotApplier implements JobOutcomeApplier<JobName.
     if (outcome.ok) {
       expectMoved(
         job,
-        'recovery point',
+        'instance snapshot',
         await tx.instanceSnapshots.remove(instanceSnapshotId, SnapshotState.DESTROYING),
       );
     } else {
-      const point = await tx.instanceSnapshots.findById(ALL_ORGANIZATIONS, instanceSnapshotId);
-      const back = stateAfterRefusedDelete({ completedAt: point?.completedAt ?? null });
+      const instanceSnapshot = await tx.instanceSnapshots.findById(ALL_ORGANIZATIONS, instanceSnapshotId);
+      const back = stateAfterRefusedDelete({ completedAt: instanceSnapshot?.completedAt ?? null });
       const moved = await tx.instanceSnapshots.transition(instanceSnapshotId, [SnapshotState.DESTROYING], back, {
         error: `Delete failed: ${outcome.message}`,
       });
-      expectMoved(job, 'recovery point', moved);
+      expectMoved(job, 'instance snapshot', moved);
     }
     await tx.events.record({
       organizationId: job.organizationId,

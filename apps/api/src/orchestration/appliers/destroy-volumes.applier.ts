@@ -6,8 +6,8 @@ import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
 /**
  * Destroying an instance: once the agent removed the files (and the internal snapshots inside them, which
- * hold the recovery points' disks too), the rows go, recovery points first (their foreign key to the instance
- * is RESTRICT). A refusal leaves the instance and volumes ERROR and the snapshots and recovery points where
+ * hold the instance snapshots' disks too), the rows go, instance snapshots first (their foreign key to the instance
+ * is RESTRICT). A refusal leaves the instance and volumes ERROR and the snapshots and instance snapshots where
  * they were.
  */
 export class DestroyVolumesApplier implements JobOutcomeApplier<JobName.DESTROY_VOLUMES> {
@@ -20,14 +20,15 @@ export class DestroyVolumesApplier implements JobOutcomeApplier<JobName.DESTROY_
   ): Promise<void> {
     const { volumeIds } = job.payload;
     const snapshots = await tx.snapshots.findByVolumeIds(volumeIds);
-    const points = job.resourceType === 'Instance' ? await tx.instanceSnapshots.findByInstance(job.resourceId) : [];
+    const instanceSnapshots =
+      job.resourceType === 'Instance' ? await tx.instanceSnapshots.findByInstance(job.resourceId) : [];
     if (outcome.ok) {
       expectMoved(job, 'snapshots', await tx.snapshots.removeMany(snapshots.map((s) => s.id)), snapshots.length);
       expectMoved(
         job,
-        'recovery points',
-        await tx.instanceSnapshots.removeMany(points.map((p) => p.id)),
-        points.length,
+        'instance snapshots',
+        await tx.instanceSnapshots.removeMany(instanceSnapshots.map((p) => p.id)),
+        instanceSnapshots.length,
       );
       expectMoved(job, 'volumes', await tx.volumes.removeMany(volumeIds), volumeIds.length);
       if (job.resourceType === 'Instance') {
@@ -37,7 +38,7 @@ export class DestroyVolumesApplier implements JobOutcomeApplier<JobName.DESTROY_
       await backFromDestroying(job, 'snapshots', snapshots, (ids, to) =>
         tx.snapshots.transitionMany(ids, [SnapshotState.DESTROYING], to),
       );
-      await backFromDestroying(job, 'recovery points', points, (ids, to) =>
+      await backFromDestroying(job, 'instance snapshots', instanceSnapshots, (ids, to) =>
         tx.instanceSnapshots.transitionMany(ids, [SnapshotState.DESTROYING], to),
       );
       expectMoved(
@@ -61,14 +62,14 @@ export class DestroyVolumesApplier implements JobOutcomeApplier<JobName.DESTROY_
       resourceType: job.resourceType,
       resourceId: job.resourceId,
       message: outcome.ok
-        ? `Destroyed ${volumeIds.length} volume(s), ${snapshots.length} snapshot(s) and ${points.length} recovery point(s)`
+        ? `Destroyed ${volumeIds.length} volume(s), ${snapshots.length} snapshot(s) and ${instanceSnapshots.length} recovery point(s)`
         : `Destroy failed: ${outcome.message}`,
       details: { jobId: job.id, volumeIds },
     });
   }
 }
 
-/** A refused destroy returns each snapshot or recovery point it was removing to the state it left. */
+/** A refused destroy returns each volume snapshot or instance snapshot it was removing to the state it left. */
 async function backFromDestroying(
   job: JobOf<JobName.DESTROY_VOLUMES>,
   what: string,
