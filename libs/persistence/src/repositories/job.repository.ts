@@ -1,4 +1,4 @@
-import { JobStatus } from '@snapdeck/domain';
+import { jobMachine, JobStatus } from '@snapdeck/domain';
 import type { JobName, JobPayloads } from '@snapdeck/contracts';
 import type { EntityManager } from 'typeorm';
 import { JobEntity } from '../entities/job.entity.js';
@@ -17,6 +17,12 @@ export interface NewJob<N extends JobName = JobName> {
 }
 
 const OPEN: readonly JobStatus[] = [JobStatus.PENDING, JobStatus.RUNNING];
+
+/**
+ * The statuses a delivery may start from: a RUNNING job goes back to PENDING (jobMachine), and a PENDING one stays
+ * PENDING under a new attempt (a lost or never-sent delivery sent again: a new attempt, not a move of the table).
+ */
+const REDELIVERABLE: readonly JobStatus[] = [JobStatus.PENDING, ...jobMachine.sourcesOf(JobStatus.PENDING)];
 
 export class JobRepository {
   constructor(private readonly manager: EntityManager) {}
@@ -63,7 +69,7 @@ export class JobRepository {
       `UPDATE jobs SET attempt = attempt + 1, status = $2, lease_expires_at = $3
        WHERE id = $1 AND status = ANY($4) AND attempt = $5
        RETURNING attempt`,
-      [id, JobStatus.PENDING, leaseExpiresAt, OPEN, expectedAttempt],
+      [id, JobStatus.PENDING, leaseExpiresAt, REDELIVERABLE, expectedAttempt],
     );
     const updated = returnedRows<{ attempt: number }>(rows);
     return updated[0]?.attempt ?? null;
@@ -73,8 +79,8 @@ export class JobRepository {
   async markRunning(id: string, attempt: number, leaseExpiresAt: Date, at: Date): Promise<boolean> {
     const rows: unknown = await this.manager.query(
       `UPDATE jobs SET status = $2, lease_expires_at = $3, started_at = COALESCE(started_at, $4)
-       WHERE id = $1 AND status = $5 AND attempt = $6 RETURNING id`,
-      [id, JobStatus.RUNNING, leaseExpiresAt, at, JobStatus.PENDING, attempt],
+       WHERE id = $1 AND status = ANY($5) AND attempt = $6 RETURNING id`,
+      [id, JobStatus.RUNNING, leaseExpiresAt, at, jobMachine.sourcesOf(JobStatus.RUNNING), attempt],
     );
     return returnedRows(rows).length === 1;
   }
@@ -92,7 +98,7 @@ export class JobRepository {
     const rows: unknown = await this.manager.query(
       `UPDATE jobs SET status = $2, result = $3, error = $4, finished_at = $5, lease_expires_at = NULL
        WHERE id = $1 AND status = ANY($6) RETURNING id`,
-      [id, status, result, error, at, OPEN],
+      [id, status, result, error, at, jobMachine.sourcesOf(status)],
     );
     return returnedRows(rows).length === 1;
   }
