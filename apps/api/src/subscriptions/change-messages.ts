@@ -1,5 +1,6 @@
 import { JobStatus, type SnapshotState } from '@snapdeck/domain';
-import type { JobEntity, ReadScope, SnapshotEntity, VolumeEntity } from '@snapdeck/persistence';
+import type { JobEntity, ReadScope, SnapshotEntity } from '@snapdeck/persistence';
+import type { VolumeRow } from '../volumes/models/volume.model.js';
 
 /**
  * What travels on the pub/sub channels between api replicas: plain JSON, so dates arrive as ISO strings
@@ -36,20 +37,8 @@ export type SnapshotRow = Pick<
   | 'completedAt'
 >;
 
-/** What the Volume type shows of a volume: a removed snapshot carries its volume's row, which may be gone too. */
-export type VolumeRow = Pick<
-  VolumeEntity,
-  | 'id'
-  | 'name'
-  | 'type'
-  | 'state'
-  | 'sizeGiB'
-  | 'createdAt'
-  | 'organizationId'
-  | 'environmentId'
-  | 'instanceId'
-  | 'hostId'
->;
+/** A removed snapshot carries its volume's row as the Volume type shows it: the row may be gone too. */
+export type { VolumeRow };
 
 export type JobRow = Pick<
   JobEntity,

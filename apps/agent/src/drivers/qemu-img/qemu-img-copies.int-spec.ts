@@ -10,6 +10,7 @@ import { AgentDrivers } from '../agent-drivers.js';
 import { CreateVolumesHandler } from '../../handlers/create-volumes.handler.js';
 import { DestroyVolumesHandler } from '../../handlers/destroy-volumes.handler.js';
 import { DriverError } from '../volume-driver.js';
+import { exists, failure } from './driver-assertions.test-support.js';
 import { QemuImgDriver } from './qemu-img.driver.js';
 
 const run = promisify(execFile);
@@ -42,23 +43,6 @@ async function hasPattern(file: string, pattern: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-async function failure(promise: Promise<unknown>): Promise<DriverError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DriverError) return error;
-    throw error;
-  }
-  throw new Error('expected the operation to fail');
 }
 
 describeWith(['qemu-img'], 'QemuImgDriver: revert, export, copies, templates and destroy on real qcow2 files', () => {

@@ -8,28 +8,11 @@ import { promisify } from 'node:util';
 import { templatePath, transferPath } from '@snapdeck/contracts';
 import { describeWith } from '@snapdeck/testing';
 import { ImportTemplateHandler } from '../../handlers/import-template.handler.js';
-import { DriverError } from '../volume-driver.js';
+import { exists, failure } from './driver-assertions.test-support.js';
 import { QemuImgDriver } from './qemu-img.driver.js';
 import { copyWithReadTimeout, StalledReadError } from './secondary-storage.js';
 
 const run = promisify(execFile);
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-async function failure(promise: Promise<unknown>): Promise<DriverError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DriverError) return error;
-    throw error;
-  }
-  throw new Error('expected the operation to fail');
-}
 
 /**
  * registerTemplate's agent side on real files: what a path check cannot see (a second hard link, a FIFO, a

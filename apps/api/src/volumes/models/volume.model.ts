@@ -1,8 +1,24 @@
 import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
 import { VolumeState, VolumeType } from '@snapdeck/domain';
 import type { VolumeEntity } from '@snapdeck/persistence';
+
 import { Connection } from '../../common/connection.model.js';
 import { NodeModel } from '../../common/node.model.js';
+
+/** What the Volume type shows of a volume (a removed snapshot's change message carries exactly this). */
+export type VolumeRow = Pick<
+  VolumeEntity,
+  | 'id'
+  | 'name'
+  | 'type'
+  | 'state'
+  | 'sizeGiB'
+  | 'createdAt'
+  | 'organizationId'
+  | 'environmentId'
+  | 'instanceId'
+  | 'hostId'
+>;
 
 @ObjectType('Volume', {
   implements: () => [NodeModel],
@@ -32,21 +48,7 @@ export class VolumeModel implements NodeModel {
   instanceId!: string | null;
   hostId!: string;
 
-  static from(
-    row: Pick<
-      VolumeEntity,
-      | 'id'
-      | 'name'
-      | 'type'
-      | 'state'
-      | 'sizeGiB'
-      | 'createdAt'
-      | 'organizationId'
-      | 'environmentId'
-      | 'instanceId'
-      | 'hostId'
-    >,
-  ): VolumeModel {
+  static from(row: VolumeRow): VolumeModel {
     return Object.assign(new VolumeModel(), {
       id: row.id,
       name: row.name,
