@@ -1,2 +1,3 @@
 export * from './job-names.js';
 export * from './queues.js';
+export * from './inventory.js';

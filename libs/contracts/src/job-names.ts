@@ -1,3 +1,5 @@
+import type { JobFailureReason } from './inventory.js';
+
 /** Every operation an agent carries out. Job names are public API between api and agent: never rename one. */
 export enum JobName {
   CREATE_VOLUMES = 'create-volumes',
@@ -142,6 +144,7 @@ export type JobEnvelope<N extends JobName = JobName> = {
 
 /** A handler's outcome: failures travel as data with a readable message, never as a thrown error. */
 export type JobOutcome<N extends JobName = JobName> =
-  { ok: true; data: JobResults[N]; message?: string } | { ok: false; message: string; retryable?: boolean };
+  | { ok: true; data: JobResults[N]; message?: string }
+  | { ok: false; message: string; retryable?: boolean; reason?: JobFailureReason };
 
 export const ALL_JOB_NAMES: readonly JobName[] = Object.values(JobName);

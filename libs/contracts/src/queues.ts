@@ -42,6 +42,7 @@ export type ResultMessage = JobStartedMessage | JobFinishedMessage;
 
 export enum AgentEventKind {
   HEARTBEAT = 'heartbeat',
+  IMAGE_CHECKED = 'image-checked',
 }
 
 /** Sent at start-up (which registers the host) and then every few seconds. */
@@ -59,3 +60,22 @@ export interface AgentHeartbeat {
    */
   storage?: { totalBytes: number; freeBytes: number };
 }
+
+/**
+ * Sent by an agent that found, at start-up, an image it was writing when it last stopped (a crash mid
+ * `qemu-img snapshot`): `repaired` after `qemu-img check -r leaks` left it clean, `damaged` when it could not be
+ * repaired (the api marks the volume ERROR). No event for an image that was clean.
+ */
+export interface ImageCheckedEvent {
+  kind: AgentEventKind.IMAGE_CHECKED;
+  hostName: string;
+  at: string;
+  volumeId: string;
+  status: 'repaired' | 'damaged';
+  leakedClusters?: number;
+  /** For the operator and the volume's error: what check found (no host paths). */
+  message: string;
+}
+
+/** Everything agents add to AGENT_EVENTS_QUEUE. */
+export type AgentEvent = AgentHeartbeat | ImageCheckedEvent;
