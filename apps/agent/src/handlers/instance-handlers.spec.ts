@@ -172,7 +172,7 @@ describe('instance job handlers (on the simulator driver)', () => {
     expect(await deleteInstanceSnapshot.handle({ ...instance, instanceSnapshotId })).toMatchObject({
       ok: true,
       data: { alreadyGone: true },
-      message: 'The recovery point was already gone',
+      message: 'Recovery point was already missing from disk; nothing to delete',
     });
     expect(await revertInstanceSnapshot.handle({ ...instance, instanceSnapshotId, startAfter: true })).toMatchObject({
       ok: false,
