@@ -5,6 +5,7 @@ import {
   type InstanceDisks,
   type InventoryImage,
   type InventoryTag,
+  JobFailureReason,
   type StorageInventory,
   templatePath,
   type VolumeSource,
@@ -456,7 +457,13 @@ export class SimulatorDriver extends VolumeDriver implements InstanceDriver {
     const action = `Could not revert instance ${instanceId} to recovery point ${id}`;
     const known = this.instances.get(instanceId);
     const point = known?.instanceSnapshots.get(id);
-    if (!known || !point) throw new DriverError(`${action}: the instance has no recovery point ${id}`);
+    if (!known || !point) {
+      throw new DriverError(
+        `${action}: the instance has no recovery point ${id}`,
+        false,
+        JobFailureReason.SNAPSHOT_MISSING,
+      );
+    }
     if (!point.withMemory && known.running) {
       throw new DriverError(
         `${action}: the recovery point has no memory: it can be reverted only while the instance is stopped`,
