@@ -8,7 +8,7 @@ import { INTERRUPTED_IMAGES_TIMEOUT_MS, InterruptedImagesCheck } from './interru
 
 const AT = new Date('2026-12-01T21:00:00.000Z');
 const config = loadAgentConfig({ AGENT_HOST_NAME: 'kvm-1', AGENT_DRIVER: 'simulator' });
-const clock = { now: () => AT } as Clock;
+const clock: Clock = { now: () => AT };
 
 /** The simulator, answering the start-up check with what a test says (it never writes an image itself). */
 class FindingDriver extends SimulatorDriver {
