@@ -2,6 +2,7 @@ import { mkdir, open, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isUuid } from '@snapdeck/domain';
 import { errorCode, fsFailure } from './fs-errors.js';
+import { syncPath } from './sync-path.js';
 
 /** Under AGENT_STORAGE_DIR: one entry, named by volume id, per image whose metadata a qemu-img command is writing. */
 export const DIRTY_JOURNAL_FOLDER = '.snapdeck/dirty';
@@ -49,7 +50,7 @@ export class DirtyJournal {
       } finally {
         await handle.close();
       }
-      await syncFolder(this.folder);
+      await syncPath(this.folder);
     } catch (error) {
       throw fsFailure(action, error);
     }
@@ -74,14 +75,5 @@ export class DirtyJournal {
 
   private entry(volumeId: string): string {
     return join(this.folder, volumeId);
-  }
-}
-
-async function syncFolder(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

@@ -1,9 +1,9 @@
-import { lstat, open } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import type { ImageCheck, InventoryImage, InventoryImageKind } from '@snapdeck/contracts';
 import { DriverError } from '../volume-driver.js';
 import { classifyCheck } from './qemu-img-check.js';
 import { cleanStderr, describeQemuImgFailure, isLockHeld } from './qemu-img-errors.js';
-import { parseQcow2Header, QCOW2_HEADER_READ_BYTES } from './qcow2-header.js';
+import { parseQcow2Header, readHeaderBytes } from './qcow2-header.js';
 import { parseQemuImgInfo, type QcowImageInfo } from './qemu-img-info.js';
 import { QemuImgProcessError, type QemuImgRunner } from './qemu-img-runner.js';
 
@@ -132,14 +132,7 @@ export class ImageInspector {
   private async refusedHeader(image: ImageFile): Promise<ImageCheck | null> {
     let bytes: Uint8Array;
     try {
-      const handle = await open(image.file, 'r');
-      try {
-        const buffer = Buffer.alloc(QCOW2_HEADER_READ_BYTES);
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-        bytes = buffer.subarray(0, bytesRead);
-      } finally {
-        await handle.close();
-      }
+      bytes = await readHeaderBytes(image.file);
     } catch {
       return unreadable('the file cannot be read');
     }

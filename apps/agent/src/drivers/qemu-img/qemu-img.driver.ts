@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, link, lstat, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { access, link, lstat, mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { type InventoryImage, type StorageInventory, templatePath, type VolumeSource } from '@snapdeck/contracts';
 import {
@@ -33,11 +33,12 @@ import {
 import { DirtyJournal } from './dirty-journal.js';
 import { type ImageFile, ImageInspector } from './image-inspector.js';
 import { errorCode, fsFailure, type StorageName } from './fs-errors.js';
-import { parseQcow2Header, QCOW2_HEADER_READ_BYTES } from './qcow2-header.js';
+import { parseQcow2Header, readHeaderBytes } from './qcow2-header.js';
 import { describeQemuImgFailure } from './qemu-img-errors.js';
 import { parseQemuImgInfo, type QcowImageInfo } from './qemu-img-info.js';
 import { QemuImgProcessError, QemuImgRunner } from './qemu-img-runner.js';
 import { SecondaryStorage } from './secondary-storage.js';
+import { syncPath } from './sync-path.js';
 
 export interface QemuImgDriverOptions {
   /** AGENT_STORAGE_DIR; volumes live in `<storageDir>/volumes/<volumeId>.qcow2` (public contract). */
@@ -770,26 +771,7 @@ async function removeFile(path: string, action: string, storage: StorageName): P
 
 /** The first bytes of a file, to read its header. */
 async function readStart(path: string, action: string, storage: StorageName): Promise<Uint8Array> {
-  try {
-    const handle = await open(path, 'r');
-    try {
-      const buffer = Buffer.alloc(QCOW2_HEADER_READ_BYTES);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-      return buffer.subarray(0, bytesRead);
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
+  return readHeaderBytes(path).catch((error: unknown) => {
     throw fsFailure(action, error, storage);
-  }
-}
-
-/** fsync of a file or a directory (Linux allows both through a read-only descriptor). */
-async function syncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  });
 }
