@@ -51,3 +51,16 @@ export async function leakClusters(path: string, count: number): Promise<void> {
 export async function corruptRefcount(path: string): Promise<void> {
   await setRefcount(path, 0, 0);
 }
+
+/** qcow2's corrupt bit (incompatible feature bit 1 of a version 3 header), as QEMU sets it on finding a corruption. */
+export async function setCorruptBit(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    const features = Buffer.alloc(8);
+    await handle.read(features, 0, 8, 72);
+    features.writeBigUInt64BE(features.readBigUInt64BE(0) | 2n);
+    await handle.write(features, 0, 8, 72);
+  } finally {
+    await handle.close();
+  }
+}

@@ -695,7 +695,7 @@ export class QemuImgDriver extends VolumeDriver {
         timeoutSeconds: this.runner.timeoutSeconds,
       };
       const described = describeQemuImgFailure(failure, labels);
-      throw new DriverError(`${action}: ${described.message}`, described.retryable);
+      throw new DriverError(`${action}: ${described.message}`, described.retryable, described.reason);
     }
   }
 }

@@ -9,7 +9,7 @@ import { describeWith } from '@snapdeck/testing';
 import { SnapshotSlots } from '../../jobs/snapshot-slots.js';
 import { RepairStorageHandler } from '../../handlers/repair-storage.handler.js';
 import { failure } from './driver-assertions.test-support.js';
-import { corruptRefcount, leakClusters } from './qcow2-damage.test-support.js';
+import { corruptRefcount, leakClusters, setCorruptBit } from './qcow2-damage.test-support.js';
 import { QemuImgDriver } from './qemu-img.driver.js';
 import { QemuImgRunner } from './qemu-img-runner.js';
 
@@ -215,6 +215,16 @@ describeWith(['qemu-img'], 'storage audit on real qcow2 files (qemu-img driver)'
         expect(error.reason).toBe(JobFailureReason.SNAPSHOT_MISSING);
       }
       expect(await readdir(join(secondaryDir, 'transfers')).catch(() => [])).toEqual([]);
+    });
+
+    it('a write to an image qcow2 calls corrupt fails with the IMAGE_DAMAGED reason', async () => {
+      const volumeId = randomUUID();
+      await driver.createVolume(volumeId, 1);
+      await setCorruptBit(volumeFile(volumeId));
+      const error = await failure(driver.createSnapshot(volumeId, randomUUID()));
+      expect(error.reason).toBe(JobFailureReason.IMAGE_DAMAGED);
+      expect(error.message).toContain('Image is corrupt');
+      expect(error.message).not.toContain(storageDir);
     });
 
     it('a delete of a tag already gone is alreadyGone, with no error', async () => {
