@@ -1,5 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AgentEventKind, ResultKind, type AgentHeartbeat, type ResultMessage } from '@snapdeck/contracts';
+import {
+  AgentEventKind,
+  ResultKind,
+  type AgentEvent,
+  type AgentHeartbeat,
+  type ResultMessage,
+} from '@snapdeck/contracts';
 import { Database } from '@snapdeck/persistence';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { JobResultsService } from './job-results.service.js';
@@ -27,7 +33,8 @@ export class AgentMessages {
     }
   }
 
-  async agentEvent(beat: AgentHeartbeat): Promise<void> {
+  /** Image-checked events are applied by the audit-api branch; until then only heartbeats are. */
+  async agentEvent(beat: AgentEvent): Promise<void> {
     if (beat.kind !== AgentEventKind.HEARTBEAT) return;
     const host = await this.db.repos.hosts.recordHeartbeat({
       hostName: beat.hostName,

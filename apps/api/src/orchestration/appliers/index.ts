@@ -13,6 +13,8 @@ import { RevertInstanceSnapshotApplier } from './revert-instance-snapshot.applie
 import { RevertSnapshotApplier } from './revert-snapshot.applier.js';
 import { StartInstanceApplier } from './start-instance.applier.js';
 import { StopInstanceApplier } from './stop-instance.applier.js';
+// Replaced by the audit-api branch (placeholder so w/audit-agent compiles).
+import { StorageAuditPlaceholderApplier } from './storage-audit-placeholder.applier.js';
 
 export type { FollowUpJob, JobOutcomeApplier } from './job-outcome-applier.js';
 
@@ -31,4 +33,7 @@ export const JOB_OUTCOME_APPLIERS: { readonly [N in JobName]: JobOutcomeApplier<
   [JobName.CREATE_INSTANCE_SNAPSHOT]: new CreateInstanceSnapshotApplier(),
   [JobName.REVERT_INSTANCE_SNAPSHOT]: new RevertInstanceSnapshotApplier(),
   [JobName.DELETE_INSTANCE_SNAPSHOT]: new DeleteInstanceSnapshotApplier(),
+  // Replaced by the audit-api branch.
+  [JobName.INVENTORY]: new StorageAuditPlaceholderApplier(JobName.INVENTORY),
+  [JobName.REPAIR_STORAGE]: new StorageAuditPlaceholderApplier(JobName.REPAIR_STORAGE),
 };
