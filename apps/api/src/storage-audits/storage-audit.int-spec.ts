@@ -156,7 +156,7 @@ describe('storage audit on a real database', () => {
       jobId: job.id,
       attempt: job.attempt,
       hostName: 'any',
-      name: job.type as N,
+      name: job.type,
       outcome,
       at: new Date().toISOString(),
     });
