@@ -119,11 +119,16 @@ export function compareInventory(
         const owner = snapshots.get(tag.tag) ?? recoveryPoints.get(tag.tag);
         if (owner && owner.state !== SnapshotState.DESTROYING) continue;
         if (young(tag.createdAt)) continue;
-        const repairable = !owner;
+        // The agent removes a tag as deleteSnapshot does, which takes only ids: any other name is an operator's.
+        const repairable = !owner && isUuid(tag.tag);
         findings.push({
           kind: 'orphan_tag',
           severity: 'warning',
-          reason: owner ? 'its row is DESTROYING with no open delete job' : 'no snapshot or recovery point row',
+          reason: owner
+            ? 'its row is DESTROYING with no open delete job'
+            : repairable
+              ? 'no snapshot or recovery point row'
+              : 'not named by a snapshot id: remove it by hand',
           repairable,
           volumeId: row.id,
           tag: tag.tag,
