@@ -15,6 +15,11 @@ export interface FailureDescription {
 
 /** qemu-img prints a held lock as `Failed to get "write" lock` or `Failed to get shared "write" lock`. */
 const LOCK_HELD = /Failed to get (?:shared )?"write" lock/;
+
+/** qemu-img failed because another process (a running domain, another qemu-img) holds the image's lock. */
+export function isLockHeld(stderr: string): boolean {
+  return LOCK_HELD.test(stderr);
+}
 const QUOTED_ABSOLUTE_PATH = /'\/[^']*'|\[\/[^\]]*\]/g;
 const BARE_ABSOLUTE_PATH = /(^|\s)\/[^\s:'\]]+/g;
 
@@ -34,7 +39,7 @@ export function describeQemuImgFailure(
     return { message: `qemu-img did not finish within ${failure.timeoutSeconds} s and was stopped`, retryable: true };
   }
   const detail = cleanStderr(failure.stderr, labels);
-  if (LOCK_HELD.test(failure.stderr)) {
+  if (isLockHeld(failure.stderr)) {
     return {
       message: 'the image is in use by another process (its qcow2 write lock is held); try again once it is released',
       retryable: true,
