@@ -1,8 +1,7 @@
 import { describeWith } from '@snapdeck/testing';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { diskSnapshotTags, volumePath } from './support/disk.js';
 import { createInstance, waitForSnapshot } from './support/flows.js';
@@ -140,7 +139,7 @@ describeWith(['redis', 'qemu-img'], 'storage audit of real qcow2 disks', () => {
     expect(await audit('kvm-tags', false)).toMatchObject({ orphanTags: 0, missingSnapshots: 0, findings: [] });
   });
 
-  it('finds a volume file removed and a garbage file, and repair makes the volume and its instance ERROR', async () => {
+  it('finds a volume file removed and a garbage file; repair makes the volume and its instance ERROR and removes the garbage', async () => {
     const instance = await createInstance(stack, tenant.tokens.MEMBER, {
       environmentId: tenant.environmentId,
       name: 'files-1',
@@ -148,7 +147,9 @@ describeWith(['redis', 'qemu-img'], 'storage audit of real qcow2 disks', () => {
     });
     const root = instance.volumes.find((v) => v.type === 'ROOT')!;
     await rm(volumePath(storageDir('kvm-files'), root.id));
-    await writeFile(join(storageDir('kvm-files'), 'volumes', 'garbage.qcow2'), 'not an image at all');
+    // Named as a volume would be (the agent lists only names of the layout), but no row owns it and it is no qcow2.
+    const garbage = randomUUID();
+    await writeFile(volumePath(storageDir('kvm-files'), garbage), 'not an image at all');
 
     const result = await audit('kvm-files', true);
     expect(result).toMatchObject({ missingVolumes: 1, orphanFiles: 1, damagedImages: 0 });
@@ -157,10 +158,11 @@ describeWith(['redis', 'qemu-img'], 'storage audit of real qcow2 disks', () => {
         expect.objectContaining({ kind: 'missing_volume', volumeId: root.id, instanceId: instance.id }),
         expect.objectContaining({
           kind: 'orphan_file',
-          volumeId: 'garbage',
-          repairable: false,
+          volumeId: garbage,
+          repairable: true,
           check: expect.objectContaining({ status: 'unreadable' }),
         }),
+        expect.objectContaining({ kind: 'repair_report', removed: [`volume:${garbage}`] }),
       ]),
     );
     const { instance: after } = await mustQuery(
@@ -170,6 +172,7 @@ describeWith(['redis', 'qemu-img'], 'storage audit of real qcow2 disks', () => {
       { id: instance.id },
     );
     expect(after).toMatchObject({ state: 'ERROR', volumes: [{ id: root.id, state: 'ERROR' }] });
+    await expect(stat(volumePath(storageDir('kvm-files'), garbage))).rejects.toMatchObject({ code: 'ENOENT' });
     // No host path reaches a client.
     expect(JSON.stringify(result.findings)).not.toContain(storageDir('kvm-files'));
   });
