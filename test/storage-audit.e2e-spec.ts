@@ -182,6 +182,10 @@ describeWith(['redis', 'qemu-img'], 'storage audit of real qcow2 disks', () => {
       hostId: await stack.hostId('kvm-files'),
     });
     expect(storageAudits.edges.map((e: { node: Audit }) => e.node.host.name)).toEqual(['kvm-files']);
+    const all = await mustQuery(stack.url, stack.adminToken, AUDITS, {});
+    const hosts = new Set(all.storageAudits.edges.map((e: { node: Audit }) => e.node.host.name));
+    expect([...hosts].sort()).toEqual(['kvm-clean', 'kvm-files', 'kvm-tags']);
+    expect(await errorCodes(stack.url, stack.adminToken, AUDITS, { hostId: 'kvm-files' })).toEqual(['BAD_USER_INPUT']);
     const metrics = await (await fetch(`${stack.url}/metrics`)).text();
     expect(metrics).toContain('snapdeck_storage_audit_findings{host="kvm-files",kind="missing_volumes"} 1');
     expect(metrics).toContain('snapdeck_storage_audit_findings{host="kvm-clean",kind="orphan_tags"} 0');

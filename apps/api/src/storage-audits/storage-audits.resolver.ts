@@ -1,12 +1,11 @@
 import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import { JobStatus, Permission } from '@snapdeck/domain';
+import { assertId, JobStatus, Permission } from '@snapdeck/domain';
 import { Database } from '@snapdeck/persistence';
 import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import { RequirePermission } from '../auth/require-permission.decorator.js';
 import { toConnection } from '../common/connection.model.js';
 import { PageArgs } from '../common/page.args.js';
-import { ParseIdPipe } from '../common/parse-id.pipe.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { HostModel } from '../hosts/models/host.model.js';
 import { JobModel } from '../jobs/models/job.model.js';
@@ -39,11 +38,12 @@ export class StorageAuditsResolver {
   })
   @RequirePermission(Permission.PLATFORM)
   async storageAudits(
-    @Args('hostId', { type: () => ID, nullable: true, description: 'Only the audits of this host.' }, ParseIdPipe)
-    hostId: string | null,
+    @Args('hostId', { type: () => ID, nullable: true, description: 'Only the audits of this host.' })
+    hostId: string | null | undefined,
     @Args() page: PageArgs,
   ): Promise<StorageAuditConnection> {
-    return toConnection(await this.service.list({ hostId }, page), StorageAuditModel.from);
+    const host = hostId == null ? null : assertId(hostId, 'hostId');
+    return toConnection(await this.service.list({ hostId: host }, page), StorageAuditModel.from);
   }
 
   @ResolveField(() => HostModel, { description: 'The host whose disks were audited.' })
