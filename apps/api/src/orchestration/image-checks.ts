@@ -24,7 +24,7 @@ export async function applyImageCheck(tx: Repositories, event: ImageCheckedEvent
     resourceType: 'Volume',
     resourceId: volume.id,
     message: damaged
-      ? `Volume ${volume.name} image is damaged after an agent restart${movedToError ? '' : ` (left ${volume.state}: an operation holds it)`}: ${event.message}`
+      ? `Volume ${volume.name} image is damaged after an agent restart${movedToError ? '' : ` (the volume stays ${volume.state})`}: ${event.message}`
       : `Volume ${volume.name} image repaired after an agent restart${leaks}: ${event.message}`,
     details: {
       hostName: event.hostName,

@@ -31,6 +31,7 @@ import { AgentMessages } from '../orchestration/agent-messages.service.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
 import { JobResultsService } from '../orchestration/job-results.service.js';
 import { RecordingDispatcher } from '../orchestration/recording-dispatcher.test-support.js';
+import { StorageAuditScheduler } from './storage-audit-scheduler.service.js';
 import { StorageAuditsService } from './storage-audits.service.js';
 
 /**
@@ -474,6 +475,26 @@ describe('storage audit on a real database', () => {
       code: ErrorCode.PRECONDITION_FAILED,
     });
     expect(await db.repos.storageAudits.findOpen(down.id)).toBeNull();
+  });
+
+  it('the periodic pass audits every UP host that is due, once, and never a DOWN one', async () => {
+    const cfg = loadApiConfig({ STORAGE_AUDIT_INTERVAL_MINUTES: '30', STORAGE_AUDIT_AUTO_REPAIR: 'false' });
+    const s = stack({ STORAGE_AUDIT_INTERVAL_MINUTES: '30', STORAGE_AUDIT_AUTO_REPAIR: 'false' });
+    const [due, down, fresh] = [await host(), await host(), await host()];
+    await db.dataSource.query(`UPDATE hosts SET created_at = now() - interval '1 hour' WHERE id = ANY($1)`, [
+      [due.id, down.id],
+    ]);
+    await db.dataSource.query(`UPDATE hosts SET state = $2 WHERE id = $1`, [down.id, HostState.DOWN]);
+    // The other hosts of this file registered within the interval or have an audit open: only `due` is due.
+    const schedulers = [1, 2].map(() => new StorageAuditScheduler(db, s.audits, cfg));
+    const opened = await Promise.all(schedulers.map((x) => x.auditDueHosts()));
+    expect(opened.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(await db.repos.storageAudits.findOpen(due.id)).toMatchObject({ repaired: false });
+    expect(await db.repos.storageAudits.findOpen(down.id)).toBeNull();
+    expect(await db.repos.storageAudits.findOpen(fresh.id)).toBeNull();
+    expect(s.dispatcher.sent.filter((x) => x.hostName === due.name).map((x) => x.envelope.name)).toEqual([
+      JobName.INVENTORY,
+    ]);
   });
 
   it('marks the snapshot ERROR when a revert fails because its tag is missing, and the volume is READY again', async () => {
