@@ -177,6 +177,26 @@ describeWith(['redis', 'qemu-img'], 'storage audit of real qcow2 disks', () => {
     expect(JSON.stringify(result.findings)).not.toContain(storageDir('kvm-files'));
   });
 
+  it('marks a snapshot ERROR when a revert finds its tag gone, instead of leaving it COMPLETED', async () => {
+    const instance = await createInstance(stack, tenant.tokens.MEMBER, {
+      environmentId: tenant.environmentId,
+      name: 'revert-1',
+      hostId: await stack.hostId('kvm-clean'),
+    });
+    const root = instance.volumes.find((v) => v.type === 'ROOT')!;
+    const lost = await snapshotOf(root.id);
+    await exec('qemu-img', ['snapshot', '-d', lost, volumePath(storageDir('kvm-clean'), root.id)]);
+    await mustQuery(
+      stack.url,
+      tenant.tokens.MEMBER,
+      `mutation($s: ID!) { revertVolumeToSnapshot(input: { snapshotId: $s }) { job { id } } }`,
+      { s: lost },
+    );
+    const snapshot = await waitForSnapshot(stack, tenant.tokens.MEMBER, lost, 'ERROR');
+    expect(snapshot.error).toMatch(/^missing on disk since /);
+    expect(snapshot.volume.state).toBe('READY');
+  });
+
   it('lists audits per host, and exposes the latest findings per host to Prometheus', async () => {
     const { storageAudits } = await mustQuery(stack.url, stack.adminToken, AUDITS, {
       hostId: await stack.hostId('kvm-files'),
