@@ -21,7 +21,7 @@ const BOUND = { checkTimeoutMs: 30_000 };
 async function diskCheck(path: string): Promise<{ exitCode: number; leaks: number; corruptions: number }> {
   try {
     const { stdout } = await run('qemu-img', ['check', '-f', 'qcow2', '--output=json', path]);
-    return { exitCode: 0, ...(counts(stdout) as { leaks: number; corruptions: number }) };
+    return { exitCode: 0, ...counts(stdout) };
   } catch (error) {
     const { code, stdout } = error as { code: number; stdout: string };
     return { exitCode: code, ...counts(stdout) };

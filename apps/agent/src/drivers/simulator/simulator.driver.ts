@@ -29,6 +29,7 @@ import {
   type DeleteSnapshotResult,
   DriverError,
   type InterruptedImage,
+  type InterruptedImagesOptions,
   type RemoveResult,
   snapshotMissing,
   type VolumeContext,
@@ -347,7 +348,7 @@ export class SimulatorDriver extends VolumeDriver implements InstanceDriver {
   }
 
   /** The simulator writes no image: nothing is ever left half written. */
-  checkInterruptedImages(): Promise<InterruptedImage[]> {
+  checkInterruptedImages(_options?: InterruptedImagesOptions): Promise<InterruptedImage[]> {
     return Promise.resolve([]);
   }
 
