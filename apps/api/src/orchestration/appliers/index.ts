@@ -8,13 +8,13 @@ import { DeleteTemplateApplier } from './delete-template.applier.js';
 import { DestroyVolumesApplier } from './destroy-volumes.applier.js';
 import { ExportSnapshotApplier } from './export-snapshot.applier.js';
 import { ImportTemplateApplier } from './import-template.applier.js';
+import { InventoryApplier } from './inventory.applier.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
+import { RepairStorageApplier } from './repair-storage.applier.js';
 import { RevertInstanceSnapshotApplier } from './revert-instance-snapshot.applier.js';
 import { RevertSnapshotApplier } from './revert-snapshot.applier.js';
 import { StartInstanceApplier } from './start-instance.applier.js';
 import { StopInstanceApplier } from './stop-instance.applier.js';
-// Replaced by the audit-api branch (placeholder so w/audit-agent compiles).
-import { StorageAuditPlaceholderApplier } from './storage-audit-placeholder.applier.js';
 
 export type { FollowUpJob, JobOutcomeApplier } from './job-outcome-applier.js';
 
@@ -33,7 +33,6 @@ export const JOB_OUTCOME_APPLIERS: { readonly [N in JobName]: JobOutcomeApplier<
   [JobName.CREATE_INSTANCE_SNAPSHOT]: new CreateInstanceSnapshotApplier(),
   [JobName.REVERT_INSTANCE_SNAPSHOT]: new RevertInstanceSnapshotApplier(),
   [JobName.DELETE_INSTANCE_SNAPSHOT]: new DeleteInstanceSnapshotApplier(),
-  // Replaced by the audit-api branch.
-  [JobName.INVENTORY]: new StorageAuditPlaceholderApplier(JobName.INVENTORY),
-  [JobName.REPAIR_STORAGE]: new StorageAuditPlaceholderApplier(JobName.REPAIR_STORAGE),
+  [JobName.INVENTORY]: new InventoryApplier(),
+  [JobName.REPAIR_STORAGE]: new RepairStorageApplier(),
 };
