@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, unlink } from 'node:fs/promises';
+import { mkdir, readdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isUuid } from '@snapdeck/domain';
 import { errorCode, fsFailure } from './fs-errors.js';
@@ -8,7 +8,7 @@ import { syncPath } from './sync-path.js';
 export const DIRTY_JOURNAL_FOLDER = '.snapdeck/dirty';
 
 /**
- * A durable note "this image is being written", made (and fsynced, file and folder) before a qemu-img command
+ * A durable note "this image is being written", made durable (its folder fsynced) before a qemu-img command
  * that rewrites an image's metadata (`snapshot -c/-d/-a`) and removed once the command ended, whatever its
  * outcome. An agent killed in between leaves the entry: at its next start it checks that image before taking
  * jobs (a kill mid `snapshot -c` leaves leaked clusters, or worse). Entries are named by volume id, so the
@@ -43,13 +43,11 @@ export class DirtyJournal {
   async mark(volumeId: string, operation: string): Promise<void> {
     const action = `Could not journal the write of volume ${volumeId}`;
     try {
-      const handle = await open(this.entry(volumeId), 'w', 0o600);
-      try {
-        await handle.writeFile(JSON.stringify({ operation, at: new Date().toISOString() }));
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      // Only the entry's name matters after a crash (list() reads names), so the folder is synced and the
+      // file's content, kept for an operator reading the folder, is not: one fsync on every journaled write.
+      await writeFile(this.entry(volumeId), JSON.stringify({ operation, at: new Date().toISOString() }), {
+        mode: 0o600,
+      });
       await syncPath(this.folder);
     } catch (error) {
       throw fsFailure(action, error);
