@@ -7,7 +7,7 @@ export enum ErrorCode {
   CONFLICT = 'CONFLICT',
   QUOTA_EXCEEDED = 'QUOTA_EXCEEDED',
   PRECONDITION_FAILED = 'PRECONDITION_FAILED',
-  /** A dependency (PostgreSQL, Redis) was briefly out of reach: nothing was done; retry (`extensions.retryable`). */
+  /** A dependency (PostgreSQL, Redis) was briefly out of reach: retry (`extensions.retryable: true`). */
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
@@ -41,9 +41,9 @@ export function preconditionFailed(message: string): DomainError {
   return new DomainError(ErrorCode.PRECONDITION_FAILED, message);
 }
 
-/** A transient outage: the request changed nothing and the same request may simply be sent again. */
+/** A transient outage: the same request may be sent again (a mutation with its Idempotency-Key, to be safe). */
 export function serviceUnavailable(
-  message = 'A service the api depends on is briefly unavailable; nothing was changed, retry the request',
+  message = 'A service the api depends on is briefly unavailable: retry the request (a mutation with the same Idempotency-Key)',
 ): DomainError {
   return new DomainError(ErrorCode.SERVICE_UNAVAILABLE, message, { retryable: true });
 }
