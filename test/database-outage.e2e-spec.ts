@@ -76,4 +76,42 @@ describeWith(['redis'], 'a database outage', () => {
     expect(again.data!.createEnvironment.environment).toEqual(created);
     expect((await fetch(`${stack.url}/health`)).status).toBe(200);
   }, 120000);
+
+  it('loses nothing and duplicates nothing in a burst of keyed mutations across a restart: no INTERNAL_SERVER_ERROR, no CONFLICT', async () => {
+    const requests = Array.from({ length: 30 }, (_, i) => ({ key: randomUUID(), name: `burst-${i}` }));
+    const codes = new Map<string, number>();
+    let restarted = false;
+    // Each client retries what answered SERVICE_UNAVAILABLE with the same key, as the guide says to.
+    const client = async ({ key, name }: { key: string; name: string }) => {
+      for (;;) {
+        const answer = await createEnvironment(stack, tenant.tokens.ORG_ADMIN, key, name);
+        if (!answer.errors) return answer.data!.createEnvironment.environment;
+        for (const error of answer.errors) {
+          const code = error.extensions?.code ?? 'NONE';
+          codes.set(code, (codes.get(code) ?? 0) + 1);
+        }
+        if (answer.errors.some((e) => e.extensions?.code !== 'SERVICE_UNAVAILABLE')) {
+          throw new Error(`${name}: ${JSON.stringify(answer.errors)}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, restarted ? 20 : 100));
+      }
+    };
+    const restart = (async () => {
+      await postgres.stop();
+      await postgres.start();
+      restarted = true;
+    })();
+    const created = await Promise.all(requests.map(client));
+    await restart;
+
+    // The restart was felt (the requests overlap its down time), and only as SERVICE_UNAVAILABLE.
+    expect(codes.get('SERVICE_UNAVAILABLE') ?? 0).toBeGreaterThan(0);
+    expect([...codes.keys()].filter((code) => code !== 'SERVICE_UNAVAILABLE')).toEqual([]);
+    expect(created.map((e) => e.name)).toEqual(requests.map((r) => r.name));
+    // A second retry of each answers the same environment: one row per key.
+    for (const [i, request] of requests.entries()) {
+      const again = await createEnvironment(stack, tenant.tokens.ORG_ADMIN, request.key, request.name);
+      expect(again.data?.createEnvironment.environment).toEqual(created[i]);
+    }
+  }, 120000);
 });
