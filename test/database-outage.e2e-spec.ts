@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describeWith, startPrivatePostgres, type PrivatePostgres } from '@snapdeck/testing';
 import { eventually, graphql, type GraphQLResponse } from './support/graphql-client.js';
+import { createInstance, waitForSnapshot } from './support/flows.js';
 import { startStack, type Stack } from './support/stack.js';
 import { createTenant, type Tenant } from './support/tenants.js';
 
@@ -23,14 +24,18 @@ async function createEnvironment(
 }
 
 /** The api on a PostgreSQL of this test's own, stopped and started again under it. */
-describeWith(['redis'], 'a database outage', () => {
+describeWith(['redis', 'qemu-img'], 'a database outage', () => {
   let postgres: PrivatePostgres;
   let stack: Stack;
   let tenant: Tenant;
 
   beforeAll(async () => {
     postgres = await startPrivatePostgres();
-    stack = await startStack({ apiEnv: { DATABASE_URL: postgres.url } });
+    // A short lease and reconcile interval: a job whose send was lost to the restart goes out again soon.
+    stack = await startStack({
+      agents: ['kvm-a'],
+      apiEnv: { DATABASE_URL: postgres.url, JOB_LEASE_SECONDS: '5', RECONCILE_INTERVAL_SECONDS: '1' },
+    });
     tenant = await createTenant(stack);
   }, 120000);
   afterAll(async () => {
@@ -114,4 +119,63 @@ describeWith(['redis'], 'a database outage', () => {
       expect(again.data?.createEnvironment.environment).toEqual(created[i]);
     }
   }, 120000);
+
+  it('takes exactly one snapshot per keyed createSnapshot in a burst across a restart, and every one completes', async () => {
+    const volumes: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const instance = await createInstance(stack, tenant.tokens.MEMBER, {
+        environmentId: tenant.environmentId,
+        name: `burst-vm-${i}`,
+      });
+      volumes.push(instance.volumes.find((v) => v.type === 'ROOT')!.id);
+    }
+    const create = `mutation($input: CreateSnapshotInput!) { createSnapshot(input: $input) { snapshot { id } job { id } } }`;
+    const unexpected: unknown[] = [];
+    let unavailable = 0;
+    const client = async (volumeId: string) => {
+      const key = randomUUID();
+      for (;;) {
+        const response = await fetch(`${stack.url}/graphql`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${tenant.tokens.MEMBER}`,
+            'idempotency-key': key,
+          },
+          body: JSON.stringify({ query: create, variables: { input: { volumeId, name: 'burst' } } }),
+        });
+        const answer = (await response.json()) as GraphQLResponse<{ createSnapshot: { snapshot: { id: string } } }>;
+        if (!answer.errors) return answer.data!.createSnapshot.snapshot.id;
+        if (answer.errors.some((e) => e.extensions?.code !== 'SERVICE_UNAVAILABLE')) {
+          unexpected.push(answer.errors);
+          return null;
+        }
+        unavailable++;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    const restart = (async () => {
+      await postgres.stop();
+      await postgres.start();
+    })();
+    const ids = await Promise.all(volumes.map(client));
+    await restart;
+
+    expect(unexpected).toEqual([]);
+    expect(unavailable).toBeGreaterThan(0);
+    const counts = await eventually(
+      async () => {
+        const answer = await graphql<{ snapshots: { edges: Array<{ node: { id: string; volume: { id: string } } }> } }>(
+          stack.url,
+          tenant.tokens.MEMBER,
+          '{ snapshots(first: 100) { edges { node { id volume { id } } } } }',
+        );
+        return answer.errors ? null : answer.data!.snapshots.edges;
+      },
+      30000,
+      'the snapshots to be listed',
+    );
+    for (const volumeId of volumes) expect(counts.filter((e) => e.node.volume.id === volumeId)).toHaveLength(1);
+    for (const id of ids) await waitForSnapshot(stack, tenant.tokens.MEMBER, id!, 'COMPLETED', 60000);
+  }, 240000);
 });
