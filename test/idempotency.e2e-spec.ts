@@ -220,4 +220,21 @@ describeWith(['redis', 'qemu-img'], 'Idempotency-Key on mutations', () => {
     expect(await snapshotsOn(volumeId)).toHaveLength(2);
     await waitForSnapshot(stack, tenant.tokens.MEMBER, second.createSnapshot.snapshot.id, 'COMPLETED');
   });
+
+  it('refuses a malformed key and a key on a request of two mutations, before doing anything', async () => {
+    const volumeId = await freshVolume();
+    const malformed = await create('with spaces in it', volumeId);
+    expect(malformed.errors?.[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'Idempotency-Key' });
+    const two = await withKey(
+      stack,
+      tenant.tokens.MEMBER,
+      randomUUID(),
+      `mutation($input: CreateSnapshotInput!) { a: createSnapshot(input: $input) { snapshot { id } } b: createSnapshot(input: $input) { snapshot { id } } }`,
+      { input: { volumeId, name: 'twice' } },
+    );
+    // The first field's refusal nulls the (non-null) payload, so graphql-js runs the second no further.
+    expect(two.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(two.errors?.[0].message).toMatch(/covers one mutation/);
+    expect(await snapshotsOn(volumeId)).toEqual([]);
+  });
 });
