@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { VolumeDriver } from './drivers/volume-driver.js';
 import { HeartbeatService } from './heartbeat/heartbeat.service.js';
+import { InterruptedImagesCheck } from './images/interrupted-images.service.js';
 import { describeError } from './jobs/error-message.js';
 import { ResultSink } from './results/result-sink.js';
 import { JobSource, TransportConnections } from './transport/transport-ports.js';
@@ -14,7 +15,8 @@ const DEFAULT_REDIS_TIMEOUT_MS = 30_000;
 
 /**
  * Starts and stops the agent's parts in one explicit order, which Nest's per-provider hooks do not promise.
- * Start: check the driver and the transport, open the results path, consume the host queue, then announce the host.
+ * Start: check the driver, check the images the last stop interrupted (before any job can touch them), check the
+ * transport, open the results path, consume the host queue, announce the host, then report those images.
  * Stop: stop announcing, let running jobs finish and report, then close queues and connections.
  */
 @Injectable()
@@ -27,14 +29,17 @@ export class AgentRunner implements OnModuleDestroy {
     private readonly jobs: JobSource,
     private readonly heartbeat: HeartbeatService,
     private readonly connections: TransportConnections,
+    private readonly interrupted: InterruptedImagesCheck,
   ) {}
 
   async start(options: AgentStartOptions = {}): Promise<void> {
     await this.driver.init();
+    const imageEvents = await this.interrupted.check();
     await this.connections.waitUntilReachable(options.redisTimeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS);
     await this.results.start();
     await this.jobs.start();
     await this.heartbeat.start();
+    await this.interrupted.report(imageEvents);
   }
 
   /** Runs on app.close(), programmatic or on SIGTERM/SIGINT; safe after a partial start. */

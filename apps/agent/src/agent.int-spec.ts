@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type AgentConfig, loadAgentConfig } from '@snapdeck/config';
 import {
   AGENT_EVENTS_QUEUE,
-  type AgentHeartbeat,
+  type AgentEvent,
   AgentEventKind,
   deliveryId,
   hostQueueName,
@@ -22,6 +22,7 @@ import { describeWith } from '@snapdeck/testing';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { type RunningAgent, startAgent } from './bootstrap.js';
+import { corruptRefcount, leakClusters } from './drivers/qemu-img/qcow2-damage.test-support.js';
 
 const anyString: unknown = expect.any(String);
 const versionString: unknown = expect.stringMatching(/^\d+\.\d+\.\d+/);
@@ -78,7 +79,7 @@ class Harness {
   readonly redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   storageDir = '';
   results!: Collector<ResultMessage, ResultKind>;
-  events!: Collector<AgentHeartbeat, AgentEventKind>;
+  events!: Collector<AgentEvent, AgentEventKind>;
   hostQueue!: Queue<JobEnvelope, void, JobName>;
   agent?: RunningAgent;
 
@@ -397,5 +398,43 @@ describeWith(['redis', 'qemu-img'], 'agent in-process, on Redis and qemu-img', (
   it('creates the volumes folder of primary storage at start-up', async () => {
     await h.start();
     await expect(access(join(h.storageDir, 'volumes'))).resolves.toBeUndefined();
+  });
+
+  it('at start-up, before taking a job, repairs a journaled image with leaks and reports repaired and damaged images', async () => {
+    const leaky = randomUUID();
+    const corrupt = randomUUID();
+    await mkdir(join(h.storageDir, 'volumes'), { recursive: true });
+    const journal = join(h.storageDir, '.snapdeck', 'dirty');
+    await mkdir(journal, { recursive: true });
+    for (const id of [leaky, corrupt]) {
+      await run('qemu-img', ['create', '-q', '-f', 'qcow2', volumeFile(h.storageDir, id), '1G']);
+      // What an agent killed mid `qemu-img snapshot -c` leaves: the journal entry, and the damage.
+      await writeFile(join(journal, id), '{"operation":"snapshot -c"}');
+    }
+    await leakClusters(volumeFile(h.storageDir, leaky), 5);
+    await corruptRefcount(volumeFile(h.storageDir, corrupt));
+
+    await h.start();
+
+    const repaired = await h.events.waitFor(
+      (m) => m.data.kind === AgentEventKind.IMAGE_CHECKED && m.data.volumeId === leaky,
+    );
+    expect(repaired).toEqual({
+      kind: AgentEventKind.IMAGE_CHECKED,
+      hostName: h.hostName,
+      at: anyString,
+      volumeId: leaky,
+      status: 'repaired',
+      leakedClusters: 5,
+      message: '5 leaked cluster(s) repaired with qemu-img check -r leaks',
+    });
+    const damaged = await h.events.waitFor(
+      (m) => m.data.kind === AgentEventKind.IMAGE_CHECKED && m.data.volumeId === corrupt,
+    );
+    expect(damaged).toMatchObject({ status: 'damaged', message: expect.stringContaining('corruption') as unknown });
+    // Announced first: the api knows the host when the image events arrive.
+    expect(h.events.messages[0].name).toBe(AgentEventKind.HEARTBEAT);
+    await expect(run('qemu-img', ['check', '-f', 'qcow2', volumeFile(h.storageDir, leaky)])).resolves.toBeDefined();
+    expect(await readdir(journal)).toEqual([]);
   });
 });

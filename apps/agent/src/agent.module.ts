@@ -8,7 +8,7 @@ import { createDrivers } from './drivers/driver-factory.js';
 import { VolumeDriver } from './drivers/volume-driver.js';
 import { createHandlers, HandlerRegistry } from './handlers/index.js';
 import { HeartbeatService } from './heartbeat/heartbeat.service.js';
-import { QueueHeartbeatSink } from './heartbeat/queue-heartbeat-sink.js';
+import { InterruptedImagesCheck } from './images/interrupted-images.service.js';
 import { RunningJobs } from './jobs/running-jobs.js';
 import { SnapshotSlots } from './jobs/snapshot-slots.js';
 import { JobRunner } from './jobs/job-runner.js';
@@ -18,11 +18,12 @@ import { ResultPublisher } from './results/result-publisher.service.js';
 import { ResultSink } from './results/result-sink.js';
 import {
   InProcessConnections,
-  InProcessHeartbeatSink,
+  InProcessAgentEventSink,
   InProcessJobSource,
   InProcessResultSink,
 } from './transport/in-process-transport.js';
-import { HeartbeatSink, JobSource, TransportConnections } from './transport/transport-ports.js';
+import { QueueAgentEventSink } from './transport/queue-agent-event-sink.js';
+import { AgentEventSink, JobSource, TransportConnections } from './transport/transport-ports.js';
 
 export interface AgentRuntime {
   /** Set in an all-in-one process: the api is reached through it instead of Redis. */
@@ -53,6 +54,7 @@ export class AgentModule {
         RunningJobs,
         JobRunner,
         HeartbeatService,
+        InterruptedImagesCheck,
         AgentRunner,
         ...(runtime.bus ? inProcessTransport(runtime.bus, config) : redisTransport(config)),
       ],
@@ -69,8 +71,8 @@ function redisTransport(config: AgentConfig): Provider[] {
     { provide: ResultSink, useExisting: ResultPublisher },
     JobWorker,
     { provide: JobSource, useExisting: JobWorker },
-    QueueHeartbeatSink,
-    { provide: HeartbeatSink, useExisting: QueueHeartbeatSink },
+    QueueAgentEventSink,
+    { provide: AgentEventSink, useExisting: QueueAgentEventSink },
   ];
 }
 
@@ -79,7 +81,7 @@ function inProcessTransport(bus: InProcessBus, config: AgentConfig): Provider[] 
   return [
     { provide: TransportConnections, useValue: new InProcessConnections() },
     { provide: ResultSink, useValue: new InProcessResultSink(bus) },
-    { provide: HeartbeatSink, useValue: new InProcessHeartbeatSink(bus) },
+    { provide: AgentEventSink, useValue: new InProcessAgentEventSink(bus) },
     {
       provide: JobSource,
       inject: [JobRunner],

@@ -23,6 +23,7 @@ import { ProvisioningModule } from './provisioning/provisioning.module.js';
 import { QueueDashboardModule } from './queue-dashboard/queue-dashboard.module.js';
 import { SnapshotsModule } from './snapshots/snapshots.module.js';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module.js';
+import { StorageAuditsModule } from './storage-audits/storage-audits.module.js';
 import { TemplatesModule } from './templates/templates.module.js';
 import { UsersModule } from './users/users.module.js';
 import { ViewerResolver } from './viewer/viewer.resolver.js';
@@ -60,6 +61,7 @@ export class AppModule {
         SnapshotsModule,
         SubscriptionsModule,
         TemplatesModule,
+        StorageAuditsModule,
         ProvisioningModule,
         JobsModule,
         QueueDashboardModule,

@@ -51,6 +51,10 @@ describe('loadApiConfig', () => {
         backupGiB: null,
       },
       STORAGE_OVERCOMMIT_RATIO: 1,
+      STORAGE_AUDIT_INTERVAL_MINUTES: 60,
+      STORAGE_AUDIT_ORPHAN_GRACE_MINUTES: 60,
+      STORAGE_AUDIT_CHECK_TIMEOUT_SECONDS: 60,
+      STORAGE_AUDIT_AUTO_REPAIR: true,
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
     });
@@ -255,5 +259,27 @@ describe('loadApiConfig', () => {
   it('reads STORAGE_OVERCOMMIT_RATIO as a number and refuses 0', () => {
     expect(loadApiConfig({ STORAGE_OVERCOMMIT_RATIO: '1.5' }).STORAGE_OVERCOMMIT_RATIO).toBe(1.5);
     expect(invalidVariables(failure({ STORAGE_OVERCOMMIT_RATIO: '0' }))).toEqual(['STORAGE_OVERCOMMIT_RATIO']);
+  });
+
+  it('reads the storage audit settings: 0 disables the periodic audit, a grace of 0 is allowed', () => {
+    const config = loadApiConfig({
+      STORAGE_AUDIT_INTERVAL_MINUTES: '0',
+      STORAGE_AUDIT_ORPHAN_GRACE_MINUTES: '0',
+      STORAGE_AUDIT_CHECK_TIMEOUT_SECONDS: '5',
+      STORAGE_AUDIT_AUTO_REPAIR: 'false',
+    });
+    expect(config.STORAGE_AUDIT_INTERVAL_MINUTES).toBe(0);
+    expect(config.STORAGE_AUDIT_ORPHAN_GRACE_MINUTES).toBe(0);
+    expect(config.STORAGE_AUDIT_CHECK_TIMEOUT_SECONDS).toBe(5);
+    expect(config.STORAGE_AUDIT_AUTO_REPAIR).toBe(false);
+  });
+
+  it.each([
+    ['STORAGE_AUDIT_INTERVAL_MINUTES', '-1'],
+    ['STORAGE_AUDIT_ORPHAN_GRACE_MINUTES', 'soon'],
+    ['STORAGE_AUDIT_CHECK_TIMEOUT_SECONDS', '0'],
+    ['STORAGE_AUDIT_AUTO_REPAIR', 'maybe'],
+  ])('refuses %s=%j', (name, value) => {
+    expect(invalidVariables(failure({ [name]: value }))).toEqual([name]);
   });
 });

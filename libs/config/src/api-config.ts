@@ -163,6 +163,30 @@ export class ApiConfig {
   @Max(100)
   STORAGE_OVERCOMMIT_RATIO: number = 1.0;
 
+  /** How often every UP host's disks are audited (one audit per host per interval across replicas); 0: never. */
+  @IsInt()
+  @Min(0)
+  STORAGE_AUDIT_INTERVAL_MINUTES: number = 60;
+
+  /** An orphan tag or file younger than this is never a finding (it may be an operation's, not yet recorded). */
+  @IsInt()
+  @Min(0)
+  STORAGE_AUDIT_ORPHAN_GRACE_MINUTES: number = 60;
+
+  /** The bound of one image's `qemu-img check` during an inventory (sent to the agent in the job). */
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  STORAGE_AUDIT_CHECK_TIMEOUT_SECONDS: number = 60;
+
+  /**
+   * The periodic audit repairs what is certain: missing snapshots, recovery points and volumes become ERROR, and
+   * orphans no row owns, older than the grace period, are removed. false: it only reports.
+   */
+  @Transform(({ obj, key }) => parseBoolean((obj as Record<string, unknown>)[key]))
+  @IsBoolean()
+  STORAGE_AUDIT_AUTO_REPAIR: boolean = true;
+
   /** Lines below this level are not written. */
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevelName = 'info';

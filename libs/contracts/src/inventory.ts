@@ -50,6 +50,12 @@ export interface InventoryImage {
 export interface StorageInventory {
   /** When the listing began (ISO 8601): rows created after this cannot be judged by it. */
   takenAt: string;
+  /**
+   * Only files in the layout (`volumes/<uuid>.qcow2`, `templates/<uuid>.qcow2`, files in `transfers/`). Never
+   * listed: the drivers' temporary files (`<final name>.partial-<uuid>`, written before an image is published
+   * under its final name, left by a crash for the next operation on that name to remove), other names, and
+   * anything that is not a regular file. So an api need not filter them (docs/storage-audit.md).
+   */
   images: InventoryImage[];
 }
 

@@ -1,4 +1,4 @@
-import type { JobFailureReason } from './inventory.js';
+import type { JobFailureReason, RepairReport, RepairTargets, StorageInventory } from './inventory.js';
 
 /** Every operation an agent carries out. Job names are public API between api and agent: never rename one. */
 export enum JobName {
@@ -15,6 +15,10 @@ export enum JobName {
   CREATE_INSTANCE_SNAPSHOT = 'create-instance-snapshot',
   REVERT_INSTANCE_SNAPSHOT = 'revert-instance-snapshot',
   DELETE_INSTANCE_SNAPSHOT = 'delete-instance-snapshot',
+  /** Lists what the host's disks hold, for the storage audit. */
+  INVENTORY = 'inventory',
+  /** Removes orphans the storage audit found. */
+  REPAIR_STORAGE = 'repair-storage',
 }
 
 /**
@@ -104,6 +108,10 @@ export interface JobPayloads {
   /** Brings every disk (and the memory, if saved) back to the instance snapshot; running afterwards only if asked. */
   [JobName.REVERT_INSTANCE_SNAPSHOT]: InstanceDisks & { instanceSnapshotId: string; startAfter: boolean };
   [JobName.DELETE_INSTANCE_SNAPSHOT]: InstanceDisks & { instanceSnapshotId: string };
+  /** Every image the agent can see, each checked with `qemu-img check` bounded by `checkTimeoutSeconds`. */
+  [JobName.INVENTORY]: { checkTimeoutSeconds: number };
+  /** Removes each target with the driver operation a delete uses; one failure does not stop the others. */
+  [JobName.REPAIR_STORAGE]: RepairTargets;
 }
 
 /** Data an agent returns on success, per job name. */
@@ -128,6 +136,8 @@ export interface JobResults {
   /** `running`: the instance runs after the revert. */
   [JobName.REVERT_INSTANCE_SNAPSHOT]: { instanceSnapshotId: string; running: boolean };
   [JobName.DELETE_INSTANCE_SNAPSHOT]: { instanceSnapshotId: string; alreadyGone: boolean };
+  [JobName.INVENTORY]: StorageInventory;
+  [JobName.REPAIR_STORAGE]: RepairReport;
 }
 
 /** One job on the wire: the discriminated union that handlers narrow on `name`. */

@@ -36,6 +36,22 @@ export enum EventType {
   TEMPLATE_REFUSED = 'template.refused',
   TEMPLATE_DELETED = 'template.deleted',
   TEMPLATE_DELETE_FAILED = 'template.delete_failed',
+  /** A storage audit finished; details: { hostId, jobId, counts, repair }. Platform event (no organization). */
+  STORAGE_AUDIT_COMPLETED = 'storage.audit_completed',
+  /** The INVENTORY job of a storage audit failed: nothing was compared. */
+  STORAGE_AUDIT_FAILED = 'storage.audit_failed',
+  /** Orphan tags or files one audit found (one event per audit); details: { hostId, orphans: [{ kind, ids, reason }] }. */
+  STORAGE_ORPHAN_FOUND = 'storage.orphan_found',
+  /** A COMPLETED snapshot or recovery point, or a READY volume, the disk lacks; on that resource, one per finding. */
+  STORAGE_MISSING_FOUND = 'storage.missing_found',
+  /** An image `qemu-img check` refuses (corrupt, unreadable); on the volume or template, one per finding. */
+  STORAGE_DAMAGED_FOUND = 'storage.damaged_found',
+  /** REPAIR_STORAGE removed what an audit found orphaned; details: { removed, failed }. */
+  STORAGE_REPAIR_COMPLETED = 'storage.repair_completed',
+  /** An agent repaired leaked clusters of an image it was writing when it last stopped. */
+  VOLUME_IMAGE_REPAIRED = 'volume.image_repaired',
+  /** An agent found an image it was writing when it last stopped damaged beyond -r leaks: the volume is ERROR. */
+  VOLUME_IMAGE_DAMAGED = 'volume.image_damaged',
   /** createUser; details: { email, role }. */
   USER_CREATED = 'user.created',
   /** updateUser changed the role or disabled/enabled the user; details: { before: { role, disabled }, after }. */

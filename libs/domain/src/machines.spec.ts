@@ -38,6 +38,8 @@ const CASES: Case<string>[] = [
       'IN_PROGRESS -> COMPLETED',
       'IN_PROGRESS -> ERROR',
       'COMPLETED -> DESTROYING',
+      // The disk lacks the tag (storage audit, or the agent's SNAPSHOT_MISSING): COMPLETED means "on disk".
+      'COMPLETED -> ERROR',
       'ERROR -> DESTROYING',
       // The disk refused the delete: the snapshot is back (CloudStack: Destroying-Failed -> BackedUp).
       'DESTROYING -> COMPLETED',
@@ -55,6 +57,8 @@ const CASES: Case<string>[] = [
       'READY -> SNAPSHOTTING',
       'READY -> REVERTING',
       'READY -> DESTROYING',
+      // The audit found the file missing, or the agent found the image damaged.
+      'READY -> ERROR',
       'SNAPSHOTTING -> READY',
       'REVERTING -> READY',
       'DESTROYING -> ERROR',
@@ -72,11 +76,14 @@ const CASES: Case<string>[] = [
       'STOPPED -> DESTROYING',
       // An instance snapshot's revert leaves the instance running or stopped, whichever it was asked for.
       'STOPPED -> RUNNING',
+      // The audit found one of its volume files missing.
+      'STOPPED -> ERROR',
       'STARTING -> RUNNING',
       'STARTING -> STOPPED',
       'STARTING -> ERROR',
       'RUNNING -> STOPPING',
       'RUNNING -> STOPPED',
+      'RUNNING -> ERROR',
       'STOPPING -> STOPPED',
       'STOPPING -> RUNNING',
       'STOPPING -> ERROR',

@@ -7,7 +7,9 @@ import { StateMachine } from './state-machine.js';
  */
 export const snapshotMachine = new StateMachine<SnapshotState>('Snapshot', {
   [SnapshotState.IN_PROGRESS]: [SnapshotState.COMPLETED, SnapshotState.ERROR],
-  [SnapshotState.COMPLETED]: [SnapshotState.DESTROYING],
+  // COMPLETED→ERROR: the disk lacks its tag (the storage audit, or an agent's SNAPSHOT_MISSING), so COMPLETED
+  // keeps meaning "on disk".
+  [SnapshotState.COMPLETED]: [SnapshotState.DESTROYING, SnapshotState.ERROR],
   [SnapshotState.ERROR]: [SnapshotState.DESTROYING],
   [SnapshotState.DESTROYING]: [SnapshotState.COMPLETED, SnapshotState.ERROR],
 });
@@ -21,7 +23,8 @@ export function stateAfterRefusedDelete(item: {
 
 export const volumeMachine = new StateMachine<VolumeState>('Volume', {
   [VolumeState.CREATING]: [VolumeState.READY, VolumeState.ERROR],
-  [VolumeState.READY]: [VolumeState.SNAPSHOTTING, VolumeState.REVERTING, VolumeState.DESTROYING],
+  // READY→ERROR: the storage audit found the file missing, or the agent found the image damaged after a crash.
+  [VolumeState.READY]: [VolumeState.SNAPSHOTTING, VolumeState.REVERTING, VolumeState.DESTROYING, VolumeState.ERROR],
   [VolumeState.SNAPSHOTTING]: [VolumeState.READY],
   [VolumeState.REVERTING]: [VolumeState.READY],
   [VolumeState.DESTROYING]: [VolumeState.ERROR],
@@ -32,8 +35,14 @@ export const instanceMachine = new StateMachine<InstanceState>('Instance', {
   [InstanceState.CREATING]: [InstanceState.STOPPED, InstanceState.ERROR],
   [InstanceState.STARTING]: [InstanceState.RUNNING, InstanceState.STOPPED, InstanceState.ERROR],
   // RUNNING <-> STOPPED directly: an instance snapshot's revert leaves the instance running or stopped as asked.
-  [InstanceState.STOPPED]: [InstanceState.STARTING, InstanceState.DESTROYING, InstanceState.RUNNING],
-  [InstanceState.RUNNING]: [InstanceState.STOPPING, InstanceState.STOPPED],
+  // STOPPED/RUNNING→ERROR: the storage audit found one of its volume files missing (the instance cannot run).
+  [InstanceState.STOPPED]: [
+    InstanceState.STARTING,
+    InstanceState.DESTROYING,
+    InstanceState.RUNNING,
+    InstanceState.ERROR,
+  ],
+  [InstanceState.RUNNING]: [InstanceState.STOPPING, InstanceState.STOPPED, InstanceState.ERROR],
   [InstanceState.STOPPING]: [InstanceState.STOPPED, InstanceState.RUNNING, InstanceState.ERROR],
   [InstanceState.DESTROYING]: [InstanceState.ERROR],
   [InstanceState.ERROR]: [InstanceState.DESTROYING],

@@ -9,6 +9,7 @@ import {
   JobEntity,
   OrganizationEntity,
   SnapshotEntity,
+  StorageAuditEntity,
   TemplateEntity,
   UserEntity,
   VolumeEntity,
@@ -30,6 +31,7 @@ const RESOURCE_TYPES = new Map<abstract new () => unknown, string>([
   [InstanceSnapshotEntity, 'InstanceSnapshot'],
   [TemplateEntity, 'Template'],
   [JobEntity, 'Job'],
+  [StorageAuditEntity, 'StorageAudit'],
   [EventEntity, 'Event'],
 ]);
 

@@ -1,5 +1,12 @@
 import { BUS_DELIVERY_ATTEMPTS, InProcessBus, type BusDelivery } from './in-process-bus.js';
-import { AgentEventKind, JobName, ResultKind, type JobEnvelope, type ResultMessage } from '@snapdeck/contracts';
+import {
+  type AgentEvent,
+  AgentEventKind,
+  JobName,
+  ResultKind,
+  type JobEnvelope,
+  type ResultMessage,
+} from '@snapdeck/contracts';
 
 function envelope(jobId: string, attempt = 1): JobEnvelope {
   return { jobId, attempt, name: JobName.CREATE_SNAPSHOT, payload: {} } as unknown as JobEnvelope;
@@ -127,7 +134,7 @@ describe('InProcessBus', () => {
   it('hands results and heartbeats to the api, and rejects them when no api listens', async () => {
     const bus = new InProcessBus();
     const result: ResultMessage = { kind: ResultKind.STARTED, jobId: 'j1', attempt: 1, hostName: 'kvm-a', at: 'now' };
-    const beat = {
+    const beat: AgentEvent = {
       kind: AgentEventKind.HEARTBEAT,
       hostName: 'kvm-a',
       driver: 'simulator',

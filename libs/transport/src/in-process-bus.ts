@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { deliveryId, type AgentHeartbeat, type JobEnvelope, type ResultMessage } from '@snapdeck/contracts';
+import { deliveryId, type AgentEvent, type JobEnvelope, type ResultMessage } from '@snapdeck/contracts';
 
 /** One queued delivery, as the agent's job source hands it to the runner (the same shape BullMQ gives). */
 export interface BusDelivery {
@@ -10,7 +10,7 @@ export interface BusDelivery {
 
 export type DeliveryHandler = (delivery: BusDelivery) => Promise<void>;
 export type ResultHandler = (message: ResultMessage) => Promise<void>;
-export type AgentEventHandler = (event: AgentHeartbeat) => Promise<void>;
+export type AgentEventHandler = (event: AgentEvent) => Promise<void>;
 
 export interface BusConsumer {
   /** Stops taking deliveries and resolves once the ones running have finished. */
@@ -103,7 +103,7 @@ export class InProcessBus {
     await this.resultHandler(message);
   }
 
-  async publishAgentEvent(event: AgentHeartbeat): Promise<void> {
+  async publishAgentEvent(event: AgentEvent): Promise<void> {
     if (!this.agentEventHandler) throw new Error('No api is listening for agent events in this process');
     await this.agentEventHandler(event);
   }

@@ -1,5 +1,5 @@
 import type { AgentDriverName } from '@snapdeck/config';
-import type { VolumeSource } from '@snapdeck/contracts';
+import { type ImageCheck, JobFailureReason, type StorageInventory, type VolumeSource } from '@snapdeck/contracts';
 
 /** One internal snapshot of a volume, as the disk reports it. */
 export interface VolumeSnapshot {
@@ -61,10 +61,50 @@ export class DriverError extends Error {
     message: string,
     /** Trying the same operation again later may succeed (a lock held by another process, a simulated fault). */
     readonly retryable = false,
+    /** Why it failed, when the api must act on the cause (a snapshot missing on disk is marked ERROR). */
+    readonly reason?: JobFailureReason,
   ) {
     super(message);
     this.name = 'DriverError';
   }
+}
+
+/**
+ * The preflight failure of an operation that reads a snapshot (revert, export, clone, backup) whose tag the disk
+ * lacks: said plainly, with the reason that lets the api mark the snapshot ERROR, instead of qemu-img's words.
+ */
+export function snapshotMissing(action: string, volumeId: string, snapshotId: string, what = 'snapshot'): DriverError {
+  return new DriverError(
+    `${action}: ${what} ${snapshotId} is missing from volume ${volumeId} on disk`,
+    false,
+    JobFailureReason.SNAPSHOT_MISSING,
+  );
+}
+
+export interface InventoryOptions {
+  /** Bound of each `qemu-img check`; the process is killed after it and the image reported `timeout`. */
+  checkTimeoutMs: number;
+}
+
+/** What the start-up check found of one image the agent was writing when it last stopped. */
+export interface InterruptedImage {
+  volumeId: string;
+  /**
+   * `clean`: nothing to say; `repaired`: leaks removed with `qemu-img check -r leaks`, clean now; `damaged`:
+   * corrupt, unreadable, or still not clean after the repair; `deferred`: not decided this time (held by another
+   * process with leaks, or out of time): it stays journaled and is checked again at the next start.
+   */
+  status: 'clean' | 'repaired' | 'damaged' | 'deferred';
+  check: ImageCheck;
+  /** Leaked clusters found before the repair. */
+  leakedClusters?: number;
+  /** For the operator (no host paths). */
+  message: string;
+}
+
+export interface InterruptedImagesOptions {
+  /** Bound of the whole check: images not reached in time stay journaled for the next start. */
+  timeoutMs: number;
 }
 
 /**
@@ -138,4 +178,19 @@ export abstract class VolumeDriver {
   abstract removeTransfer(path: string): Promise<RemoveResult>;
 
   abstract listSnapshots(volumeId: string): Promise<VolumeSnapshot[]>;
+
+  /**
+   * Everything this host's storage holds, for the storage audit: volume files with their internal snapshots,
+   * templates and transfers in secondary storage, each with sizes, mtime and a bounded `qemu-img check`. Paths
+   * are relative; files a driver is still writing (`*.partial-*`) are never listed. Reads only.
+   */
+  abstract inventory(options: InventoryOptions): Promise<StorageInventory>;
+
+  /**
+   * Run at start-up, before any job is taken: checks every image that a write of this driver's metadata
+   * (snapshot create/delete/revert) was journaled for and never finished (the agent was killed meanwhile),
+   * repairs leaks when no process holds the image, and says what it found. A driver that writes no images
+   * (the simulator) finds nothing.
+   */
+  abstract checkInterruptedImages(options: InterruptedImagesOptions): Promise<InterruptedImage[]>;
 }

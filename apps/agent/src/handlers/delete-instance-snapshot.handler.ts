@@ -24,7 +24,9 @@ export class DeleteInstanceSnapshotHandler implements JobHandler<Name> {
       return {
         ok: true,
         data: { instanceSnapshotId, alreadyGone },
-        message: alreadyGone ? 'The recovery point was already gone' : 'Recovery point deleted',
+        message: alreadyGone
+          ? 'Recovery point was already missing from disk; nothing to delete'
+          : 'Recovery point deleted from disk',
       };
     } catch (error) {
       return driverFailure<Name>(error);

@@ -26,7 +26,9 @@ export class DeleteSnapshotHandler implements JobHandler<Name> {
       return {
         ok: true,
         data: { snapshotId: payload.snapshotId, alreadyGone },
-        message: alreadyGone ? 'The snapshot was already gone' : 'Snapshot deleted',
+        message: alreadyGone
+          ? 'Snapshot was already missing from disk; nothing to delete'
+          : 'Snapshot deleted from disk',
       };
     } catch (error) {
       return driverFailure<Name>(error);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
-import { JobName } from '@snapdeck/contracts';
+import { JobFailureReason, JobName } from '@snapdeck/contracts';
 import { AgentDrivers } from '../drivers/agent-drivers.js';
 import { SimulatorDriver } from '../drivers/simulator/simulator.driver.js';
 import { DriverError, VolumeDriver } from '../drivers/volume-driver.js';
@@ -139,8 +139,9 @@ describe('job handlers (on the simulator driver)', () => {
       const missing = randomUUID();
       expect(await handler.handle({ volumeId, snapshotId: missing })).toEqual({
         ok: false,
-        message: `Could not revert volume ${volumeId} to snapshot ${missing}: volume ${volumeId} has no snapshot ${missing}`,
+        message: `Could not revert volume ${volumeId} to snapshot ${missing}: snapshot ${missing} is missing from volume ${volumeId} on disk`,
         retryable: false,
+        reason: JobFailureReason.SNAPSHOT_MISSING,
       });
     });
 

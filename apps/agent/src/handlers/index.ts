@@ -9,6 +9,8 @@ import { DeleteTemplateHandler } from './delete-template.handler.js';
 import { DestroyVolumesHandler } from './destroy-volumes.handler.js';
 import { ExportSnapshotHandler } from './export-snapshot.handler.js';
 import { ImportTemplateHandler } from './import-template.handler.js';
+import { InventoryHandler } from './inventory.handler.js';
+import { RepairStorageHandler } from './repair-storage.handler.js';
 import { RevertInstanceSnapshotHandler } from './revert-instance-snapshot.handler.js';
 import { RevertSnapshotHandler } from './revert-snapshot.handler.js';
 import { StartInstanceHandler } from './start-instance.handler.js';
@@ -38,5 +40,7 @@ export function createHandlers(drivers: AgentDrivers, slots: SnapshotSlots): Job
     new CreateInstanceSnapshotHandler(drivers, slots),
     new RevertInstanceSnapshotHandler(drivers, slots),
     new DeleteInstanceSnapshotHandler(drivers, slots),
+    new InventoryHandler(volumes),
+    new RepairStorageHandler(volumes, slots),
   ];
 }

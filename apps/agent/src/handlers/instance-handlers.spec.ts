@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
-import { JobName } from '@snapdeck/contracts';
+import { JobFailureReason, JobName } from '@snapdeck/contracts';
 import { AgentDrivers } from '../drivers/agent-drivers.js';
 import { QemuImgDriver } from '../drivers/qemu-img/qemu-img.driver.js';
 import { SimulatorDriver } from '../drivers/simulator/simulator.driver.js';
@@ -172,11 +172,12 @@ describe('instance job handlers (on the simulator driver)', () => {
     expect(await deleteInstanceSnapshot.handle({ ...instance, instanceSnapshotId })).toMatchObject({
       ok: true,
       data: { alreadyGone: true },
-      message: 'The recovery point was already gone',
+      message: 'Recovery point was already missing from disk; nothing to delete',
     });
     expect(await revertInstanceSnapshot.handle({ ...instance, instanceSnapshotId, startAfter: true })).toMatchObject({
       ok: false,
       message: containing(`has no recovery point ${instanceSnapshotId}`),
+      reason: JobFailureReason.SNAPSHOT_MISSING,
     });
   });
 });

@@ -3,7 +3,7 @@ import { AgentConfig } from '@snapdeck/config';
 import { Clock } from '../clock.js';
 import { describeError } from '../jobs/error-message.js';
 import { RunningJobs } from '../jobs/running-jobs.js';
-import { HeartbeatSink } from '../transport/transport-ports.js';
+import { AgentEventSink } from '../transport/transport-ports.js';
 import { heartbeatMessage } from './heartbeat-message.js';
 import { probeStorage } from './storage-probe.js';
 
@@ -17,7 +17,7 @@ export class HeartbeatService {
 
   constructor(
     private readonly config: AgentConfig,
-    private readonly sink: HeartbeatSink,
+    private readonly sink: AgentEventSink,
     private readonly clock: Clock,
     private readonly running: RunningJobs,
   ) {}

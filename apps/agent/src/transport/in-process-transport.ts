@@ -1,9 +1,9 @@
 import type { AgentConfig } from '@snapdeck/config';
-import type { AgentHeartbeat, ResultMessage } from '@snapdeck/contracts';
+import type { AgentEvent, ResultMessage } from '@snapdeck/contracts';
 import type { BusConsumer, InProcessBus } from '@snapdeck/transport';
 import type { JobRunner } from '../jobs/job-runner.js';
 import { ResultSink } from '../results/result-sink.js';
-import { HeartbeatSink, JobSource, TransportConnections } from './transport-ports.js';
+import { AgentEventSink, JobSource, TransportConnections } from './transport-ports.js';
 
 /**
  * The agent's ties to an api in the same process, through the InProcessBus of an all-in-one `npm start`.
@@ -54,14 +54,14 @@ export class InProcessResultSink extends ResultSink {
   async close(): Promise<void> {}
 }
 
-export class InProcessHeartbeatSink extends HeartbeatSink {
+export class InProcessAgentEventSink extends AgentEventSink {
   constructor(private readonly bus: InProcessBus) {
     super();
   }
 
   async start(): Promise<void> {}
-  send(heartbeat: AgentHeartbeat): Promise<void> {
-    return this.bus.publishAgentEvent(heartbeat);
+  send(event: AgentEvent): Promise<void> {
+    return this.bus.publishAgentEvent(event);
   }
   async close(): Promise<void> {}
 }

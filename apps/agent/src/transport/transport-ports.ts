@@ -1,4 +1,4 @@
-import type { AgentHeartbeat } from '@snapdeck/contracts';
+import type { AgentEvent } from '@snapdeck/contracts';
 
 /**
  * The agent's four ties to the api, each an abstract class (so also its DI token). Redis (BullMQ) serves them
@@ -20,10 +20,13 @@ export abstract class JobSource {
   abstract close(): Promise<void>;
 }
 
-/** Where heartbeats go. */
-export abstract class HeartbeatSink {
+/**
+ * Where agent events go (AGENT_EVENTS_QUEUE): heartbeats, and what the start-up check found of images a crash
+ * left half written. HeartbeatService opens it first and closes it last.
+ */
+export abstract class AgentEventSink {
   abstract start(): Promise<void>;
-  /** Resolves once the heartbeat is stored (or applied); rejects if it could not be. */
-  abstract send(heartbeat: AgentHeartbeat): Promise<void>;
+  /** Resolves once the event is stored (or applied); rejects if it could not be. */
+  abstract send(event: AgentEvent): Promise<void>;
   abstract close(): Promise<void>;
 }

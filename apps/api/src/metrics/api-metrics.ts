@@ -6,6 +6,15 @@ import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { allHostNames } from '../hosts/host-names.js';
 import { JOB_DISPATCHER, type JobDispatcher } from '../orchestration/job-dispatcher.js';
 
+/** The counts of a storage audit and the `kind` label each has in snapdeck_storage_audit_findings. */
+const STORAGE_FINDING_KINDS = [
+  ['orphanTags', 'orphan_tags'],
+  ['missingSnapshots', 'missing_snapshots'],
+  ['missingVolumes', 'missing_volumes'],
+  ['orphanFiles', 'orphan_files'],
+  ['damagedImages', 'damaged_images'],
+] as const;
+
 /** GraphQL outcome label: whether the response carried errors. */
 export type GraphqlOutcome = 'success' | 'error';
 
@@ -61,6 +70,27 @@ export class ApiMetrics {
       },
     });
   }
+
+  /**
+   * The findings of each host's latest finished storage audit, by kind: one row per host read at scrape time (the
+   * audit counted them; nothing is counted here), so every replica answers the same.
+   */
+  private readonly storageFindings: Gauge<'host' | 'kind'> = new Gauge({
+    name: 'snapdeck_storage_audit_findings',
+    help: "Findings of each host's latest finished storage audit, by kind.",
+    labelNames: ['host', 'kind'] as const,
+    registers: [this.registry],
+    collect: async () => {
+      this.storageFindings.reset();
+      const latest = await this.guard('snapdeck_storage_audit_findings', () =>
+        this.db.repos.storageAudits.latestCountsPerHost(),
+      );
+      for (const { hostName, ...counts } of latest ?? []) {
+        for (const [kind, label] of STORAGE_FINDING_KINDS)
+          this.storageFindings.set({ host: hostName, kind: label }, counts[kind]);
+      }
+    },
+  });
 
   observeGraphqlRequest(operation: string, outcome: GraphqlOutcome, seconds: number): void {
     this.graphqlDuration.observe({ operation, outcome }, seconds);

@@ -14,6 +14,7 @@ import { InstanceModel } from '../instances/models/instance.model.js';
 import { JobModel } from '../jobs/models/job.model.js';
 import { OrganizationModel } from '../organizations/models/organization.model.js';
 import { SnapshotModel } from '../snapshots/models/snapshot.model.js';
+import { StorageAuditModel } from '../storage-audits/models/storage-audit.model.js';
 import { TemplateModel } from '../templates/models/template.model.js';
 import { ApiTokenModel } from '../users/models/api-token.model.js';
 import { UserModel } from '../users/models/user.model.js';
@@ -47,6 +48,10 @@ const LOOKUPS: readonly Lookup[] = [
       : Promise.resolve(null),
   (repos, principal, id) =>
     can(principal, Permission.PLATFORM) ? repos.hosts.findById(id).then(map(HostModel.from)) : Promise.resolve(null),
+  (repos, principal, id) =>
+    can(principal, Permission.PLATFORM)
+      ? repos.storageAudits.findById(id).then(map(StorageAuditModel.from))
+      : Promise.resolve(null),
 ];
 
 /** The tables `node` asks for one id: its cost is one lookup each. */

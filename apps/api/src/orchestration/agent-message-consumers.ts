@@ -1,5 +1,5 @@
 import { Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { AGENT_EVENTS_QUEUE, RESULTS_QUEUE, type AgentHeartbeat, type ResultMessage } from '@snapdeck/contracts';
+import { AGENT_EVENTS_QUEUE, RESULTS_QUEUE, type AgentEvent, type ResultMessage } from '@snapdeck/contracts';
 import type { InProcessBus } from '@snapdeck/transport';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -20,7 +20,7 @@ export class BullmqAgentMessageConsumer implements OnApplicationBootstrap, Befor
     const options = { connection: this.connection, prefix: this.prefix };
     this.workers = [
       new Worker<ResultMessage>(RESULTS_QUEUE, (job) => this.messages.result(job.data), { ...options, concurrency: 8 }),
-      new Worker<AgentHeartbeat>(AGENT_EVENTS_QUEUE, (job) => this.messages.agentEvent(job.data), {
+      new Worker<AgentEvent>(AGENT_EVENTS_QUEUE, (job) => this.messages.agentEvent(job.data), {
         ...options,
         concurrency: 4,
       }),

@@ -1,15 +1,26 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { AgentEventKind, ResultKind, type AgentHeartbeat, type ResultMessage } from '@snapdeck/contracts';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  AgentEventKind,
+  ResultKind,
+  type AgentEvent,
+  type AgentHeartbeat,
+  type ImageCheckedEvent,
+  type ResultMessage,
+} from '@snapdeck/contracts';
 import { Database } from '@snapdeck/persistence';
 import { API_CONFIG, type ApiConfig } from '../config.js';
+import { applyImageCheck } from './image-checks.js';
 import { JobResultsService } from './job-results.service.js';
 
 /**
  * What the api does with each message an agent sends, whichever transport carried it: job results are
- * applied, heartbeats register the host and renew the leases of the jobs it is running.
+ * applied, heartbeats register the host and renew the leases of the jobs it is running, image checks after an
+ * agent's restart mark damaged volumes.
  */
 @Injectable()
 export class AgentMessages {
+  private readonly logger = new Logger(AgentMessages.name);
+
   constructor(
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     private readonly db: Database,
@@ -27,8 +38,27 @@ export class AgentMessages {
     }
   }
 
-  async agentEvent(beat: AgentHeartbeat): Promise<void> {
-    if (beat.kind !== AgentEventKind.HEARTBEAT) return;
+  async agentEvent(event: AgentEvent): Promise<void> {
+    switch (event.kind) {
+      case AgentEventKind.HEARTBEAT:
+        return this.heartbeat(event);
+      case AgentEventKind.IMAGE_CHECKED:
+        return this.imageChecked(event);
+    }
+  }
+
+  private async imageChecked(event: ImageCheckedEvent): Promise<void> {
+    const outcome = await this.db.transaction((tx) => applyImageCheck(tx, event));
+    const line = {
+      msg: `image of volume ${event.volumeId} ${event.status} on ${event.hostName}`,
+      host: event.hostName,
+    };
+    if (outcome === 'ignored') this.logger.warn({ ...line, msg: `${line.msg}: not a volume of that host, ignored` });
+    else if (event.status === 'damaged') this.logger.error(line);
+    else this.logger.log(line);
+  }
+
+  private async heartbeat(beat: AgentHeartbeat): Promise<void> {
     const host = await this.db.repos.hosts.recordHeartbeat({
       hostName: beat.hostName,
       driver: beat.driver,

@@ -8,12 +8,14 @@ import { InstanceSnapshotEntity } from './instance-snapshot.entity.js';
 import { JobEntity } from './job.entity.js';
 import { OrganizationEntity } from './organization.entity.js';
 import { SnapshotEntity } from './snapshot.entity.js';
+import { StorageAuditEntity } from './storage-audit.entity.js';
 import { TemplateEntity } from './template.entity.js';
 import { UserEntity } from './user.entity.js';
 import { VolumeEntity } from './volume.entity.js';
 
 export { isJob, type JobOf } from './job.entity.js';
 export type { IdempotentResult } from './idempotency-key.entity.js';
+export type { StorageAuditCounts } from './storage-audit.entity.js';
 
 export {
   ApiTokenEntity,
@@ -26,6 +28,7 @@ export {
   JobEntity,
   OrganizationEntity,
   SnapshotEntity,
+  StorageAuditEntity,
   TemplateEntity,
   UserEntity,
   VolumeEntity,
@@ -45,4 +48,5 @@ export const ENTITIES = [
   JobEntity,
   EventEntity,
   IdempotencyKeyEntity,
+  StorageAuditEntity,
 ];

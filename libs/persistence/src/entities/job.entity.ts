@@ -8,6 +8,8 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm'
  */
 @Entity('jobs')
 @Index('idx_jobs_organization', ['organizationId', 'id'])
+// The storage audit reads the jobs that closed since its inventory was taken (mid-operation, never a finding).
+@Index('idx_jobs_finished', ['finishedAt'], { where: 'finished_at IS NOT NULL' })
 @Index('idx_jobs_open_lease', ['leaseExpiresAt'], { where: `status IN ('PENDING', 'RUNNING')` })
 export class JobEntity {
   @PrimaryColumn('uuid')

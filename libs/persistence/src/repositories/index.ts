@@ -9,6 +9,7 @@ import { InstanceSnapshotRepository } from './instance-snapshot.repository.js';
 import { JobRepository } from './job.repository.js';
 import { OrganizationRepository } from './organization.repository.js';
 import { SnapshotRepository } from './snapshot.repository.js';
+import { StorageAuditRepository } from './storage-audit.repository.js';
 import { TemplateRepository } from './template.repository.js';
 import { UserRepository } from './user.repository.js';
 import { VolumeRepository } from './volume.repository.js';
@@ -23,6 +24,7 @@ export * from './instance-snapshot.repository.js';
 export * from './job.repository.js';
 export * from './organization.repository.js';
 export * from './snapshot.repository.js';
+export * from './storage-audit.repository.js';
 export * from './template.repository.js';
 export * from './user.repository.js';
 export * from './volume.repository.js';
@@ -42,6 +44,7 @@ export class Repositories {
   readonly jobs: JobRepository;
   readonly events: EventRepository;
   readonly idempotencyKeys: IdempotencyKeyRepository;
+  readonly storageAudits: StorageAuditRepository;
 
   constructor(manager: EntityManager) {
     this.organizations = new OrganizationRepository(manager);
@@ -57,5 +60,6 @@ export class Repositories {
     this.jobs = new JobRepository(manager);
     this.events = new EventRepository(manager);
     this.idempotencyKeys = new IdempotencyKeyRepository(manager);
+    this.storageAudits = new StorageAuditRepository(manager);
   }
 }

@@ -1,4 +1,4 @@
-import { type InstanceDisks, type VolumeSource } from '@snapdeck/contracts';
+import { type InstanceDisks, type StorageInventory, type VolumeSource } from '@snapdeck/contracts';
 import { checkedId, checkedInstance, checkedSource } from '../driver-input.js';
 import { KeyedMutex } from '../keyed-mutex.js';
 import { domainName } from './domain-xml.js';
@@ -12,7 +12,11 @@ import {
   type CreateVolumeResult,
   type DeleteSnapshotResult,
   DriverError,
+  type InterruptedImage,
+  type InterruptedImagesOptions,
+  type InventoryOptions,
   type RemoveResult,
+  snapshotMissing,
   type VolumeContext,
   VolumeDriver,
   type VolumeSnapshot,
@@ -213,6 +217,22 @@ export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
     });
   }
 
+  /**
+   * The files driver's inventory, told which volumes running domains hold: those are checked read-only with -U
+   * and reported inUse (QEMU holds their lock; they are never repaired while it does).
+   */
+  async inventory(options: InventoryOptions): Promise<StorageInventory> {
+    return this.files.inventory(options, await this.heldVolumeIds());
+  }
+
+  /**
+   * Journaled images are those of offline qemu-img writes; a domain started since holds its disk's lock, which the
+   * files driver sees (a held image is checked with -U and never repaired).
+   */
+  checkInterruptedImages(options: InterruptedImagesOptions): Promise<InterruptedImage[]> {
+    return this.files.checkInterruptedImages(options);
+  }
+
   // Instances -------------------------------------------------------------------------------------------------
 
   async startInstance(instance: InstanceDisks): Promise<StartInstanceResult> {
@@ -293,7 +313,7 @@ export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
       }
       for (const volumeId of checked.volumeIds) {
         const tags = (await this.files.listSnapshots(volumeId)).map((s) => s.tag);
-        if (!tags.includes(id)) throw new DriverError(`${action}: volume ${volumeId} has no recovery point ${id}`);
+        if (!tags.includes(id)) throw snapshotMissing(action, volumeId, id, 'recovery point');
       }
       for (const volumeId of checked.volumeIds) await this.files.revertSnapshot(volumeId, id);
       if (startAfter) await this.start(checked);
@@ -346,10 +366,7 @@ export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
    */
   async runningInstanceOf(volumeId: string, hint?: string): Promise<string | undefined> {
     const path = this.files.volumePath(volumeId);
-    const active = (await this.hypervisor.virsh.run(['list', '--name']))
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((name) => name.startsWith('i-'));
+    const active = await this.activeDomains();
     const first = hint !== undefined ? domainName(hint) : undefined;
     const ordered = first && active.includes(first) ? [first, ...active.filter((d) => d !== first)] : active;
     for (const domain of ordered) {
@@ -357,6 +374,26 @@ export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
       if (disks.some((disk) => disk.path === path)) return domain.slice(2);
     }
     return undefined;
+  }
+
+  /** Volumes that an active (running or paused) domain of Snapdeck's has as a disk. */
+  private async heldVolumeIds(): Promise<Set<string>> {
+    const prefix = `${this.files.volumesDir}/`;
+    const held = new Set<string>();
+    for (const domain of await this.activeDomains()) {
+      const disks = await this.hypervisor.disks.fileDisks(domain).catch(() => []); // [] when it is gone meanwhile
+      for (const { path } of disks) {
+        if (path.startsWith(prefix) && path.endsWith('.qcow2')) held.add(path.slice(prefix.length, -'.qcow2'.length));
+      }
+    }
+    return held;
+  }
+
+  private async activeDomains(): Promise<string[]> {
+    return (await this.hypervisor.virsh.run(['list', '--name']))
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((name) => name.startsWith('i-'));
   }
 
   private async start(instance: InstanceDisks): Promise<StartInstanceResult> {

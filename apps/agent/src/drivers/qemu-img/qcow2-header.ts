@@ -1,3 +1,5 @@
+import { open } from 'node:fs/promises';
+
 /** "QFI\xfb": the first four bytes of every qcow2 image. */
 const QCOW2_MAGIC = 0x514649fb;
 /** Incompatible feature bit 2 of a version 3 header: the guest data lives in an external data file. */
@@ -7,6 +9,18 @@ const V3_HEADER_BYTES = 104;
 
 /** Bytes to read from the start of a file to parse its header. */
 export const QCOW2_HEADER_READ_BYTES = 4096;
+
+/** The first QCOW2_HEADER_READ_BYTES of a file (fewer for a shorter one); rejects with the file system's error. */
+export async function readHeaderBytes(path: string): Promise<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(QCOW2_HEADER_READ_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
 
 export interface Qcow2Header {
   version: 2 | 3;

@@ -102,7 +102,7 @@ describeWith(['qemu-img'], 'QemuImgDriver: revert, export, copies, templates and
       const { volumeId } = await volumeWithSnapshot();
       const missing = randomUUID();
       await expect(driver.revertSnapshot(volumeId, missing)).rejects.toThrow(
-        `Could not revert volume ${volumeId} to snapshot ${missing}: volume ${volumeId} has no snapshot ${missing}`,
+        `Could not revert volume ${volumeId} to snapshot ${missing}: snapshot ${missing} is missing from volume ${volumeId} on disk`,
       );
       expect(await hasPattern(volumeFile(volumeId), '0xcd')).toBe(true);
       await expect(driver.revertSnapshot(randomUUID(), missing)).rejects.toThrow('the volume does not exist');
@@ -140,7 +140,9 @@ describeWith(['qemu-img'], 'QemuImgDriver: revert, export, copies, templates and
     it('fails for a missing snapshot and leaves no file; refuses a destination outside secondary storage', async () => {
       const { volumeId } = await volumeWithSnapshot();
       const destination = transferPath(randomUUID());
-      await expect(driver.exportSnapshot(volumeId, randomUUID(), destination)).rejects.toThrow('has no snapshot');
+      await expect(driver.exportSnapshot(volumeId, randomUUID(), destination)).rejects.toThrow(
+        'is missing from volume',
+      );
       expect(await readdir(join(secondaryDir, 'transfers'))).toEqual([]);
       const { snapshotId } = await volumeWithSnapshot();
       for (const bad of ['../escape.qcow2', '/tmp/escape.qcow2', 'transfers/../../x.qcow2', '']) {
@@ -188,7 +190,7 @@ describeWith(['qemu-img'], 'QemuImgDriver: revert, export, copies, templates and
       const missing = randomUUID();
       await expect(
         driver.createVolume(volumeId, 2, { kind: 'snapshot', volumeId: sourceId, snapshotId: missing }),
-      ).rejects.toThrow(`volume ${sourceId} has no snapshot ${missing}`);
+      ).rejects.toThrow(`snapshot ${missing} is missing from volume ${sourceId} on disk`);
       await expect(
         driver.createVolume(volumeId, 2, { kind: 'snapshot', volumeId: randomUUID(), snapshotId }),
       ).rejects.toThrow('the source volume does not exist on this host');

@@ -1,3 +1,4 @@
+import { JobFailureReason } from '@snapdeck/contracts';
 import { describeQemuImgFailure, type QemuImgFailure } from './qemu-img-errors.js';
 
 const base: QemuImgFailure = {
@@ -22,6 +23,21 @@ describe('describeQemuImgFailure', () => {
       message: 'the image is in use by another process (its qcow2 write lock is held); try again once it is released',
       retryable: true,
     });
+  });
+
+  it('marks an image qcow2 calls corrupt as damaged (the reason the api acts on), without the path', () => {
+    const stderr = `qemu-img: Could not open '${file}': qcow2: Image is corrupt; cannot be opened read/write\n`;
+    expect(describeQemuImgFailure({ ...base, stderr }, labels)).toEqual({
+      message:
+        'Could not open volume 0b0f9a4e-8a51-4c44-9f57-0d9f1c2b3a4d: qcow2: Image is corrupt; cannot be opened read/write',
+      retryable: false,
+      reason: JobFailureReason.IMAGE_DAMAGED,
+    });
+    const marked = `qcow2: Marking image as corrupt: Preventing invalid write on metadata; further corruption events will be suppressed\n`;
+    expect(describeQemuImgFailure({ ...base, stderr: marked }, labels).reason).toBe(JobFailureReason.IMAGE_DAMAGED);
+    expect(
+      describeQemuImgFailure({ ...base, stderr: 'qemu-img: No space left on device\n' }, labels).reason,
+    ).toBeUndefined();
   });
 
   it('recognises the shared-lock variant printed by qemu-img info', () => {

@@ -1,3 +1,5 @@
+import { JobFailureReason } from '@snapdeck/contracts';
+
 /** What the driver knows when qemu-img fails, to write a message an operator can act on. */
 export interface QemuImgFailure {
   stderr: string;
@@ -11,10 +13,23 @@ export interface QemuImgFailure {
 export interface FailureDescription {
   message: string;
   retryable: boolean;
+  /** The image itself is damaged (qcow2's corrupt bit is set, or qemu set it now): the api marks the volume. */
+  reason?: JobFailureReason;
 }
+
+/**
+ * qcow2 refuses an image whose corrupt bit is set ("Image is corrupt; cannot be opened read/write"), and sets the
+ * bit when it finds a corruption mid-write ("Marking image as corrupt: …").
+ */
+const IMAGE_CORRUPT = /Image is corrupt|Marking image as corrupt/;
 
 /** qemu-img prints a held lock as `Failed to get "write" lock` or `Failed to get shared "write" lock`. */
 const LOCK_HELD = /Failed to get (?:shared )?"write" lock/;
+
+/** qemu-img failed because another process (a running domain, another qemu-img) holds the image's lock. */
+export function isLockHeld(stderr: string): boolean {
+  return LOCK_HELD.test(stderr);
+}
 const QUOTED_ABSOLUTE_PATH = /'\/[^']*'|\[\/[^\]]*\]/g;
 const BARE_ABSOLUTE_PATH = /(^|\s)\/[^\s:'\]]+/g;
 
@@ -34,11 +49,14 @@ export function describeQemuImgFailure(
     return { message: `qemu-img did not finish within ${failure.timeoutSeconds} s and was stopped`, retryable: true };
   }
   const detail = cleanStderr(failure.stderr, labels);
-  if (LOCK_HELD.test(failure.stderr)) {
+  if (isLockHeld(failure.stderr)) {
     return {
       message: 'the image is in use by another process (its qcow2 write lock is held); try again once it is released',
       retryable: true,
     };
+  }
+  if (detail && IMAGE_CORRUPT.test(failure.stderr)) {
+    return { message: detail, retryable: false, reason: JobFailureReason.IMAGE_DAMAGED };
   }
   if (detail) return { message: detail, retryable: false };
   if (failure.signal) return { message: `qemu-img was killed by signal ${failure.signal}`, retryable: true };

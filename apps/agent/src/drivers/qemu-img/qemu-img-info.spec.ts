@@ -26,7 +26,9 @@ describe('parseQemuImgInfo', () => {
     expect(parseQemuImgInfo(withSnapshots)).toEqual({
       format: 'qcow2',
       virtualSizeBytes: 1073741824,
-      snapshots: [{ id: '1', tag: '5f0e5d3a-0000-4000-8000-000000000001', createdAt: new Date(1795316837410) }],
+      snapshots: [
+        { id: '1', tag: '5f0e5d3a-0000-4000-8000-000000000001', createdAt: new Date(1795316837410), vmStateBytes: 0 },
+      ],
       backingFile: null,
       dataFile: null,
     });

@@ -5,6 +5,8 @@ export interface QcowSnapshot {
   id: string;
   tag: string;
   createdAt: Date;
+  /** Saved guest memory (`vm-state-size`): above 0 for a snapshot taken with memory. */
+  vmStateBytes: number;
 }
 
 export interface QcowImageInfo {
@@ -48,7 +50,9 @@ function parseSnapshot(entry: unknown): QcowSnapshot {
   }
   const seconds = typeof entry['date-sec'] === 'number' ? entry['date-sec'] : 0;
   const nanos = typeof entry['date-nsec'] === 'number' ? entry['date-nsec'] : 0;
-  return { id: entry['id'], tag: entry['name'], createdAt: new Date(seconds * 1000 + Math.floor(nanos / 1e6)) };
+  const vmStateBytes = typeof entry['vm-state-size'] === 'number' ? entry['vm-state-size'] : 0;
+  const createdAt = new Date(seconds * 1000 + Math.floor(nanos / 1e6));
+  return { id: entry['id'], tag: entry['name'], createdAt, vmStateBytes };
 }
 
 function dataFileOf(formatSpecific: unknown): string | null {

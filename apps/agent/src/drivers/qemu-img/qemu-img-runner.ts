@@ -9,6 +9,8 @@ export class QemuImgProcessError extends Error {
     readonly signal: string | null,
     readonly timedOut: boolean,
     readonly notInstalled: boolean,
+    /** What it printed before it failed: `qemu-img check --output=json` reports leaks and corruptions there. */
+    readonly stdout = '',
   ) {
     super(`qemu-img ${args[0] ?? ''} failed`);
     this.name = 'QemuImgProcessError';
@@ -37,12 +39,18 @@ export class QemuImgRunner {
     this.timeoutMs = options.timeoutMs ?? TEN_MINUTES;
   }
 
-  run(args: readonly string[]): Promise<string> {
+  /** `timeoutMs` overrides the runner's bound for this call (a storage check is bounded by its job). */
+  run(args: readonly string[], options: { timeoutMs?: number } = {}): Promise<string> {
     return new Promise((resolve, reject) => {
       execFile(
         this.binary,
         [...args],
-        { timeout: this.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
+        {
+          timeout: options.timeoutMs ?? this.timeoutMs,
+          killSignal: 'SIGKILL',
+          maxBuffer: 16 * 1024 * 1024,
+          encoding: 'utf8',
+        },
         (error, stdout, stderr) => {
           if (!error) {
             resolve(stdout);
@@ -51,7 +59,7 @@ export class QemuImgRunner {
           const code = typeof error.code === 'number' ? error.code : null;
           const notInstalled = error.code === 'ENOENT';
           const timedOut = error.killed === true && error.signal === 'SIGKILL';
-          reject(new QemuImgProcessError(args, stderr, code, error.signal ?? null, timedOut, notInstalled));
+          reject(new QemuImgProcessError(args, stderr, code, error.signal ?? null, timedOut, notInstalled, stdout));
         },
       );
     });

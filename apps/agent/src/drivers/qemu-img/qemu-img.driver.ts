@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, link, lstat, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { access, link, lstat, mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { templatePath, type VolumeSource } from '@snapdeck/contracts';
+import { type InventoryImage, type StorageInventory, templatePath, type VolumeSource } from '@snapdeck/contracts';
 import {
   checkedId,
   checkedRelativePath,
@@ -22,16 +22,23 @@ import {
   type CreateVolumeResult,
   type DeleteSnapshotResult,
   DriverError,
+  type InterruptedImage,
+  type InterruptedImagesOptions,
+  type InventoryOptions,
   type RemoveResult,
+  snapshotMissing,
   VolumeDriver,
   type VolumeSnapshot,
 } from '../volume-driver.js';
+import { DirtyJournal } from './dirty-journal.js';
+import { type ImageFile, ImageInspector } from './image-inspector.js';
 import { errorCode, fsFailure, type StorageName } from './fs-errors.js';
-import { parseQcow2Header, QCOW2_HEADER_READ_BYTES } from './qcow2-header.js';
+import { parseQcow2Header, readHeaderBytes } from './qcow2-header.js';
 import { describeQemuImgFailure } from './qemu-img-errors.js';
 import { parseQemuImgInfo, type QcowImageInfo } from './qemu-img-info.js';
 import { QemuImgProcessError, QemuImgRunner } from './qemu-img-runner.js';
 import { SecondaryStorage } from './secondary-storage.js';
+import { syncPath } from './sync-path.js';
 
 export interface QemuImgDriverOptions {
   /** AGENT_STORAGE_DIR; volumes live in `<storageDir>/volumes/<volumeId>.qcow2` (public contract). */
@@ -54,8 +61,11 @@ export interface ReadOptions {
 
 type Labels = Map<string, string>;
 
-/** Prefix of temporary files: a half-written image is never under its final name. */
-const PARTIAL = '.partial-';
+/**
+ * Infix of temporary files: a half-written image is never under its final name (`<final name>.partial-<uuid>`).
+ * The inventory never lists them: a crash leaves them for the next operation on that name to remove.
+ */
+export const PARTIAL = '.partial-';
 /** Private copies of images under inspection, in primary storage where only the agent writes. */
 const WORK_FOLDER = '.snapdeck-work';
 const IMPORT_PREFIX = 'import-';
@@ -69,7 +79,10 @@ export class QemuImgDriver extends VolumeDriver {
   readonly volumesDir: string;
   readonly workDir: string;
   readonly secondary: SecondaryStorage;
+  /** Images whose metadata a qemu-img command is rewriting; what a crash leaves is checked at the next start. */
+  readonly journal: DirtyJournal;
   private readonly runner: QemuImgRunner;
+  private readonly inspector: ImageInspector;
   /** qcow2 takes a write lock per file: operations on one volume run one at a time inside this agent. */
   private readonly locks = new KeyedMutex();
 
@@ -79,6 +92,8 @@ export class QemuImgDriver extends VolumeDriver {
     this.workDir = resolve(options.storageDir, WORK_FOLDER);
     this.secondary = new SecondaryStorage(options.secondaryDir, { readTimeoutMs: options.secondaryReadTimeoutMs });
     this.runner = options.runner ?? new QemuImgRunner();
+    this.inspector = new ImageInspector(this.runner);
+    this.journal = new DirtyJournal(resolve(options.storageDir));
   }
 
   async init(): Promise<void> {
@@ -93,6 +108,7 @@ export class QemuImgDriver extends VolumeDriver {
     } catch (error) {
       throw fsFailure(action, error);
     }
+    await this.journal.init();
     await this.secondary.init();
     await this.qemuImg(['--version'], 'qemu-img cannot run', new Map());
   }
@@ -170,7 +186,10 @@ export class QemuImgDriver extends VolumeDriver {
     const action = `Could not destroy volume ${id}`;
     return this.locks.run(id, async () => {
       await this.removeLeftovers(this.volumesDir, `${id}.qcow2`, action, 'primary storage');
-      return removeFile(this.volumePath(id), action, 'primary storage');
+      const removed = await removeFile(this.volumePath(id), action, 'primary storage');
+      // A crash mid-write of a volume that is now gone leaves nothing to check.
+      await this.journal.clear(id);
+      return removed;
     });
   }
 
@@ -194,7 +213,9 @@ export class QemuImgDriver extends VolumeDriver {
       if (countTag(await this.info(id, action), tag) > 0) {
         return { alreadyExisted: true, sizeBytes: null, quiesced: false };
       }
-      await this.qemuImg(['snapshot', '-q', '-c', tag, this.volumePath(id)], action, this.labels(id));
+      await this.journal.around(id, 'snapshot -c', () =>
+        this.qemuImg(['snapshot', '-q', '-c', tag, this.volumePath(id)], action, this.labels(id)),
+      );
       if (countTag(await this.info(id, action), tag) === 0) {
         throw new DriverError(`${action}: qemu-img reported success but the snapshot is not in the image`);
       }
@@ -213,9 +234,11 @@ export class QemuImgDriver extends VolumeDriver {
       const copies = countTag(await this.info(id, action), tag);
       if (copies === 0) return { alreadyGone: true };
       // `-d` removes one snapshot; an outside tool may have left several with our tag, and all must go.
-      for (let i = 0; i < copies; i++) {
-        await this.qemuImg(['snapshot', '-q', '-d', tag, this.volumePath(id)], action, this.labels(id));
-      }
+      await this.journal.around(id, 'snapshot -d', async () => {
+        for (let i = 0; i < copies; i++) {
+          await this.qemuImg(['snapshot', '-q', '-d', tag, this.volumePath(id)], action, this.labels(id));
+        }
+      });
       if (countTag(await this.info(id, action), tag) > 0) {
         throw new DriverError(`${action}: qemu-img reported success but the snapshot is still in the image`);
       }
@@ -230,7 +253,9 @@ export class QemuImgDriver extends VolumeDriver {
     await this.locks.run(id, async () => {
       await this.requireVolume(id, action);
       await this.requireTag(id, tag, action);
-      await this.qemuImg(['snapshot', '-q', '-a', tag, this.volumePath(id)], action, this.labels(id));
+      await this.journal.around(id, 'snapshot -a', () =>
+        this.qemuImg(['snapshot', '-q', '-a', tag, this.volumePath(id)], action, this.labels(id)),
+      );
     });
   }
 
@@ -367,6 +392,141 @@ export class QemuImgDriver extends VolumeDriver {
     });
   }
 
+  /**
+   * Volumes (`volumes/<volumeId>.qcow2`), templates (`templates/<templateId>.qcow2`) and transfers (any file
+   * under `transfers/`), one image at a time under that file's lock, so no operation of this agent is seen
+   * half done. Not listed: temporary files (`*.partial-*`), names outside the layout (nothing a repair could
+   * remove), anything that is not a regular file. `heldVolumeIds`: volumes a running domain has as disks (the
+   * libvirt driver knows); any other image is found held by its qcow2 lock, and is then read with -U.
+   */
+  async inventory(
+    options: InventoryOptions,
+    heldVolumeIds: ReadonlySet<string> = new Set(),
+  ): Promise<StorageInventory> {
+    const takenAt = new Date().toISOString();
+    const timeoutMs = options.checkTimeoutMs;
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      throw new DriverError(`Invalid check timeout ${String(timeoutMs)} ms: expected a positive number`);
+    }
+    const action = 'Could not list the storage';
+    const files = [...(await this.volumeFiles(heldVolumeIds, action)), ...(await this.secondaryFiles(action))];
+    const images: InventoryImage[] = [];
+    for (const image of files) {
+      const key = image.kind === 'volume' ? image.id : secondaryKey(image.relativePath);
+      const described = await this.locks.run(key, () => this.describeImage(image, timeoutMs, action));
+      if (described) images.push(described);
+    }
+    return { takenAt, images };
+  }
+
+  /**
+   * Each journaled image (a qemu-img write of its metadata never finished): clean → forgotten; leaked clusters
+   * on an image no process holds → `qemu-img check -r leaks`, checked again (repaired, or damaged); corrupt or
+   * unreadable → damaged. A held image with leaks, or one not checked in time, stays journaled (deferred).
+   */
+  async checkInterruptedImages(options: InterruptedImagesOptions): Promise<InterruptedImage[]> {
+    const deadline = Date.now() + options.timeoutMs;
+    const found: InterruptedImage[] = [];
+    for (const id of await this.journal.list()) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        found.push(deferred(id, { status: 'timeout' }, 'not checked: the start-up check ran out of time'));
+        continue;
+      }
+      const result = await this.locks.run(id, () => this.recheck(id, remaining));
+      if (result) found.push(result);
+    }
+    return found;
+  }
+
+  private async recheck(id: string, timeoutMs: number): Promise<InterruptedImage | null> {
+    const file = this.volumePath(id);
+    if (!(await fileExists(file))) {
+      await this.journal.clear(id);
+      return null;
+    }
+    const labels = this.labels(id);
+    const decided = async (result: InterruptedImage) => {
+      await this.journal.clear(id);
+      return result;
+    };
+    const first = await this.inspector.check(file, { timeoutMs, shared: false, labels });
+    const { check } = first;
+    switch (check.status) {
+      case 'clean':
+      case 'skipped':
+        return decided({ volumeId: id, status: 'clean', check, message: 'qemu-img check found no errors' });
+      case 'timeout':
+        return deferred(id, check, check.message ?? 'qemu-img check ran out of time');
+      case 'corrupt':
+      case 'unreadable':
+        return decided({ volumeId: id, status: 'damaged', check, message: check.message ?? check.status });
+      case 'leaks':
+        break;
+    }
+    const leaks = check.leakedClusters;
+    if (first.held) {
+      return deferred(id, check, `${leaks ?? 'some'} leaked cluster(s), but another process holds the image`);
+    }
+    try {
+      await this.inspector.repairLeaks(file, timeoutMs, labels);
+    } catch (error) {
+      if (!(error instanceof DriverError)) throw error;
+      return decided({ volumeId: id, status: 'damaged', check, leakedClusters: leaks, message: error.message });
+    }
+    const after = await this.inspector.check(file, { timeoutMs, shared: false, labels });
+    if (after.check.status === 'timeout')
+      return deferred(id, after.check, 'qemu-img check ran out of time after the repair');
+    if (after.check.status === 'clean') {
+      const message = `${leaks ?? 'some'} leaked cluster(s) repaired with qemu-img check -r leaks`;
+      return decided({ volumeId: id, status: 'repaired', check: after.check, leakedClusters: leaks, message });
+    }
+    const why = after.check.message ?? after.check.status;
+    return decided({
+      volumeId: id,
+      status: 'damaged',
+      check: after.check,
+      leakedClusters: leaks,
+      message: `still not clean after qemu-img check -r leaks: ${why}`,
+    });
+  }
+
+  private async describeImage(image: ImageFile, timeoutMs: number, action: string): Promise<InventoryImage | null> {
+    try {
+      return await this.inspector.describe(image, timeoutMs);
+    } catch (error) {
+      // Removed between the listing and now (a delete ran first): nothing to report.
+      if (errorCode(error) === 'ENOENT') return null;
+      if (error instanceof DriverError) throw error;
+      throw fsFailure(action, error, image.kind === 'volume' ? 'primary storage' : 'secondary storage');
+    }
+  }
+
+  private async volumeFiles(held: ReadonlySet<string>, action: string): Promise<ImageFile[]> {
+    const names = await listFolder(this.volumesDir, action, 'primary storage');
+    return names.flatMap((name) => {
+      const id = layoutId(name);
+      if (id === null) return [];
+      const file = join(this.volumesDir, name);
+      return [{ kind: 'volume' as const, id, file, relativePath: `volumes/${name}`, inUse: held.has(id) }];
+    });
+  }
+
+  /** The agent-written folders of secondary storage. Backups, once they exist, get their folder here. */
+  private async secondaryFiles(action: string): Promise<ImageFile[]> {
+    const found: ImageFile[] = [];
+    for (const { folder, kind, idOf } of SECONDARY_IMAGE_FOLDERS) {
+      const realFolder = await this.secondary.realFolder(folder, action);
+      if (realFolder === null) continue;
+      for (const name of await listFolder(realFolder, action, 'secondary storage')) {
+        const id = idOf(name);
+        if (id === null) continue;
+        found.push({ kind, id, file: join(realFolder, name), relativePath: `${folder}/${name}`, inUse: false });
+      }
+    }
+    return found;
+  }
+
   private async createBlankVolume(id: string, size: number): Promise<CreateVolumeResult> {
     const action = `Could not create volume ${id}`;
     return this.locks.run(id, async () => {
@@ -474,9 +634,7 @@ export class QemuImgDriver extends VolumeDriver {
   }
 
   private async requireTag(id: string, tag: string, action: string, shared = false): Promise<void> {
-    if (countTag(await this.info(id, action, shared), tag) === 0) {
-      throw new DriverError(`${action}: volume ${id} has no snapshot ${tag}`);
-    }
+    if (countTag(await this.info(id, action, shared), tag) === 0) throw snapshotMissing(action, id, tag);
   }
 
   /**
@@ -537,8 +695,50 @@ export class QemuImgDriver extends VolumeDriver {
         timeoutSeconds: this.runner.timeoutSeconds,
       };
       const described = describeQemuImgFailure(failure, labels);
-      throw new DriverError(`${action}: ${described.message}`, described.retryable);
+      throw new DriverError(`${action}: ${described.message}`, described.retryable, described.reason);
     }
+  }
+}
+
+/**
+ * Folders of secondary storage the inventory lists, and how a file name there names its owner (null: not one
+ * of ours, not listed). A backups folder joins this table when backups exist.
+ */
+const SECONDARY_IMAGE_FOLDERS: readonly {
+  folder: string;
+  kind: ImageFile['kind'];
+  idOf: (name: string) => string | null;
+}[] = [
+  { folder: 'templates', kind: 'template', idOf: layoutId },
+  {
+    folder: 'transfers',
+    kind: 'transfer',
+    idOf: (name) => (name.includes(PARTIAL) ? null : name.replace(/\.qcow2$/, '')),
+  },
+];
+
+const LAYOUT_NAME = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.qcow2$/;
+
+/** The id in a `<uuid>.qcow2` name (volumes, templates); null for anything else, temporary files included. */
+function layoutId(name: string): string | null {
+  return LAYOUT_NAME.exec(name)?.[1] ?? null;
+}
+
+function deferred(volumeId: string, check: InterruptedImage['check'], message: string): InterruptedImage {
+  return { volumeId, status: 'deferred', check, message };
+}
+
+/** Names of the regular files in a folder; a missing folder has none. */
+async function listFolder(folder: string, action: string, storage: StorageName): Promise<string[]> {
+  try {
+    const entries = await readdir(folder, { withFileTypes: true });
+    return entries
+      .filter((entry) => entry.isFile())
+      .map((entry) => entry.name)
+      .sort();
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return [];
+    throw fsFailure(action, error, storage);
   }
 }
 
@@ -571,26 +771,7 @@ async function removeFile(path: string, action: string, storage: StorageName): P
 
 /** The first bytes of a file, to read its header. */
 async function readStart(path: string, action: string, storage: StorageName): Promise<Uint8Array> {
-  try {
-    const handle = await open(path, 'r');
-    try {
-      const buffer = Buffer.alloc(QCOW2_HEADER_READ_BYTES);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-      return buffer.subarray(0, bytesRead);
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
+  return readHeaderBytes(path).catch((error: unknown) => {
     throw fsFailure(action, error, storage);
-  }
-}
-
-/** fsync of a file or a directory (Linux allows both through a read-only descriptor). */
-async function syncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  });
 }

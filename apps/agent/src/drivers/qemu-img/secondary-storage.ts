@@ -158,6 +158,23 @@ export class SecondaryStorage {
     return join(realFolder, basename(relativePath));
   }
 
+  /**
+   * The real path of a folder of secondary storage (`templates`), symbolic links resolved; null when it does not
+   * exist. Refused when it resolves outside secondary storage: nothing is listed or read through such a link.
+   */
+  async realFolder(folder: string, action: string): Promise<string | null> {
+    const root = await this.realRoot(action);
+    let real: string;
+    try {
+      real = await realpath(this.pathOf(folder));
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return null;
+      throw fsFailure(action, error, STORAGE);
+    }
+    if (!isInside(root, real)) throw outside(folder, action);
+    return real;
+  }
+
   private async realRoot(action: string): Promise<string> {
     try {
       return await realpath(this.root);

@@ -121,7 +121,9 @@ describe('SimulatorDriver', () => {
       expect((await driver.listSnapshots(id)).map((s) => s.tag)).toEqual([tag]);
 
       const missing = randomUUID();
-      await expect(driver.revertSnapshot(id, missing)).rejects.toThrow(`volume ${id} has no snapshot ${missing}`);
+      await expect(driver.revertSnapshot(id, missing)).rejects.toThrow(
+        `snapshot ${missing} is missing from volume ${id} on disk`,
+      );
       await expect(driver.revertSnapshot(randomUUID(), tag)).rejects.toThrow('the volume does not exist');
     });
 
@@ -142,7 +144,10 @@ describe('SimulatorDriver', () => {
         alreadyExisted: true,
         virtualSizeBytes: 2 * GIB,
       });
-      expect(driver.secondaryFile('transfers/t.qcow2')).toEqual({ virtualSizeBytes: 2 * GIB, generation: atSnapshot });
+      expect(driver.secondaryFile('transfers/t.qcow2')).toMatchObject({
+        virtualSizeBytes: 2 * GIB,
+        generation: atSnapshot,
+      });
 
       const fromFile = randomUUID();
       await expect(
@@ -168,7 +173,9 @@ describe('SimulatorDriver', () => {
       await expect(
         driver.createVolume(randomUUID(), 2, { kind: 'secondary', path: 'transfers/gone.qcow2' }),
       ).rejects.toThrow('transfers/gone.qcow2 does not exist in secondary storage');
-      await expect(driver.exportSnapshot(source, randomUUID(), 'transfers/u.qcow2')).rejects.toThrow('has no snapshot');
+      await expect(driver.exportSnapshot(source, randomUUID(), 'transfers/u.qcow2')).rejects.toThrow(
+        'is missing from volume',
+      );
       await expect(driver.exportSnapshot(source, tag, '../u.qcow2')).rejects.toThrow('Invalid destination');
     });
 
@@ -181,7 +188,10 @@ describe('SimulatorDriver', () => {
         alreadyExisted: false,
         virtualSizeBytes: 5 * GIB,
       });
-      expect(driver.secondaryFile(`templates/${templateId}.qcow2`)).toEqual({ virtualSizeBytes: 5 * GIB, generation });
+      expect(driver.secondaryFile(`templates/${templateId}.qcow2`)).toMatchObject({
+        virtualSizeBytes: 5 * GIB,
+        generation,
+      });
       await expect(driver.importTemplate(templateId, 'uploads/base.qcow2')).resolves.toMatchObject({
         alreadyExisted: true,
       });

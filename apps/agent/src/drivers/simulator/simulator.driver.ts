@@ -1,5 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { agentSecondaryFolderOf, type InstanceDisks, templatePath, type VolumeSource } from '@snapdeck/contracts';
+import {
+  agentSecondaryFolderOf,
+  type ImageCheck,
+  type InstanceDisks,
+  type InventoryImage,
+  type InventoryTag,
+  JobFailureReason,
+  type StorageInventory,
+  templatePath,
+  type VolumeSource,
+} from '@snapdeck/contracts';
 import {
   checkedId,
   checkedInstance,
@@ -18,7 +28,10 @@ import {
   type CreateVolumeResult,
   type DeleteSnapshotResult,
   DriverError,
+  type InterruptedImage,
+  type InterruptedImagesOptions,
   type RemoveResult,
+  snapshotMissing,
   type VolumeContext,
   VolumeDriver,
   type VolumeSnapshot,
@@ -61,6 +74,7 @@ interface SimulatedInstance {
 
 interface SimulatedInstanceSnapshot {
   withMemory: boolean;
+  createdAt: Date;
   /** Each disk's data generation at the point. */
   generations: Map<string, number>;
 }
@@ -79,6 +93,10 @@ interface SimulatedVolume {
    * see a revert or a copy bring back the data of the snapshot it came from.
    */
   generation: number;
+  /** The simulated file's mtime: the inventory reports it (the api ignores files younger than its grace period). */
+  modifiedAt: Date;
+  /** What the inventory reports as its `qemu-img check` (`skipped` unless a test set it: simulateImageCheck). */
+  check?: ImageCheck;
 }
 
 /** A qcow2 file in simulated secondary storage. */
@@ -86,7 +104,13 @@ export interface SimulatedFile {
   virtualSizeBytes: number;
   /** The data generation it holds, as in SimulatedVolume. */
   generation: number;
+  /** Its mtime, for the inventory; when it was placed, if known. */
+  modifiedAt?: Date;
 }
+
+/** Saved memory the inventory reports for a simulated recovery point with memory (on its ROOT disk). */
+const SIMULATED_MEMORY_BYTES = 512 * 1024 * 1024;
+const VOLUME_FILE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * No disks: state lives in memory and is lost on restart. For scale tests and demos of the api, where
@@ -161,7 +185,7 @@ export class SimulatorDriver extends VolumeDriver implements InstanceDriver {
         break;
       }
     }
-    this.volumes.set(id, { sizeGiB: size, snapshots: new Map(), generation });
+    this.volumes.set(id, { sizeGiB: size, snapshots: new Map(), generation, modifiedAt: this.now() });
     return { alreadyExisted: false };
   }
 
@@ -197,6 +221,7 @@ export class SimulatorDriver extends VolumeDriver implements InstanceDriver {
     const quiesced = options.quiesce === true && runningIn !== undefined;
     if (quiesced) this.freeze(runningIn, action);
     volume.snapshots.set(tag, { createdAt: this.now(), generation: volume.generation });
+    volume.modifiedAt = this.now();
     return { alreadyExisted: false, sizeBytes: null, quiesced };
   }
 
@@ -205,7 +230,9 @@ export class SimulatorDriver extends VolumeDriver implements InstanceDriver {
     const tag = checkedId(snapshotId, 'snapshot');
     await this.operate(`delete snapshot ${tag} of volume ${id}`);
     const volume = this.requireVolume(id, `Could not delete snapshot ${tag} of volume ${id}`);
-    return { alreadyGone: !volume.snapshots.delete(tag) };
+    const alreadyGone = !volume.snapshots.delete(tag);
+    if (!alreadyGone) volume.modifiedAt = this.now();
+    return { alreadyGone };
   }
 
   async revertSnapshot(volumeId: string, snapshotId: string): Promise<void> {
@@ -229,7 +256,7 @@ export class SimulatorDriver extends VolumeDriver implements InstanceDriver {
     const action = `Could not export snapshot ${tag} of volume ${id} to ${dest}`;
     const volume = this.requireVolume(id, action);
     const snapshot = this.requireSnapshot(volume, id, tag, action);
-    const file = { virtualSizeBytes: volume.sizeGiB * GIB, generation: snapshot.generation };
+    const file = { virtualSizeBytes: volume.sizeGiB * GIB, generation: snapshot.generation, modifiedAt: this.now() };
     this.secondaryFiles.set(dest, file);
     return { alreadyExisted: false, virtualSizeBytes: file.virtualSizeBytes };
   }
@@ -255,7 +282,7 @@ export class SimulatorDriver extends VolumeDriver implements InstanceDriver {
           '(simulator driver: only files it exported, or placed with putSecondaryFile, exist)',
       );
     }
-    this.secondaryFiles.set(destination, { ...file });
+    this.secondaryFiles.set(destination, { ...file, modifiedAt: this.now() });
     return { alreadyExisted: false, virtualSizeBytes: file.virtualSizeBytes };
   }
 
@@ -279,6 +306,73 @@ export class SimulatorDriver extends VolumeDriver implements InstanceDriver {
     await this.operate(`list the snapshots of volume ${id}`);
     const volume = this.requireVolume(id, `Could not list the snapshots of volume ${id}`);
     return [...volume.snapshots].map(([tag, { createdAt }]) => ({ tag, createdAt }));
+  }
+
+  /**
+   * Every simulated volume with its tags (its snapshots, and the recovery points it is a disk of, as the tag
+   * in each disk of a real instance), and the template and transfer files; checks are `skipped` (there is no
+   * image to check) unless a test set one with simulateImageCheck. Sizes on disk are 0.
+   */
+  async inventory(): Promise<StorageInventory> {
+    await this.operate('list the storage');
+    const takenAt = this.now().toISOString();
+    const images: InventoryImage[] = [];
+    for (const [id, volume] of [...this.volumes].sort(([a], [b]) => a.localeCompare(b))) {
+      images.push({
+        kind: 'volume',
+        id,
+        path: `volumes/${id}.qcow2`,
+        sizeBytes: 0,
+        virtualSizeBytes: volume.sizeGiB * GIB,
+        modifiedAt: volume.modifiedAt.toISOString(),
+        inUse: this.runningInstanceOf(id) !== undefined,
+        tags: this.tagsOf(id, volume),
+        check: volume.check ?? { status: 'skipped', message: 'simulator driver: no image to check' },
+      });
+    }
+    for (const [path, file] of [...this.secondaryFiles].sort(([a], [b]) => a.localeCompare(b))) {
+      const listed = secondaryImage(path);
+      if (!listed) continue;
+      images.push({
+        ...listed,
+        path,
+        sizeBytes: 0,
+        virtualSizeBytes: file.virtualSizeBytes,
+        modifiedAt: (file.modifiedAt ?? this.now()).toISOString(),
+        inUse: false,
+        tags: [],
+        check: { status: 'skipped', message: 'simulator driver: no image to check' },
+      });
+    }
+    return { takenAt, images };
+  }
+
+  /** The simulator writes no image: nothing is ever left half written. */
+  checkInterruptedImages(_options?: InterruptedImagesOptions): Promise<InterruptedImage[]> {
+    return Promise.resolve([]);
+  }
+
+  /** Stands for a tag added behind the agent's back (`qemu-img snapshot -c` by hand): a stray tag. For tests. */
+  simulateStrayTag(volumeId: string, tag: string): void {
+    const id = checkedId(volumeId, 'volume');
+    const volume = this.requireVolume(id, `Could not add tag ${tag} to volume ${id}`);
+    volume.snapshots.set(tag, { createdAt: this.now(), generation: volume.generation });
+  }
+
+  /**
+   * Stands for a tag removed behind the agent's back (`qemu-img snapshot -d` by hand): a snapshot, or this disk's
+   * share of a recovery point, missing on disk. For tests.
+   */
+  simulateLostTag(volumeId: string, tag: string): void {
+    const id = checkedId(volumeId, 'volume');
+    this.volumes.get(id)?.snapshots.delete(tag);
+    for (const instance of this.instances.values()) instance.instanceSnapshots.get(tag)?.generations.delete(id);
+  }
+
+  /** What the inventory reports as the volume's `qemu-img check` (undefined: back to `skipped`). For tests. */
+  simulateImageCheck(volumeId: string, check: ImageCheck | undefined): void {
+    const id = checkedId(volumeId, 'volume');
+    this.requireVolume(id, `Could not set the check of volume ${id}`).check = check;
   }
 
   async startInstance(instance: InstanceDisks): Promise<StartInstanceResult> {
@@ -347,7 +441,7 @@ export class SimulatorDriver extends VolumeDriver implements InstanceDriver {
     const quiesced = options.quiesce && running;
     if (quiesced) this.freeze(instanceId, action);
     const generations = new Map(volumeIds.map((v, i) => [v, volumes[i].generation]));
-    const point = { withMemory: options.withMemory, generations };
+    const point = { withMemory: options.withMemory, generations, createdAt: this.now() };
     if (known) known.instanceSnapshots.set(id, point);
     else this.instances.set(instanceId, { running: false, volumeIds, instanceSnapshots: new Map([[id, point]]) });
     return { alreadyExisted: false, quiesced };
@@ -364,7 +458,13 @@ export class SimulatorDriver extends VolumeDriver implements InstanceDriver {
     const action = `Could not revert instance ${instanceId} to recovery point ${id}`;
     const known = this.instances.get(instanceId);
     const point = known?.instanceSnapshots.get(id);
-    if (!known || !point) throw new DriverError(`${action}: the instance has no recovery point ${id}`);
+    if (!known || !point) {
+      throw new DriverError(
+        `${action}: the instance has no recovery point ${id}`,
+        false,
+        JobFailureReason.SNAPSHOT_MISSING,
+      );
+    }
     if (!point.withMemory && known.running) {
       throw new DriverError(
         `${action}: the recovery point has no memory: it can be reverted only while the instance is stopped`,
@@ -372,7 +472,7 @@ export class SimulatorDriver extends VolumeDriver implements InstanceDriver {
     }
     const volumes = volumeIds.map((v) => {
       const generation = point.generations.get(v);
-      if (generation === undefined) throw new DriverError(`${action}: volume ${v} is not part of the recovery point`);
+      if (generation === undefined) throw snapshotMissing(action, v, id, 'recovery point');
       return [this.requireVolume(v, action, `volume ${v} does not exist on this host`), generation] as const;
     });
     for (const [volume, generation] of volumes) volume.generation = generation;
@@ -413,7 +513,7 @@ export class SimulatorDriver extends VolumeDriver implements InstanceDriver {
   putSecondaryFile(path: string, virtualSizeBytes: number): number {
     const relativePath = checkedRelativePath(path, 'path');
     const generation = this.nextGeneration++;
-    this.secondaryFiles.set(relativePath, { virtualSizeBytes, generation });
+    this.secondaryFiles.set(relativePath, { virtualSizeBytes, generation, modifiedAt: this.now() });
     return generation;
   }
 
@@ -433,6 +533,26 @@ export class SimulatorDriver extends VolumeDriver implements InstanceDriver {
   /** The data generation of a volume (see SimulatedVolume), if it exists; for tests. */
   volumeGeneration(volumeId: string): number | undefined {
     return this.volumes.get(checkedId(volumeId, 'volume'))?.generation;
+  }
+
+  private tagsOf(volumeId: string, volume: SimulatedVolume): InventoryTag[] {
+    const tags: InventoryTag[] = [...volume.snapshots].map(([tag, { createdAt }]) => ({
+      tag,
+      createdAt: createdAt.toISOString(),
+      vmStateBytes: 0,
+    }));
+    for (const instance of this.instances.values()) {
+      for (const [tag, point] of instance.instanceSnapshots) {
+        if (!point.generations.has(volumeId)) continue;
+        const root = [...point.generations.keys()][0] === volumeId;
+        tags.push({
+          tag,
+          createdAt: point.createdAt.toISOString(),
+          vmStateBytes: point.withMemory && root ? SIMULATED_MEMORY_BYTES : 0,
+        });
+      }
+    }
+    return tags;
   }
 
   /** The running instance whose disk this volume is, if any. */
@@ -472,7 +592,7 @@ export class SimulatorDriver extends VolumeDriver implements InstanceDriver {
 
   private requireSnapshot(volume: SimulatedVolume, id: string, tag: string, action: string): SimulatedSnapshot {
     const snapshot = volume.snapshots.get(tag);
-    if (!snapshot) throw new DriverError(`${action}: volume ${id} has no snapshot ${tag}`);
+    if (!snapshot) throw snapshotMissing(action, id, tag);
     return snapshot;
   }
 
@@ -481,4 +601,15 @@ export class SimulatorDriver extends VolumeDriver implements InstanceDriver {
     if (!file) throw new DriverError(`${action}: ${path} does not exist in secondary storage`);
     return file;
   }
+}
+
+/** The kind and id of a simulated secondary file the inventory lists (as the qemu-img driver would), or null. */
+function secondaryImage(path: string): Pick<InventoryImage, 'kind' | 'id'> | null {
+  const [folder, name, ...rest] = path.split('/');
+  if (name === undefined || rest.length > 0) return null;
+  const stem = name.replace(/\.qcow2$/, '');
+  if (folder === 'templates' && name.endsWith('.qcow2') && VOLUME_FILE.test(stem))
+    return { kind: 'template', id: stem };
+  if (folder === 'transfers') return { kind: 'transfer', id: stem };
+  return null;
 }

@@ -34,8 +34,12 @@ export class DeleteInstanceSnapshotApplier implements JobOutcomeApplier<JobName.
       type: outcome.ok ? 'instance_snapshot.deleted' : 'instance_snapshot.delete_failed',
       resourceType: 'InstanceSnapshot',
       resourceId: instanceSnapshotId,
-      message: outcome.ok ? 'Recovery point deleted' : `Recovery point delete failed: ${outcome.message}`,
-      details: { jobId: job.id, instanceId },
+      message: !outcome.ok
+        ? `Recovery point delete failed: ${outcome.message}`
+        : outcome.data.alreadyGone
+          ? 'Recovery point removed: it was already missing from disk'
+          : 'Recovery point deleted',
+      details: { jobId: job.id, instanceId, ...(outcome.ok ? { alreadyGone: outcome.data.alreadyGone } : {}) },
     });
   }
 }

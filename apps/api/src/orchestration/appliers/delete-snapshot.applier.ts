@@ -30,8 +30,12 @@ export class DeleteSnapshotApplier implements JobOutcomeApplier<JobName.DELETE_S
       type: outcome.ok ? 'snapshot.deleted' : 'snapshot.delete_failed',
       resourceType: 'Snapshot',
       resourceId: snapshotId,
-      message: outcome.ok ? 'Snapshot deleted from disk' : `Snapshot delete failed: ${outcome.message}`,
-      details: { jobId: job.id, volumeId },
+      message: !outcome.ok
+        ? `Snapshot delete failed: ${outcome.message}`
+        : outcome.data.alreadyGone
+          ? 'Snapshot removed: it was already missing from disk'
+          : 'Snapshot deleted from disk',
+      details: { jobId: job.id, volumeId, ...(outcome.ok ? { alreadyGone: outcome.data.alreadyGone } : {}) },
     });
   }
 }

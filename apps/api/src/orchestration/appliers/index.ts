@@ -8,7 +8,9 @@ import { DeleteTemplateApplier } from './delete-template.applier.js';
 import { DestroyVolumesApplier } from './destroy-volumes.applier.js';
 import { ExportSnapshotApplier } from './export-snapshot.applier.js';
 import { ImportTemplateApplier } from './import-template.applier.js';
+import { InventoryApplier } from './inventory.applier.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
+import { RepairStorageApplier } from './repair-storage.applier.js';
 import { RevertInstanceSnapshotApplier } from './revert-instance-snapshot.applier.js';
 import { RevertSnapshotApplier } from './revert-snapshot.applier.js';
 import { StartInstanceApplier } from './start-instance.applier.js';
@@ -31,4 +33,6 @@ export const JOB_OUTCOME_APPLIERS: { readonly [N in JobName]: JobOutcomeApplier<
   [JobName.CREATE_INSTANCE_SNAPSHOT]: new CreateInstanceSnapshotApplier(),
   [JobName.REVERT_INSTANCE_SNAPSHOT]: new RevertInstanceSnapshotApplier(),
   [JobName.DELETE_INSTANCE_SNAPSHOT]: new DeleteInstanceSnapshotApplier(),
+  [JobName.INVENTORY]: new InventoryApplier(),
+  [JobName.REPAIR_STORAGE]: new RepairStorageApplier(),
 };

@@ -1,12 +1,14 @@
-import { JobName, type JobOutcome } from '@snapdeck/contracts';
+import { JobFailureReason, JobName, type JobOutcome } from '@snapdeck/contracts';
 import { InstanceState, VolumeState } from '@snapdeck/domain';
 import type { JobOf, Repositories } from '@snapdeck/persistence';
+import { recoveryPointMissingOnDisk } from '../../storage-audits/missing-on-disk.js';
 import { expectMoved } from './expect-moved.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
 /**
  * The volumes are READY again either way. After a revert the instance is RUNNING or STOPPED as the hypervisor
  * reports it; after a failure it keeps the state it had (RUNNING or STOPPED: a revert never moves it before).
+ * A recovery point the agent found missing on disk (SNAPSHOT_MISSING) becomes ERROR.
  */
 export class RevertInstanceSnapshotApplier implements JobOutcomeApplier<JobName.REVERT_INSTANCE_SNAPSHOT> {
   readonly jobName = JobName.REVERT_INSTANCE_SNAPSHOT;
@@ -38,5 +40,7 @@ export class RevertInstanceSnapshotApplier implements JobOutcomeApplier<JobName.
         : `Revert to recovery point failed: ${outcome.message}`,
       details: { jobId: job.id, instanceSnapshotId },
     });
+    if (!outcome.ok && outcome.reason === JobFailureReason.SNAPSHOT_MISSING)
+      await recoveryPointMissingOnDisk(tx, job, instanceSnapshotId, new Date());
   }
 }
