@@ -22,6 +22,8 @@ FROM node:20-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends qemu-utils && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production
+# The api binds loopback unless told: in a container, the published port reaches it only on every address.
+ENV HOST=0.0.0.0
 COPY --from=build /app /app
 EXPOSE 3000
 # Node itself, not npm, receives SIGTERM and shuts down gracefully (run with an init: `docker run --init`).

@@ -5,6 +5,7 @@ import { RecoveryPoints1795327739303 } from './1795327739303-RecoveryPoints.js';
 import { LimitsAndCapacity1796146645231 } from './1796146645231-LimitsAndCapacity.js';
 import { TokensAndUsers1796146648866 } from './1796146648866-TokensAndUsers.js';
 import { StorageAudits1796157150954 } from './1796157150954-StorageAudits.js';
+import { IdempotencyKeys1796157252930 } from './1796157252930-IdempotencyKeys.js';
 // new migration imports above (npm run migration:generate inserts here)
 
 /** Every migration, oldest first. Landed migrations are never edited: a change is a new migration. */
@@ -15,5 +16,6 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   LimitsAndCapacity1796146645231,
   TokensAndUsers1796146648866,
   StorageAudits1796157150954,
+  IdempotencyKeys1796157252930,
   // new migrations above (npm run migration:generate inserts here)
 ];

@@ -10,6 +10,7 @@ import { graphqlModule } from './graphql/graphql.module.js';
 import { PassthroughExceptionFilter } from './graphql/passthrough-exception.filter.js';
 import { HealthModule } from './health/health.module.js';
 import { HostsModule } from './hosts/hosts.module.js';
+import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { InstanceSnapshotsModule } from './instance-snapshots/instance-snapshots.module.js';
 import { InstancesModule } from './instances/instances.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
@@ -49,6 +50,7 @@ export class AppModule {
         GraphiqlModule,
         HealthModule,
         MetricsModule,
+        IdempotencyModule,
         OrganizationsModule,
         UsersModule,
         EnvironmentsModule,

@@ -44,6 +44,6 @@ export async function startApi(config: ApiConfig, options: StartApiOptions = {})
   app.use(bodyErrorHandler);
   app.useGlobalPipes(createValidationPipe());
   if (options.shutdownHooks ?? true) app.enableShutdownHooks();
-  await app.listen(config.PORT, '0.0.0.0');
+  await app.listen(config.PORT, config.HOST);
   return app;
 }

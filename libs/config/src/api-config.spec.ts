@@ -26,6 +26,7 @@ describe('loadApiConfig', () => {
       REDIS_URL: 'redis://127.0.0.1:6379',
       QUEUE_PREFIX: 'snapdeck',
       PORT: 3000,
+      HOST: '127.0.0.1',
       NODE_ENV: 'development',
       MIGRATIONS_RUN: true,
       HOST_DOWN_AFTER_SECONDS: 60,
@@ -58,6 +59,7 @@ describe('loadApiConfig', () => {
       LOG_FORMAT: 'json',
     });
     expect(config.SNAPDECK_ADMIN_TOKEN).toBeUndefined();
+    expect(config.METRICS_TOKEN).toBeUndefined();
   });
 
   it('takes the values it is given', () => {
@@ -67,7 +69,11 @@ describe('loadApiConfig', () => {
       QUEUE_PREFIX: 'ci-42',
       NODE_ENV: 'production',
       SNAPDECK_ADMIN_TOKEN: 'a-token-of-16-ch',
+      HOST: '0.0.0.0',
+      METRICS_TOKEN: 'metrics-token-16ch',
     });
+    expect(config.HOST).toBe('0.0.0.0');
+    expect(config.METRICS_TOKEN).toBe('metrics-token-16ch');
     expect(config.DATABASE_URL).toBe('postgres://app:secret@db:5432/prod');
     expect(config.REDIS_URL).toBe('redis://cache:6379/2');
     expect(config.QUEUE_PREFIX).toBe('ci-42');
@@ -148,6 +154,14 @@ describe('loadApiConfig', () => {
     expect(loadApiConfig({ LOG_FORMAT: 'pretty' }).LOG_FORMAT).toBe('pretty');
     expect(loadApiConfig({ LOG_FORMAT: 'json' }).LOG_FORMAT).toBe('json');
     expect(invalidVariables(failure({ LOG_FORMAT: 'text' }))).toEqual(['LOG_FORMAT']);
+  });
+
+  it('binds loopback unless HOST says otherwise, and takes an empty HOST or METRICS_TOKEN as unset', () => {
+    expect(loadApiConfig({}).HOST).toBe('127.0.0.1');
+    expect(loadApiConfig({ HOST: '::' }).HOST).toBe('::');
+    expect(loadApiConfig({ METRICS_TOKEN: '' }).METRICS_TOKEN).toBeUndefined();
+    expect(() => loadApiConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/);
+    expect(loadApiConfig({ HOST: '' }).HOST).toBe('127.0.0.1');
   });
 
   it('wants an admin token of 16 characters at least', () => {

@@ -42,6 +42,23 @@ export class ApiConfig {
   @Max(65535)
   PORT: number = 3000;
 
+  /**
+   * The address the HTTP listener binds. Loopback by default, so a process started by hand (or `npm start` on a
+   * laptop) is not reachable from the network with /metrics and GraphiQL open; the container image sets 0.0.0.0.
+   */
+  @IsString()
+  @MinLength(1)
+  HOST: string = '127.0.0.1';
+
+  /**
+   * When set, `GET /metrics` needs `Authorization: Bearer <this>` (401 otherwise); unset (or empty, as compose
+   * passes `${METRICS_TOKEN:-}`), it is open like /health.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(16)
+  METRICS_TOKEN?: string;
+
   @IsIn(NODE_ENVS)
   NODE_ENV: NodeEnv = 'development';
 

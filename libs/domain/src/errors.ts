@@ -7,6 +7,8 @@ export enum ErrorCode {
   CONFLICT = 'CONFLICT',
   QUOTA_EXCEEDED = 'QUOTA_EXCEEDED',
   PRECONDITION_FAILED = 'PRECONDITION_FAILED',
+  /** A dependency (PostgreSQL, Redis) was briefly out of reach: retry (`extensions.retryable: true`). */
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -37,6 +39,13 @@ export function conflict(message: string): DomainError {
 
 export function preconditionFailed(message: string): DomainError {
   return new DomainError(ErrorCode.PRECONDITION_FAILED, message);
+}
+
+/** A transient outage: the same request may be sent again (a mutation with its Idempotency-Key, to be safe). */
+export function serviceUnavailable(
+  message = 'A service the api depends on is briefly unavailable: retry the request (a mutation with the same Idempotency-Key)',
+): DomainError {
+  return new DomainError(ErrorCode.SERVICE_UNAVAILABLE, message, { retryable: true });
 }
 
 export function forbidden(message = 'You are not allowed to do this'): DomainError {

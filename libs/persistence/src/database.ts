@@ -1,5 +1,6 @@
 import { DataSource, type MigrationInterface } from 'typeorm';
 import { ENTITIES } from './entities/index.js';
+import { currentIdempotencyClaim } from './idempotency.js';
 import { Repositories } from './repositories/index.js';
 
 export interface DatabaseOptions {
@@ -34,8 +35,27 @@ export class Database {
     this.repos = new Repositories(dataSource.manager);
   }
 
-  transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction((manager) => work(new Repositories(manager)));
+  /**
+   * Inside a mutation sent with an Idempotency-Key (withIdempotencyClaim), the first transaction that commits
+   * also records the key and what the work returned, in the same commit.
+   */
+  async transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
+    const claim = currentIdempotencyClaim();
+    if (!claim?.enter()) return this.dataSource.transaction((manager) => work(new Repositories(manager)));
+    try {
+      const result = await this.dataSource.transaction(async (manager) => {
+        const repos = new Repositories(manager);
+        await claim.begin(repos);
+        const done = await work(repos);
+        await claim.beforeCommit(repos, done);
+        return done;
+      });
+      claim.settle(true);
+      return result;
+    } catch (error) {
+      claim.settle(false);
+      throw error;
+    }
   }
 
   /** True when every migration this build knows is applied. */

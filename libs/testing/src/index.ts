@@ -1,2 +1,3 @@
 export * from './capabilities.js';
 export * from './databases.js';
+export * from './private-postgres.js';

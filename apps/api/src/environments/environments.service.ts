@@ -16,7 +16,8 @@ export class EnvironmentsService {
       throw notFound('Organization', organizationId);
     if (!(await this.db.repos.organizations.findById(organizationId))) throw notFound('Organization', organizationId);
     try {
-      return await this.db.repos.environments.create(organizationId, input.name);
+      // A transaction of its own, as every mutation's write: a request's Idempotency-Key commits with it.
+      return await this.db.transaction((tx) => tx.environments.create(organizationId, input.name));
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict(`An environment named ${input.name} exists already`);
       throw error;

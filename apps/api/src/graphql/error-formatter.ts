@@ -1,7 +1,8 @@
 import { HttpException, Logger } from '@nestjs/common';
-import { DomainError, ErrorCode } from '@snapdeck/domain';
+import { DomainError, ErrorCode, serviceUnavailable } from '@snapdeck/domain';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { isTransientError } from '../common/transient-errors.js';
 
 const logger = new Logger('GraphQLErrors');
 /** Codes a client may see as they are; INTERNAL_SERVER_ERROR always goes through the production filter below. */
@@ -53,7 +54,8 @@ export function withoutSuggestions(message: string): string {
 }
 
 /**
- * Gives every error exactly one of the contract's codes. In production an unexpected error becomes a plain
+ * Gives every error exactly one of the contract's codes. A dependency's transient outage is SERVICE_UNAVAILABLE
+ * with `retryable: true` (common/transient-errors.ts). In production an unexpected error becomes a plain
  * "Internal server error": no stack, SQL or file path reaches the client (the full error goes to the log).
  */
 export function createErrorFormatter(production: boolean) {
@@ -74,6 +76,16 @@ export function createErrorFormatter(production: boolean) {
     }
     if (typeof apolloCode === 'string' && CLIENT_VISIBLE_CODES.has(apolloCode)) {
       return { ...base, extensions: { code: apolloCode } };
+    }
+    if (isTransientError(original)) {
+      // A dependency's blip, not a bug: the client retries (with its Idempotency-Key); the log keeps the cause.
+      logger.warn(`transient failure answered SERVICE_UNAVAILABLE: ${(original as Error).message}`);
+      const unavailable = serviceUnavailable();
+      return {
+        message: unavailable.message,
+        path: formatted.path,
+        extensions: { code: unavailable.code, ...unavailable.details },
+      };
     }
     logger.error(original instanceof Error ? (original.stack ?? original.message) : String(original));
     if (production) {

@@ -11,7 +11,11 @@ export function describeRootTypes(schema: GraphQLSchema): GraphQLSchema {
   const subscription = schema.getSubscriptionType();
   if (query) query.description = 'Reads: lists are Relay connections, and a resource the caller may not see is null.';
   if (mutation)
-    mutation.description = 'Changes: each takes one input and answers a payload; work on disks runs as a Job.';
+    mutation.description =
+      'Changes: each takes one input and answers a payload; work on disks runs as a Job. Send an ' +
+      '`Idempotency-Key` HTTP header (one mutation per request) to make a retry safe: the same key with the ' +
+      "same mutation and input within 24 h answers the first request's resources instead of doing it again. " +
+      'An error with `extensions.code` SERVICE_UNAVAILABLE (`retryable: true`) changed nothing: retry it.';
   if (subscription) subscription.description = 'Changes as they happen, over WebSocket (graphql-ws) at /graphql.';
   return schema;
 }

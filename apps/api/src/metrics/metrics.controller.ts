@@ -1,9 +1,11 @@
-import { Controller, Get, Res } from '@nestjs/common';
+import { Controller, Get, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { ApiMetrics } from './api-metrics.js';
+import { MetricsTokenGuard } from './metrics-token.guard.js';
 
-/** Prometheus exposition. Unauthenticated, like /health: keep it on the internal network. */
+/** Prometheus exposition: behind METRICS_TOKEN when it is set, open like /health otherwise. */
 @Controller()
+@UseGuards(MetricsTokenGuard)
 export class MetricsController {
   constructor(private readonly metrics: ApiMetrics) {}
 

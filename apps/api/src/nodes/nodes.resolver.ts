@@ -57,6 +57,12 @@ const LOOKUPS: readonly Lookup[] = [
 /** The tables `node` asks for one id: its cost is one lookup each. */
 export const NODE_LOOKUPS = LOOKUPS.length;
 
+/** Any row by its id within what the caller may read (each table asked in turn: ids are bare UUIDs). */
+export async function findNode(repos: Repositories, principal: Principal, id: string): Promise<NodeModel | null> {
+  const found = await Promise.all(LOOKUPS.map((lookup) => lookup(repos, principal, id)));
+  return found.find((node) => node !== null) ?? null;
+}
+
 @Resolver(() => NodeModel)
 export class NodesResolver {
   constructor(private readonly db: Database) {}
@@ -73,7 +79,6 @@ export class NodesResolver {
     @CurrentPrincipal() principal: Principal,
     @Args('id', { type: () => ID, description: "The resource's id." }, ParseIdPipe) id: string,
   ): Promise<NodeModel | null> {
-    const found = await Promise.all(LOOKUPS.map((lookup) => lookup(this.db.repos, principal, id)));
-    return found.find((node) => node !== null) ?? null;
+    return findNode(this.db.repos, principal, id);
   }
 }

@@ -26,12 +26,26 @@ export class JobLauncher {
    * The one way an operation sends work: `work` runs in a transaction, opens its Job row (openJob) and says
    * which host gets it; the job is sent only once that transaction has committed (a rolled-back operation
    * sends nothing). Answers the operation with its job as it is after the dispatch (see launch).
+   *
+   * Once the transaction has committed the operation happened, so nothing after it turns into an error for the
+   * client: if the change feed, the claim, the send or the re-read fails (PostgreSQL or Redis gone for a moment),
+   * the answer is the job as committed (PENDING) and the reconciler sends it (findLapsed takes a PENDING job
+   * without a lease). An error here would make the client retry work that was done.
    */
   async commitThenLaunch<T extends { job: JobEntity }>(
     work: (tx: Repositories) => Promise<{ operation: T; hostName: string }>,
   ): Promise<T> {
     const { operation, hostName } = await this.db.transaction(work);
-    return { ...operation, job: await this.launch(operation.job, hostName) };
+    try {
+      return { ...operation, job: await this.launch(operation.job, hostName) };
+    } catch (error) {
+      this.logger.warn({
+        msg: `job ${operation.job.id} committed but not launched, the reconciler sends it: ${(error as Error).message}`,
+        ...jobLogFields(operation.job),
+        host: hostName,
+      });
+      return operation;
+    }
   }
 
   /**

@@ -6,7 +6,7 @@ import type { JobDispatcher } from './job-dispatcher.js';
 import { JobLauncher } from './job-launcher.service.js';
 
 /** commitThenLaunch with an in-memory transaction: what is sent, and when. */
-function setUp() {
+function setUp(failures: { send?: Error; claim?: Error; reread?: Error } = {}) {
   const events: string[] = [];
   const sent: JobEnvelope[] = [];
   const job = {
@@ -20,8 +20,9 @@ function setUp() {
   } as JobEntity;
   const repos = {
     jobs: {
-      beginDelivery: () => Promise.resolve(1),
-      findForOrchestration: () => Promise.resolve({ ...job, attempt: 1 }),
+      beginDelivery: () => (failures.claim ? Promise.reject(failures.claim) : Promise.resolve(1)),
+      findForOrchestration: () =>
+        failures.reread ? Promise.reject(failures.reread) : Promise.resolve({ ...job, attempt: 1 }),
     },
   } as unknown as Repositories;
   const db = {
@@ -41,6 +42,7 @@ function setUp() {
   const dispatcher = {
     send: (hostName: string, envelope: JobEnvelope) => {
       events.push(`send to ${hostName}`);
+      if (failures.send) return Promise.reject(failures.send);
       sent.push(envelope);
       return Promise.resolve();
     },
@@ -69,5 +71,34 @@ describe('JobLauncher.commitThenLaunch', () => {
     await expect(launcher.commitThenLaunch(() => Promise.reject(refusal))).rejects.toBe(refusal);
     expect(events).toEqual(['begin', 'rollback']);
     expect(sent).toEqual([]);
+  });
+
+  describe('after the commit, a failure is no error for the client: the operation happened', () => {
+    const operation = (job: JobEntity) => () =>
+      Promise.resolve({ operation: { templateName: 'golden', job }, hostName: 'kvm-1' });
+
+    it('answers the job as dispatched when the send fails (its lease makes the reconciler send it again)', async () => {
+      const { launcher, job, events, sent } = setUp({ send: new Error('Redis is unreachable') });
+      const answer = await launcher.commitThenLaunch(operation(job));
+      expect(events).toEqual(['begin', 'commit', 'send to kvm-1']);
+      expect(sent).toEqual([]);
+      expect(answer).toEqual({ templateName: 'golden', job: { ...job, attempt: 1 } });
+    });
+
+    it('answers the job as committed when the database drops the claim', async () => {
+      const { launcher, job, events, sent } = setUp({ claim: new Error('Connection terminated unexpectedly') });
+      const answer = await launcher.commitThenLaunch(operation(job));
+      expect(events).toEqual(['begin', 'commit']);
+      expect(sent).toEqual([]);
+      expect(answer).toEqual({ templateName: 'golden', job });
+    });
+
+    it('answers the job as committed when re-reading it fails after the send', async () => {
+      const { launcher, job, events, sent } = setUp({ reread: new Error('Connection terminated unexpectedly') });
+      const answer = await launcher.commitThenLaunch(operation(job));
+      expect(events).toEqual(['begin', 'commit', 'send to kvm-1']);
+      expect(sent).toHaveLength(1);
+      expect(answer).toEqual({ templateName: 'golden', job });
+    });
   });
 });

@@ -11,10 +11,13 @@ export class OrganizationsService {
     @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
-  /** A new organization starts with DEFAULT_ORGANIZATION_LIMITS. */
+  /**
+   * A new organization starts with DEFAULT_ORGANIZATION_LIMITS. In a transaction of its own, as every mutation's
+   * write: a request's Idempotency-Key commits with it.
+   */
   async create(name: string): Promise<OrganizationEntity> {
     try {
-      return await this.db.repos.organizations.create(name, this.config.DEFAULT_ORGANIZATION_LIMITS);
+      return await this.db.transaction((tx) => tx.organizations.create(name, this.config.DEFAULT_ORGANIZATION_LIMITS));
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict(`An organization named ${name} exists already`);
       throw error;
@@ -29,10 +32,10 @@ export class OrganizationsService {
   async setLimits(organizationId: string, input: Partial<OrganizationLimits>): Promise<OrganizationEntity> {
     const changes: Partial<OrganizationLimits> = {};
     for (const resource of LIMIT_RESOURCES) if (input[resource] !== undefined) changes[resource] = input[resource];
-    if (!(await this.db.repos.organizations.setLimits(organizationId, changes))) {
-      throw notFound('Organization', organizationId);
-    }
-    return (await this.db.repos.organizations.findById(organizationId))!;
+    return this.db.transaction(async (tx) => {
+      if (!(await tx.organizations.setLimits(organizationId, changes))) throw notFound('Organization', organizationId);
+      return (await tx.organizations.findById(organizationId))!;
+    });
   }
 
   usage(organizationId: string): Promise<OrganizationUsage> {

@@ -2,6 +2,7 @@ import { ApiTokenEntity } from './api-token.entity.js';
 import { EnvironmentEntity } from './environment.entity.js';
 import { EventEntity } from './event.entity.js';
 import { HostEntity } from './host.entity.js';
+import { IdempotencyKeyEntity } from './idempotency-key.entity.js';
 import { InstanceEntity } from './instance.entity.js';
 import { InstanceSnapshotEntity } from './instance-snapshot.entity.js';
 import { JobEntity } from './job.entity.js';
@@ -13,6 +14,7 @@ import { UserEntity } from './user.entity.js';
 import { VolumeEntity } from './volume.entity.js';
 
 export { isJob, type JobOf } from './job.entity.js';
+export type { IdempotentResult } from './idempotency-key.entity.js';
 export type { StorageAuditCounts } from './storage-audit.entity.js';
 
 export {
@@ -20,6 +22,7 @@ export {
   EnvironmentEntity,
   EventEntity,
   HostEntity,
+  IdempotencyKeyEntity,
   InstanceEntity,
   InstanceSnapshotEntity,
   JobEntity,
@@ -44,5 +47,6 @@ export const ENTITIES = [
   TemplateEntity,
   JobEntity,
   EventEntity,
+  IdempotencyKeyEntity,
   StorageAuditEntity,
 ];

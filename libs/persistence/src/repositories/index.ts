@@ -3,6 +3,7 @@ import { ApiTokenRepository } from './api-token.repository.js';
 import { EnvironmentRepository } from './environment.repository.js';
 import { EventRepository } from './event.repository.js';
 import { HostRepository } from './host.repository.js';
+import { IdempotencyKeyRepository } from './idempotency-key.repository.js';
 import { InstanceRepository } from './instance.repository.js';
 import { InstanceSnapshotRepository } from './instance-snapshot.repository.js';
 import { JobRepository } from './job.repository.js';
@@ -17,6 +18,7 @@ export * from './api-token.repository.js';
 export * from './environment.repository.js';
 export * from './event.repository.js';
 export * from './host.repository.js';
+export * from './idempotency-key.repository.js';
 export * from './instance.repository.js';
 export * from './instance-snapshot.repository.js';
 export * from './job.repository.js';
@@ -41,6 +43,7 @@ export class Repositories {
   readonly templates: TemplateRepository;
   readonly jobs: JobRepository;
   readonly events: EventRepository;
+  readonly idempotencyKeys: IdempotencyKeyRepository;
   readonly storageAudits: StorageAuditRepository;
 
   constructor(manager: EntityManager) {
@@ -56,6 +59,7 @@ export class Repositories {
     this.templates = new TemplateRepository(manager);
     this.jobs = new JobRepository(manager);
     this.events = new EventRepository(manager);
+    this.idempotencyKeys = new IdempotencyKeyRepository(manager);
     this.storageAudits = new StorageAuditRepository(manager);
   }
 }
