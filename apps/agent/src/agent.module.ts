@@ -13,16 +13,18 @@ import { RunningJobs } from './jobs/running-jobs.js';
 import { SnapshotSlots } from './jobs/snapshot-slots.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { JobWorker } from './jobs/job-worker.service.js';
+import { RedisDeliveryFence } from './jobs/redis-delivery-fence.js';
 import { RedisConnections } from './redis/redis-connections.js';
 import { ResultPublisher } from './results/result-publisher.service.js';
 import { ResultSink } from './results/result-sink.js';
 import {
   InProcessConnections,
+  InProcessDeliveryFence,
   InProcessHeartbeatSink,
   InProcessJobSource,
   InProcessResultSink,
 } from './transport/in-process-transport.js';
-import { HeartbeatSink, JobSource, TransportConnections } from './transport/transport-ports.js';
+import { DeliveryFence, HeartbeatSink, JobSource, TransportConnections } from './transport/transport-ports.js';
 
 export interface AgentRuntime {
   /** Set in an all-in-one process: the api is reached through it instead of Redis. */
@@ -71,6 +73,8 @@ function redisTransport(config: AgentConfig): Provider[] {
     { provide: JobSource, useExisting: JobWorker },
     QueueHeartbeatSink,
     { provide: HeartbeatSink, useExisting: QueueHeartbeatSink },
+    RedisDeliveryFence,
+    { provide: DeliveryFence, useExisting: RedisDeliveryFence },
   ];
 }
 
@@ -80,6 +84,7 @@ function inProcessTransport(bus: InProcessBus, config: AgentConfig): Provider[] 
     { provide: TransportConnections, useValue: new InProcessConnections() },
     { provide: ResultSink, useValue: new InProcessResultSink(bus) },
     { provide: HeartbeatSink, useValue: new InProcessHeartbeatSink(bus) },
+    { provide: DeliveryFence, useValue: new InProcessDeliveryFence(bus) },
     {
       provide: JobSource,
       inject: [JobRunner],

@@ -1,17 +1,31 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AgentConfig } from '@snapdeck/config';
-import { hostQueueName } from '@snapdeck/contracts';
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { hostQueueName, type HeldDelivery } from '@snapdeck/contracts';
+import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { RedisConnections } from '../redis/redis-connections.js';
 import { JobSource } from '../transport/transport-ports.js';
 import { describeError } from './error-message.js';
 import { JobRunner, MalformedDeliveryError } from './job-runner.js';
+
+/**
+ * How BullMQ finds a delivery whose agent died (kill -9) or froze: its lock lives LOCK_MS and is renewed every
+ * lockRenewTime (lockDuration / 2 by default, so every 5 s) for as long as the handler runs and the event loop
+ * turns, however long the handler takes; a lock that lapsed is found by the stall check every STALLED_CHECK_MS
+ * and the delivery goes back to waiting. So a restarted agent takes its crashed delivery again within ~15 s,
+ * instead of BullMQ's defaults (30 s lock, 30 s check: 30-77 s measured). A second stall is tolerated (the
+ * delivery is idempotent and fenced by attempt); a third fails it and the Job row's lease decides.
+ */
+const LOCK_MS = 10_000;
+const STALLED_CHECK_MS = 5_000;
+const MAX_STALLS = 2;
 
 /** Consumes this host's queue, and only it, with AGENT_CONCURRENCY jobs at once. */
 @Injectable()
 export class JobWorker extends JobSource {
   private readonly logger = new Logger(JobWorker.name);
   private worker?: Worker<unknown, void, string>;
+  /** Reads what waits in the host queue, for heartbeats. */
+  private queue?: Queue;
   private running?: Promise<void>;
 
   constructor(
@@ -32,7 +46,12 @@ export class JobWorker extends JobSource {
       prefix: this.config.QUEUE_PREFIX,
       concurrency: this.config.AGENT_CONCURRENCY,
       autorun: false,
+      lockDuration: LOCK_MS,
+      stalledInterval: STALLED_CHECK_MS,
+      maxStalledCount: MAX_STALLS,
     });
+    this.queue = new Queue(this.queueName, { connection: this.connections.producer, prefix: this.config.QUEUE_PREFIX });
+    this.queue.on('error', (error) => this.logger.warn(`Host queue reader: ${describeError(error)}`));
     worker.on('error', (error) => this.logger.warn(`Host queue: ${describeError(error)}`));
     worker.on('failed', (job, error) =>
       this.logger.warn(`Delivery ${job?.id ?? '?'} failed and is left to the queue: ${describeError(error)}`),
@@ -52,6 +71,20 @@ export class JobWorker extends JobSource {
     if (!worker) return;
     await worker.close();
     await this.running;
+    await this.queue?.close();
+    this.queue = undefined;
+  }
+
+  /** The deliveries waiting or delayed (retry back-off) in this host's queue: a bounded read of two lists. */
+  async waitingDeliveries(limit: number): Promise<HeldDelivery[]> {
+    if (!this.queue || limit <= 0) return [];
+    const jobs = await this.queue.getJobs(['waiting', 'delayed', 'prioritized'], 0, limit - 1);
+    const held: HeldDelivery[] = [];
+    for (const job of jobs as Array<{ data?: { jobId?: unknown; attempt?: unknown } } | undefined>) {
+      const { jobId, attempt } = job?.data ?? {};
+      if (typeof jobId === 'string' && typeof attempt === 'number') held.push({ jobId, attempt });
+    }
+    return held.slice(0, limit);
   }
 
   private async process(job: Job<unknown, void, string>): Promise<void> {

@@ -21,6 +21,7 @@ function setUp() {
   const repos = {
     jobs: {
       beginDelivery: () => Promise.resolve(1),
+      markSent: () => Promise.resolve(true),
       findForOrchestration: () => Promise.resolve({ ...job, attempt: 1 }),
     },
   } as unknown as Repositories;
@@ -39,13 +40,14 @@ function setUp() {
     },
   } as unknown as Database;
   const dispatcher = {
+    fence: () => Promise.resolve(),
     send: (hostName: string, envelope: JobEnvelope) => {
       events.push(`send to ${hostName}`);
       sent.push(envelope);
       return Promise.resolve();
     },
   } as unknown as JobDispatcher;
-  const launcher = new JobLauncher(db, dispatcher, { JOB_LEASE_SECONDS: 60 } as ApiConfig);
+  const launcher = new JobLauncher(db, dispatcher, { JOB_LEASE_SECONDS: 60, JOB_SEND_CLAIM_SECONDS: 10 } as ApiConfig);
   return { launcher, job, events, sent };
 }
 
