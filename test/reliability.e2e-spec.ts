@@ -126,6 +126,7 @@ describeWith(['redis'], 'reliability with simulator agents', () => {
   let sql: pg.Client;
   let redis: Redis;
   let slowVolumeId: string;
+  let restartedApi: INestApplication | undefined;
 
   beforeAll(async () => {
     stack = await startStack();
@@ -136,6 +137,7 @@ describeWith(['redis'], 'reliability with simulator agents', () => {
   afterAll(async () => {
     await sql?.end();
     redis?.disconnect();
+    await restartedApi?.close();
     await stack?.close();
   });
 
@@ -333,6 +335,43 @@ describeWith(['redis'], 'reliability with simulator agents', () => {
         ]),
       ).toBe(1);
     } finally {
+      await results.close();
+    }
+  });
+
+  it('applies a result that Redis lost while the api was away, from the agent outbox, long before the lease', async () => {
+    const token = tenant.tokens.MEMBER;
+    await stack.startAgent('sim-outbox', { ...SIMULATOR, AGENT_RESULT_RESEND_SECONDS: '1' });
+    const hostId = await stack.hostId('sim-outbox');
+    const instance = await createInstance(stack, token, {
+      environmentId: tenant.environmentId,
+      name: 'outbox-1',
+      hostId,
+    });
+    const hostQueue = new Queue(hostQueueName('sim-outbox'), {
+      connection: redis,
+      prefix: stack.apiConfig.QUEUE_PREFIX,
+    });
+    const results = new Queue(RESULTS_QUEUE, { connection: redis, prefix: stack.apiConfig.QUEUE_PREFIX });
+    try {
+      await hostQueue.pause();
+      const { createSnapshot } = await mustQuery<CreatePayload>(stack.url, token, CREATE, {
+        input: { volumeId: instance.volumes[0].id },
+      });
+      // The api goes away; the agent does the work and publishes its result, which Redis then loses.
+      await stack.app.close();
+      await hostQueue.resume();
+      const resultId = `${createSnapshot.job.id}.1.${ResultKind.FINISHED}`;
+      await eventually(async () => (await results.getJob(resultId)) !== undefined, 20000, 'the result to be queued');
+      await results.obliterate({ force: true });
+
+      // The api is back (lease 300 s): the outbox publishes the result again and the api applies it.
+      restartedApi = await restartApi(stack);
+      const done = (await waitForAny(stack, token, createSnapshot.snapshot.id, 'COMPLETED', 30000)) as SnapshotView;
+      expect(done.job.status).toBe('SUCCEEDED');
+      expect((await jobById(stack, token, createSnapshot.job.id)).attempt).toBe(1);
+    } finally {
+      await hostQueue.close();
       await results.close();
     }
   });
