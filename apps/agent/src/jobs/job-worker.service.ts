@@ -75,16 +75,14 @@ export class JobWorker extends JobSource {
     this.queue = undefined;
   }
 
-  /** The deliveries waiting or delayed (retry back-off) in this host's queue: a bounded read of two lists. */
+  /**
+   * The deliveries waiting, prioritized or delayed (retry back-off) in this host's queue: a bounded read of ids
+   * only (the api names each `<jobId>.<attempt>`), no job data.
+   */
   async waitingDeliveries(limit: number): Promise<HeldDelivery[]> {
     if (!this.queue || limit <= 0) return [];
-    const jobs = await this.queue.getJobs(['waiting', 'delayed', 'prioritized'], 0, limit - 1);
-    const held: HeldDelivery[] = [];
-    for (const job of jobs as Array<{ data?: { jobId?: unknown; attempt?: unknown } } | undefined>) {
-      const { jobId, attempt } = job?.data ?? {};
-      if (typeof jobId === 'string' && typeof attempt === 'number') held.push({ jobId, attempt });
-    }
-    return held.slice(0, limit);
+    const ids = await this.queue.getRanges(['waiting', 'prioritized', 'delayed'], 0, limit - 1);
+    return ids.flatMap((id) => parseDeliveryId(id) ?? []).slice(0, limit);
   }
 
   private async process(job: Job<unknown, void, string>): Promise<void> {
@@ -96,4 +94,11 @@ export class JobWorker extends JobSource {
       throw error;
     }
   }
+}
+
+/** `<jobId>.<attempt>` (contracts' deliveryId) back into its parts; null for an id the api did not make. */
+function parseDeliveryId(id: string): HeldDelivery | null {
+  const dot = id.lastIndexOf('.');
+  const attempt = Number(id.slice(dot + 1));
+  return dot > 0 && Number.isSafeInteger(attempt) && attempt > 0 ? { jobId: id.slice(0, dot), attempt } : null;
 }
