@@ -78,7 +78,7 @@ export class JobResultsService {
         : { ...outcome, message: await withoutForeignIds(tx, job.organizationId, outcome.message) };
       const error = reported.ok ? null : reported.message;
       const finishedAt = new Date();
-      if (!(await tx.jobs.finish(job.id, status, result, error, finishedAt))) return null;
+      if (!(await tx.jobs.finish(job.id, status, result, error, finishedAt, attempt))) return null;
       closed = () => this.metrics?.observeJob(job.type, status, job.createdAt, finishedAt);
       publish = await this.feed?.beforeJobCloses(tx, job);
       closedJob = job;

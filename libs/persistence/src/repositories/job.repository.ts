@@ -116,7 +116,9 @@ export class JobRepository {
   }
 
   /**
-   * Finishes an open job exactly once; a repeated or late result finds it closed and changes nothing.
+   * Finishes an open job exactly once; a repeated or late result finds it closed and changes nothing. With an
+   * `attempt` (an agent's result), only while that attempt is still the job's: a re-send that raced the result
+   * keeps the job open for the new attempt.
    */
   async finish(
     id: string,
@@ -124,11 +126,12 @@ export class JobRepository {
     result: Record<string, unknown> | null,
     error: string | null,
     at: Date,
+    attempt: number | null = null,
   ): Promise<boolean> {
     const rows: unknown = await this.manager.query(
       `UPDATE jobs SET status = $2, result = $3, error = $4, finished_at = $5, lease_expires_at = NULL
-       WHERE id = $1 AND status = ANY($6) RETURNING id`,
-      [id, status, result, error, at, jobMachine.sourcesOf(status)],
+       WHERE id = $1 AND status = ANY($6) AND ($7::int IS NULL OR attempt = $7) RETURNING id`,
+      [id, status, result, error, at, jobMachine.sourcesOf(status), attempt],
     );
     return returnedRows(rows).length === 1;
   }
