@@ -91,7 +91,7 @@ export interface AgentHeartbeat {
   runningJobIds?: string[];
   /**
    * Every delivery the agent holds, running or waiting in its host queue (bounded): the api renews the lease of
-   * each job whose current attempt it is, PENDING or RUNNING. Absent from agents before 0.3 (the api then renews
+   * each job whose current attempt it is, PENDING or RUNNING. Absent from older agents (the api then renews
    * `runningJobIds` only).
    */
   heldDeliveries?: HeldDelivery[];

@@ -24,7 +24,7 @@ export class RunningJobs {
     if (--entry.count <= 0) this.deliveries.delete(id);
   }
 
-  /** The jobs running, once each (what agents before 0.3 reported). */
+  /** The jobs running, once each (what older agents reported, and still sent for older apis). */
   list(): string[] {
     return [...new Set([...this.deliveries.values()].map((e) => e.held.jobId))];
   }

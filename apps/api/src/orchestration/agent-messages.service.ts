@@ -54,7 +54,7 @@ export class AgentMessages {
     });
     const lease = new Date(Date.now() + this.config.JOB_LEASE_SECONDS * 1000);
     const held = validHeld(beat.heldDeliveries);
-    // Agents before 0.3 name only what they run, without its attempt.
+    // Older agents name only what they run, without its attempt.
     if (held) await this.db.repos.jobs.renewHeld(host.id, held, lease);
     else await this.db.repos.jobs.renewLeases(host.id, beat.runningJobIds ?? [], lease);
   }

@@ -364,7 +364,7 @@ describe('orchestration on a real database', () => {
       kind: AgentEventKind.HEARTBEAT as const,
       hostName: h.name,
       driver: 'qemu-img',
-      agentVersion: '0.3.0',
+      agentVersion: '0.1.0',
       at: new Date().toISOString(),
       ...extra,
     });
@@ -379,7 +379,7 @@ describe('orchestration on a real database', () => {
         ],
       }),
     );
-    // An agent before 0.3 names only what it runs.
+    // An older agent names only what it runs.
     await messages.agentEvent(beat({ agentVersion: '0.1.0', runningJobIds: [oldAgent.job.id] }));
 
     const report = await o.reconciler.reconcileOnce(new Date());
