@@ -9,6 +9,12 @@ import { ResultOutbox } from './result-outbox.js';
 import { ResultSink } from './result-sink.js';
 
 /**
+ * A result unacknowledged for this long is dropped: by then its job's lease has long decided (re-sent or failed),
+ * and an api too old to acknowledge (an agent upgraded first) must not keep it published for ever.
+ */
+const OUTBOX_MAX_AGE_MS = 24 * 3600 * 1000;
+
+/**
  * Adds result messages to RESULTS_QUEUE, named by their kind, for the api to apply. A FINISHED result is first
  * kept in the outbox (fsync'ed) and stays there until the api acknowledged it in this host's acks set; every
  * AGENT_RESULT_RESEND_SECONDS, and at start-up, what is still unacknowledged is published again. Publishing
@@ -87,6 +93,9 @@ export class ResultPublisher extends ResultSink {
       if (acked[i] === 1) {
         await this.outbox.remove(ids[i]);
         done.push(ids[i]);
+      } else if (Date.now() - Date.parse(message.at) > OUTBOX_MAX_AGE_MS) {
+        this.logger.warn(`Job ${message.jobId}: its result was never acknowledged since ${message.at}; dropped`);
+        await this.outbox.remove(ids[i]);
       } else {
         await this.add(message);
       }
