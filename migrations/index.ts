@@ -4,6 +4,7 @@ import { Templates1795320559839 } from './1795320559839-Templates.js';
 import { RecoveryPoints1795327739303 } from './1795327739303-RecoveryPoints.js';
 import { LimitsAndCapacity1796146645231 } from './1796146645231-LimitsAndCapacity.js';
 import { TokensAndUsers1796146648866 } from './1796146648866-TokensAndUsers.js';
+import { JobSentAt1796156942727 } from './1796156942727-JobSentAt.js';
 import { StorageAudits1796157150954 } from './1796157150954-StorageAudits.js';
 import { IdempotencyKeys1796157252930 } from './1796157252930-IdempotencyKeys.js';
 // new migration imports above (npm run migration:generate inserts here)
@@ -15,6 +16,7 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   RecoveryPoints1795327739303,
   LimitsAndCapacity1796146645231,
   TokensAndUsers1796146648866,
+  JobSentAt1796156942727,
   StorageAudits1796157150954,
   IdempotencyKeys1796157252930,
   // new migrations above (npm run migration:generate inserts here)

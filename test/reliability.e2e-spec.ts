@@ -126,6 +126,7 @@ describeWith(['redis'], 'reliability with simulator agents', () => {
   let sql: pg.Client;
   let redis: Redis;
   let slowVolumeId: string;
+  let restartedApi: INestApplication | undefined;
 
   beforeAll(async () => {
     stack = await startStack();
@@ -136,6 +137,7 @@ describeWith(['redis'], 'reliability with simulator agents', () => {
   afterAll(async () => {
     await sql?.end();
     redis?.disconnect();
+    await restartedApi?.close();
     await stack?.close();
   });
 
@@ -311,7 +313,7 @@ describeWith(['redis'], 'reliability with simulator agents', () => {
       );
       const stateAfterFirst = await fingerprint(sql);
 
-      // A late, contradicting result for the closed job changes nothing either.
+      // A late, contradicting result for the closed job changes nothing either; it is recorded (job.late_result).
       const late = await results.add(ResultKind.FINISHED, {
         ...message,
         outcome: { ok: false, message: 'too late' },
@@ -322,9 +324,94 @@ describeWith(['redis'], 'reliability with simulator agents', () => {
         20000,
         'the late result to be handled',
       );
-      expect(await fingerprint(sql)).toEqual(stateAfterFirst);
+      type Fingerprint = { counts: Record<string, number>; rows: unknown };
+      const before = stateAfterFirst as Fingerprint;
+      const after = (await fingerprint(sql)) as Fingerprint;
+      expect(after.rows).toEqual(before.rows);
+      expect(after.counts).toEqual({ ...before.counts, events: before.counts.events + 1 });
+      expect(
+        await count(sql, `SELECT count(*) AS n FROM events WHERE resource_id = $1 AND type = 'job.late_result'`, [
+          snapshotId,
+        ]),
+      ).toBe(1);
     } finally {
       await results.close();
+    }
+  });
+
+  it('applies a result that Redis lost while the api was away, from the agent outbox, long before the lease', async () => {
+    const token = tenant.tokens.MEMBER;
+    await stack.startAgent('sim-outbox', { ...SIMULATOR, AGENT_RESULT_RESEND_SECONDS: '1' });
+    const hostId = await stack.hostId('sim-outbox');
+    const instance = await createInstance(stack, token, {
+      environmentId: tenant.environmentId,
+      name: 'outbox-1',
+      hostId,
+    });
+    const hostQueue = new Queue(hostQueueName('sim-outbox'), {
+      connection: redis,
+      prefix: stack.apiConfig.QUEUE_PREFIX,
+    });
+    const results = new Queue(RESULTS_QUEUE, { connection: redis, prefix: stack.apiConfig.QUEUE_PREFIX });
+    try {
+      await hostQueue.pause();
+      const { createSnapshot } = await mustQuery<CreatePayload>(stack.url, token, CREATE, {
+        input: { volumeId: instance.volumes[0].id },
+      });
+      // The api goes away; the agent does the work and publishes its result, which Redis then loses.
+      await stack.app.close();
+      await hostQueue.resume();
+      const resultId = `${createSnapshot.job.id}.1.${ResultKind.FINISHED}`;
+      await eventually(async () => (await results.getJob(resultId)) !== undefined, 20000, 'the result to be queued');
+      await results.obliterate({ force: true });
+
+      // The api is back (lease 300 s): the outbox publishes the result again and the api applies it.
+      restartedApi = await restartApi(stack);
+      const done = (await waitForAny(stack, token, createSnapshot.snapshot.id, 'COMPLETED', 30000)) as SnapshotView;
+      expect(done.job.status).toBe('SUCCEEDED');
+      expect((await jobById(stack, token, createSnapshot.job.id)).attempt).toBe(1);
+    } finally {
+      await hostQueue.close();
+      await results.close();
+    }
+  });
+
+  it('re-sends at once the PENDING jobs whose deliveries Redis lost with its data, long before their lease', async () => {
+    const token = tenant.tokens.MEMBER;
+    await stack.startAgent('sim-flushed', SIMULATOR);
+    const hostId = await stack.hostId('sim-flushed');
+    const instance = await createInstance(stack, token, {
+      environmentId: tenant.environmentId,
+      name: 'flushed-1',
+      hostId,
+      dataDiskSizesGiB: [1],
+    });
+    // The agent takes nothing for now (its simulated volumes live in its memory: it keeps running).
+    const hostQueue = new Queue(hostQueueName('sim-flushed'), {
+      connection: redis,
+      prefix: stack.apiConfig.QUEUE_PREFIX,
+    });
+    await hostQueue.pause();
+    await hostQueue.close();
+    const jobs: string[] = [];
+    const snapshots: string[] = [];
+    for (const volume of instance.volumes) {
+      const { createSnapshot } = await mustQuery<CreatePayload>(stack.url, token, CREATE, {
+        input: { volumeId: volume.id },
+      });
+      jobs.push(createSnapshot.job.id);
+      snapshots.push(createSnapshot.snapshot.id);
+    }
+    // Redis comes back empty (a restart without its AOF, or a FLUSHALL of our prefix): the queued deliveries are
+    // gone, and so are the api's epoch key, fences and acks.
+    const keys = await redis.keys(`${stack.apiConfig.QUEUE_PREFIX}:*`);
+    await redis.del(...keys);
+
+    // The lease is 300 s here: only the api noticing the lost epoch (at its next pass) sends them again.
+    for (const [i, snapshotId] of snapshots.entries()) {
+      const done = (await waitForAny(stack, token, snapshotId, 'COMPLETED', 40000)) as SnapshotView;
+      expect(done.job.status).toBe('SUCCEEDED');
+      expect((await jobById(stack, token, jobs[i])).attempt).toBe(2);
     }
   });
 });
@@ -461,6 +548,30 @@ describeWith(['redis', 'qemu-img'], SHORT_LEASES, () => {
       const { rows } = await sql.query('SELECT state FROM volumes WHERE id = ANY($1) ORDER BY id', [[rootId, dataId]]);
       expect(rows).toEqual([{ state: 'READY' }, { state: 'READY' }]);
     });
+  });
+
+  it('keeps the leases of jobs queued behind a slow one on a busy host: none is sent again, each runs once', async () => {
+    const HOST = 'sim-busy-queue';
+    const token = tenant.tokens.MEMBER;
+    // One job at a time, each longer than half a lease: the last waits in the host queue for several leases.
+    await stack.startAgent(HOST, { ...SIMULATOR, AGENT_CONCURRENCY: '1', SIMULATOR_LATENCY_MS: '1500' });
+    const hostId = await stack.hostId(HOST);
+    const instance = await createInstance(stack, token, {
+      environmentId: tenant.environmentId,
+      name: 'queue-1',
+      hostId,
+      dataDiskSizesGiB: [1, 1, 1],
+    });
+    const created = await Promise.all(
+      instance.volumes.map((volume) =>
+        mustQuery<CreatePayload>(stack.url, token, CREATE, { input: { volumeId: volume.id } }),
+      ),
+    );
+    for (const { createSnapshot } of created) {
+      const done = (await waitForAny(stack, token, createSnapshot.snapshot.id, 'COMPLETED', 40000)) as SnapshotView;
+      expect(done.job.status).toBe('SUCCEEDED');
+      expect((await jobById(stack, token, createSnapshot.job.id)).attempt).toBe(1);
+    }
   });
 
   it('re-dispatches a job whose delivery was lost once its lease runs out, and a restarted agent completes it', async () => {

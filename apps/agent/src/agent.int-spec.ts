@@ -10,11 +10,14 @@ import {
   type AgentEvent,
   AgentEventKind,
   deliveryId,
+  FENCE_CLOSED,
+  fenceKey,
   hostQueueName,
   type JobEnvelope,
   type JobFinishedMessage,
   JobName,
   RESULTS_QUEUE,
+  resultAcksKey,
   type ResultMessage,
   ResultKind,
 } from '@snapdeck/contracts';
@@ -140,6 +143,26 @@ class Harness {
   }
 }
 
+function byJobId(a: { jobId: string }, b: { jobId: string }): number {
+  return a.jobId.localeCompare(b.jobId);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Polls a condition (a file, a queue state) until it holds, for at most `timeoutMs`. */
+async function waitUntil(condition: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 function volumeFile(storageDir: string, volumeId: string): string {
   return join(storageDir, 'volumes', `${volumeId}.qcow2`);
 }
@@ -172,6 +195,7 @@ describeWith(['redis', 'qemu-img'], 'agent in-process, on Redis and qemu-img', (
       agentVersion: versionString,
       at: anyString,
       runningJobIds: [],
+      heldDeliveries: [],
       // The file system of AGENT_STORAGE_DIR (statfs), for placement by capacity.
       storage: { totalBytes: expect.any(Number) as unknown, freeBytes: expect.any(Number) as unknown },
     });
@@ -393,6 +417,96 @@ describeWith(['redis', 'qemu-img'], 'agent in-process, on Redis and qemu-img', (
     await expect(startAgent(config, { logger: false, redisTimeoutMs: 1500 })).rejects.toThrow(
       'Redis is not reachable (waited 1.5 s): connect ECONNREFUSED 127.0.0.1:1',
     );
+  });
+
+  describe('fenced by attempt', () => {
+    const createVolume = (attempt: number): JobEnvelope<JobName.CREATE_VOLUMES> => ({
+      jobId: randomUUID(),
+      attempt,
+      name: JobName.CREATE_VOLUMES,
+      payload: { volumes: [{ volumeId: randomUUID(), sizeGiB: 1 }] },
+    });
+
+    it('does not run a delivery whose attempt is no longer current (re-sent or closed), and reports nothing', async () => {
+      await h.start();
+      const resent = createVolume(1);
+      const closed = createVolume(2);
+      const current = createVolume(3);
+      // What the api wrote before its latest sends: attempt 2 of the first job, the second job closed.
+      await h.redis.set(fenceKey(h.prefix, resent.jobId), '2');
+      await h.redis.set(fenceKey(h.prefix, closed.jobId), FENCE_CLOSED);
+      await h.redis.set(fenceKey(h.prefix, current.jobId), '3');
+      for (const envelope of [resent, closed, current]) await h.dispatch(envelope);
+      await h.finished(current.jobId, 3);
+      for (const stale of [resent, closed]) {
+        // Taken from the queue and dropped: the disk untouched, no STARTED, no FINISHED.
+        expect(await h.hostQueue.getJobState(deliveryId(stale.jobId, stale.attempt))).toBe('completed');
+        const volumeId = stale.payload.volumes[0].volumeId;
+        await expect(access(volumeFile(h.storageDir, volumeId))).rejects.toThrow();
+        expect(h.results.messages.filter((m) => m.data.jobId === stale.jobId)).toEqual([]);
+      }
+      await expect(access(volumeFile(h.storageDir, current.payload.volumes[0].volumeId))).resolves.toBeUndefined();
+    });
+  });
+
+  it('keeps a FINISHED result in its outbox until acknowledged, publishing it again after Redis lost it', async () => {
+    const agent = await h.start({ AGENT_RESULT_RESEND_SECONDS: '1' });
+    const envelope: JobEnvelope<JobName.CREATE_VOLUMES> = {
+      jobId: randomUUID(),
+      attempt: 1,
+      name: JobName.CREATE_VOLUMES,
+      payload: { volumes: [{ volumeId: randomUUID(), sizeGiB: 1 }] },
+    };
+    // The api is away: the result waits in the results queue, and then Redis loses everything of ours.
+    await h.results.close();
+    await h.dispatch(envelope);
+    const id = `${envelope.jobId}.1.${ResultKind.FINISHED}`;
+    const kept = join(h.storageDir, 'outbox', `${id}.json`);
+    await waitUntil(() => exists(kept));
+    await waitUntil(async () => (await h.hostQueue.getJobState(deliveryId(envelope.jobId, 1))) === 'completed');
+    const keys = await h.redis.keys(`${h.prefix}:*`);
+    await h.redis.del(...keys);
+
+    // The api is back: the outbox publishes the result again, and again, until it is acknowledged.
+    h.results = new Collector(RESULTS_QUEUE, h.prefix, h.redis);
+    expect((await h.finished(envelope.jobId)).outcome.ok).toBe(true);
+    expect(await exists(kept)).toBe(true);
+    await h.redis.sadd(resultAcksKey(h.prefix, h.hostName), id);
+    await waitUntil(async () => !(await exists(kept)));
+    await waitUntil(async () => (await h.redis.sismember(resultAcksKey(h.prefix, h.hostName), id)) === 0);
+
+    // An agent restarted with an unacknowledged result publishes it at start-up.
+    const second = { ...envelope, jobId: randomUUID() };
+    await h.dispatch(second);
+    await h.finished(second.jobId);
+    await agent.close();
+    const before = h.finishedOf(second.jobId).length;
+    await h.start({ AGENT_RESULT_RESEND_SECONDS: '60' });
+    await waitUntil(() => h.finishedOf(second.jobId).length > before);
+  });
+
+  it('names in its heartbeat the deliveries waiting and delayed in its host queue, with their attempts', async () => {
+    await h.hostQueue.pause();
+    const waiting = [randomUUID(), randomUUID()];
+    for (const jobId of waiting) {
+      await h.dispatch({
+        jobId,
+        attempt: 2,
+        name: JobName.CREATE_VOLUMES,
+        payload: { volumes: [{ volumeId: randomUUID(), sizeGiB: 1 }] },
+      });
+    }
+    const delayed = randomUUID();
+    await h.hostQueue.add(
+      JobName.CREATE_VOLUMES,
+      { jobId: delayed, attempt: 1, name: JobName.CREATE_VOLUMES, payload: { volumes: [] } },
+      { jobId: deliveryId(delayed, 1), delay: 60_000 },
+    );
+    await h.start();
+    const expected = [...waiting.map((jobId) => ({ jobId, attempt: 2 })), { jobId: delayed, attempt: 1 }];
+    const held = (event: AgentEvent) => (event.kind === AgentEventKind.HEARTBEAT ? (event.heldDeliveries ?? []) : []);
+    const beat = await h.events.waitFor((m) => held(m.data).length === 3);
+    expect([...held(beat)].sort(byJobId)).toEqual(expected.sort(byJobId));
   });
 
   it('creates the volumes folder of primary storage at start-up', async () => {

@@ -13,17 +13,19 @@ import { RunningJobs } from './jobs/running-jobs.js';
 import { SnapshotSlots } from './jobs/snapshot-slots.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { JobWorker } from './jobs/job-worker.service.js';
+import { RedisDeliveryFence } from './jobs/redis-delivery-fence.js';
 import { RedisConnections } from './redis/redis-connections.js';
 import { ResultPublisher } from './results/result-publisher.service.js';
 import { ResultSink } from './results/result-sink.js';
 import {
   InProcessConnections,
   InProcessAgentEventSink,
+  InProcessDeliveryFence,
   InProcessJobSource,
   InProcessResultSink,
 } from './transport/in-process-transport.js';
 import { QueueAgentEventSink } from './transport/queue-agent-event-sink.js';
-import { AgentEventSink, JobSource, TransportConnections } from './transport/transport-ports.js';
+import { AgentEventSink, DeliveryFence, JobSource, TransportConnections } from './transport/transport-ports.js';
 
 export interface AgentRuntime {
   /** Set in an all-in-one process: the api is reached through it instead of Redis. */
@@ -73,6 +75,8 @@ function redisTransport(config: AgentConfig): Provider[] {
     { provide: JobSource, useExisting: JobWorker },
     QueueAgentEventSink,
     { provide: AgentEventSink, useExisting: QueueAgentEventSink },
+    RedisDeliveryFence,
+    { provide: DeliveryFence, useExisting: RedisDeliveryFence },
   ];
 }
 
@@ -82,6 +86,7 @@ function inProcessTransport(bus: InProcessBus, config: AgentConfig): Provider[] 
     { provide: TransportConnections, useValue: new InProcessConnections() },
     { provide: ResultSink, useValue: new InProcessResultSink(bus) },
     { provide: AgentEventSink, useValue: new InProcessAgentEventSink(bus) },
+    { provide: DeliveryFence, useValue: new InProcessDeliveryFence(bus) },
     {
       provide: JobSource,
       inject: [JobRunner],

@@ -53,3 +53,11 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
   let closing: Promise<void> | undefined;
   return { app, close: () => (closing ??= app.close()) };
 }
+
+/**
+ * Parts of a running agent that an embedding process or a test reaches through `app.get`: the fence asked before
+ * a delivery runs, the volume driver, and the heartbeat (a test freezes an agent by stopping it).
+ */
+export { DeliveryFence } from './transport/transport-ports.js';
+export { VolumeDriver } from './drivers/volume-driver.js';
+export { HeartbeatService } from './heartbeat/heartbeat.service.js';

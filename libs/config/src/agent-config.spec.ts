@@ -30,6 +30,7 @@ describe('loadAgentConfig', () => {
       AGENT_DRIVER: 'qemu-img',
       AGENT_LIBVIRT_URI: 'qemu:///system',
       AGENT_HEARTBEAT_SECONDS: 10,
+      AGENT_RESULT_RESEND_SECONDS: 5,
       AGENT_CONCURRENCY: 4,
       AGENT_MAX_CONCURRENT_SNAPSHOTS: 2,
       AGENT_SECONDARY_READ_TIMEOUT_SECONDS: 60,

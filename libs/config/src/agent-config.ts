@@ -44,6 +44,14 @@ export class AgentConfig {
   @Min(1)
   AGENT_HEARTBEAT_SECONDS: number = 10;
 
+  /**
+   * How often the result outbox publishes again what the api has not acknowledged yet (a result lost with a
+   * Redis that lost its data, or dropped after the results queue's retries while PostgreSQL was down).
+   */
+  @IsInt()
+  @Min(1)
+  AGENT_RESULT_RESEND_SECONDS: number = 5;
+
   /** Jobs this agent runs at once. */
   @IsInt()
   @Min(1)

@@ -84,6 +84,15 @@ export class ApiConfig {
   @Min(1)
   JOB_LEASE_SECONDS: number = 300;
 
+  /**
+   * The lease of a job claimed for sending but not yet sent: an api that dies between the claim and the send
+   * leaves the job to the reconciler after this long, not after JOB_LEASE_SECONDS. The long lease starts once
+   * the send succeeded.
+   */
+  @IsInt()
+  @Min(1)
+  JOB_SEND_CLAIM_SECONDS: number = 10;
+
   /** Deliveries of one job before the reconciler fails it. */
   @IsInt()
   @Min(1)

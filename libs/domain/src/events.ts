@@ -62,6 +62,12 @@ export enum EventType {
   API_TOKEN_CREATED = 'api_token.created',
   /** revokeApiToken; details: { userId, name }. */
   API_TOKEN_REVOKED = 'api_token.revoked',
+  /**
+   * A FINISHED result of an attempt that is no longer the job's (re-sent since, or failed by the reconciler): never
+   * applied; details: { jobId, attempt, currentAttempt, jobStatus, ok, message }. A create it reports may have left
+   * a tag on disk for a row that is ERROR: the storage audit finds it as an orphan.
+   */
+  JOB_LATE_RESULT = 'job.late_result',
 }
 
 /** An event type as the code writes it: one of EventType's strings (a literal such as 'snapshot.completed'). */

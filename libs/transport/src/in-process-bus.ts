@@ -11,6 +11,8 @@ export interface BusDelivery {
 export type DeliveryHandler = (delivery: BusDelivery) => Promise<void>;
 export type ResultHandler = (message: ResultMessage) => Promise<void>;
 export type AgentEventHandler = (event: AgentEvent) => Promise<void>;
+/** The api's answer to an agent's fence question: is this attempt still the open job's current one? */
+export type FenceHandler = (jobId: string, attempt: number) => Promise<boolean>;
 
 export interface BusConsumer {
   /** Stops taking deliveries and resolves once the ones running have finished. */
@@ -41,6 +43,7 @@ export class InProcessBus {
   private readonly hosts = new Map<string, HostLine>();
   private resultHandler?: ResultHandler;
   private agentEventHandler?: AgentEventHandler;
+  private fenceHandler?: FenceHandler;
   private readonly retryDelayMs: number;
 
   constructor(options: InProcessBusOptions = {}) {
@@ -80,6 +83,10 @@ export class InProcessBus {
     this.agentEventHandler = handler;
   }
 
+  onFenceQuery(handler: FenceHandler): void {
+    this.fenceHandler = handler;
+  }
+
   // --- the agent's side -------------------------------------------------------------------------------
 
   /** Starts taking the host's deliveries, `concurrency` at a time. One consumer per host. */
@@ -101,6 +108,17 @@ export class InProcessBus {
   async publishResult(message: ResultMessage): Promise<void> {
     if (!this.resultHandler) throw new Error('No api is listening for job results in this process');
     await this.resultHandler(message);
+  }
+
+  /** The agent's fence: asks the api itself, which reads the Job row. */
+  async isCurrentAttempt(jobId: string, attempt: number): Promise<boolean> {
+    if (!this.fenceHandler) throw new Error('No api is answering fence questions in this process');
+    return this.fenceHandler(jobId, attempt);
+  }
+
+  /** The deliveries waiting for the host's agent (not running yet), oldest first: its heartbeat names them. */
+  waitingDeliveries(hostName: string): { jobId: string; attempt: number }[] {
+    return (this.hosts.get(hostName)?.waiting ?? []).map((d) => ({ jobId: d.data.jobId, attempt: d.data.attempt }));
   }
 
   async publishAgentEvent(event: AgentEvent): Promise<void> {

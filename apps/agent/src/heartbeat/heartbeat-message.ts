@@ -1,4 +1,4 @@
-import { type AgentHeartbeat, AgentEventKind } from '@snapdeck/contracts';
+import { type AgentHeartbeat, AgentEventKind, type HeldDelivery } from '@snapdeck/contracts';
 import type { AgentConfig } from '@snapdeck/config';
 import type { JobsOptions } from 'bullmq';
 import { AGENT_VERSION } from '../version.js';
@@ -9,6 +9,7 @@ export function heartbeatMessage(
   at: Date,
   runningJobIds: string[] = [],
   storage: StorageReport | null = null,
+  heldDeliveries: HeldDelivery[] = [],
 ): AgentHeartbeat {
   return {
     ...(storage ? { storage } : {}),
@@ -18,6 +19,7 @@ export function heartbeatMessage(
     agentVersion: AGENT_VERSION,
     at: at.toISOString(),
     runningJobIds,
+    heldDeliveries,
   };
 }
 

@@ -10,6 +10,7 @@ import { createHandlers } from '../handlers/index.js';
 import type { JobHandler } from '../handlers/job-handler.js';
 import { ResultSink } from '../results/result-sink.js';
 import { JobRunner, MalformedDeliveryError } from './job-runner.js';
+import { DeliveryFence } from '../transport/transport-ports.js';
 import { RunningJobs } from './running-jobs.js';
 import { SnapshotSlots } from './snapshot-slots.js';
 
@@ -31,6 +32,14 @@ class MemorySink extends ResultSink {
     if (message.kind === this.failOn) return Promise.reject(new Error('Redis is down'));
     this.messages.push(message);
     return Promise.resolve();
+  }
+}
+
+/** A fence that answers what the test says, for every job. */
+class StaticFence extends DeliveryFence {
+  verdict: 'current' | 'stale' | 'unknown' = 'current';
+  check(): Promise<'current' | 'stale' | 'unknown'> {
+    return Promise.resolve(this.verdict);
   }
 }
 
@@ -60,7 +69,9 @@ function setup(options: { throwing?: boolean } = {}) {
   const sink = new MemorySink();
   const config = Object.assign(new AgentConfig(), { AGENT_HOST_NAME: 'kvm-3' });
   const running = new RunningJobs();
-  return { driver, sink, throwing, running, runner: new JobRunner(registry, sink, config, new FixedClock(), running) };
+  const fence = new StaticFence();
+  const runner = new JobRunner(registry, sink, config, new FixedClock(), running, fence);
+  return { driver, sink, throwing, running, fence, runner };
 }
 
 function delivery(name: JobName, payload: object, jobId = randomUUID(), attempt = 1) {
@@ -136,13 +147,28 @@ describe('JobRunner', () => {
     expect(sink.messages.filter((m) => m.kind === ResultKind.FINISHED)).toHaveLength(1);
   });
 
-  it('does not run the handler when STARTED cannot be published', async () => {
+  it('runs the handler and reports FINISHED when STARTED cannot be published (STARTED is only news)', async () => {
     const { runner, sink, throwing } = setup({ throwing: true });
     sink.failOn = ResultKind.STARTED;
-    await expect(
-      runner.run(delivery(JobName.CREATE_SNAPSHOT, { volumeId: randomUUID(), snapshotId: randomUUID() })),
-    ).rejects.toThrow('Redis is down');
+    await runner.run(delivery(JobName.CREATE_SNAPSHOT, { volumeId: randomUUID(), snapshotId: randomUUID() }));
+    expect(throwing.calls).toBe(1);
+    expect(sink.messages.map((m) => m.kind)).toEqual([ResultKind.FINISHED]);
+  });
+
+  it('does not run a stale attempt and reports nothing for it', async () => {
+    const { runner, sink, throwing, fence } = setup({ throwing: true });
+    fence.verdict = 'stale';
+    await runner.run(delivery(JobName.CREATE_SNAPSHOT, { volumeId: randomUUID(), snapshotId: randomUUID() }));
     expect(throwing.calls).toBe(0);
+    expect(sink.messages).toEqual([]);
+  });
+
+  it('runs a delivery whose fence is missing (a Redis that lost its data must not block work)', async () => {
+    const { runner, sink, throwing, fence } = setup({ throwing: true });
+    fence.verdict = 'unknown';
+    await runner.run(delivery(JobName.CREATE_SNAPSHOT, { volumeId: randomUUID(), snapshotId: randomUUID() }));
+    expect(throwing.calls).toBe(1);
+    expect(sink.messages.map((m) => m.kind)).toEqual([ResultKind.STARTED, ResultKind.FINISHED]);
   });
 
   it('answers a malformed job it can address with a failed FINISHED, and refuses one it cannot', async () => {
@@ -174,7 +200,7 @@ describe('JobRunner running-job tracking', () => {
     });
     const registry = new HandlerRegistry(createHandlers(new AgentDrivers(driver, driver), new SnapshotSlots(2)));
     const config = Object.assign(new AgentConfig(), { AGENT_HOST_NAME: 'kvm-3' });
-    const runner = new JobRunner(registry, new MemorySink(), config, new FixedClock(), running);
+    const runner = new JobRunner(registry, new MemorySink(), config, new FixedClock(), running, new StaticFence());
     const jobId = randomUUID();
     await runner.run(delivery(JobName.CREATE_VOLUMES, { volumes: [{ volumeId: randomUUID(), sizeGiB: 1 }] }, jobId));
     expect(seenDuringHandler.length).toBeGreaterThan(0);

@@ -7,6 +7,7 @@ import { Clock } from '../clock.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { finishedMessage, type ResultAddress, startedMessage } from '../results/result-messages.js';
 import { ResultSink } from '../results/result-sink.js';
+import { DeliveryFence } from '../transport/transport-ports.js';
 import { describeError } from './error-message.js';
 import { type ParsedDelivery, parseDelivery } from './job-envelope.js';
 import { RunningJobs } from './running-jobs.js';
@@ -28,9 +29,10 @@ export class MalformedDeliveryError extends Error {
 }
 
 /**
- * Runs one delivery: STARTED, the handler, FINISHED with its outcome. A handler failure, expected or not,
- * becomes a failed outcome; a failure to publish a result rejects, so that the queue retries the delivery
- * (handlers are idempotent, so running one again is safe).
+ * Runs one delivery: the fence check, STARTED, the handler, FINISHED with its outcome. A delivery whose attempt is
+ * no longer the job's current open one is not run and reports nothing. A handler failure, expected or not,
+ * becomes a failed outcome; a failure to check the fence or to store a result rejects, so that the queue retries
+ * the delivery (handlers are idempotent, so running one again is safe).
  */
 @Injectable()
 export class JobRunner {
@@ -42,6 +44,7 @@ export class JobRunner {
     private readonly config: AgentConfig,
     private readonly clock: Clock,
     private readonly running: RunningJobs,
+    private readonly fence: DeliveryFence,
     // Present when the agent logs through pino (see logging/); absent in unit tests and with a Nest logger.
     @Optional() private readonly pino?: PinoLogger,
   ) {}
@@ -72,12 +75,13 @@ export class JobRunner {
 
     const { envelope } = parsed;
     const address: ResultAddress = { jobId: envelope.jobId, attempt: envelope.attempt, name: envelope.name };
+    if (!(await this.isCurrent(envelope))) return NOT_RUN;
     this.logger.log(`Job ${envelope.jobId} started: ${envelope.name}, attempt ${envelope.attempt}`);
-    await this.publish(startedMessage(address, this.hostName, this.clock.now()), address);
+    await this.publishStarted(startedMessage(address, this.hostName, this.clock.now()), address);
 
     const began = performance.now();
-    this.running.add(envelope.jobId);
-    const outcome = await this.handle(envelope).finally(() => this.running.remove(envelope.jobId));
+    this.running.add(envelope.jobId, envelope.attempt);
+    const outcome = await this.handle(envelope).finally(() => this.running.remove(envelope.jobId, envelope.attempt));
     const took = `${Math.round(performance.now() - began)} ms`;
 
     await this.publish(finishedMessage(address, this.hostName, outcome, this.clock.now()), address);
@@ -89,6 +93,38 @@ export class JobRunner {
       this.logger.warn(`Job ${envelope.jobId} finished: ${envelope.name} failed in ${took}: ${outcome.message}`);
     }
     return outcome;
+  }
+
+  /**
+   * Before the handler touches a disk: a stale attempt (the job was failed, finished, or sent again since this
+   * delivery was queued or taken) is logged and dropped. Its result could only be ignored by the api, and the work
+   * could undo what the current attempt did (a tag taken for a snapshot that is ERROR, one removed that is kept).
+   */
+  private async isCurrent(envelope: JobEnvelope): Promise<boolean> {
+    let verdict: 'current' | 'stale' | 'unknown';
+    try {
+      verdict = await this.fence.check(envelope.jobId, envelope.attempt);
+    } catch (error) {
+      this.logger.error(`Job ${envelope.jobId}: could not check its fence (${describeError(error)}); retried`);
+      throw error;
+    }
+    if (verdict === 'stale') {
+      this.logger.warn(
+        `Job ${envelope.jobId}: attempt ${envelope.attempt} is no longer current (failed, finished or sent again): not run`,
+      );
+      return false;
+    }
+    if (verdict === 'unknown') this.logger.warn(`Job ${envelope.jobId}: no fence found (Redis lost it?): run anyway`);
+    return true;
+  }
+
+  /** STARTED is news, not a duty: a lost one costs nothing (heartbeats keep the lease, FINISHED closes the job). */
+  private async publishStarted(message: Parameters<ResultSink['publish']>[0], address: ResultAddress): Promise<void> {
+    try {
+      await this.results.publish(message);
+    } catch (error) {
+      this.logger.warn(`Job ${address.jobId}: its STARTED result was not published (${describeError(error)})`);
+    }
   }
 
   /** The safety net under every handler: an exception is a bug, reported as a readable failure, logged with its stack. */
@@ -123,6 +159,9 @@ export class JobRunner {
     return this.config.AGENT_HOST_NAME;
   }
 }
+
+/** What run() answers for a stale delivery: nothing ran, nothing was reported. */
+const NOT_RUN: JobOutcome = { ok: false, message: 'Not run: this attempt is no longer current', retryable: false };
 
 function suffix(message: string | undefined): string {
   return message ? ` (${message})` : '';

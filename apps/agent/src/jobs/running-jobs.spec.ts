@@ -14,3 +14,22 @@ describe('RunningJobs', () => {
     expect(running.list()).toEqual([]);
   });
 });
+
+describe('RunningJobs.held', () => {
+  it('names each running delivery with its attempt, once, while any copy of it runs', () => {
+    const running = new RunningJobs();
+    running.add('a', 1);
+    running.add('a', 2);
+    running.add('a', 2);
+    expect(running.held()).toEqual([
+      { jobId: 'a', attempt: 1 },
+      { jobId: 'a', attempt: 2 },
+    ]);
+    expect(running.list()).toEqual(['a']);
+    running.remove('a', 1);
+    running.remove('a', 2);
+    expect(running.held()).toEqual([{ jobId: 'a', attempt: 2 }]);
+    running.remove('a', 2);
+    expect(running.held()).toEqual([]);
+  });
+});

@@ -1,25 +1,36 @@
 import { Injectable } from '@nestjs/common';
+import { deliveryId, type HeldDelivery } from '@snapdeck/contracts';
 
 /**
- * The jobs this agent is carrying out right now. Heartbeats name them, so the api keeps their leases alive
+ * The deliveries this agent is carrying out right now. Heartbeats name them, so the api keeps their leases alive
  * however long they take, and lets the lease of a job the agent lost run out.
  */
 @Injectable()
 export class RunningJobs {
-  private readonly ids = new Map<string, number>();
+  private readonly deliveries = new Map<string, { held: HeldDelivery; count: number }>();
 
-  /** Counts, because the same job may be delivered twice at once (a re-dispatch racing the original). */
-  add(jobId: string): void {
-    this.ids.set(jobId, (this.ids.get(jobId) ?? 0) + 1);
+  /** Counts, because the same delivery may run twice at once (a stalled copy racing the original). */
+  add(jobId: string, attempt = 0): void {
+    const id = deliveryId(jobId, attempt);
+    const entry = this.deliveries.get(id) ?? { held: { jobId, attempt }, count: 0 };
+    entry.count++;
+    this.deliveries.set(id, entry);
   }
 
-  remove(jobId: string): void {
-    const left = (this.ids.get(jobId) ?? 0) - 1;
-    if (left > 0) this.ids.set(jobId, left);
-    else this.ids.delete(jobId);
+  remove(jobId: string, attempt = 0): void {
+    const id = deliveryId(jobId, attempt);
+    const entry = this.deliveries.get(id);
+    if (!entry) return;
+    if (--entry.count <= 0) this.deliveries.delete(id);
   }
 
+  /** The jobs running, once each (what older agents reported, and still sent for older apis). */
   list(): string[] {
-    return [...this.ids.keys()];
+    return [...new Set([...this.deliveries.values()].map((e) => e.held.jobId))];
+  }
+
+  /** The deliveries running, with their attempts. */
+  held(): HeldDelivery[] {
+    return [...this.deliveries.values()].map((e) => e.held);
   }
 }

@@ -14,6 +14,7 @@ import { JobRunner } from '../jobs/job-runner.js';
 import { RunningJobs } from '../jobs/running-jobs.js';
 import { SnapshotSlots } from '../jobs/snapshot-slots.js';
 import { ResultSink } from '../results/result-sink.js';
+import { DeliveryFence } from '../transport/transport-ports.js';
 import { agentLoggerModule } from './logging.module.js';
 
 type Line = Record<string, unknown> & { msg: string; context?: string };
@@ -76,6 +77,7 @@ describe('agent logs: every line about a job carries its jobId and attempt', () 
         Clock,
         { provide: HandlerRegistry, useValue: new HandlerRegistry(handlers) },
         { provide: ResultSink, useValue: new MemorySink() },
+        { provide: DeliveryFence, useValue: { check: () => Promise.resolve('current') } },
         { provide: AgentConfig, useValue: Object.assign(new AgentConfig(), { AGENT_HOST_NAME: 'kvm-9' }) },
       ],
     }).compile();

@@ -37,11 +37,13 @@ export function finishedMessage<N extends JobName>(
 
 /**
  * Results are removed once the api has applied them. A few retries with back-off let the api apply a result
- * after a short database outage instead of waiting for its reconciler; applying a result is idempotent anyway,
- * since the queue may deliver a job (and so its result) twice.
+ * after a short database outage; applying a result is idempotent anyway, since the queue may deliver a job (and
+ * so its result) twice. One that still failed is removed too: its id (the result's) must be free for the outbox
+ * to publish it again.
  */
 export const RESULT_JOB_OPTIONS: JobsOptions = {
   removeOnComplete: true,
+  removeOnFail: true,
   attempts: 5,
   backoff: { type: 'exponential', delay: 1000 },
 };

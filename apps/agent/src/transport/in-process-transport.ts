@@ -1,14 +1,16 @@
 import type { AgentConfig } from '@snapdeck/config';
-import type { AgentEvent, ResultMessage } from '@snapdeck/contracts';
+import type { AgentEvent, HeldDelivery, ResultMessage } from '@snapdeck/contracts';
 import type { BusConsumer, InProcessBus } from '@snapdeck/transport';
 import type { JobRunner } from '../jobs/job-runner.js';
 import { ResultSink } from '../results/result-sink.js';
-import { AgentEventSink, JobSource, TransportConnections } from './transport-ports.js';
+import { AgentEventSink, DeliveryFence, JobSource, TransportConnections } from './transport-ports.js';
 
 /**
  * The agent's ties to an api in the same process, through the InProcessBus of an all-in-one `npm start`.
  * Results and heartbeats resolve once the api has applied them; a rejection makes the runner's delivery fail
- * and the bus retry it, as a BullMQ queue would.
+ * and the bus retry it, as a BullMQ queue would. So a result's call returning is its acknowledgement: there is
+ * no outbox here (nothing is lost that the process does not lose with the api and its bus), and the fence is
+ * the api's own answer from the Job row.
  */
 
 export class InProcessConnections extends TransportConnections {
@@ -39,6 +41,20 @@ export class InProcessJobSource extends JobSource {
     const consumer = this.consumer;
     this.consumer = undefined;
     await consumer?.close();
+  }
+
+  waitingDeliveries(limit: number): Promise<HeldDelivery[]> {
+    return Promise.resolve(this.bus.waitingDeliveries(this.config.AGENT_HOST_NAME).slice(0, Math.max(0, limit)));
+  }
+}
+
+export class InProcessDeliveryFence extends DeliveryFence {
+  constructor(private readonly bus: InProcessBus) {
+    super();
+  }
+
+  async check(jobId: string, attempt: number): Promise<'current' | 'stale'> {
+    return (await this.bus.isCurrentAttempt(jobId, attempt)) ? 'current' : 'stale';
   }
 }
 

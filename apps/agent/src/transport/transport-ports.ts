@@ -1,7 +1,7 @@
-import type { AgentEvent } from '@snapdeck/contracts';
+import type { AgentEvent, HeldDelivery } from '@snapdeck/contracts';
 
 /**
- * The agent's four ties to the api, each an abstract class (so also its DI token). Redis (BullMQ) serves them
+ * The agent's five ties to the api, each an abstract class (so also its DI token). Redis (BullMQ) serves them
  * on the cluster stack; an all-in-one process serves them through its InProcessBus. Job results go through
  * ResultSink (results/result-sink.ts).
  */
@@ -18,6 +18,18 @@ export abstract class JobSource {
   abstract start(): Promise<void>;
   /** Stops taking deliveries and resolves once the ones running have finished and reported. */
   abstract close(): Promise<void>;
+  /** Deliveries waiting for this agent (not running yet), at most `limit`: heartbeats keep their leases alive. */
+  abstract waitingDeliveries(limit: number): Promise<HeldDelivery[]>;
+}
+
+/**
+ * Asked before a delivery touches a disk: is its attempt still the job's current open one? A job failed by the
+ * reconciler, finished, or sent again under a newer attempt must not run from an older delivery an agent held
+ * (frozen past its lease, or queued behind others).
+ */
+export abstract class DeliveryFence {
+  /** 'current': run it; 'stale': do not; 'unknown': nothing says (a Redis that lost its data), run it. */
+  abstract check(jobId: string, attempt: number): Promise<'current' | 'stale' | 'unknown'>;
 }
 
 /**

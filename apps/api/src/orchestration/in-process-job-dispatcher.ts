@@ -2,7 +2,11 @@ import type { JobEnvelope } from '@snapdeck/contracts';
 import type { InProcessBus } from '@snapdeck/transport';
 import type { JobDispatcher } from './job-dispatcher.js';
 
-/** All-in-one: hands each job to the co-located agent through memory instead of a Redis queue. */
+/**
+ * All-in-one: hands each job to the co-located agent through memory instead of a Redis queue. The agent asks the
+ * api for its fence (the Job row itself), and a result's call returning is its acknowledgement: no fence keys, no
+ * acks, no outbox, and nothing that can be lost without the api (the process) going too.
+ */
 export class InProcessJobDispatcher implements JobDispatcher {
   constructor(private readonly bus: InProcessBus) {}
 
@@ -19,6 +23,17 @@ export class InProcessJobDispatcher implements JobDispatcher {
   pendingDeliveries(hostName: string): Promise<number> {
     return Promise.resolve(this.bus.pendingDeliveries(hostName));
   }
+
+  async fence(): Promise<void> {}
+  async closeFence(): Promise<void> {}
+  async acknowledge(): Promise<void> {}
+
+  /** Memory is lost only with the process, and the reconciler's start-up pass covers that. */
+  deliveriesLost(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
+  onReconnect(): void {}
 
   /** Memory is always there. */
   async ping(): Promise<void> {}

@@ -7,8 +7,9 @@ import { jobLogFields } from '../logging/job-log-fields.js';
 import { JOB_DISPATCHER, type JobDispatcher } from './job-dispatcher.js';
 
 /**
- * Sends a committed Job row to its host. The row is claimed first (attempt + 1, lease started), so a crash
- * between commit and send, or a lost message, is found by the reconciler when the lease runs out.
+ * Sends a committed Job row to its host. The row is claimed first (attempt + 1, a short send-claim lease), fenced,
+ * sent, then marked sent with its lease: a crash between commit and send is found by the reconciler within
+ * seconds, a lost message when the lease runs out.
  */
 @Injectable()
 export class JobLauncher {
@@ -58,34 +59,95 @@ export class JobLauncher {
     return (await this.db.repos.jobs.findForOrchestration(job.id)) ?? job;
   }
 
-  /** Delivers the next attempt if nobody else delivered or finished the job meanwhile. */
+  /**
+   * Delivers the next attempt if nobody else delivered or finished the job meanwhile. The claim (attempt + 1)
+   * holds only a short send-claim lease: the job's lease starts once the send succeeded (markSent), so an api
+   * that dies between the two leaves the job to the reconciler within seconds. Two replicas never both send one
+   * attempt: only one claim of `expectedAttempt` succeeds.
+   */
   async deliver(job: JobEntity, hostName: string, expectedAttempt: number, now = new Date()): Promise<boolean> {
-    // The lease counts from the caller's clock: the reconciler that found the job lapsed at `now` must not
-    // find this new delivery lapsed in the same pass.
-    const lease = new Date(now.getTime() + this.config.JOB_LEASE_SECONDS * 1000);
-    const attempt = await this.db.repos.jobs.beginDelivery(job.id, lease, expectedAttempt);
+    const attempt = await this.db.repos.jobs.beginDelivery(job.id, this.claimLease(now), expectedAttempt);
     if (attempt === null) return false;
     await this.feed?.jobChanged(job.id);
+    await this.send(job, hostName, attempt, now);
+    return true;
+  }
+
+  /**
+   * Sends again an attempt that was claimed but never sent, under the same attempt (see reclaimUnsent), once its
+   * claim lapsed before `lapsedBefore`.
+   */
+  async resendUnsent(job: JobEntity, hostName: string, now = new Date(), lapsedBefore = now): Promise<boolean> {
+    const attempt = await this.db.repos.jobs.reclaimUnsent(job.id, job.attempt, this.claimLease(now), lapsedBefore);
+    if (attempt === null) return false;
+    await this.send(job, hostName, attempt, now);
+    return true;
+  }
+
+  private async send(job: JobEntity, hostName: string, attempt: number, now: Date): Promise<void> {
     const envelope = { jobId: job.id, attempt, name: job.type, payload: job.payload } as JobEnvelope;
+    const fields = { ...jobLogFields(job), attempt, host: hostName };
     try {
+      // Fenced before it is sent: from here on, an older delivery an agent still holds is stale and is not run.
+      await this.dispatcher.fence(job.id, attempt);
       await this.dispatcher.send(hostName, envelope);
-      // Inside a mutation this line also carries the request's reqId: request → job.
-      this.logger.log({
-        msg: `job ${job.id} (${job.type}) attempt ${attempt} sent to ${hostName}`,
-        ...jobLogFields(job),
-        attempt,
-        host: hostName,
-      });
     } catch (error) {
-      // The row keeps its lease: the reconciler sends it again when the lease runs out.
+      // The claim lapses within JOB_SEND_CLAIM_SECONDS and the reconciler sends this attempt again.
+      const msg = `job ${job.id} could not be sent to ${hostName}, will retry: ${(error as Error).message}`;
+      this.logger.warn({ msg, ...fields });
+      return;
+    }
+    try {
+      await this.db.repos.jobs.markSent(job.id, attempt, this.lease(now), new Date());
+    } catch (error) {
+      // Sent all the same: the reconciler's re-send of this attempt is a no-op add of the same delivery id.
+      this.logger.warn({ msg: `job ${job.id} sent but not marked sent: ${(error as Error).message}`, ...fields });
+    }
+    // Inside a mutation this line also carries the request's reqId: request → job.
+    this.logger.log({ msg: `job ${job.id} (${job.type}) attempt ${attempt} sent to ${hostName}`, ...fields });
+  }
+
+  /**
+   * Leases count from the caller's clock when it is ahead: the reconciler that found the job lapsed at `now` must
+   * not find this new delivery lapsed in the same pass.
+   */
+  private lease(now: Date): Date {
+    return new Date(Math.max(now.getTime(), Date.now()) + this.config.JOB_LEASE_SECONDS * 1000);
+  }
+
+  private claimLease(now: Date): Date {
+    return new Date(Math.max(now.getTime(), Date.now()) + this.config.JOB_SEND_CLAIM_SECONDS * 1000);
+  }
+
+  /** Writes the fence of an open job again (the transport lost it), naming its current attempt. */
+  async refence(job: JobEntity): Promise<void> {
+    try {
+      await this.dispatcher.fence(job.id, job.attempt);
+    } catch (error) {
       this.logger.warn({
-        msg: `job ${job.id} could not be sent to ${hostName}, will retry: ${(error as Error).message}`,
-        ...jobLogFields(job),
-        attempt,
-        host: hostName,
+        msg: `job ${job.id}: its fence could not be written: ${(error as Error).message}`,
+        jobId: job.id,
       });
     }
-    return true;
+  }
+
+  /** Whether the transport lost its data since the last call (see JobDispatcher.deliveriesLost). */
+  transportLost(): Promise<boolean> {
+    return this.dispatcher.deliveriesLost();
+  }
+
+  onTransportReconnect(listener: () => void): void {
+    this.dispatcher.onReconnect(listener);
+  }
+
+  /** After a job closed: no delivery of it may run any more (a re-sent copy still queued, a frozen agent's). */
+  async closeFence(jobId: string): Promise<void> {
+    try {
+      await this.dispatcher.closeFence(jobId);
+    } catch (error) {
+      // The fence then still names the last attempt: a copy of it may run, and its result is not applied.
+      this.logger.warn({ msg: `job ${jobId}: its fence could not be closed: ${(error as Error).message}`, jobId });
+    }
   }
 
   /** Best effort: a failed job's queued deliveries must not run when its host comes back. */

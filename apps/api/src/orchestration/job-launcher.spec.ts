@@ -21,6 +21,7 @@ function setUp(failures: { send?: Error; claim?: Error; reread?: Error } = {}) {
   const repos = {
     jobs: {
       beginDelivery: () => (failures.claim ? Promise.reject(failures.claim) : Promise.resolve(1)),
+      markSent: () => Promise.resolve(true),
       findForOrchestration: () =>
         failures.reread ? Promise.reject(failures.reread) : Promise.resolve({ ...job, attempt: 1 }),
     },
@@ -40,6 +41,7 @@ function setUp(failures: { send?: Error; claim?: Error; reread?: Error } = {}) {
     },
   } as unknown as Database;
   const dispatcher = {
+    fence: () => Promise.resolve(),
     send: (hostName: string, envelope: JobEnvelope) => {
       events.push(`send to ${hostName}`);
       if (failures.send) return Promise.reject(failures.send);
@@ -47,7 +49,7 @@ function setUp(failures: { send?: Error; claim?: Error; reread?: Error } = {}) {
       return Promise.resolve();
     },
   } as unknown as JobDispatcher;
-  const launcher = new JobLauncher(db, dispatcher, { JOB_LEASE_SECONDS: 60 } as ApiConfig);
+  const launcher = new JobLauncher(db, dispatcher, { JOB_LEASE_SECONDS: 60, JOB_SEND_CLAIM_SECONDS: 10 } as ApiConfig);
   return { launcher, job, events, sent };
 }
 

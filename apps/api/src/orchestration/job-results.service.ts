@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { JobFinishedMessage, JobName, JobOutcome, JobStartedMessage } from '@snapdeck/contracts';
 import { JobStatus } from '@snapdeck/domain';
-import { Database, type JobEntity } from '@snapdeck/persistence';
+import { Database, type JobEntity, type Repositories } from '@snapdeck/persistence';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { jobLogFields } from '../logging/job-log-fields.js';
 import { ApiMetrics } from '../metrics/api-metrics.js';
@@ -39,22 +39,37 @@ export class JobResultsService {
     });
   }
 
+  /**
+   * Applies the result of the job's current attempt only. A result of an attempt that was re-sent since, or of a
+   * job already failed (the reconciler gave up on it) or finished otherwise, is recorded (a log line and a
+   * `job.late_result` event) and never applied. If it reports a create that succeeded, its tag is on disk for a
+   * row that is ERROR: the storage audit finds such a tag (its row ERROR or absent) as an orphan and removes it.
+   * A repeat of the result that closed the job (the agent's outbox publishing again) changes nothing, quietly.
+   */
   finished(message: JobFinishedMessage): Promise<boolean> {
-    return this.close(message.jobId, message.outcome);
+    return this.close(message.jobId, message.outcome, message.attempt);
   }
 
-  /** Closes a job as failed: the reconciler's way out for work no agent will finish. */
+  /** Closes a job as failed, whatever its attempt: the reconciler's way out for work no agent will finish. */
   fail(jobId: string, reason: string): Promise<boolean> {
-    return this.close(jobId, { ok: false, message: reason });
+    return this.close(jobId, { ok: false, message: reason }, null);
   }
 
-  private async close(jobId: string, outcome: JobOutcome): Promise<boolean> {
+  private async close(jobId: string, outcome: JobOutcome, attempt: number | null): Promise<boolean> {
     let closed: (() => void) | undefined;
     let publish: AfterCommit | undefined;
     let closedJob: JobEntity | undefined;
+    let late: JobEntity | undefined;
     const followUps = await this.db.transaction(async (tx): Promise<FollowUpJob[] | null> => {
       const job = await tx.jobs.findForOrchestration(jobId);
       if (!job) return null;
+      if (attempt !== null && !isCurrentResult(job, attempt)) {
+        if (!isRepeat(job, attempt, outcome)) {
+          late = job;
+          await recordLateResult(tx, job, attempt, outcome);
+        }
+        return null;
+      }
       const status = outcome.ok ? JobStatus.SUCCEEDED : JobStatus.FAILED;
       const result = outcome.ok ? (outcome.data as unknown as Record<string, unknown>) : null;
       // What the job's organization reads (the row's error, the appliers' events) names none of another's ids.
@@ -63,14 +78,17 @@ export class JobResultsService {
         : { ...outcome, message: await withoutForeignIds(tx, job.organizationId, outcome.message) };
       const error = reported.ok ? null : reported.message;
       const finishedAt = new Date();
-      if (!(await tx.jobs.finish(job.id, status, result, error, finishedAt))) return null;
+      if (!(await tx.jobs.finish(job.id, status, result, error, finishedAt, attempt))) return null;
       closed = () => this.metrics?.observeJob(job.type, status, job.createdAt, finishedAt);
       publish = await this.feed?.beforeJobCloses(tx, job);
       closedJob = job;
       const applier = JOB_OUTCOME_APPLIERS[job.type] as JobOutcomeApplier<JobName>;
       return (await applier.apply(tx, job, reported)) ?? [];
     });
+    if (late) this.logLateResult(late, attempt!, outcome);
     if (followUps === null) return false;
+    // No delivery of a closed job may run any more (a re-sent copy still queued, an agent that was frozen).
+    await this.launcher.closeFence(jobId);
     closed?.(); // after the commit: a rolled-back close is not a finished job
     await publish?.();
     const line = {
@@ -84,4 +102,42 @@ export class JobResultsService {
     for (const next of followUps) await this.launcher.launch(next.job, next.hostName);
     return true;
   }
+
+  private logLateResult(job: JobEntity, attempt: number, outcome: JobOutcome): void {
+    this.logger.warn({
+      msg:
+        `job ${job.id}: late result of attempt ${attempt} not applied (the job is ${job.status} at attempt ` +
+        `${job.attempt}); it ${outcome.ok ? 'succeeded' : `failed: ${outcome.message}`}`,
+      ...jobLogFields(job),
+      attempt,
+      currentAttempt: job.attempt,
+    });
+  }
+}
+
+/** The result answers the job's current attempt, and the job is still open. */
+function isCurrentResult(job: JobEntity, attempt: number): boolean {
+  return job.attempt === attempt && OPEN.includes(job.status);
+}
+
+/** The same result again (a duplicate delivery, the outbox publishing once more) after it closed the job. */
+function isRepeat(job: JobEntity, attempt: number, outcome: JobOutcome): boolean {
+  if (job.attempt !== attempt || OPEN.includes(job.status)) return false;
+  return outcome.ok === (job.status === JobStatus.SUCCEEDED);
+}
+
+const OPEN: readonly JobStatus[] = [JobStatus.PENDING, JobStatus.RUNNING];
+
+async function recordLateResult(tx: Repositories, job: JobEntity, attempt: number, outcome: JobOutcome) {
+  await tx.events.record({
+    organizationId: job.organizationId,
+    actorUserId: null,
+    type: 'job.late_result',
+    resourceType: job.resourceType,
+    resourceId: job.resourceId,
+    message:
+      `A late result of attempt ${attempt} (${outcome.ok ? 'succeeded' : 'failed'}) was not applied: ` +
+      `the job is ${job.status} at attempt ${job.attempt}`,
+    details: { jobId: job.id, attempt, currentAttempt: job.attempt, jobStatus: job.status, ok: outcome.ok },
+  });
 }

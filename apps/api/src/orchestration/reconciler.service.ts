@@ -5,13 +5,17 @@ import {
   type OnApplicationBootstrap,
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
-import { HostState } from '@snapdeck/domain';
+import { HostState, JobStatus } from '@snapdeck/domain';
 import { Database, type JobEntity } from '@snapdeck/persistence';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { JobLauncher } from './job-launcher.service.js';
 import { JobResultsService } from './job-results.service.js';
 
 const BATCH = 200;
+/** Open jobs looked at after the transport lost its data: every one of them, within reason. */
+const RECOVERY_BATCH = 5000;
+/** The start-up pass re-sends claimed-but-unsent attempts whatever their claim says: none of ours is in flight. */
+const FAR_FUTURE = new Date(8.64e15);
 
 export interface ReconcileReport {
   hostsMarkedDown: number;
@@ -23,6 +27,8 @@ export interface ReconcileReport {
  * Nothing stays "In progress" forever: at start-up and then periodically, hosts without heartbeats go DOWN,
  * and open jobs whose lease ran out are sent again (handlers are idempotent) or failed when their host is
  * down or they used up their attempts (CloudStack #8423/#8424: snapshots stuck after a restart).
+ * Attempts claimed but never sent are sent again under the same attempt (at start-up at once); a transport that
+ * lost its data (Redis restarted empty) has every PENDING job re-sent at once and every RUNNING one re-fenced.
  * Every step is a conditional update, so several api replicas may reconcile at once.
  */
 @Injectable()
@@ -30,6 +36,7 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   private readonly logger = new Logger(Reconciler.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<ReconcileReport>;
+  private startedUp = false;
 
   constructor(
     private readonly db: Database,
@@ -39,6 +46,8 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   ) {}
 
   onApplicationBootstrap(): void {
+    // A Redis that comes back may have come back empty: look at once rather than at the next tick.
+    this.launcher.onTransportReconnect(() => void this.tick());
     void this.tick();
     this.timer = setInterval(() => void this.tick(), this.config.RECONCILE_INTERVAL_SECONDS * 1000);
     this.timer.unref();
@@ -74,20 +83,57 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     for (const host of down)
       this.logger.warn(`host ${host.name} is DOWN: no heartbeat since ${host.lastHeartbeatAt.toISOString()}`);
     const report: ReconcileReport = { hostsMarkedDown: down.length, redispatched: 0, failed: 0 };
-    for (const job of await this.db.repos.jobs.findLapsed(now, BATCH)) {
-      const outcome = await this.reconcileJob(job, now);
+    const count = (outcome: 'redispatched' | 'failed' | 'skipped') => {
       if (outcome === 'redispatched') report.redispatched++;
       if (outcome === 'failed') report.failed++;
+    };
+    // An unreachable Redis cannot say whether it lost anything: the next pass (or its reconnect) asks again.
+    if (await this.launcher.transportLost().catch(() => false))
+      report.redispatched += await this.recoverLostDeliveries(now);
+    if (!this.startedUp) {
+      for (const job of await this.db.repos.jobs.findUnsent(BATCH))
+        count(await this.reconcileJob(job, now, FAR_FUTURE));
     }
+    this.startedUp = true;
+    for (const job of await this.db.repos.jobs.findLapsed(now, BATCH)) count(await this.reconcileJob(job, now, now));
     return report;
   }
 
-  private async reconcileJob(job: JobEntity, now: Date): Promise<'redispatched' | 'failed' | 'skipped'> {
+  /**
+   * Redis lost its data: queued deliveries, fences and acks are gone. A PENDING job's delivery may have been lost,
+   * so it is sent again at once under a new attempt (which fences the old one off, should an agent hold it after
+   * all). A RUNNING job is held by its agent: it is only re-fenced, and its result comes from the agent's outbox;
+   * re-sending it would make its result (of the old attempt) one that is never applied.
+   */
+  private async recoverLostDeliveries(now: Date): Promise<number> {
+    let resent = 0;
+    const open = await this.db.repos.jobs.findOpen(RECOVERY_BATCH);
+    this.logger.warn(`the transport lost its data: re-fencing ${open.length} open job(s), re-sending the PENDING ones`);
+    for (const job of open) {
+      const host = job.hostId ? await this.db.repos.hosts.findById(job.hostId) : null;
+      // The lapse path below fails jobs of hosts that are gone or down.
+      if (!host || host.state === HostState.DOWN) continue;
+      if (job.status === JobStatus.RUNNING) await this.launcher.refence(job);
+      else if (await this.launcher.deliver(job, host.name, job.attempt, now)) resent++;
+    }
+    return resent;
+  }
+
+  private async reconcileJob(
+    job: JobEntity,
+    now: Date,
+    unsentLapsedBefore: Date,
+  ): Promise<'redispatched' | 'failed' | 'skipped'> {
     const host = job.hostId ? await this.db.repos.hosts.findById(job.hostId) : null;
     if (!host) return (await this.results.fail(job.id, 'The host of this job no longer exists')) ? 'failed' : 'skipped';
     if (host.state === HostState.DOWN) {
       const reason = `Host ${host.name} is down: no heartbeat since ${host.lastHeartbeatAt.toISOString()}`;
       return this.failAndWithdraw(job, host.name, reason);
+    }
+    if (job.status === JobStatus.PENDING && job.attempt > 0 && job.sentAt === null) {
+      // Claimed but never sent: the same attempt again, which costs none of JOB_MAX_ATTEMPTS.
+      const resent = await this.launcher.resendUnsent(job, host.name, now, unsentLapsedBefore);
+      return resent ? 'redispatched' : 'skipped';
     }
     if (job.attempt >= this.config.JOB_MAX_ATTEMPTS) {
       return this.failAndWithdraw(job, host.name, `No result from host ${host.name} after ${job.attempt} attempt(s)`);

@@ -1,6 +1,14 @@
 import { Logger } from '@nestjs/common';
 import { loadApiConfig } from '@snapdeck/config';
-import { deliveryId, JobName, ResultKind, type JobFinishedMessage, type JobOutcome } from '@snapdeck/contracts';
+import {
+  AgentEventKind,
+  deliveryId,
+  JobName,
+  ResultKind,
+  resultId,
+  type JobFinishedMessage,
+  type JobOutcome,
+} from '@snapdeck/contracts';
 import {
   ErrorCode,
   HostState,
@@ -16,6 +24,7 @@ import { openTestDatabase } from '@snapdeck/testing';
 import type { Principal } from '../auth/principal.js';
 import type { ApiConfig } from '../config.js';
 import { SnapshotsService } from '../snapshots/snapshots.service.js';
+import { AgentMessages } from './agent-messages.service.js';
 import { JobLauncher } from './job-launcher.service.js';
 import { JobResultsService } from './job-results.service.js';
 import { Reconciler } from './reconciler.service.js';
@@ -182,10 +191,13 @@ describe('orchestration on a real database', () => {
       { hostName: h.name, jobId: op.job.id, attempts: MAX_ATTEMPTS },
     ]);
 
-    // The result of a delivery that was still out arrives late: the closed job changes nothing.
+    // Its fence is closed: a delivery an agent still holds is not run.
+    expect(o.dispatcher.fences.get(op.job.id)).toBe('closed');
+
+    // The result of a delivery that was still out arrives late: the closed job changes nothing, and says so.
     expect(await o.results.finished(finished(closed, snapshotTaken(op.snapshot.id), 2))).toBe(false);
     expect((await snapshot(op.snapshot.id))!.state).toBe(SnapshotState.ERROR);
-    expect(await events(op.snapshot.id)).toEqual(['snapshot.failed']);
+    expect(await events(op.snapshot.id)).toEqual(['job.late_result', 'snapshot.failed']);
   });
 
   it('fails the lapsed jobs of a host that went DOWN without sending them again', async () => {
@@ -240,18 +252,191 @@ describe('orchestration on a real database', () => {
       payload: { volumeId: orphanVolume, snapshotId: orphanVolume },
       createdByUserId: principal.userId,
     });
-    // Launched while Redis was unreachable: the attempt is spent, the lease runs.
+    // Launched while Redis was unreachable: attempt 1 is claimed, never sent.
     o.dispatcher.failNext = 1;
     const op = await o.snapshots.create(principal, { volumeId: await readyVolume(h) });
     expect(o.dispatcher.deliveries(op.job.id)).toEqual([]);
-    expect((await job(op.job.id)).attempt).toBe(1);
+    expect(await job(op.job.id)).toMatchObject({ attempt: 1, sentAt: null });
 
+    // The first pass (at start-up) sends both: the never-claimed one as attempt 1, the unsent claim as itself.
     await o.reconciler.reconcileOnce(new Date(Date.now() + 1000));
     expect(o.dispatcher.deliveries(orphan.id)).toEqual([deliveryId(orphan.id, 1)]);
-    expect(o.dispatcher.deliveries(op.job.id)).toEqual([]);
+    expect(o.dispatcher.deliveries(op.job.id)).toEqual([deliveryId(op.job.id, 1)]);
+    expect((await job(op.job.id)).sentAt).not.toBeNull();
 
     await o.reconciler.reconcileOnce(afterLeases());
-    expect(o.dispatcher.deliveries(op.job.id)).toEqual([deliveryId(op.job.id, 2)]);
+    expect(o.dispatcher.deliveries(op.job.id)).toEqual([deliveryId(op.job.id, 1), deliveryId(op.job.id, 2)]);
+  });
+
+  it('re-sends a claim whose send never happened once the short send claim lapses, not the lease, at no attempt', async () => {
+    const shared = new RecordingDispatcher();
+    const a = orchestration(db, config, shared);
+    const b = orchestration(db, config, shared);
+    await Promise.all([a.reconciler.reconcileOnce(), b.reconciler.reconcileOnce()]); // their start-up passes
+    const h = await host();
+    // An api that claimed the job and died before sending it, as often as there are attempts and more.
+    shared.failNext = MAX_ATTEMPTS + 1;
+    const op = await a.snapshots.create(principal, { volumeId: await readyVolume(h) });
+    const claimed = await job(op.job.id);
+    expect(claimed).toMatchObject({ attempt: 1, sentAt: null, status: JobStatus.PENDING });
+    const claimEnds = claimed.leaseExpiresAt!.getTime();
+    expect(claimEnds).toBeLessThanOrEqual(Date.now() + config.JOB_SEND_CLAIM_SECONDS * 1000);
+
+    // While the claim holds, nobody sends it (the claimer may still be sending).
+    await a.reconciler.reconcileOnce(new Date(claimEnds - 1000));
+    expect(shared.deliveries(op.job.id)).toEqual([]);
+
+    // Each lapsed claim is claimed again by one replica; failed sends cost no attempt.
+    for (let pass = 1; pass <= MAX_ATTEMPTS; pass++) {
+      const now = new Date(Date.now() + pass * (config.JOB_SEND_CLAIM_SECONDS + 1) * 1000);
+      await Promise.all([a.reconciler.reconcileOnce(now), b.reconciler.reconcileOnce(now)]);
+      expect(await job(op.job.id)).toMatchObject({ attempt: 1, status: JobStatus.PENDING, sentAt: null });
+    }
+    const now = new Date(Date.now() + (MAX_ATTEMPTS + 1) * (config.JOB_SEND_CLAIM_SECONDS + 1) * 1000);
+    await Promise.all([a.reconciler.reconcileOnce(now), b.reconciler.reconcileOnce(now)]);
+    expect(shared.deliveries(op.job.id)).toEqual([deliveryId(op.job.id, 1)]);
+    const sent = await job(op.job.id);
+    expect(sent).toMatchObject({ attempt: 1, status: JobStatus.PENDING });
+    expect(sent.sentAt).not.toBeNull();
+    // The real lease starts with the send.
+    expect(sent.leaseExpiresAt!.getTime()).toBeGreaterThanOrEqual(now.getTime() + (LEASE_SECONDS - 1) * 1000);
+    expect(shared.fences.get(op.job.id)).toBe(1);
+  });
+
+  it('applies only the current attempt: a late FINISHED of a re-sent attempt is recorded, never applied', async () => {
+    const o = orchestration(db, config);
+    await o.reconciler.reconcileOnce();
+    const h = await host();
+    const volumeId = await readyVolume(h);
+    const op = await o.snapshots.create(principal, { volumeId });
+    expect(o.dispatcher.fences.get(op.job.id)).toBe(1);
+    await o.reconciler.reconcileOnce(afterLeases());
+    const resent = await job(op.job.id);
+    expect(resent.attempt).toBe(2);
+    // Fenced before it was sent: the frozen agent's attempt 1 is stale from here on.
+    expect(o.dispatcher.fences.get(op.job.id)).toBe(2);
+
+    // Attempt 1, frozen past its lease, reports at last: not applied, the job stays open for attempt 2.
+    expect(await o.results.finished(finished(resent, snapshotTaken(op.snapshot.id), 1))).toBe(false);
+    expect(await job(op.job.id)).toMatchObject({ status: JobStatus.PENDING, attempt: 2 });
+    expect((await snapshot(op.snapshot.id))!.state).toBe(SnapshotState.IN_PROGRESS);
+    expect(await events(op.snapshot.id)).toEqual(['job.late_result']);
+    const [late] = (await db.repos.events.list(ALL_ORGANIZATIONS, { resourceId: op.snapshot.id }, { first: 1 })).items;
+    expect(late.details).toMatchObject({ jobId: op.job.id, attempt: 1, currentAttempt: 2, ok: true });
+
+    // Attempt 2 closes it and closes its fence; the same result again is a quiet repeat.
+    const failedOutcome: JobOutcome = { ok: false, message: 'qemu-img: No space left on device' };
+    expect(await o.results.finished(finished(resent, failedOutcome, 2))).toBe(true);
+    expect(o.dispatcher.fences.get(op.job.id)).toBe('closed');
+    expect(await o.results.finished(finished(resent, failedOutcome, 2))).toBe(false);
+    expect(await events(op.snapshot.id)).toEqual(['snapshot.failed', 'job.late_result']);
+    expect((await snapshot(op.snapshot.id))!.state).toBe(SnapshotState.ERROR);
+    // A late success of a failed job is recorded (its tag is the storage audit's orphan), never applied.
+    expect(await o.results.finished(finished(resent, snapshotTaken(op.snapshot.id), 2))).toBe(false);
+    expect((await snapshot(op.snapshot.id))!.state).toBe(SnapshotState.ERROR);
+    expect(await events(op.snapshot.id)).toEqual(['job.late_result', 'snapshot.failed', 'job.late_result']);
+  });
+
+  it('renews the leases of every delivery a heartbeat says the agent holds, queued or running, of its current attempt', async () => {
+    const o = orchestration(db, config);
+    await o.reconciler.reconcileOnce();
+    const messages = new AgentMessages(config, db, o.results, o.dispatcher);
+    const h = await host();
+    const queued = await o.snapshots.create(principal, { volumeId: await readyVolume(h) });
+    const running = await o.snapshots.create(principal, { volumeId: await readyVolume(h) });
+    const oldAgent = await o.snapshots.create(principal, { volumeId: await readyVolume(h) });
+    const stale = await o.snapshots.create(principal, { volumeId: await readyVolume(h) });
+    for (const op of [running, oldAgent]) {
+      await o.results.started({
+        kind: ResultKind.STARTED,
+        jobId: op.job.id,
+        attempt: 1,
+        hostName: h.name,
+        at: new Date().toISOString(),
+      });
+    }
+    // The leases are about to run out: the agent has been busy for a long time.
+    const ids = [queued, running, oldAgent, stale].map((op) => op.job.id);
+    await db.dataSource.query(`UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE id = ANY($1)`, [
+      ids,
+    ]);
+    const beat = (extra: object) => ({
+      kind: AgentEventKind.HEARTBEAT as const,
+      hostName: h.name,
+      driver: 'qemu-img',
+      agentVersion: '0.1.0',
+      at: new Date().toISOString(),
+      ...extra,
+    });
+    await messages.agentEvent(
+      beat({
+        runningJobIds: [running.job.id],
+        heldDeliveries: [
+          { jobId: queued.job.id, attempt: 1 },
+          { jobId: running.job.id, attempt: 1 },
+          // A stale copy waiting in the queue keeps nothing alive.
+          { jobId: stale.job.id, attempt: 7 },
+        ],
+      }),
+    );
+    // An older agent names only what it runs.
+    await messages.agentEvent(beat({ agentVersion: '0.1.0', runningJobIds: [oldAgent.job.id] }));
+
+    const report = await o.reconciler.reconcileOnce(new Date());
+    expect(report.redispatched).toBe(1);
+    expect(o.dispatcher.deliveries(queued.job.id)).toEqual([deliveryId(queued.job.id, 1)]);
+    expect(o.dispatcher.deliveries(running.job.id)).toEqual([deliveryId(running.job.id, 1)]);
+    expect(o.dispatcher.deliveries(oldAgent.job.id)).toEqual([deliveryId(oldAgent.job.id, 1)]);
+    expect(o.dispatcher.deliveries(stale.job.id)).toEqual([1, 2].map((a) => deliveryId(stale.job.id, a)));
+    expect(await job(queued.job.id)).toMatchObject({ status: JobStatus.PENDING, attempt: 1 });
+    expect(await job(running.job.id)).toMatchObject({ status: JobStatus.RUNNING, attempt: 1 });
+  });
+
+  it('acknowledges every FINISHED it is handed (applied, repeated or late), so the agent outbox can drop it', async () => {
+    const o = orchestration(db, config);
+    const messages = new AgentMessages(config, db, o.results, o.dispatcher);
+    const h = await host();
+    const op = await o.snapshots.create(principal, { volumeId: await readyVolume(h) });
+    const message = finished(await job(op.job.id), snapshotTaken(op.snapshot.id));
+    await messages.result(message);
+    await messages.result(message);
+    await messages.result({ ...message, attempt: 9 });
+    expect(o.dispatcher.acknowledged.filter((a) => a.resultId.startsWith(op.job.id))).toEqual([
+      { hostName: 'kvm-1', resultId: resultId(message) },
+      { hostName: 'kvm-1', resultId: resultId(message) },
+      { hostName: 'kvm-1', resultId: resultId({ ...message, attempt: 9 }) },
+    ]);
+    expect((await snapshot(op.snapshot.id))!.state).toBe(SnapshotState.COMPLETED);
+  });
+
+  it('after Redis lost its data: re-sends every PENDING job under a new attempt at once, re-fences RUNNING ones', async () => {
+    const o = orchestration(db, config);
+    await o.reconciler.reconcileOnce();
+    const h = await host();
+    const pending = await o.snapshots.create(principal, { volumeId: await readyVolume(h) });
+    const running = await o.snapshots.create(principal, { volumeId: await readyVolume(h) });
+    await o.results.started({
+      kind: ResultKind.STARTED,
+      jobId: running.job.id,
+      attempt: 1,
+      hostName: h.name,
+      at: new Date().toISOString(),
+    });
+    o.dispatcher.fences.clear(); // FLUSHALL
+    o.dispatcher.lost = true;
+
+    // Well within every lease: only the loss makes the pass act.
+    await o.reconciler.reconcileOnce(new Date());
+    expect(o.dispatcher.deliveries(pending.job.id)).toEqual([1, 2].map((a) => deliveryId(pending.job.id, a)));
+    expect(o.dispatcher.fences.get(pending.job.id)).toBe(2);
+    // The agent holds the RUNNING one: its result comes from its outbox, under the attempt it runs.
+    expect(o.dispatcher.deliveries(running.job.id)).toEqual([deliveryId(running.job.id, 1)]);
+    expect(o.dispatcher.fences.get(running.job.id)).toBe(1);
+    expect(await job(running.job.id)).toMatchObject({ status: JobStatus.RUNNING, attempt: 1 });
+
+    // Once only: the next pass leaves them alone.
+    await o.reconciler.reconcileOnce(new Date());
+    expect(o.dispatcher.deliveries(pending.job.id)).toHaveLength(2);
   });
 
   it('lets two api replicas reconcile at once: every lapsed job is sent again exactly once', async () => {

@@ -10,6 +10,11 @@ export class RecordingDispatcher implements JobDispatcher {
   readonly withdrawn: Array<{ hostName: string; jobId: string; attempts: number }> = [];
   /** How many of the next sends fail. */
   failNext = 0;
+  /** Each job's fence as the agent would read it: the attempt sent last, or 'closed'. */
+  readonly fences = new Map<string, number | 'closed'>();
+  readonly acknowledged: Array<{ hostName: string; resultId: string }> = [];
+  /** Set it to make the next deliveriesLost() answer true once, as a Redis found empty would. */
+  lost = false;
 
   send(hostName: string, envelope: JobEnvelope): Promise<void> {
     if (this.failNext > 0) {
@@ -24,6 +29,29 @@ export class RecordingDispatcher implements JobDispatcher {
     this.withdrawn.push({ hostName, jobId, attempts });
     return Promise.resolve();
   }
+
+  fence(jobId: string, attempt: number): Promise<void> {
+    this.fences.set(jobId, attempt);
+    return Promise.resolve();
+  }
+
+  closeFence(jobId: string): Promise<void> {
+    this.fences.set(jobId, 'closed');
+    return Promise.resolve();
+  }
+
+  acknowledge(hostName: string, resultIds: readonly string[]): Promise<void> {
+    for (const resultId of resultIds) this.acknowledged.push({ hostName, resultId });
+    return Promise.resolve();
+  }
+
+  deliveriesLost(): Promise<boolean> {
+    const lost = this.lost;
+    this.lost = false;
+    return Promise.resolve(lost);
+  }
+
+  onReconnect(): void {}
 
   pendingDeliveries(): Promise<number> {
     return Promise.resolve(0);

@@ -544,7 +544,7 @@ describe('storage audit on a real database', () => {
 
   it("applies an agent's image checks: damaged → volume ERROR; repaired → an event; another host's volume → ignored", async () => {
     const s = stack();
-    const messages = new AgentMessages(config, db, s.results);
+    const messages = new AgentMessages(config, db, s.results, s.dispatcher);
     const h = await host();
     const [damaged, repaired] = [await volume(h), await volume(h)];
     const at = new Date().toISOString();

@@ -91,6 +91,7 @@ function jobRow(overrides: Partial<JobEntity> = {}): JobEntity {
       error: null,
       attempt: 1,
       leaseExpiresAt: null,
+      sentAt: null,
       createdByUserId: null,
       createdAt: new Date('2026-11-22T09:30:00Z'),
       startedAt: null,

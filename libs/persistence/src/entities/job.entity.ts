@@ -51,6 +51,14 @@ export class JobEntity {
   @Column({ name: 'lease_expires_at', type: 'timestamptz', nullable: true })
   leaseExpiresAt!: Date | null;
 
+  /**
+   * When the current attempt was handed to the transport; null from its claim until the send succeeded. A claimed
+   * attempt that was never sent (the api died in between, or the send failed) is sent again under the same
+   * attempt, so it costs no attempt, and its delivery id makes a duplicate add a no-op.
+   */
+  @Column({ name: 'sent_at', type: 'timestamptz', nullable: true })
+  sentAt!: Date | null;
+
   @Column({ name: 'created_by_user_id', type: 'uuid', nullable: true })
   createdByUserId!: string | null;
 

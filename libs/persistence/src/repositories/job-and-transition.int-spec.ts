@@ -208,6 +208,33 @@ describe('conditional transitions and job delivery under real concurrency', () =
     expect(await readJob(db, job.id)).toEqual(first);
   });
 
+  it('finishes a job from an agent result only while its attempt is the current one', async () => {
+    const [volume] = await createVolumes(db, world, 1);
+    const job = await createSnapshotJob(db, world, volume);
+    await db.repos.jobs.beginDelivery(job.id, new Date(Date.now() + 60_000), 0);
+    await db.repos.jobs.beginDelivery(job.id, new Date(Date.now() + 60_000), 1);
+    expect(await db.repos.jobs.finish(job.id, JobStatus.SUCCEEDED, null, null, new Date(), 1)).toBe(false);
+    expect(await readJob(db, job.id)).toMatchObject({ status: JobStatus.PENDING, attempt: 2 });
+    expect(await db.repos.jobs.finish(job.id, JobStatus.SUCCEEDED, null, null, new Date(), 2)).toBe(true);
+  });
+
+  it('claims an unsent attempt again only once its claim lapsed, and once; a sent one never', async () => {
+    const [volume] = await createVolumes(db, world, 1);
+    const job = await createSnapshotJob(db, world, volume);
+    const now = Date.now();
+    await db.repos.jobs.beginDelivery(job.id, new Date(now + 10_000), 0);
+    expect(await db.repos.jobs.reclaimUnsent(job.id, 1, new Date(now + 30_000), new Date(now))).toBeNull();
+    const lapsed = new Date(now + 11_000);
+    const claims = await Promise.all(
+      Array.from({ length: 5 }, () => db.repos.jobs.reclaimUnsent(job.id, 1, new Date(now + 21_000), lapsed)),
+    );
+    expect(claims.filter((c) => c === 1)).toHaveLength(1);
+    expect(await db.repos.jobs.markSent(job.id, 1, new Date(now + 300_000), new Date())).toBe(true);
+    const far = new Date(now + 10 ** 9);
+    expect(await db.repos.jobs.reclaimUnsent(job.id, 1, far, far)).toBeNull();
+    expect((await readJob(db, job.id)).sentAt).not.toBeNull();
+  });
+
   it('closes a job once when ten transactions race to finish it', async () => {
     const [volume] = await createVolumes(db, world, 1);
     const job = await createSnapshotJob(db, world, volume);
