@@ -41,75 +41,91 @@ async function setUp(stack: ReturnType<ReturnType<typeof useFaultStack>>, count:
 
 describeWith(['qemu-img'], 'fault campaign: kill -9 of the agent mid-createSnapshot', () => {
   const stack = useFaultStack({ hosts: [HOST] });
-  it(`${ROUNDS} rounds`, async () => {
-    const { token, roots } = await setUp(stack(), INSTANCES);
-    const campaign = new Campaign('agent kill -9 mid-createSnapshot', stack());
-    await killAgentMidOperation(
-      campaign,
-      HOST,
-      ROUNDS,
-      async (round) => {
-        const volumeId = roots[round % roots.length];
-        await volumeReady(stack(), volumeId);
-        await campaign.submit(token, CREATE_SNAPSHOT, { volumeId });
-      },
-      200,
-    );
-    expect(await judge(campaign)).toEqual([]);
-  }, CAMPAIGN_TIMEOUT_MS);
+  it(
+    `${ROUNDS} rounds`,
+    async () => {
+      const { token, roots } = await setUp(stack(), INSTANCES);
+      const campaign = new Campaign('agent kill -9 mid-createSnapshot', stack());
+      await killAgentMidOperation(
+        campaign,
+        HOST,
+        ROUNDS,
+        async (round) => {
+          const volumeId = roots[round % roots.length];
+          await volumeReady(stack(), volumeId);
+          await campaign.submit(token, CREATE_SNAPSHOT, { volumeId });
+        },
+        200,
+      );
+      expect(await judge(campaign)).toEqual([]);
+    },
+    CAMPAIGN_TIMEOUT_MS,
+  );
 });
 
 describeWith(['qemu-img'], 'fault campaign: kill -9 of the agent mid-deleteSnapshot', () => {
   const stack = useFaultStack({ hosts: [HOST] });
-  it(`${ROUNDS} rounds`, async () => {
-    const { token, roots } = await setUp(stack(), INSTANCES);
-    const snapshots: string[] = [];
-    for (let i = 0; i < ROUNDS; i++) {
-      snapshots.push(await completed(stack(), token, CREATE_SNAPSHOT, { volumeId: roots[i % roots.length] }));
-    }
-    const campaign = new Campaign('agent kill -9 mid-deleteSnapshot', stack());
-    await killAgentMidOperation(
-      campaign,
-      HOST,
-      ROUNDS,
-      (round) => campaign.submit(token, DELETE_SNAPSHOT, { snapshotId: snapshots[round] }),
-      200,
-    );
-    expect(await judge(campaign)).toEqual([]);
-  }, CAMPAIGN_TIMEOUT_MS);
+  it(
+    `${ROUNDS} rounds`,
+    async () => {
+      const { token, roots } = await setUp(stack(), INSTANCES);
+      const snapshots: string[] = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        snapshots.push(await completed(stack(), token, CREATE_SNAPSHOT, { volumeId: roots[i % roots.length] }));
+      }
+      const campaign = new Campaign('agent kill -9 mid-deleteSnapshot', stack());
+      await killAgentMidOperation(
+        campaign,
+        HOST,
+        ROUNDS,
+        (round) => campaign.submit(token, DELETE_SNAPSHOT, { snapshotId: snapshots[round] }),
+        200,
+      );
+      expect(await judge(campaign)).toEqual([]);
+    },
+    CAMPAIGN_TIMEOUT_MS,
+  );
 });
 
 describeWith(['qemu-img'], 'fault campaign: kill -9 of the agent mid-createTemplateFromSnapshot', () => {
   const stack = useFaultStack({ hosts: [HOST] });
-  it(`${ROUNDS} rounds`, async () => {
-    const { token, roots } = await setUp(stack(), 1);
-    const snapshotId = await completed(stack(), token, CREATE_SNAPSHOT, { volumeId: roots[0] });
-    const campaign = new Campaign('agent kill -9 mid-createTemplateFromSnapshot', stack());
-    await killAgentMidOperation(
-      campaign,
-      HOST,
-      ROUNDS,
-      () => campaign.submit(token, CREATE_TEMPLATE, { snapshotId, name: uniqueName('tpl') }),
-      300,
-    );
-    expect(await judge(campaign)).toEqual([]);
-  }, CAMPAIGN_TIMEOUT_MS);
+  it(
+    `${ROUNDS} rounds`,
+    async () => {
+      const { token, roots } = await setUp(stack(), 1);
+      const snapshotId = await completed(stack(), token, CREATE_SNAPSHOT, { volumeId: roots[0] });
+      const campaign = new Campaign('agent kill -9 mid-createTemplateFromSnapshot', stack());
+      await killAgentMidOperation(
+        campaign,
+        HOST,
+        ROUNDS,
+        () => campaign.submit(token, CREATE_TEMPLATE, { snapshotId, name: uniqueName('tpl') }),
+        300,
+      );
+      expect(await judge(campaign)).toEqual([]);
+    },
+    CAMPAIGN_TIMEOUT_MS,
+  );
 });
 
 describeWith(['qemu-img'], 'fault campaign: kill -9 of the agent mid-deployInstance', () => {
   const stack = useFaultStack({ hosts: [HOST] });
-  it(`${ROUNDS} rounds`, async () => {
-    const { token, environmentId, hostId, roots } = await setUp(stack(), 1);
-    const snapshotId = await completed(stack(), token, CREATE_SNAPSHOT, { volumeId: roots[0] });
-    const templateId = await completed(stack(), token, CREATE_TEMPLATE, { snapshotId, name: uniqueName('tpl') });
-    const campaign = new Campaign('agent kill -9 mid-deployInstance', stack());
-    await killAgentMidOperation(
-      campaign,
-      HOST,
-      ROUNDS,
-      () => campaign.submit(token, DEPLOY_INSTANCE, { templateId, environmentId, hostId, name: uniqueName('dep') }),
-      300,
-    );
-    expect(await judge(campaign)).toEqual([]);
-  }, CAMPAIGN_TIMEOUT_MS);
+  it(
+    `${ROUNDS} rounds`,
+    async () => {
+      const { token, environmentId, hostId, roots } = await setUp(stack(), 1);
+      const snapshotId = await completed(stack(), token, CREATE_SNAPSHOT, { volumeId: roots[0] });
+      const templateId = await completed(stack(), token, CREATE_TEMPLATE, { snapshotId, name: uniqueName('tpl') });
+      const campaign = new Campaign('agent kill -9 mid-deployInstance', stack());
+      await killAgentMidOperation(
+        campaign,
+        HOST,
+        ROUNDS,
+        () => campaign.submit(token, DEPLOY_INSTANCE, { templateId, environmentId, hostId, name: uniqueName('dep') }),
+        300,
+      );
+      expect(await judge(campaign)).toEqual([]);
+    },
+    CAMPAIGN_TIMEOUT_MS,
+  );
 });

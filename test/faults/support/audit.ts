@@ -54,7 +54,7 @@ async function auditHost(stack: FaultStack, hostId: string): Promise<StorageAudi
   );
   const code = codeOf(started);
   if (code !== null || started.transportError !== undefined) {
-    const errors = started.transportError ?? JSON.stringify(started.response.errors?.map((e) => e.message));
+    const errors = started.transportError ?? (started.response.errors ?? []).map((e) => e.message).join(' / ');
     throw new Error(
       /Cannot query field "auditStorage"/.test(errors)
         ? `the api has no storage audit (auditStorage is not in its schema: issue 11's audit is not merged): ${errors}`

@@ -127,4 +127,3 @@ export async function driftBetweenRowsAndDisks(stack: FaultStack): Promise<strin
   }
   return drift;
 }
-

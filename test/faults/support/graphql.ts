@@ -19,7 +19,9 @@ export async function ask<T = Record<string, any>>(
 ): Promise<Answer<T>> {
   const headers: Record<string, string> = options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {};
   try {
-    return { response: await graphql<T>(url, token, query, variables, { headers, timeoutMs: options.timeoutMs ?? 20_000 }) };
+    return {
+      response: await graphql<T>(url, token, query, variables, { headers, timeoutMs: options.timeoutMs ?? 20_000 }),
+    };
   } catch (error) {
     return { transportError: (error as Error).message };
   }
