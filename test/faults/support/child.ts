@@ -12,6 +12,11 @@ export interface ChildSpec {
   cwd?: string;
   /** Where stdout and stderr go (appended across restarts). */
   logFile: string;
+  /**
+   * Signals go to its whole process group (it is started as a group leader): killing an agent then kills the
+   * qemu-img it was running, as a service manager's kill of a crashed service does (systemd's control-group mode).
+   */
+  group?: boolean;
   /** The process runs as this account (PostgreSQL refuses root). */
   uid?: number;
   gid?: number;
@@ -47,6 +52,7 @@ export class ManagedChild {
       cwd: this.spec.cwd,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...this.spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: this.spec.group ?? false,
       uid: this.spec.uid,
       gid: this.spec.gid,
     });
@@ -58,25 +64,37 @@ export class ManagedChild {
     this.starts += 1;
     this.unregister();
     this.unregister = atExit(() => {
-      if (this.running) child.kill('SIGKILL');
+      if (this.running || this.spec.group) this.send('SIGKILL');
     });
+  }
+
+  private send(signal: NodeJS.Signals): void {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(this.spec.group ? -pid : pid, signal);
+    } catch {
+      // Gone already.
+    }
   }
 
   /** Sends `signal`; for SIGKILL, waits (bounded) until the process is gone. */
   async signal(signal: NodeJS.Signals): Promise<void> {
     if (!this.child || !this.running) return;
     if (signal === 'SIGSTOP' || signal === 'SIGCONT') {
-      this.child.kill(signal);
+      this.send(signal);
       return;
     }
     // A stopped process queues SIGTERM; SIGCONT lets it act on it (SIGKILL needs none).
-    this.child.kill(signal);
-    if (signal !== 'SIGKILL') this.child.kill('SIGCONT');
+    this.send(signal);
+    if (signal !== 'SIGKILL') this.send('SIGCONT');
     await this.waitForExit(signal === 'SIGKILL' ? 10_000 : 30_000);
   }
 
   async kill(): Promise<void> {
     await this.signal('SIGKILL');
+    // What the group leader left running (a qemu-img it had started) goes with it.
+    if (this.spec.group) this.send('SIGKILL');
   }
 
   async waitForExit(timeoutMs: number): Promise<void> {

@@ -138,6 +138,7 @@ export class FaultStack {
         args: ['apps/agent/dist/main.js'],
         cwd: process.cwd(),
         logFile: join(this.root, 'logs', `agent-${host}.log`),
+        group: true,
         env: {
           REDIS_URL: this.redis.url,
           QUEUE_PREFIX: 'faults',
