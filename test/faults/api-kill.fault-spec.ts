@@ -18,10 +18,12 @@ const ROUNDS = Number(process.env.FAULT_API_ROUNDS ?? 10);
 /** Instances per host: one createSnapshot per ROOT volume per round. */
 const PER_HOST = 5;
 
-function burst(campaign: Campaign, token: string, volumes: string[]) {
-  return volumes.map((volumeId) =>
-    campaign.submit(token, CREATE_SNAPSHOT, { volumeId }, { idempotencyKey: randomUUID(), timeoutMs: 15_000 }),
-  );
+/** One createSnapshot per volume, the i-th sent `i * spacingMs` after the first. */
+function burst(campaign: Campaign, token: string, volumes: string[], spacingMs = 0) {
+  return volumes.map(async (volumeId, i) => {
+    await sleep(i * spacingMs);
+    return campaign.submit(token, CREATE_SNAPSHOT, { volumeId }, { idempotencyKey: randomUUID(), timeoutMs: 15_000 });
+  });
 }
 
 describeWith(['qemu-img'], 'fault campaign: kill -9 of the api mid-mutation', () => {
@@ -33,8 +35,10 @@ describeWith(['qemu-img'], 'fault campaign: kill -9 of the api mid-mutation', ()
       const campaign = new Campaign('api kill -9 mid-mutation', stack());
       for (let round = 0; round < ROUNDS; round++) {
         for (const volumeId of volumes) await volumeReady(stack(), volumeId);
-        const requests = burst(campaign, token, volumes);
-        await sleep(campaign.delay(0, 150));
+        const requests = burst(campaign, token, volumes, 60);
+        // The kill lands somewhere in the ~0.6 s the requests are spread over: some answered, some cut off
+        // mid-way, some refused at the door while the api is down.
+        await sleep(campaign.delay(100, 600));
         campaign.fault();
         await stack().restartApi();
         await Promise.all(requests);
