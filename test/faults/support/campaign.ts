@@ -83,17 +83,19 @@ export class Campaign {
     input: Record<string, unknown>,
     options: AskOptions = {},
   ): Promise<Accepted | null> {
+    const sentAt = Date.now();
     const answer = await send(this.stack, token, kind, input, options);
     const ids = acceptedIds(kind, answer);
     if (!ids) {
       this.refuse(codeOf(answer) ?? 'NONE');
       return null;
     }
-    return this.accept(kind, ids);
+    return this.accept(kind, ids, sentAt);
   }
 
-  accept(kind: MutationKind, ids: { resourceId: string; jobId: string }): Accepted {
-    const accepted = { kind, ...ids };
+  /** Records an acceptance of a request sent at `sentAt`: a fault since then is the one it lived through. */
+  accept(kind: MutationKind, ids: { resourceId: string; jobId: string }, sentAt: number): Accepted {
+    const accepted: Accepted = { kind, ...ids, faultAt: this.faults.find((at) => at >= sentAt) };
     this.accepted.push(accepted);
     return accepted;
   }
