@@ -21,6 +21,7 @@ const PER_HOST = 5;
 const DATA_DISKS = 4;
 /** Retries of one request while its answer is transient (bounded: ~10 s of retrying). */
 const RETRIES = 20;
+const SPACING_MS = 20;
 const TRANSIENT = new Set(['SERVICE_UNAVAILABLE', 'TRANSPORT', 'INTERNAL_SERVER_ERROR']);
 
 for (const how of ['restart -m fast', 'kill -9 of the postmaster'] as const) {
@@ -37,11 +38,12 @@ for (const how of ['restart -m fast', 'kill -9 of the postmaster'] as const) {
 
         const requestWithRetries = async (volumeId: string) => {
           const idempotencyKey = randomUUID();
+          const sentAt = Date.now();
           for (let attempt = 0; ; attempt++) {
             const answer = await send(stack(), token, CREATE_SNAPSHOT, { volumeId }, { idempotencyKey });
             const code = codeOf(answer);
             const ids = acceptedIds(CREATE_SNAPSHOT, answer);
-            if (ids) return campaign.accept(CREATE_SNAPSHOT, ids);
+            if (ids) return campaign.accept(CREATE_SNAPSHOT, ids, sentAt);
             campaign.refuse(attempt === 0 ? code! : `${code} on retry`);
             if (code === 'INTERNAL_SERVER_ERROR') answerProblems.push(`volume ${volumeId}: INTERNAL_SERVER_ERROR`);
             if (code === 'SERVICE_UNAVAILABLE' && answer.transportError === undefined) {
@@ -53,8 +55,12 @@ for (const how of ['restart -m fast', 'kill -9 of the postmaster'] as const) {
           }
         };
 
-        const requests = volumes.map(requestWithRetries);
-        await sleep(campaign.delay(0, 400));
+        // The burst spread over ~1 s, the fault somewhere in it.
+        const requests = volumes.map(async (volumeId, i) => {
+          await sleep(i * SPACING_MS);
+          return requestWithRetries(volumeId);
+        });
+        await sleep(campaign.delay(100, 900));
         campaign.fault();
         if (how === 'restart -m fast') {
           await stack().postgres.restartFast();

@@ -15,6 +15,7 @@ const HOSTS = ['kvm-faults-a', 'kvm-faults-b'];
 /** 2 hosts × 5 instances × (ROOT + 4 data disks) = the issue's burst of 50 operations, one per volume. */
 const PER_HOST = 5;
 const DATA_DISKS = 4;
+const SPACING_MS = 20;
 
 for (const keepAof of [true, false]) {
   const name = `Redis kill -9, restarted ${keepAof ? 'with its AOF' : 'empty (AOF deleted)'}`;
@@ -25,8 +26,12 @@ for (const keepAof of [true, false]) {
       async () => {
         const { token, volumes } = await volumesOnEveryHost(stack(), PER_HOST, DATA_DISKS);
         const campaign = new Campaign(name, stack());
-        const requests = volumes.map((volumeId) => campaign.submit(token, CREATE_SNAPSHOT, { volumeId }));
-        await sleep(campaign.delay(0, 400));
+        // The burst spread over ~1 s, the kill somewhere in it.
+        const requests = volumes.map(async (volumeId, i) => {
+          await sleep(i * SPACING_MS);
+          return campaign.submit(token, CREATE_SNAPSHOT, { volumeId });
+        });
+        await sleep(campaign.delay(100, 900));
         campaign.fault();
         await stack().redis.kill();
         await sleep(campaign.delay(500, 2000));
