@@ -43,6 +43,10 @@ export class PrivatePostgres {
     return new PrivatePostgres(dataDir, await freePortIn(55400, 55499), account);
   }
 
+  private get logFile(): string {
+    return join(this.dataDir, 'server.log');
+  }
+
   url(database = 'postgres'): string {
     return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
   }
@@ -55,7 +59,7 @@ export class PrivatePostgres {
           'start',
           '--wait',
           '--timeout=30',
-          `--log=${join(this.dataDir, 'server.log')}`,
+          `--log=${this.logFile}`,
           // Durability off: the campaigns kill processes, not the machine, so the OS keeps every write.
           `--options=-p ${this.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c fsync=off -c max_connections=200`,
         ]);
@@ -71,7 +75,8 @@ export class PrivatePostgres {
 
   /** `pg_ctl restart -m fast`: open transactions roll back, connections drop; resolves when it accepts again. */
   async restartFast(): Promise<void> {
-    await this.pgCtl(['restart', '--wait', '--timeout=60', '--mode=fast']);
+    // --log as at start: else the new postmaster holds pg_ctl's stdout open and the call never returns.
+    await this.pgCtl(['restart', '--wait', '--timeout=60', '--mode=fast', `--log=${this.logFile}`]);
   }
 
   /** SIGKILL of the postmaster (its backends die on their own once they notice). */
@@ -131,7 +136,10 @@ export class PrivatePostgres {
 
   private async pgCtl(args: string[]): Promise<void> {
     try {
-      await run(join(POSTGRES_BIN, 'pg_ctl'), [...args, `--pgdata=${this.dataDir}`], { ...this.account });
+      await run(join(POSTGRES_BIN, 'pg_ctl'), [...args, `--pgdata=${this.dataDir}`], {
+        ...this.account,
+        timeout: 90_000,
+      });
     } catch (error) {
       const e = error as { stderr?: string; stdout?: string; message?: string };
       throw new Error(`pg_ctl ${args[0]} failed: ${(e.stderr || e.stdout || e.message || '').trim()}`);
