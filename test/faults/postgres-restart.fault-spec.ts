@@ -44,7 +44,7 @@ for (const how of ['restart -m fast', 'kill -9 of the postmaster'] as const) {
             const code = codeOf(answer);
             const ids = acceptedIds(CREATE_SNAPSHOT, answer);
             if (ids) return campaign.accept(CREATE_SNAPSHOT, ids, sentAt);
-            campaign.refuse(attempt === 0 ? code! : `${code} on retry`);
+            campaign.refuse(attempt === 0 ? code! : `${code} on retry`, answer);
             if (code === 'INTERNAL_SERVER_ERROR') answerProblems.push(`volume ${volumeId}: INTERNAL_SERVER_ERROR`);
             if (code === 'SERVICE_UNAVAILABLE' && answer.transportError === undefined) {
               const retryable = answer.response.errors?.[0]?.extensions?.retryable;

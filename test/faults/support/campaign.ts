@@ -1,7 +1,7 @@
 import type { FaultStack } from './fault-stack.js';
 import { acceptedIds, send, type MutationKind } from './operations.js';
 import type { AskOptions } from './graphql.js';
-import { codeOf } from './graphql.js';
+import { codeOf, messageOf, type Answer } from './graphql.js';
 
 /** A request the api accepted: its job must end SUCCEEDED or FAILED, its resource in a final state. */
 export interface Accepted {
@@ -87,7 +87,7 @@ export class Campaign {
     const answer = await send(this.stack, token, kind, input, options);
     const ids = acceptedIds(kind, answer);
     if (!ids) {
-      this.refuse(codeOf(answer) ?? 'NONE');
+      this.refuse(codeOf(answer) ?? 'NONE', answer);
       return null;
     }
     return this.accept(kind, ids, sentAt);
@@ -100,7 +100,9 @@ export class Campaign {
     return accepted;
   }
 
-  refuse(code: string): void {
+  /** Counts a refusal; the first answer of each code is kept as a note, to say what the api said. */
+  refuse(code: string, answer?: Answer<unknown>): void {
+    if (!this.refused.has(code) && answer) this.notes.push(`first ${code} answer: ${messageOf(answer).slice(0, 300)}`);
     this.refused.set(code, (this.refused.get(code) ?? 0) + 1);
   }
 }

@@ -34,3 +34,9 @@ export function codeOf(answer: Answer<unknown>): string | null {
   if (errors?.length) return errors[0].extensions?.code ?? 'NONE';
   return answer.response.data ? null : 'NONE';
 }
+
+/** What an answer said, for a note: the transport's error or the first GraphQL error's message. */
+export function messageOf(answer: Answer<unknown>): string {
+  if (answer.transportError !== undefined) return answer.transportError;
+  return answer.response.errors?.[0]?.message ?? JSON.stringify(answer.response).slice(0, 200);
+}
