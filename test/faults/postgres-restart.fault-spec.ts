@@ -22,7 +22,8 @@ const DATA_DISKS = 4;
 /** Retries of one request while its answer is transient (bounded: ~10 s of retrying). */
 const RETRIES = 20;
 const SPACING_MS = 20;
-const TRANSIENT = new Set(['SERVICE_UNAVAILABLE', 'TRANSPORT', 'INTERNAL_SERVER_ERROR']);
+/** Answers a careful client retries with the same key (a bare HTTP 500 included: it cannot tell what happened). */
+const TRANSIENT = new Set(['SERVICE_UNAVAILABLE', 'TRANSPORT', 'INTERNAL_SERVER_ERROR', 'HTTP_500', 'HTTP_503']);
 
 for (const how of ['restart -m fast', 'kill -9 of the postmaster'] as const) {
   const name = `PostgreSQL ${how}`;
@@ -45,7 +46,8 @@ for (const how of ['restart -m fast', 'kill -9 of the postmaster'] as const) {
             const ids = acceptedIds(CREATE_SNAPSHOT, answer);
             if (ids) return campaign.accept(CREATE_SNAPSHOT, ids, sentAt);
             campaign.refuse(attempt === 0 ? code! : `${code} on retry`, answer);
-            if (code === 'INTERNAL_SERVER_ERROR') answerProblems.push(`volume ${volumeId}: INTERNAL_SERVER_ERROR`);
+            if (code === 'INTERNAL_SERVER_ERROR' || code === 'HTTP_500')
+              answerProblems.push(`volume ${volumeId}: ${code}`);
             if (code === 'SERVICE_UNAVAILABLE' && answer.transportError === undefined) {
               const retryable = answer.response.errors?.[0]?.extensions?.retryable;
               if (retryable !== true) answerProblems.push(`volume ${volumeId}: SERVICE_UNAVAILABLE without retryable`);

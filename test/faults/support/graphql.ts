@@ -27,12 +27,18 @@ export async function ask<T = Record<string, any>>(
   }
 }
 
-/** The error code of an answer: the server's `extensions.code`, TRANSPORT when none came back, null on success. */
+/**
+ * The error code of an answer: the server's `extensions.code`, HTTP_<status> for a body that is not GraphQL,
+ * TRANSPORT when nothing came back, null on success.
+ */
 export function codeOf(answer: Answer<unknown>): string | null {
   if (answer.transportError !== undefined) return 'TRANSPORT';
   const errors = answer.response.errors;
   if (errors?.length) return errors[0].extensions?.code ?? 'NONE';
-  return answer.response.data ? null : 'NONE';
+  if (answer.response.data) return null;
+  // Not a GraphQL answer at all: an HTTP error body from before GraphQL (e.g. Nest's `{ statusCode: 500 }`).
+  const status = (answer.response as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' ? `HTTP_${status}` : 'NONE';
 }
 
 /** What an answer said, for a note: the transport's error or the first GraphQL error's message. */
