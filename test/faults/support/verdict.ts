@@ -13,10 +13,16 @@ export const SETTLE_SECONDS = TIMINGS.JOB_LEASE_SECONDS + TIMINGS.RECONCILE_INTE
 /**
  * The end of every campaign: waits until everything is final (at most lease + reconcile + margin after the
  * last fault), then checks the issue's five promises: nothing stuck, nothing lost, the audit finds nothing,
- * every image passes `qemu-img check`, and the api answers /ready without another restart. Records the
+ * every image passes `qemu-img check`, and the api answers /ready without another restart (and the campaign's
+ * `extra` promises). Records the
  * campaign's row and returns every broken promise, in words (empty when all hold).
  */
-export async function judge(campaign: Campaign, settleFrom = campaign.lastFault): Promise<string[]> {
+export async function judge(
+  campaign: Campaign,
+  settleFrom = campaign.lastFault,
+  /** A campaign's own promises beyond the common ones, checked once everything settled. */
+  extra: () => Promise<string[]> = async () => [],
+): Promise<string[]> {
   const { stack } = campaign;
   const deadline = settleFrom + SETTLE_SECONDS * 1000;
   await waitFor(() => allFinal(stack, campaign), Math.max(0, deadline - Date.now()), 'all final', 250).catch(
@@ -41,6 +47,7 @@ export async function judge(campaign: Campaign, settleFrom = campaign.lastFault)
   if (drift.length > 0) problems.push(`rows and disks disagree: ${drift.slice(0, 10).join('; ')}`);
   if (!ready) problems.push('/ready does not answer 200');
   if (restarted) problems.push('the api was restarted by something other than the campaign');
+  problems.push(...(await extra()));
 
   record({
     campaign: campaign.name,
