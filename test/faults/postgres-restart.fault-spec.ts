@@ -34,8 +34,9 @@ for (const how of ['restart -m fast', 'kill -9 of the postmaster'] as const) {
       async () => {
         const { token, volumes } = await volumesOnEveryHost(stack(), PER_HOST, DATA_DISKS);
         const campaign = new Campaign(name, stack());
-        /** Broken promises of the answers themselves, beside the common checks. */
-        const answerProblems: string[] = [];
+        /** Broken promises of the answers themselves (counted by kind), beside the common checks. */
+        const answerProblems = new Map<string, number>();
+        const broke = (what: string) => answerProblems.set(what, (answerProblems.get(what) ?? 0) + 1);
 
         const requestWithRetries = async (volumeId: string) => {
           const idempotencyKey = randomUUID();
@@ -46,11 +47,10 @@ for (const how of ['restart -m fast', 'kill -9 of the postmaster'] as const) {
             const ids = acceptedIds(CREATE_SNAPSHOT, answer);
             if (ids) return campaign.accept(CREATE_SNAPSHOT, ids, sentAt);
             campaign.refuse(attempt === 0 ? code! : `${code} on retry`, answer);
-            if (code === 'INTERNAL_SERVER_ERROR' || code === 'HTTP_500')
-              answerProblems.push(`volume ${volumeId}: ${code}`);
+            if (code === 'INTERNAL_SERVER_ERROR' || code === 'HTTP_500') broke(`${code} answers`);
             if (code === 'SERVICE_UNAVAILABLE' && answer.transportError === undefined) {
               const retryable = answer.response.errors?.[0]?.extensions?.retryable;
-              if (retryable !== true) answerProblems.push(`volume ${volumeId}: SERVICE_UNAVAILABLE without retryable`);
+              if (retryable !== true) broke('SERVICE_UNAVAILABLE answers without retryable');
             }
             if (!TRANSIENT.has(code!) || attempt >= RETRIES) return null;
             await sleep(500);
@@ -82,7 +82,10 @@ for (const how of ['restart -m fast', 'kill -9 of the postmaster'] as const) {
             'SELECT volume_id, count(*)::int AS n FROM snapshots WHERE volume_id = ANY($1::uuid[]) GROUP BY volume_id HAVING count(*) > 1',
             [volumes],
           );
-          const broken = answerProblems.length > 0 ? [`answers: ${answerProblems.join('; ')}`] : [];
+          const broken =
+            answerProblems.size > 0
+              ? [`answers: ${[...answerProblems].map(([what, n]) => `${n} ${what}`).join(', ')}`]
+              : [];
           if (duplicates.length > 0) {
             broken.push(`duplicates: ${duplicates.map((d) => `volume ${d.volume_id} has ${d.n}`).join('; ')}`);
           }
