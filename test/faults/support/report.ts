@@ -1,6 +1,8 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { FaultStack } from './fault-stack.js';
 
 /** One campaign's line of the suite's table. */
 export interface ReportRow {
@@ -69,4 +71,13 @@ export function record(row: ReportRow): void {
       'acceptance, by code.\n',
   );
   console.log(`[faults] campaigns so far:\n${table}`);
+}
+
+/** Copies a failed campaign's process logs (api, agents, Redis, PostgreSQL) out of its temp folder, git-ignored. */
+export async function keepLogs(stack: FaultStack, campaign: string): Promise<string> {
+  const target = join(process.cwd(), 'test', 'faults', 'last-run-logs', campaign.replace(/[^A-Za-z0-9-]+/g, '-'));
+  await cp(join(stack.root, 'logs'), target, { recursive: true });
+  await cp(join(stack.root, 'redis', 'redis.log'), join(target, 'redis.log')).catch(() => undefined);
+  await cp(join(stack.postgres.dataDir, 'server.log'), join(target, 'postgres.log')).catch(() => undefined);
+  return target;
 }

@@ -4,7 +4,7 @@ import { allFinal, outcomesOf, secondsToRecover, transitionalRows } from './data
 import { damagedImages, driftBetweenRowsAndDisks } from './disk-checks.js';
 import { TIMINGS } from './fault-stack.js';
 import { waitFor } from './ports.js';
-import { record } from './report.js';
+import { keepLogs, record } from './report.js';
 
 /** Beyond lease + reconcile interval: a re-sent job's own run time and one more reconcile pass. */
 export const MARGIN_SECONDS = 15;
@@ -66,6 +66,10 @@ export async function judge(
     verdict: problems.length === 0 ? 'pass' : `FAIL (${problems.map((p) => p.split(':')[0]).join('; ')})`,
   });
   for (const problem of problems) console.log(`[faults] ${campaign.name}: ${problem}`);
+  if (problems.length > 0) {
+    const kept = await keepLogs(stack, campaign.name);
+    console.log(`[faults] ${campaign.name}: logs kept in ${kept}\n--- api log tail:\n${stack.api.tail(15)}`);
+  }
   for (const note of campaign.notes) console.log(`[faults] ${campaign.name} note: ${note}`);
   return problems;
 }
