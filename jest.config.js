@@ -1,7 +1,9 @@
 /**
  * One jest run covers the three tiers: unit specs beside the code (`*.spec.ts`), integration specs on a
  * real PostgreSQL / qemu-img (`*.int-spec.ts`), and end-to-end specs in test/ (`*.e2e-spec.ts`).
- * `TEST_TIER=unit|int|e2e` narrows a run to one tier. Global setup (libs/testing) picks the PostgreSQL server
+ * `TEST_TIER=unit|int|e2e` narrows a run to one tier. The fault campaigns (`test/faults/*.fault-spec.ts`: kill -9,
+ * SIGSTOP, database and queue restarts on private servers) run only with `TEST_TIER=faults` (`npm run
+ * test:faults`, one file at a time), never in a plain run: they take minutes and kill what they start. Global setup (libs/testing) picks the PostgreSQL server
  * (DATABASE_URL, else the local one, else an embedded one) and probes Redis, qemu-img and libvirt; a suite that
  * needs one of those declares it with `describeWith` and is skipped, with the reason printed at the end, when it
  * is missing. Under CI=true a missing capability fails the run instead.
@@ -17,12 +19,13 @@ const tiers = {
   int: ['<rootDir>/{apps,libs,migrations}/**/*.int-spec.ts'],
   e2e: ['<rootDir>/test/**/*.e2e-spec.ts'],
 };
+const faults = ['<rootDir>/test/faults/*.fault-spec.ts'];
 const tier = process.env.TEST_TIER;
 
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  testMatch: tier ? tiers[tier] : Object.values(tiers).flat(),
+  testMatch: tier === 'faults' ? faults : tier ? tiers[tier] : Object.values(tiers).flat(),
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   moduleNameMapper: {
     '^@snapdeck/migrations$': '<rootDir>/migrations/index.ts',

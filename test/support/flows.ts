@@ -1,5 +1,5 @@
 import { eventually, mustQuery } from './graphql-client.js';
-import type { Stack } from './stack.js';
+import type { ApiTarget } from './stack.js';
 
 export interface CreatedInstance {
   id: string;
@@ -9,7 +9,7 @@ export interface CreatedInstance {
 
 /** Creates an instance and waits until its volumes exist on disk (STOPPED). */
 export async function createInstance(
-  stack: Stack,
+  stack: ApiTarget,
   token: string,
   input: {
     environmentId: string;
@@ -44,7 +44,7 @@ export async function createInstance(
 export const SNAPSHOT_FIELDS =
   'id name description state error createdAt completedAt volume { id state } job { id status error }';
 
-export async function snapshotById(stack: Stack, token: string, id: string) {
+export async function snapshotById(stack: ApiTarget, token: string, id: string) {
   const { snapshot } = await mustQuery<{ snapshot: Record<string, any> | null }>(
     stack.url,
     token,
@@ -55,7 +55,7 @@ export async function snapshotById(stack: Stack, token: string, id: string) {
 }
 
 /** Waits until the snapshot reaches `state` (or leaves every listing, for `null`). */
-export function waitForSnapshot(stack: Stack, token: string, id: string, state: string | null, timeoutMs = 20000) {
+export function waitForSnapshot(stack: ApiTarget, token: string, id: string, state: string | null, timeoutMs = 20000) {
   return eventually(
     async () => {
       const snapshot = await snapshotById(stack, token, id);

@@ -3,19 +3,27 @@ export interface GraphQLResponse<T> {
   errors?: Array<{ message: string; path?: string[]; extensions?: { code?: string; [key: string]: unknown } }>;
 }
 
+/** Extra headers (an `Idempotency-Key`, say) and a bound on the wait, for a request that may never be answered. */
+export interface RequestInit {
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
 /** A GraphQL request over HTTP, as the portal sends it. */
 export async function graphql<T = Record<string, any>>(
   url: string,
   token: string | null,
   query: string,
   variables: Record<string, unknown> = {},
+  init: RequestInit = {},
 ): Promise<GraphQLResponse<T>> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...init.headers };
   if (token !== null) headers.authorization = `Bearer ${token}`;
   const response = await fetch(`${url}/graphql`, {
     method: 'POST',
     headers,
     body: JSON.stringify({ query, variables }),
+    signal: init.timeoutMs ? AbortSignal.timeout(init.timeoutMs) : undefined,
   });
   return (await response.json()) as GraphQLResponse<T>;
 }

@@ -29,6 +29,9 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+/** What a GraphQL helper needs of a running api: its address and the platform administrator's token. */
+export type ApiTarget = Pick<Stack, 'url' | 'adminToken'>;
+
 export interface StackOptions {
   /** Host names of the agents to start (qemu-img driver unless overridden); none for an api alone. */
   agents?: string[];

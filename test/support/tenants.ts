@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mustQuery } from './graphql-client.js';
-import type { Stack } from './stack.js';
+import type { ApiTarget } from './stack.js';
 
 export interface Tenant {
   organizationId: string;
@@ -13,7 +13,7 @@ export interface Tenant {
 const unique = () => randomBytes(4).toString('hex');
 
 export async function createUserWithToken(
-  stack: Stack,
+  stack: ApiTarget,
   organizationId: string,
   role: string,
   asToken = stack.adminToken,
@@ -34,7 +34,7 @@ export async function createUserWithToken(
 }
 
 /** A fresh organization with one user per organization role and one environment, made through GraphQL. */
-export async function createTenant(stack: Stack, name = `org-${unique()}`): Promise<Tenant> {
+export async function createTenant(stack: ApiTarget, name = `org-${unique()}`): Promise<Tenant> {
   const { createOrganization } = await mustQuery<{ createOrganization: { organization: { id: string } } }>(
     stack.url,
     stack.adminToken,
