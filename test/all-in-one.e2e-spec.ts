@@ -268,7 +268,7 @@ describeWith(['qemu-img'], 'in-process jobs: nothing is lost with the memory tha
       closers.push(() => api.close());
       const agent = await startAgent(agentConfig, { ...quiet, bus });
       const url = (await api.getUrl()).replace('[::1]', '127.0.0.1');
-      const tenant = await createTenant({ url, adminToken } as Stack);
+      const tenant = await createTenant({ url, adminToken });
       const token = tenant.tokens.MEMBER;
       const instance = await createInstance({ url } as Stack, token, {
         environmentId: tenant.environmentId,

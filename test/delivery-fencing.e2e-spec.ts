@@ -78,7 +78,7 @@ async function startPair(transport: 'redis' | 'in-process'): Promise<Pair> {
   const api: INestApplication = await startApi(apiConfig, { ...quiet, bus });
   const agent = await startAgent(agentConfig, { ...quiet, bus });
   const url = (await api.getUrl()).replace('[::1]', '127.0.0.1');
-  const tenant = await createTenant({ url, adminToken } as Stack);
+  const tenant = await createTenant({ url, adminToken });
   const sql = new pg.Client({ connectionString: database.url });
   await sql.connect();
   const { rows } = await sql.query<{ id: string }>(`SELECT id FROM hosts WHERE name = 'kvm-frozen'`);
