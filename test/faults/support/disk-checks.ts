@@ -6,6 +6,8 @@ import { DATABASE, type FaultStack } from './fault-stack.js';
 
 const exec = promisify(execFile);
 const IMAGE = /^([0-9a-f-]{36})\.qcow2$/;
+/** The agent's own bookkeeping under its storage folder, not images: the result outbox and the image journal. */
+const AGENT_BOOKKEEPING = new Set(['outbox', '.snapdeck']);
 
 /** Every regular file under `dir` (none when it does not exist). */
 async function filesUnder(dir: string): Promise<string[]> {
@@ -18,8 +20,9 @@ async function filesUnder(dir: string): Promise<string[]> {
   const files: string[] = [];
   for (const entry of entries) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...(await filesUnder(path)));
-    else if (entry.isFile()) files.push(path);
+    if (entry.isDirectory()) {
+      if (!AGENT_BOOKKEEPING.has(entry.name)) files.push(...(await filesUnder(path)));
+    } else if (entry.isFile()) files.push(path);
   }
   return files;
 }
@@ -30,7 +33,7 @@ function firstLine(error: unknown): string {
 }
 
 /**
- * `qemu-img check` of every file in every storage folder, as an operator would run it (`-U`: a running domain
+ * `qemu-img check` of every file in every storage folder (the agent's bookkeeping aside), as an operator would run it (`-U`: a running domain
  * holds its disks). A file that is not a sound qcow2 image, leaked clusters included, is listed with the reason.
  */
 export async function damagedImages(stack: FaultStack): Promise<string[]> {
