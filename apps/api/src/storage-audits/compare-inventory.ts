@@ -236,6 +236,7 @@ export function compareInventory(
  * `qemu-img check` of an image a row owns. Corrupt or unreadable: damaged (counted). Leaked clusters are
  * harmless and `qemu-img check -r leaks` repairs them, so they are a warning, not counted as damaged; a
  * check that ran out of time proves nothing either way (info). An orphan's check rides on its orphan finding.
+ * Leaks read from an image in use (with -U) are not reported: they are the running QEMU's unflushed refcounts.
  */
 function checkImage(image: InventoryImage, ids: Partial<Finding>, findings: Finding[]): void {
   const { status } = image.check;
@@ -249,7 +250,8 @@ function checkImage(image: InventoryImage, ids: Partial<Finding>, findings: Find
       ...ids,
       check: image.check,
     });
-  } else if (status === 'leaks') {
+  } else if (status === 'leaks' && !image.inUse) {
+    // A running QEMU keeps refcount updates in memory: `check -U` of its disk shows leaks that are not there.
     findings.push({
       kind: 'image_leaks',
       severity: 'warning',

@@ -232,6 +232,8 @@ describe('storage audit on a real database', () => {
     const elsewhere = await volume(other);
     const damaged = await volume(h);
     const leaky = await volume(h);
+    // A running domain's disk read with -U shows the leaks of QEMU's unflushed refcounts: not a finding.
+    const leakyInUse = await volume(h);
     const point = await db.repos.instanceSnapshots.create({
       organizationId,
       environmentId,
@@ -254,6 +256,7 @@ describe('storage audit on a real database', () => {
       image('volume', elsewhere.id),
       image('volume', damaged.id, { check: { status: 'corrupt', corruptions: 3 } }),
       image('volume', leaky.id, { check: { status: 'leaks', leakedClusters: 1026 } }),
+      image('volume', leakyInUse.id, { inUse: true, check: { status: 'leaks', leakedClusters: 1 } }),
       image('template', strayTemplate),
       image('transfer', strayTransfer),
     ]);
