@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { QueryFailedError } from 'typeorm';
+import { QueryFailedError, QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { isTransientError } from './transient-errors.js';
 
 /** A server error as node-postgres raises it, wrapped by TypeORM as a repository call sees it. */
@@ -57,6 +57,10 @@ describe('isTransientError', () => {
   ])('takes "%s" as transient', (message) => {
     expect(isTransientError(new Error(message))).toBe(true);
     expect(isTransientError(new QueryFailedError('SELECT 1', [], new Error(message)))).toBe(true);
+  });
+
+  it("takes TypeORM's QueryRunnerAlreadyReleasedError (the transaction's connection died) by its name", () => {
+    expect(isTransientError(new QueryRunnerAlreadyReleasedError())).toBe(true);
   });
 
   it('takes ioredis MaxRetriesPerRequestError by its name', () => {

@@ -38,8 +38,12 @@ const TRANSIENT_MESSAGES = [
   /Stream isn't writeable and enableOfflineQueue options is false/i,
 ];
 
-/** ioredis's errors for a server out of reach (its own names; no code on them). */
-const TRANSIENT_NAMES = new Set(['MaxRetriesPerRequestError']);
+/**
+ * Errors known by their names (no code on them): ioredis's for a server out of reach, and TypeORM's for a
+ * transaction whose connection died under it (the pool released its query runner; the transaction never
+ * committed, so answering retryable is right — the fault suite's PostgreSQL restarts found it).
+ */
+const TRANSIENT_NAMES = new Set(['MaxRetriesPerRequestError', 'QueryRunnerAlreadyReleasedError']);
 
 interface ErrorLike {
   code?: unknown;
