@@ -1,39 +1,18 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import {
-  ApiTokenEntity,
-  EnvironmentEntity,
-  EventEntity,
-  HostEntity,
-  InstanceEntity,
-  InstanceSnapshotEntity,
-  JobEntity,
-  OrganizationEntity,
-  SnapshotEntity,
-  StorageAuditEntity,
-  TemplateEntity,
-  UserEntity,
-  VolumeEntity,
-  type IdempotentResult,
-} from './entities/index.js';
+import { ENTITIES, IdempotencyKeyEntity, type IdempotentResult } from './entities/index.js';
 import type { IdempotencyKeyClaim } from './repositories/idempotency-key.repository.js';
 import type { Repositories } from './repositories/index.js';
 
-/** The rows a mutation may answer, by the type name a replay looks them up with (the GraphQL type's). */
-const RESOURCE_TYPES = new Map<abstract new () => unknown, string>([
-  [OrganizationEntity, 'Organization'],
-  [UserEntity, 'User'],
-  [ApiTokenEntity, 'ApiToken'],
-  [EnvironmentEntity, 'Environment'],
-  [HostEntity, 'Host'],
-  [InstanceEntity, 'Instance'],
-  [VolumeEntity, 'Volume'],
-  [SnapshotEntity, 'Snapshot'],
-  [InstanceSnapshotEntity, 'InstanceSnapshot'],
-  [TemplateEntity, 'Template'],
-  [JobEntity, 'Job'],
-  [StorageAuditEntity, 'StorageAudit'],
-  [EventEntity, 'Event'],
-]);
+/**
+ * The rows a mutation may answer, by the type name a replay looks them up with: each entity's GraphQL type is its
+ * class name without `Entity`, so a new entity is covered without a list here to keep up.
+ */
+const RESOURCE_TYPES = new Map<abstract new () => unknown, string>(
+  ENTITIES.filter((entity) => entity !== IdempotencyKeyEntity).map((entity) => [
+    entity,
+    entity.name.replace(/Entity$/, ''),
+  ]),
+);
 
 /**
  * The entity rows in what a transaction's work returned (a row, `{ operation: { snapshot, job }, … }`, arrays):
