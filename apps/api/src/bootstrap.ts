@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { ApiConfig } from '@snapdeck/config';
 import type { InProcessBus } from '@snapdeck/transport';
+import type { Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
@@ -45,5 +46,9 @@ export async function startApi(config: ApiConfig, options: StartApiOptions = {})
   app.useGlobalPipes(createValidationPipe());
   if (options.shutdownHooks ?? true) app.enableShutdownHooks();
   await app.listen(config.PORT, config.HOST);
+  const server: Server = app.getHttpServer();
+  server.keepAliveTimeout = config.HTTP_KEEP_ALIVE_SECONDS * 1000;
+  // Node requires the headers timeout to outlast the keep-alive one, or it cuts a slow reused connection first.
+  server.headersTimeout = server.keepAliveTimeout + 1000;
   return app;
 }

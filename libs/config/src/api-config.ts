@@ -51,6 +51,16 @@ export class ApiConfig {
   HOST: string = '127.0.0.1';
 
   /**
+   * How long an idle keep-alive connection stays open. Longer than a load balancer's idle timeout (60 s on the
+   * common ones), so the api never closes a connection the balancer is about to reuse; Node's 5 s default also
+   * races clients whose request arrives while the event loop is busy, and they see ECONNRESET.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  HTTP_KEEP_ALIVE_SECONDS: number = 65;
+
+  /**
    * When set, `GET /metrics` needs `Authorization: Bearer <this>` (401 otherwise); unset (or empty, as compose
    * passes `${METRICS_TOKEN:-}`), it is open like /health.
    */

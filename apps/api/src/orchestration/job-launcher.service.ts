@@ -97,14 +97,14 @@ export class JobLauncher {
       this.logger.warn({ msg, ...fields });
       return;
     }
+    // Inside a mutation this line also carries the request's reqId: request → job.
+    this.logger.log({ msg: `job ${job.id} (${job.type}) attempt ${attempt} sent to ${hostName}`, ...fields });
     try {
       await this.db.repos.jobs.markSent(job.id, attempt, this.lease(now), new Date());
     } catch (error) {
       // Sent all the same: the reconciler's re-send of this attempt is a no-op add of the same delivery id.
       this.logger.warn({ msg: `job ${job.id} sent but not marked sent: ${(error as Error).message}`, ...fields });
     }
-    // Inside a mutation this line also carries the request's reqId: request → job.
-    this.logger.log({ msg: `job ${job.id} (${job.type}) attempt ${attempt} sent to ${hostName}`, ...fields });
   }
 
   /**
