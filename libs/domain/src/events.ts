@@ -62,6 +62,16 @@ export enum EventType {
   API_TOKEN_CREATED = 'api_token.created',
   /** revokeApiToken; details: { userId, name }. */
   API_TOKEN_REVOKED = 'api_token.revoked',
+  /** A policy's occurrence took its snapshot; details: { policyId, scheduledAt, snapshotId }. */
+  POLICY_RUN_SUCCEEDED = 'policy.run.succeeded',
+  /** A policy's occurrence failed (quota, host down, driver error); details: { policyId, scheduledAt, error, notify }. */
+  POLICY_RUN_FAILED = 'policy.run.failed',
+  /** An occurrence found its volume still busy and took nothing; details: { policyId, scheduledAt, reason, notify }. */
+  POLICY_RUN_SKIPPED = 'policy.run.skipped',
+  /** Occurrences that passed while no scheduler ran, beyond the one catch-up; details: { policyId, scheduledAt, notify }. */
+  POLICY_RUN_MISSED = 'policy.run.missed',
+  /** A request was refused by a limit; details: { resource, limit, used, requested }. */
+  QUOTA_EXCEEDED = 'quota.exceeded',
   /**
    * A FINISHED result of an attempt that is no longer the job's (re-sent since, or failed by the reconciler): never
    * applied; details: { jobId, attempt, currentAttempt, jobStatus, ok, message }. A create it reports may have left
