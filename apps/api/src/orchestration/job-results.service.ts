@@ -9,6 +9,7 @@ import { ChangeFeed, type AfterCommit } from '../subscriptions/change-feed.servi
 import { JOB_OUTCOME_APPLIERS, type FollowUpJob, type JobOutcomeApplier } from './appliers/index.js';
 import { withoutForeignIds } from './foreign-ids.js';
 import { JobLauncher } from './job-launcher.service.js';
+import { openLateCreateCleanup } from './late-create-cleanup.js';
 
 /**
  * Applies what agents report. Each outcome closes its Job row and moves its resources in one transaction;
@@ -43,7 +44,8 @@ export class JobResultsService {
    * Applies the result of the job's current attempt only. A result of an attempt that was re-sent since, or of a
    * job already failed (the reconciler gave up on it) or finished otherwise, is recorded (a log line and a
    * `job.late_result` event) and never applied. If it reports a create that succeeded, its tag is on disk for a
-   * row that is ERROR: the storage audit finds such a tag (its row ERROR or absent) as an orphan and removes it.
+   * row that is ERROR: REPAIR_STORAGE removes it at once (late-create-cleanup.ts), and the storage audit finds such
+   * a tag (its row ERROR or absent) as an orphan should that job be lost.
    * A repeat of the result that closed the job (the agent's outbox publishing again) changes nothing, quietly.
    */
   finished(message: JobFinishedMessage): Promise<boolean> {
@@ -60,6 +62,7 @@ export class JobResultsService {
     let publish: AfterCommit | undefined;
     let closedJob: JobEntity | undefined;
     let late: JobEntity | undefined;
+    let cleanup = null as FollowUpJob | null; // set inside the transaction (TypeScript cannot see it)
     const followUps = await this.db.transaction(async (tx): Promise<FollowUpJob[] | null> => {
       const job = await tx.jobs.findForOrchestration(jobId);
       if (!job) return null;
@@ -67,6 +70,7 @@ export class JobResultsService {
         if (!isRepeat(job, attempt, outcome)) {
           late = job;
           await recordLateResult(tx, job, attempt, outcome);
+          cleanup = await openLateCreateCleanup(tx, job, outcome);
         }
         return null;
       }
@@ -86,6 +90,8 @@ export class JobResultsService {
       return (await applier.apply(tx, job, reported)) ?? [];
     });
     if (late) this.logLateResult(late, attempt!, outcome);
+    // A committed row: if this send fails, the reconciler sends it.
+    if (cleanup) await this.launcher.launch(cleanup.job, cleanup.hostName);
     if (followUps === null) return false;
     // No delivery of a closed job may run any more (a re-sent copy still queued, an agent that was frozen).
     await this.launcher.closeFence(jobId);

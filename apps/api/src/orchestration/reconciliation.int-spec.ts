@@ -144,6 +144,12 @@ describe('orchestration on a real database', () => {
   const volumeState = async (id: string) => (await db.repos.volumes.findById(ALL_ORGANIZATIONS, id))!.state;
   const events = async (resourceId: string) =>
     (await db.repos.events.list(ALL_ORGANIZATIONS, { resourceId }, { first: 100 })).items.map((e) => e.type);
+  /** The REPAIR_STORAGE jobs opened for a resource (a late create's cleanup), oldest first. */
+  const repairsOf = async (resourceId: string): Promise<JobEntity[]> =>
+    db.dataSource.query(
+      `SELECT id, host_id AS "hostId", status, payload FROM jobs WHERE type = $1 AND resource_id = $2 ORDER BY id`,
+      [JobName.REPAIR_STORAGE, resourceId],
+    );
 
   it('sends a new snapshot once, as attempt 1, and leaves it alone while its lease runs', async () => {
     const o = orchestration(db, config);
@@ -198,6 +204,14 @@ describe('orchestration on a real database', () => {
     expect(await o.results.finished(finished(closed, snapshotTaken(op.snapshot.id), 2))).toBe(false);
     expect((await snapshot(op.snapshot.id))!.state).toBe(SnapshotState.ERROR);
     expect(await events(op.snapshot.id)).toEqual(['job.late_result', 'snapshot.failed']);
+    // The tag it says it wrote has no owner (an ERROR row owns none): REPAIR_STORAGE removes it at once.
+    const [cleanup, ...more] = await repairsOf(op.snapshot.id);
+    expect(more).toEqual([]);
+    expect(cleanup).toMatchObject({
+      hostId: h.id,
+      payload: { tags: [{ volumeId, tag: op.snapshot.id }], volumeIds: [], templateIds: [], transferPaths: [] },
+    });
+    expect(o.dispatcher.deliveries(cleanup.id)).toEqual([deliveryId(cleanup.id, 1)]);
   });
 
   it('fails the lapsed jobs of a host that went DOWN without sending them again', async () => {
@@ -321,6 +335,8 @@ describe('orchestration on a real database', () => {
     expect(await job(op.job.id)).toMatchObject({ status: JobStatus.PENDING, attempt: 2 });
     expect((await snapshot(op.snapshot.id))!.state).toBe(SnapshotState.IN_PROGRESS);
     expect(await events(op.snapshot.id)).toEqual(['job.late_result']);
+    // Its tag is the one attempt 2 will find: nothing is removed while the row may still own it.
+    expect(await repairsOf(op.snapshot.id)).toEqual([]);
     const [late] = (await db.repos.events.list(ALL_ORGANIZATIONS, { resourceId: op.snapshot.id }, { first: 1 })).items;
     expect(late.details).toMatchObject({ jobId: op.job.id, attempt: 1, currentAttempt: 2, ok: true });
 
@@ -331,10 +347,12 @@ describe('orchestration on a real database', () => {
     expect(await o.results.finished(finished(resent, failedOutcome, 2))).toBe(false);
     expect(await events(op.snapshot.id)).toEqual(['snapshot.failed', 'job.late_result']);
     expect((await snapshot(op.snapshot.id))!.state).toBe(SnapshotState.ERROR);
-    // A late success of a failed job is recorded (its tag is the storage audit's orphan), never applied.
+    expect(await repairsOf(op.snapshot.id)).toEqual([]);
+    // A late success of a failed job is recorded, never applied, and the tag it wrote is removed.
     expect(await o.results.finished(finished(resent, snapshotTaken(op.snapshot.id), 2))).toBe(false);
     expect((await snapshot(op.snapshot.id))!.state).toBe(SnapshotState.ERROR);
     expect(await events(op.snapshot.id)).toEqual(['job.late_result', 'snapshot.failed', 'job.late_result']);
+    expect(await repairsOf(op.snapshot.id)).toHaveLength(1);
   });
 
   it('renews the leases of every delivery a heartbeat says the agent holds, queued or running, of its current attempt', async () => {

@@ -53,6 +53,8 @@ const TRANSITIONAL_VOLUME: readonly VolumeState[] = [
 ];
 /** A volume whose file and tags the audit judges: it exists on disk as far as its row knows. */
 const SETTLED_VOLUME: readonly VolumeState[] = [VolumeState.READY, VolumeState.ERROR];
+/** Rows whose tag on disk is an orphan all the same: being deleted with no job, or failed. */
+const UNOWNED_TAG_STATES: readonly SnapshotState[] = [SnapshotState.DESTROYING, SnapshotState.ERROR];
 const TRANSFER_PATH = /^transfers\/[A-Za-z0-9._-]+$/;
 
 /**
@@ -117,18 +119,24 @@ export function compareInventory(
       for (const tag of image.tags) {
         if (busy(tag.tag)) continue;
         const owner = snapshots.get(tag.tag) ?? recoveryPoints.get(tag.tag);
-        if (owner && owner.state !== SnapshotState.DESTROYING) continue;
+        if (owner && !UNOWNED_TAG_STATES.includes(owner.state)) continue;
         if (young(tag.createdAt)) continue;
         // The agent removes a tag as deleteSnapshot does, which takes only ids: any other name is an operator's.
-        const repairable = !owner && isUuid(tag.tag);
+        // An ERROR row never owns its tag (ERROR means "not on disk"; it can only be deleted): a create that
+        // finished after its job was failed wrote it. On a volume that is itself ERROR, the image is left alone.
+        const failedOwner = owner?.state === SnapshotState.ERROR;
+        const repairable =
+          isUuid(tag.tag) && (!owner || (failedOwner && row.state === VolumeState.READY && !damaged(image)));
         findings.push({
           kind: 'orphan_tag',
           severity: 'warning',
-          reason: owner
-            ? 'its row is DESTROYING with no open delete job'
-            : repairable
-              ? 'no snapshot or recovery point row'
-              : 'not named by a snapshot id: remove it by hand',
+          reason: failedOwner
+            ? 'its snapshot is ERROR: written by a create that finished after it was failed'
+            : owner
+              ? 'its row is DESTROYING with no open delete job'
+              : repairable
+                ? 'no snapshot or recovery point row'
+                : 'not named by a snapshot id: remove it by hand',
           repairable,
           volumeId: row.id,
           tag: tag.tag,
@@ -232,6 +240,10 @@ export function compareInventory(
   };
 }
 
+function damaged(image: InventoryImage): boolean {
+  return image.check.status === 'corrupt' || image.check.status === 'unreadable';
+}
+
 /**
  * `qemu-img check` of an image a row owns. Corrupt or unreadable: damaged (counted). Leaked clusters are
  * harmless and `qemu-img check -r leaks` repairs them, so they are a warning, not counted as damaged; a
@@ -240,7 +252,7 @@ export function compareInventory(
  */
 function checkImage(image: InventoryImage, ids: Partial<Finding>, findings: Finding[]): void {
   const { status } = image.check;
-  if (status === 'corrupt' || status === 'unreadable') {
+  if (damaged(image)) {
     findings.push({
       kind: 'damaged_image',
       severity: 'error',

@@ -374,6 +374,11 @@ describe('storage audit on a real database', () => {
     const destroying = await snapshot(root.id, SnapshotState.DESTROYING);
     const elsewhere = await volume(other);
     const owned = await snapshot(root.id);
+    // Failed by the api while a frozen agent still wrote its tag: an ERROR row does not own a tag.
+    const failedLate = await snapshot(root.id, SnapshotState.ERROR);
+    // …but on a volume that is itself ERROR (its image damaged), nothing is touched.
+    const broken = await volume(h, VolumeState.ERROR, vm.id);
+    const failedOnBroken = await snapshot(broken.id, SnapshotState.ERROR);
     const stray = newId();
     const strayFile = newId();
     const strayTransfer = newId();
@@ -381,7 +386,10 @@ describe('storage audit on a real database', () => {
     const { row, dispatcher, job, ...s } = await audit(
       h,
       [
-        image('volume', root.id, { tags: [tag(stray), tag(destroying.id), tag(owned.id), tag(newId(), YOUNG())] }),
+        image('volume', root.id, {
+          tags: [tag(stray), tag(destroying.id), tag(owned.id), tag(failedLate.id), tag(newId(), YOUNG())],
+        }),
+        image('volume', broken.id, { tags: [tag(failedOnBroken.id)] }),
         image('volume', strayFile),
         image('volume', 'garbage', { check: { status: 'unreadable' } }),
         image('volume', elsewhere.id),
@@ -405,13 +413,16 @@ describe('storage audit on a real database', () => {
 
     const targets = repairPayload(dispatcher)!;
     expect(targets).toEqual({
-      tags: [{ volumeId: root.id, tag: stray, instanceId: vm.id }],
+      tags: [
+        { volumeId: root.id, tag: stray, instanceId: vm.id },
+        { volumeId: root.id, tag: failedLate.id, instanceId: vm.id },
+      ],
       volumeIds: [strayFile],
       templateIds: [],
       transferPaths: [transferPath(strayTransfer)],
     });
     // Nothing a row owns is ever a target (root.id appears only as the volume the stray tag is in).
-    for (const id of [gone.id, elsewhere.id, missing.id, destroying.id, owned.id])
+    for (const id of [gone.id, elsewhere.id, missing.id, destroying.id, owned.id, broken.id, failedOnBroken.id])
       expect(JSON.stringify(targets)).not.toContain(id);
     expect(targets.volumeIds).not.toContain(root.id);
 
