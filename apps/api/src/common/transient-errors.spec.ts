@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { QueryFailedError, QueryRunnerAlreadyReleasedError } from 'typeorm';
+import { QueryFailedError, QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 import { isTransientError } from './transient-errors.js';
 
 /** A server error as node-postgres raises it, wrapped by TypeORM as a repository call sees it. */
@@ -61,6 +61,7 @@ describe('isTransientError', () => {
 
   it("takes TypeORM's QueryRunnerAlreadyReleasedError (the transaction's connection died) by its name", () => {
     expect(isTransientError(new QueryRunnerAlreadyReleasedError())).toBe(true);
+    expect(isTransientError(new QueryRunnerProviderAlreadyReleasedError())).toBe(true);
   });
 
   it('takes ioredis MaxRetriesPerRequestError by its name', () => {

@@ -43,7 +43,12 @@ const TRANSIENT_MESSAGES = [
  * transaction whose connection died under it (the pool released its query runner; the transaction never
  * committed, so answering retryable is right — the fault suite's PostgreSQL restarts found it).
  */
-const TRANSIENT_NAMES = new Set(['MaxRetriesPerRequestError', 'QueryRunnerAlreadyReleasedError']);
+const TRANSIENT_NAMES = new Set([
+  'MaxRetriesPerRequestError',
+  'QueryRunnerAlreadyReleasedError',
+  // The same death seen through the transaction's EntityManager (its next query, e.g. the idempotency claim).
+  'QueryRunnerProviderAlreadyReleasedError',
+]);
 
 interface ErrorLike {
   code?: unknown;
