@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -72,6 +72,15 @@ describeWith(['qemu-img'], 'QemuImgDriver on real qcow2 files', () => {
       const leftover = `${volumeFile(volumeId)}.partial-${randomUUID()}`;
       await writeFile(leftover, 'half an image');
       await driver.createVolume(volumeId, 1);
+      expect(await readdir(join(storageDir, 'volumes'))).toEqual([`${volumeId}.qcow2`]);
+    });
+
+    it('removes it also when the crash came after the image was published (a hard link of it)', async () => {
+      const volumeId = randomUUID();
+      await driver.createVolume(volumeId, 1);
+      // Killed between link(partial, final) and unlink(partial): both names remain.
+      await link(volumeFile(volumeId), `${volumeFile(volumeId)}.partial-${randomUUID()}`);
+      await expect(driver.createVolume(volumeId, 1)).resolves.toEqual({ alreadyExisted: true });
       expect(await readdir(join(storageDir, 'volumes'))).toEqual([`${volumeId}.qcow2`]);
     });
   });

@@ -141,11 +141,13 @@ export class QemuImgDriver extends VolumeDriver {
     const keys = from.kind === 'snapshot' ? [id, from.volumeId] : [id];
     return this.locks.runAll(keys, async () => {
       const finalPath = this.volumePath(id);
+      // First, even when the image exists: a crash between publishing it (link) and removing the temporary name
+      // leaves both, and a repeat of that job is the only one that will look.
+      await this.removeLeftovers(this.volumesDir, `${id}.qcow2`, action, 'primary storage');
       if (await fileExists(finalPath)) {
         await this.checkSameSize(id, size);
         return { alreadyExisted: true };
       }
-      await this.removeLeftovers(this.volumesDir, `${id}.qcow2`, action, 'primary storage');
       const partial = `${finalPath}${PARTIAL}${randomUUID()}`;
       const labels = this.labels(id, partial);
       try {
@@ -273,12 +275,13 @@ export class QemuImgDriver extends VolumeDriver {
     return this.locks.runAll([id, secondaryKey(dest)], async () => {
       const target = await this.secondary.targetPath(dest, action);
       const labels = this.labels(id).set(target, dest).set(this.secondary.pathOf(dest), dest);
+      // Leftovers first, even when the copy exists (see createVolume).
+      await this.removeLeftovers(dirname(target), basename(target), action, 'secondary storage');
       if (await fileExists(target, 'secondary storage')) {
         return { alreadyExisted: true, virtualSizeBytes: (await this.infoAt(target, action, labels)).virtualSizeBytes };
       }
       await this.requireVolume(id, action);
       await this.requireTag(id, tag, action, shared);
-      await this.removeLeftovers(dirname(target), basename(target), action, 'secondary storage');
       const partial = `${target}${PARTIAL}${randomUUID()}`;
       labels.set(partial, `the new image at ${dest}`);
       try {
@@ -330,10 +333,11 @@ export class QemuImgDriver extends VolumeDriver {
         [this.secondary.pathOf(source), source],
         [this.secondary.root, 'secondary storage'],
       ]);
+      // Leftovers first, even when the template exists (see createVolume).
+      await this.removeLeftovers(dirname(target), basename(target), action, 'secondary storage');
       if (await fileExists(target, 'secondary storage')) {
         return { alreadyExisted: true, virtualSizeBytes: (await this.infoAt(target, action, labels)).virtualSizeBytes };
       }
-      await this.removeLeftovers(dirname(target), basename(target), action, 'secondary storage');
       const privateCopy = join(this.workDir, `${IMPORT_PREFIX}${randomUUID()}.qcow2`);
       const partial = `${target}${PARTIAL}${randomUUID()}`;
       labels.set(privateCopy, source).set(partial, `the new image of template ${templateIdChecked}`);
@@ -531,6 +535,8 @@ export class QemuImgDriver extends VolumeDriver {
     const action = `Could not create volume ${id}`;
     return this.locks.run(id, async () => {
       const finalPath = this.volumePath(id);
+      // Leftovers first, even when the image exists (see createVolume).
+      await this.removeLeftovers(this.volumesDir, `${id}.qcow2`, action, 'primary storage');
       if (await fileExists(finalPath)) {
         await this.checkSameSize(id, size);
         return { alreadyExisted: true };
@@ -539,7 +545,6 @@ export class QemuImgDriver extends VolumeDriver {
       // under the final name, and link (unlike rename) never replaces a file someone else made meanwhile.
       const partial = `${finalPath}${PARTIAL}${randomUUID()}`;
       try {
-        await this.removeLeftovers(this.volumesDir, `${id}.qcow2`, action, 'primary storage');
         await this.qemuImg(['create', '-q', '-f', 'qcow2', partial, `${size}G`], action, this.labels(id, partial));
         return await this.publishVolume(id, size, partial, finalPath, action);
       } finally {
