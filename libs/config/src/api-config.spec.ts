@@ -30,6 +30,7 @@ describe('loadApiConfig', () => {
       NODE_ENV: 'development',
       MIGRATIONS_RUN: true,
       HOST_DOWN_AFTER_SECONDS: 60,
+      HTTP_KEEP_ALIVE_SECONDS: 65,
       JOB_LEASE_SECONDS: 300,
       JOB_SEND_CLAIM_SECONDS: 10,
       JOB_MAX_ATTEMPTS: 3,
