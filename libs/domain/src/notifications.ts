@@ -83,7 +83,7 @@ export interface NotificationPayload {
 }
 
 export function notificationStatus(type: NotifiableEventType): NotificationData['status'] {
-  if (type === 'quota.exceeded') return 'refused';
+  if (type === EventType.QUOTA_EXCEEDED) return 'refused';
   if (type.endsWith('.skipped')) return 'skipped';
   if (type.endsWith('.missed')) return 'missed';
   if (type.endsWith('.failed')) return 'failed';
@@ -110,7 +110,8 @@ export const MAX_NOTIFICATION_EMAILS = 20;
 /** Addresses from a client: trimmed, lower-cased, deduplicated; a malformed one is BAD_USER_INPUT naming `field`. */
 export function parseEmailAddresses(addresses: readonly string[], field = 'emails'): string[] {
   const bad = addresses.filter((a) => a.length > 254 || !EMAIL.test(a.trim()));
-  if (bad.length > 0) throw badInput(`${field}: not an e-mail address: ${bad.map((a) => JSON.stringify(a)).join(', ')}`, field);
+  if (bad.length > 0)
+    throw badInput(`${field}: not an e-mail address: ${bad.map((a) => JSON.stringify(a)).join(', ')}`, field);
   const unique = uniqueAddresses(addresses);
   if (unique.length > MAX_NOTIFICATION_EMAILS) {
     throw badInput(`${field}: at most ${MAX_NOTIFICATION_EMAILS} addresses`, field);

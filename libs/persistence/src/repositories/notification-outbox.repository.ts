@@ -1,4 +1,5 @@
 import {
+  EventType,
   isNotifiable,
   notificationStatus,
   notifyAddresses,
@@ -117,7 +118,12 @@ export class NotificationOutboxRepository {
       ...(typeof details['policyId'] === 'string' ? { policy: { id: details['policyId'] } } : {}),
       ...(typeof details['scheduledAt'] === 'string' ? { scheduledAt: details['scheduledAt'] } : {}),
       status: notificationStatus(type),
-      error: typeof details['error'] === 'string' ? details['error'] : type === 'quota.exceeded' ? event.message : null,
+      error:
+        typeof details['error'] === 'string'
+          ? details['error']
+          : type === EventType.QUOTA_EXCEEDED
+            ? event.message
+            : null,
       message: event.message,
       details,
     };
@@ -141,9 +147,12 @@ export class NotificationOutboxRepository {
   private async names(ids: NamedIds): Promise<Map<string, string>> {
     const names = new Map<string, string>();
     const row = async (table: string, id: string, parents: string) =>
-      ((await this.manager.query(`SELECT name${parents} FROM ${table} WHERE id = $1`, [id])) as Array<
-        Record<string, string | null>
-      >)[0];
+      (
+        await this.manager.query<Array<Record<string, string | null>>>(
+          `SELECT name${parents} FROM ${table} WHERE id = $1`,
+          [id],
+        )
+      )[0];
     if (ids.snapshotId) {
       const s = await row('snapshots', ids.snapshotId, ', volume_id, instance_id');
       if (s) {

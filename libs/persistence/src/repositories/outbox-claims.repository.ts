@@ -81,13 +81,4 @@ export class OutboxClaimRepository {
     );
     return rows.length === 1;
   }
-
-  /** The earliest due time of a PENDING row, for the worker's sleep; null when there is none. */
-  async nextDue(kind: OutboxKind): Promise<Date | null> {
-    const { table } = OUTBOX_TABLES[kind];
-    const [row] = (await this.manager.query(
-      `SELECT min(next_attempt_at) AS at FROM ${table} WHERE status = 'PENDING'`,
-    )) as Array<{ at: Date | null }>;
-    return row?.at ?? null;
-  }
 }

@@ -45,7 +45,7 @@ export class WebhookRepository {
       .createQueryBuilder(WebhookEntity, 'w')
       .where('w.organization_id = :organizationId', { organizationId })
       .andWhere('w.enabled')
-      .andWhere("(cardinality(w.events) = 0 OR :type = ANY(w.events))", { type })
+      .andWhere('(cardinality(w.events) = 0 OR :type = ANY(w.events))', { type })
       .orderBy('w.id')
       .getMany();
   }
