@@ -19,7 +19,8 @@ export const NOTIFIABLE_EVENT_TYPES = [
   EventType.QUOTA_EXCEEDED,
 ] as const satisfies readonly EventType[];
 
-export type NotifiableEventType = (typeof NOTIFIABLE_EVENT_TYPES)[number];
+/** A notifiable type as the code and the payload write it (a string such as `snapshot.completed`). */
+export type NotifiableEventType = `${(typeof NOTIFIABLE_EVENT_TYPES)[number]}`;
 
 /** The actor of what the scheduler does on its own (policy runs): no user id. */
 export const SYSTEM_SCHEDULER_ACTOR = 'system:scheduler';
