@@ -84,7 +84,7 @@ export interface NotificationPayload {
 }
 
 export function notificationStatus(type: NotifiableEventType): NotificationData['status'] {
-  if (type === EventType.QUOTA_EXCEEDED) return 'refused';
+  if (type === 'quota.exceeded') return 'refused';
   if (type.endsWith('.skipped')) return 'skipped';
   if (type.endsWith('.missed')) return 'missed';
   if (type.endsWith('.failed')) return 'failed';

@@ -82,8 +82,8 @@ describe('notification outbox (PostgreSQL, HTTP on loopback)', () => {
     const committed = await db.transaction((tx) => record(tx, org));
     const rows = await deliveriesOf(committed.id);
     expect(rows).toHaveLength(1);
-    expect(rows[0]!.status).toBe(OutboxStatus.PENDING);
-    expect(rows[0]!.payload).toMatchObject({ id: committed.id, type: 'snapshot.completed', organizationId: org });
+    expect(rows[0].status).toBe(OutboxStatus.PENDING);
+    expect(rows[0].payload).toMatchObject({ id: committed.id, type: 'snapshot.completed', organizationId: org });
 
     let rolledBackId = '';
     await expect(
@@ -150,11 +150,11 @@ describe('notification outbox (PostgreSQL, HTTP on loopback)', () => {
     expect(await db.repos.environments.list({ kind: 'organization', organizationId: org }, {})).toMatchObject({
       items: [],
     });
-    const [delivery] = (await db.dataSource.query(
+    const [delivery] = await db.dataSource.query<Array<{ payload: NotificationPayload }>>(
       "SELECT payload FROM webhook_deliveries WHERE organization_id = $1 AND event_type = 'quota.exceeded'",
       [org],
-    )) as Array<{ payload: NotificationPayload }>;
-    expect(delivery!.payload.data).toMatchObject({
+    );
+    expect(delivery.payload.data).toMatchObject({
       actor: 'system:scheduler',
       status: 'refused',
       resource: { type: 'Organization', id: org },
@@ -169,7 +169,7 @@ describe('notification outbox (PostgreSQL, HTTP on loopback)', () => {
     const row = await drainUntilSettled(new OutboxDrainer(db, options(), null), event.id);
     expect(row).toMatchObject({ status: OutboxStatus.SUCCEEDED, attempts: 1, responseStatus: 200 });
     expect(receiver.received).toHaveLength(1);
-    const { headers, body } = receiver.received[0]!;
+    const { headers, body } = receiver.received[0];
     const header = headers[SIGNATURE_HEADER.toLowerCase()] as string;
     expect(verifySignature(secret, body, header, Math.floor(Date.now() / 1000))).toBe(true);
     expect(verifySignature('whsec_wrong', body, header, Math.floor(Date.now() / 1000))).toBe(false);
@@ -185,7 +185,7 @@ describe('notification outbox (PostgreSQL, HTTP on loopback)', () => {
     const row = await drainUntilSettled(new OutboxDrainer(db, options(), null), event.id);
     expect(row).toMatchObject({ status: OutboxStatus.SUCCEEDED, attempts: 2, responseStatus: 204, lastError: null });
     expect(receiver.received).toHaveLength(2);
-    expect(receiver.received[0]!.body).toBe(receiver.received[1]!.body);
+    expect(receiver.received[0].body).toBe(receiver.received[1].body);
   });
 
   it('gives up (FAILED) once the retry bound is passed, with the last answer and error kept', async () => {
@@ -266,10 +266,10 @@ describe('notification outbox (PostgreSQL, HTTP on loopback)', () => {
     await Promise.all([a.drain(), b.drain(), a.drain(), b.drain()]);
     const ids = receiver.received.map((r) => (JSON.parse(r.body) as { id: string }).id);
     expect(ids.sort()).toEqual(events.map((e) => e.id).sort());
-    const rows = (await db.dataSource.query(
+    const rows = await db.dataSource.query<Array<{ status: string; attempts: number }>>(
       'SELECT status, attempts FROM webhook_deliveries WHERE organization_id = $1',
       [org],
-    )) as Array<{ status: string; attempts: number }>;
+    );
     expect(rows.every((r) => r.status === 'SUCCEEDED' && r.attempts === 1)).toBe(true);
   });
 
@@ -300,10 +300,11 @@ describe('notification outbox (PostgreSQL, HTTP on loopback)', () => {
     await new OutboxDrainer(db, options(), mail).drain();
     const status = async (eventId: string) =>
       (
-        (await db.dataSource.query('SELECT status FROM notification_emails WHERE event_id = $1', [eventId])) as Array<{
-          status: string;
-        }>
-      )[0]!.status;
+        await db.dataSource.query<Array<{ status: string }>>(
+          'SELECT status FROM notification_emails WHERE event_id = $1',
+          [eventId],
+        )
+      )[0].status;
     expect(await status(skipped.id)).toBe('SKIPPED');
     expect(await status(delivered.id)).toBe('SUCCEEDED');
     expect(sent).toEqual([{ to: ['ops@example.com'], id: delivered.id }]);

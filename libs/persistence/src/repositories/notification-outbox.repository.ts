@@ -1,5 +1,4 @@
 import {
-  EventType,
   isNotifiable,
   notificationStatus,
   notifyAddresses,
@@ -118,12 +117,7 @@ export class NotificationOutboxRepository {
       ...(typeof details['policyId'] === 'string' ? { policy: { id: details['policyId'] } } : {}),
       ...(typeof details['scheduledAt'] === 'string' ? { scheduledAt: details['scheduledAt'] } : {}),
       status: notificationStatus(type),
-      error:
-        typeof details['error'] === 'string'
-          ? details['error']
-          : type === EventType.QUOTA_EXCEEDED
-            ? event.message
-            : null,
+      error: typeof details['error'] === 'string' ? details['error'] : type === 'quota.exceeded' ? event.message : null,
       message: event.message,
       details,
     };
