@@ -240,7 +240,7 @@ describeWith(['redis', 'qemu-img'], 'notifications (webhooks and e-mail)', () =>
       environmentId: tenant.environmentId,
       name: `db-${unique()}`,
     });
-    const refused = await graphql(stack.url, tenant.tokens.MEMBER, CREATE_SNAPSHOT, { v: instance.volumes[0]!.id });
+    const refused = await graphql(stack.url, tenant.tokens.MEMBER, CREATE_SNAPSHOT, { v: instance.volumes[0].id });
     expect(codesOf(refused)).toEqual(['QUOTA_EXCEEDED']);
     expect(refused.errors![0].extensions).toMatchObject({ resource: 'snapshots', limit: 0, requested: 1 });
 
