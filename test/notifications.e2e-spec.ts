@@ -109,9 +109,9 @@ describeWith(['redis', 'qemu-img'], 'notifications (webhooks and e-mail)', () =>
     const { createWebhook } = await mustQuery<{
       createWebhook: { webhook: { id: string; events: string[]; enabled: boolean }; secret: string };
     }>(stack.url, tenant.tokens.ORG_ADMIN, CREATE_WEBHOOK, {
-      input: { url: receiver.url, events: ['snapshot.completed'] },
+      input: { url: receiver.url, events: ['snapshot.deleted', 'snapshot.completed'] },
     });
-    expect(createWebhook.webhook).toMatchObject({ events: ['snapshot.completed'], enabled: true });
+    expect(createWebhook.webhook).toMatchObject({ events: ['snapshot.completed', 'snapshot.deleted'], enabled: true });
     const { id: webhookId } = createWebhook.webhook;
 
     // Another organization's administrator cannot see or delete it.
@@ -180,9 +180,25 @@ describeWith(['redis', 'qemu-img'], 'notifications (webhooks and e-mail)', () =>
     expect(new Date(body.time as string).toISOString()).toBe(body.time);
 
     // Only the types it asked for: the instance's creation and such never arrive.
-    expect(receiver.received.every((r) => (JSON.parse(r.body) as { type: string }).type === 'snapshot.completed')).toBe(
-      true,
+    expect(receiver.received.map((r) => (JSON.parse(r.body) as { type: string }).type)).toEqual(['snapshot.completed']);
+
+    // A deleted snapshot is still named: the body was frozen while the row existed.
+    await mustQuery(
+      stack.url,
+      tenant.tokens.MEMBER,
+      `mutation($id: ID!) { deleteSnapshot(input: { snapshotId: $id }) { snapshot { id } } }`,
+      { id: snapshot.id },
     );
+    const deletion = await eventually(
+      () => Promise.resolve(receiver.received.find((r) => r.body.includes('"snapshot.deleted"'))),
+      20000,
+      'the snapshot.deleted delivery',
+    );
+    expect(verify(createWebhook.secret, deletion.body, deletion.headers['snapdeck-signature'] as string)).toBe(true);
+    expect(JSON.parse(deletion.body)).toMatchObject({
+      data: { resource: { type: 'Snapshot', id: snapshot.id, name: snapshot.name }, volume: { name: root.name } },
+    });
+
     const log = await eventually(
       async () => {
         const { webhookDeliveries } = await mustQuery<{
