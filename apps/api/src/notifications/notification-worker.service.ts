@@ -20,6 +20,7 @@ import { OutboxDrainer } from './outbox-drainer.js';
 export class NotificationWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(NotificationWorker.name);
   private readonly drainer: OutboxDrainer;
+  private readonly pollMs: number;
   private timer?: NodeJS.Timeout;
   private running?: Promise<number>;
   private stopped = false;
@@ -42,8 +43,6 @@ export class NotificationWorker implements OnApplicationBootstrap, BeforeApplica
     );
     this.pollMs = config.NOTIFY_POLL_MS;
   }
-
-  private readonly pollMs: number;
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => void this.tick(), this.pollMs);
