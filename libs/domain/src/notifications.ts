@@ -64,7 +64,7 @@ export interface NotificationData {
   snapshot?: NamedResource;
   volume?: NamedResource;
   instance?: NamedResource;
-  policy?: { id: string };
+  policy?: NamedResource;
   scheduledAt?: string;
   status: 'succeeded' | 'failed' | 'skipped' | 'missed' | 'refused';
   error: string | null;

@@ -12,7 +12,7 @@ describe('renderNotificationEmail', () => {
       resource: { type: 'Volume', id: 'v1', name: 'web-1-root' },
       volume: { id: 'v1', name: 'web-1-root' },
       instance: { id: 'i1', name: 'web-1' },
-      policy: { id: 'p1' },
+      policy: { id: 'p1', name: 'nightly' },
       scheduledAt: '2026-12-02T03:00:00.000Z',
       status: 'failed',
       error: "The organization's snapshots limit is 2",
@@ -26,6 +26,7 @@ describe('renderNotificationEmail', () => {
     expect(subject).toBe('[Snapdeck] Scheduled snapshot failed: web-1-root');
     expect(text).toContain('Resource:     Volume web-1-root (v1)');
     expect(text).toContain('Instance:     web-1 (i1)');
+    expect(text).toContain('Policy:       nightly (p1)');
     expect(text).toContain('Scheduled at: 2026-12-02T03:00:00.000Z');
     expect(text).toContain("Error:        The organization's snapshots limit is 2");
     expect(text).toContain('By:           system:scheduler');

@@ -33,7 +33,7 @@ export function renderNotificationEmail(payload: NotificationPayload): { subject
     ...(data.snapshot && data.resource.type !== 'Snapshot' ? [`Snapshot:     ${named(data.snapshot)}`] : []),
     ...(data.volume && data.resource.type !== 'Volume' ? [`Volume:       ${named(data.volume)}`] : []),
     ...(data.instance && data.resource.type !== 'Instance' ? [`Instance:     ${named(data.instance)}`] : []),
-    ...(data.policy ? [`Policy:       ${data.policy.id}`] : []),
+    ...(data.policy && data.resource.type !== 'SnapshotPolicy' ? [`Policy:       ${named(data.policy)}`] : []),
     ...(data.scheduledAt ? [`Scheduled at: ${data.scheduledAt}`] : []),
     `When:         ${payload.time}`,
     `Status:       ${data.status}`,

@@ -119,14 +119,28 @@ describe('notification outbox (PostgreSQL, HTTP on loopback)', () => {
       events: ['policy.run.failed'],
     });
     const failed = await db.transaction((tx) =>
-      record(tx, org, 'policy.run.failed', { notify: ['Owner@Example.com', 'ops@example.com'], error: 'quota' }),
+      record(tx, org, 'policy.run.failed', {
+        notify: ['Owner@Example.com', 'ops@example.com'],
+        error: 'quota',
+        policyId: '01a23400-0000-7000-8000-0000000000aa',
+        policyName: 'nightly',
+        scheduledAt: '2026-12-02T03:00:00.000Z',
+        status: 'FAILED',
+        actor: 'system:scheduler',
+      }),
     );
     const mails = await db.dataSource.query('SELECT recipients, payload FROM notification_emails WHERE event_id = $1', [
       failed.id,
     ]);
     expect(mails).toHaveLength(1);
     expect(mails[0].recipients).toEqual(['owner@example.com', 'ops@example.com']);
-    expect((mails[0].payload as NotificationPayload).data).toMatchObject({ status: 'failed', error: 'quota' });
+    expect((mails[0].payload as NotificationPayload).data).toMatchObject({
+      status: 'failed',
+      error: 'quota',
+      actor: 'system:scheduler',
+      policy: { id: '01a23400-0000-7000-8000-0000000000aa', name: 'nightly' },
+      scheduledAt: '2026-12-02T03:00:00.000Z',
+    });
     expect((mails[0].payload as NotificationPayload).data.details).not.toHaveProperty('notify');
     const completed = await db.transaction((tx) => record(tx, org, 'snapshot.completed'));
     expect(await db.dataSource.query('SELECT 1 FROM notification_emails WHERE event_id = $1', [completed.id])).toEqual(

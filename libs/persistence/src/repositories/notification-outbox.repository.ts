@@ -107,14 +107,18 @@ export class NotificationOutboxRepository {
     const snapshot = named('snapshotId', details['snapshotName']);
     const volume = named('volumeId', details['volumeName']);
     const instance = named('instanceId', details['instanceName']);
-    const own = [snapshot, volume, instance].find((r) => r?.id === event.resourceId);
+    // Policies live in their own module: their events carry the name (details.policyName) when they want it shown.
+    const policyName = typeof details['policyName'] === 'string' ? details['policyName'] : null;
+    const policyResource =
+      typeof details['policyId'] === 'string' ? { id: details['policyId'], name: policyName } : undefined;
+    const own = [snapshot, volume, instance, policyResource].find((r) => r?.id === event.resourceId);
     const data: NotificationData = {
       actor: typeof details['actor'] === 'string' ? details['actor'] : event.actorUserId,
       resource: { type: event.resourceType, id: event.resourceId, name: own?.name ?? null },
       ...(snapshot ? { snapshot } : {}),
       ...(volume ? { volume } : {}),
       ...(instance ? { instance } : {}),
-      ...(typeof details['policyId'] === 'string' ? { policy: { id: details['policyId'] } } : {}),
+      ...(policyResource ? { policy: policyResource } : {}),
       ...(typeof details['scheduledAt'] === 'string' ? { scheduledAt: details['scheduledAt'] } : {}),
       status: notificationStatus(type),
       error: typeof details['error'] === 'string' ? details['error'] : type === 'quota.exceeded' ? event.message : null,
