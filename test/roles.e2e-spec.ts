@@ -634,6 +634,42 @@ function destroyAs(f: Fixture, token: string, id: string): Promise<MutationResul
   );
 }
 
+/** A public address literal (no DNS): accepted without WEBHOOK_ALLOW_PRIVATE_ADDRESSES, and it wants a type nothing
+ * here records, so no delivery is ever attempted. */
+const WEBHOOK_URL = 'https://93.184.215.14/snapdeck-hook';
+const WEBHOOK_INPUT = { url: WEBHOOK_URL, events: ['backup.failed'] };
+
+async function tenantWebhookIds(f: Fixture): Promise<string[]> {
+  const { webhooks } = await mustQuery<{ webhooks: Connection }>(
+    f.stack.url,
+    f.tenant.tokens.ORG_ADMIN,
+    '{ webhooks(first: 100) { totalCount edges { node { id } } } }',
+  );
+  return ids(webhooks);
+}
+
+/** A webhook of the tenant, made by its ORG_ADMIN, for the cells that act on one. */
+async function tenantWebhook(f: Fixture): Promise<string> {
+  const { createWebhook } = await mustQuery<{ createWebhook: { webhook: { id: string } } }>(
+    f.stack.url,
+    f.tenant.tokens.ORG_ADMIN,
+    'mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }',
+    { input: WEBHOOK_INPUT },
+  );
+  return createWebhook.webhook.id;
+}
+
+let deliveriesWebhookId: string | undefined;
+
+async function tenantNotificationSettings(f: Fixture) {
+  const { viewer } = await mustQuery<{ viewer: { organization: { notificationSettings: unknown } } }>(
+    f.stack.url,
+    f.tenant.tokens.READ_ONLY,
+    '{ viewer { organization { notificationSettings { emails events } } } }',
+  );
+  return viewer.organization.notificationSettings;
+}
+
 const OPERATIONS = {
   viewer: read<{ viewer: { user: { id: string; role: string }; organization: { id: string } } }>(
     `{ viewer { user { id role } organization { id } } }`,
@@ -1378,6 +1414,92 @@ const OPERATIONS = {
       deletablePoint = await makePoint(f);
     },
   ),
+  createWebhook: mutation(async (f, token) => {
+    const before = await tenantWebhookIds(f);
+    const response = await graphql<{ createWebhook: { webhook: { id: string }; secret: string } }>(
+      f.stack.url,
+      token,
+      'mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id url } secret } }',
+      { input: WEBHOOK_INPUT },
+    );
+    return {
+      response,
+      succeeded: async () => {
+        expect(response.data!.createWebhook.secret).toMatch(/^whsec_/);
+        const { webhooks } = await mustQuery<{ webhooks: Connection }>(
+          f.stack.url,
+          token,
+          '{ webhooks(first: 100) { totalCount edges { node { id } } } }',
+        );
+        expect(ids(webhooks)).toContain(response.data!.createWebhook.webhook.id);
+      },
+      unchanged: async () => expect(await tenantWebhookIds(f)).toEqual(before),
+    };
+  }),
+  webhooks: read<{ webhooks: Connection }>('{ webhooks(first: 100) { totalCount edges { node { id } } } }', (data) =>
+    expect(Array.isArray(data.webhooks.edges)).toBe(true),
+  ),
+  webhookDeliveries: async (f: Fixture, role: Role) => {
+    deliveriesWebhookId ??= await tenantWebhook(f);
+    return read<{ webhookDeliveries: Connection }>(
+      'query($id: ID!) { webhookDeliveries(webhookId: $id) { totalCount edges { node { id } } } }',
+      (data) => expect(data.webhookDeliveries.totalCount).toBe(0),
+      () => ({ id: deliveriesWebhookId }),
+    )(f, role);
+  },
+  deleteWebhook: async (f: Fixture, role: Role) => {
+    const id = await tenantWebhook(f);
+    return mutation(async (_f, token) => {
+      const response = await graphql<{ deleteWebhook: { webhook: { id: string } } }>(
+        f.stack.url,
+        token,
+        'mutation($id: ID!) { deleteWebhook(input: { webhookId: $id }) { webhook { id } } }',
+        { id },
+      );
+      return {
+        response,
+        succeeded: async () => {
+          expect(response.data!.deleteWebhook.webhook.id).toBe(id);
+          expect(await tenantWebhookIds(f)).not.toContain(id);
+        },
+        unchanged: async () => expect(await tenantWebhookIds(f)).toContain(id),
+      };
+    })(f, role);
+  },
+  updateNotificationSettings: mutation(async (f, token) => {
+    const before = await tenantNotificationSettings(f);
+    const emails = [`ops-${unique()}@example.test`];
+    const response = await graphql<object>(
+      f.stack.url,
+      token,
+      `
+        mutation ($input: UpdateNotificationSettingsInput!) {
+          updateNotificationSettings(input: $input) {
+            organization {
+              id
+              notificationSettings {
+                emails
+                events
+              }
+            }
+          }
+        }
+      `,
+      { input: { emails, events: ['policy.run.failed'] } },
+    );
+    return {
+      response,
+      succeeded: async () => {
+        const { viewer } = await mustQuery<{ viewer: { organization: { notificationSettings: unknown } } }>(
+          f.stack.url,
+          token,
+          '{ viewer { organization { notificationSettings { emails events } } } }',
+        );
+        expect(viewer.organization.notificationSettings).toEqual({ emails, events: ['policy.run.failed'] });
+      },
+      unchanged: async () => expect(await tenantNotificationSettings(f)).toEqual(before),
+    };
+  }),
 };
 type Operation = keyof typeof OPERATIONS;
 
@@ -1490,6 +1612,13 @@ const MATRIX: Record<Operation, Record<Role, Expected>> = {
   createInstanceSnapshot: WRITE,
   revertToInstanceSnapshot: WRITE,
   deleteInstanceSnapshot: WRITE,
+  // Webhooks and notification settings: the organization's administrators (a platform administrator's own
+  // organization for creations; any organization's webhook by id).
+  createWebhook: MANAGE,
+  webhooks: MANAGE,
+  webhookDeliveries: MANAGE,
+  deleteWebhook: MANAGE,
+  updateNotificationSettings: MANAGE,
 };
 
 const CELLS = (Object.keys(MATRIX) as Operation[]).flatMap((operation) =>

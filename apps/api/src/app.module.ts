@@ -24,6 +24,7 @@ import { QueueDashboardModule } from './queue-dashboard/queue-dashboard.module.j
 import { SnapshotsModule } from './snapshots/snapshots.module.js';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module.js';
 import { StorageAuditsModule } from './storage-audits/storage-audits.module.js';
+import { NotificationsModule } from './notifications/notifications.module.js';
 import { TemplatesModule } from './templates/templates.module.js';
 import { UsersModule } from './users/users.module.js';
 import { ViewerResolver } from './viewer/viewer.resolver.js';
@@ -62,6 +63,7 @@ export class AppModule {
         SubscriptionsModule,
         TemplatesModule,
         StorageAuditsModule,
+        NotificationsModule,
         ProvisioningModule,
         JobsModule,
         QueueDashboardModule,

@@ -57,6 +57,13 @@ describe('loadApiConfig', () => {
       STORAGE_AUDIT_ORPHAN_GRACE_MINUTES: 60,
       STORAGE_AUDIT_CHECK_TIMEOUT_SECONDS: 60,
       STORAGE_AUDIT_AUTO_REPAIR: true,
+      HTTP_KEEP_ALIVE_SECONDS: 65,
+      WEBHOOK_ALLOW_PRIVATE_ADDRESSES: false,
+      WEBHOOK_TIMEOUT_SECONDS: 10,
+      NOTIFY_FROM: 'Snapdeck <snapdeck@localhost>',
+      NOTIFY_POLL_MS: 1000,
+      NOTIFY_RETRY_BASE_SECONDS: 10,
+      NOTIFY_GIVE_UP_HOURS: 24,
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
     });

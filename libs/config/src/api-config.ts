@@ -206,6 +206,52 @@ export class ApiConfig {
   @IsBoolean()
   STORAGE_AUDIT_AUTO_REPAIR: boolean = true;
 
+  /**
+   * Webhook targets that resolve to loopback, private, link-local, unique-local, unspecified or multicast
+   * addresses are refused (at creation and at every delivery) unless this is true: a tenant must not reach the
+   * api's own network through it.
+   */
+  @Transform(({ obj, key }) => parseBoolean((obj as Record<string, unknown>)[key]))
+  @IsBoolean()
+  WEBHOOK_ALLOW_PRIVATE_ADDRESSES: boolean = false;
+
+  /** One webhook attempt (connect, send, answer) is given up after this long: a failed attempt, retried. */
+  @IsInt()
+  @Min(1)
+  @Max(300)
+  WEBHOOK_TIMEOUT_SECONDS: number = 10;
+
+  /**
+   * Where notification mail goes (nodemailer's URL form: `smtp://user:pass@host:587`, `smtps://…`). Unset (or
+   * empty): no mail is sent; mail outbox rows are marked SKIPPED.
+   */
+  @IsOptional()
+  @IsString()
+  SMTP_URL?: string;
+
+  /** The From of notification mail. */
+  @IsString()
+  @MinLength(3)
+  NOTIFY_FROM: string = 'Snapdeck <snapdeck@localhost>';
+
+  /** How often each replica looks for due webhook deliveries and mail (one indexed query per outbox). */
+  @IsInt()
+  @Min(50)
+  @Max(60000)
+  NOTIFY_POLL_MS: number = 1000;
+
+  /** The first retry of a failed delivery comes after about this long; each next one waits twice as long (≤ 1 h). */
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  NOTIFY_RETRY_BASE_SECONDS: number = 10;
+
+  /** A delivery or mail still failing this long after its event is given up (FAILED). */
+  @IsInt()
+  @Min(1)
+  @Max(720)
+  NOTIFY_GIVE_UP_HOURS: number = 24;
+
   /** Lines below this level are not written. */
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevelName = 'info';

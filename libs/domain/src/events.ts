@@ -72,6 +72,14 @@ export enum EventType {
   POLICY_RUN_MISSED = 'policy.run.missed',
   /** A request was refused by a limit; details: { resource, limit, used, requested }. */
   QUOTA_EXCEEDED = 'quota.exceeded',
+  /** A backup reached its storage; details: { backupId, instanceId, storageId, notify }. (Recorded from issue 13 on.) */
+  BACKUP_COMPLETED = 'backup.completed',
+  /** A backup failed; details: { backupId, instanceId, error, notify }. */
+  BACKUP_FAILED = 'backup.failed',
+  /** A backup was restored onto an instance; details: { backupId, instanceId, notify }. */
+  RESTORE_COMPLETED = 'restore.completed',
+  /** A restore failed; details: { backupId, instanceId, error, notify }. */
+  RESTORE_FAILED = 'restore.failed',
   /**
    * A FINISHED result of an attempt that is no longer the job's (re-sent since, or failed by the reconciler): never
    * applied; details: { jobId, attempt, currentAttempt, jobStatus, ok, message }. A create it reports may have left

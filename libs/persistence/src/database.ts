@@ -2,6 +2,7 @@ import { DataSource, type MigrationInterface } from 'typeorm';
 import { ENTITIES } from './entities/index.js';
 import { currentIdempotencyClaim } from './idempotency.js';
 import { Repositories } from './repositories/index.js';
+import { eventSurvivingRollback } from './surviving-events.js';
 
 export interface DatabaseOptions {
   url: string;
@@ -40,6 +41,26 @@ export class Database {
    * also records the key and what the work returned, in the same commit.
    */
   async transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
+    try {
+      return await this.transactionOnce(work);
+    } catch (error) {
+      await this.recordSurvivingEvent(error);
+      throw error;
+    }
+  }
+
+  /** The event an error carries past its rollback (withEventSurvivingRollback), in its own transaction. */
+  private async recordSurvivingEvent(error: unknown): Promise<void> {
+    const event = eventSurvivingRollback(error);
+    if (!event) return;
+    try {
+      await this.dataSource.transaction((manager) => new Repositories(manager).events.record(event));
+    } catch {
+      // The client's answer is the original error; an outage that lost the event is not what it asked about.
+    }
+  }
+
+  private async transactionOnce<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
     const claim = currentIdempotencyClaim();
     if (!claim?.enter()) return this.dataSource.transaction((manager) => work(new Repositories(manager)));
     try {

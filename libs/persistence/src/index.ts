@@ -5,4 +5,5 @@ export * from './ids.js';
 export * from './pagination.js';
 export * from './repositories/index.js';
 export * from './scope.js';
+export * from './surviving-events.js';
 export * from './transition.js';

@@ -57,14 +57,14 @@ describe('limits and placement (PostgreSQL)', () => {
   it('an organization without a limit on a resource takes no lock for it; one with a limit takes one', async () => {
     await db.repos.organizations.setLimits(organizationId, { snapshots: null, snapshotGiB: null, instances: null });
     const unlimited = await db.transaction(async (tx) => {
-      await enforceLimits(tx, organizationId, { snapshots: 1, snapshotGiB: 5 });
+      await enforceLimits(tx, organizationId, { snapshots: 1, snapshotGiB: 5 }, { actor: 'system:scheduler' });
       return locksHeld(tx);
     });
     expect(unlimited).toEqual({ advisory: 0, organizationRows: 0 });
 
     await db.repos.organizations.setLimits(organizationId, { snapshots: 100 });
     const limited = await db.transaction(async (tx) => {
-      await enforceLimits(tx, organizationId, { snapshots: 1, snapshotGiB: 5 });
+      await enforceLimits(tx, organizationId, { snapshots: 1, snapshotGiB: 5 }, { actor: 'system:scheduler' });
       return locksHeld(tx);
     });
     // snapshots is limited, snapshotGiB is not: one lock, and the organization row is not locked.
@@ -72,7 +72,7 @@ describe('limits and placement (PostgreSQL)', () => {
     // An instance limit does not serialize snapshots.
     await db.repos.organizations.setLimits(organizationId, { snapshots: null, instances: 5 });
     const other = await db.transaction(async (tx) => {
-      await enforceLimits(tx, organizationId, { snapshots: 1, snapshotGiB: 5 });
+      await enforceLimits(tx, organizationId, { snapshots: 1, snapshotGiB: 5 }, { actor: 'system:scheduler' });
       return locksHeld(tx);
     });
     expect(other).toEqual({ advisory: 0, organizationRows: 0 });
@@ -143,7 +143,7 @@ describe('limits and placement (PostgreSQL)', () => {
     const results = await Promise.allSettled(
       Array.from({ length: 30 }, (_, i) =>
         db.transaction(async (tx) => {
-          await enforceLimits(tx, org.id, { instances: 1 });
+          await enforceLimits(tx, org.id, { instances: 1 }, { actor: 'system:scheduler' });
           await tx.instances.create({
             organizationId: org.id,
             environmentId: env.id,

@@ -1,5 +1,21 @@
-import { assertWithinLimits, limitedResources, notFound, type UsageRequest } from '@snapdeck/domain';
-import { organizationLimits, type Repositories } from '@snapdeck/persistence';
+import {
+  assertWithinLimits,
+  DomainError,
+  ErrorCode,
+  isUuid,
+  limitedResources,
+  notFound,
+  type UsageRequest,
+} from '@snapdeck/domain';
+import { organizationLimits, withEventSurvivingRollback, type Repositories } from '@snapdeck/persistence';
+
+/** Who asked, and for which volume or instance: what the `quota.exceeded` event names. */
+export interface LimitContext {
+  /** A user id, or `system:scheduler`. */
+  actor: string;
+  volumeId?: string;
+  instanceId?: string;
+}
 
 /**
  * Enforces the organization's limits for what one request adds, inside the transaction that inserts it (call it
@@ -7,7 +23,12 @@ import { organizationLimits, type Repositories } from '@snapdeck/persistence';
  * count; a limited one is serialized per organization and resource (an advisory lock until commit), then counted
  * from the rows, so concurrent requests never end above a limit. QUOTA_EXCEEDED names the first one passed.
  */
-export async function enforceLimits(tx: Repositories, organizationId: string, request: UsageRequest): Promise<void> {
+export async function enforceLimits(
+  tx: Repositories,
+  organizationId: string,
+  request: UsageRequest,
+  context: LimitContext,
+): Promise<void> {
   const before = await tx.organizations.findById(organizationId);
   if (!before) throw notFound('Organization', organizationId);
   const limited = limitedResources(organizationLimits(before), request);
@@ -16,5 +37,26 @@ export async function enforceLimits(tx: Repositories, organizationId: string, re
   // Read again under the lock: a limit changed meanwhile applies to this request already.
   const limits = organizationLimits((await tx.organizations.findById(organizationId))!);
   const used = await tx.organizations.usage(organizationId, limitedResources(limits, request));
-  assertWithinLimits(limits, used, request);
+  try {
+    assertWithinLimits(limits, used, request);
+  } catch (error) {
+    if (error instanceof DomainError && error.code === ErrorCode.QUOTA_EXCEEDED) {
+      throw withEventSurvivingRollback(error, quotaExceededEvent(organizationId, error, context));
+    }
+    throw error;
+  }
+}
+
+/** `quota.exceeded` on the organization, recorded after the request's rollback (the client's error unchanged). */
+function quotaExceededEvent(organizationId: string, error: DomainError, context: LimitContext) {
+  const { actor, ...subject } = context;
+  return {
+    organizationId,
+    actorUserId: isUuid(actor) ? actor : null,
+    type: 'quota.exceeded' as const,
+    resourceType: 'Organization',
+    resourceId: organizationId,
+    message: error.message,
+    details: { ...error.details, actor, ...subject },
+  };
 }

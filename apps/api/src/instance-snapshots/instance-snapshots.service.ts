@@ -108,10 +108,15 @@ export class InstanceSnapshotsService {
       // one snapshot per disk it holds, each with its disk's virtual size: on disk it is an internal qcow2
       // snapshot in every one of those volumes, exactly what as many volume snapshots would be (and Cinder
       // counts a group snapshot's members the same way).
-      await enforceLimits(tx, instance.organizationId, {
-        snapshots: volumes.length,
-        snapshotGiB: volumes.reduce((sum, v) => sum + v.sizeGiB, 0),
-      });
+      await enforceLimits(
+        tx,
+        instance.organizationId,
+        {
+          snapshots: volumes.length,
+          snapshotGiB: volumes.reduce((sum, v) => sum + v.sizeGiB, 0),
+        },
+        { actor: principal.userId, instanceId: instance.id },
+      );
       const instanceSnapshot = await tx.instanceSnapshots.create({
         id: instanceSnapshotId,
         organizationId: instance.organizationId,

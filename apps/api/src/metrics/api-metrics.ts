@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { JobName } from '@snapdeck/contracts';
 import { HostState, JobStatus, SnapshotState } from '@snapdeck/domain';
 import { Database } from '@snapdeck/persistence';
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { allHostNames } from '../hosts/host-names.js';
 import { JOB_DISPATCHER, type JobDispatcher } from '../orchestration/job-dispatcher.js';
 
@@ -41,6 +41,13 @@ export class ApiMetrics {
     help: 'Jobs from creation to their final status, by job type and status.',
     labelNames: ['type', 'status'] as const,
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+    registers: [this.registry],
+  });
+
+  private readonly notificationAttempts = new Counter({
+    name: 'snapdeck_notification_attempts_total',
+    help: 'Attempts to send a notification, by channel (webhook, email) and outcome (succeeded, retry, failed, skipped).',
+    labelNames: ['channel', 'outcome'] as const,
     registers: [this.registry],
   });
 
@@ -99,6 +106,11 @@ export class ApiMetrics {
   /** A job reached its final status: its whole life, queueing and retries included. */
   observeJob(type: JobName, status: JobStatus, createdAt: Date, finishedAt: Date): void {
     this.jobDuration.observe({ type, status }, Math.max(0, finishedAt.getTime() - createdAt.getTime()) / 1000);
+  }
+
+  /** One webhook or mail attempt settled: `retry` is a failure that will be tried again, `failed` the last one. */
+  countNotificationAttempt(channel: 'webhook' | 'email', outcome: 'succeeded' | 'retry' | 'failed' | 'skipped'): void {
+    this.notificationAttempts.inc({ channel, outcome });
   }
 
   /** The exposition text and its content type. */

@@ -2,7 +2,7 @@ import { Args, ID, Query, Resolver } from '@nestjs/graphql';
 import { Permission } from '@snapdeck/domain';
 import { Database, type Repositories } from '@snapdeck/persistence';
 import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
-import { can, readScope, tokenScope, type Principal } from '../auth/principal.js';
+import { can, readScope, tokenScope, writeScope, type Principal } from '../auth/principal.js';
 import { RequirePermission } from '../auth/require-permission.decorator.js';
 import { NodeModel } from '../common/node.model.js';
 import { ParseIdPipe } from '../common/parse-id.pipe.js';
@@ -12,6 +12,7 @@ import { HostModel } from '../hosts/models/host.model.js';
 import { InstanceSnapshotModel } from '../instance-snapshots/models/instance-snapshot.model.js';
 import { InstanceModel } from '../instances/models/instance.model.js';
 import { JobModel } from '../jobs/models/job.model.js';
+import { WebhookModel } from '../notifications/models/webhook.model.js';
 import { OrganizationModel } from '../organizations/models/organization.model.js';
 import { SnapshotModel } from '../snapshots/models/snapshot.model.js';
 import { StorageAuditModel } from '../storage-audits/models/storage-audit.model.js';
@@ -51,6 +52,11 @@ const LOOKUPS: readonly Lookup[] = [
   (repos, principal, id) =>
     can(principal, Permission.PLATFORM)
       ? repos.storageAudits.findById(id).then(map(StorageAuditModel.from))
+      : Promise.resolve(null),
+  // Webhooks as webhooks lists them: the organization's administrators (a platform administrator: any).
+  (repos, principal, id) =>
+    can(principal, Permission.MANAGE_ORGANIZATION)
+      ? repos.webhooks.findById(writeScope(principal), id).then(map(WebhookModel.from))
       : Promise.resolve(null),
 ];
 

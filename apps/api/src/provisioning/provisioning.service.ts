@@ -82,10 +82,15 @@ export class ProvisioningService {
     const requestedGiB = plan.volumes.reduce((sum, v) => sum + v.sizeGiB, 0);
     if (plan.instance && 'existing' in plan.instance) await assertCanAttach(tx, plan.instance.existing, plan.volumes);
     await lockSources(tx, plan.volumes);
-    await enforceLimits(tx, plan.organizationId, {
-      instances: plan.instance && 'create' in plan.instance ? 1 : 0,
-      volumeGiB: requestedGiB,
-    });
+    await enforceLimits(
+      tx,
+      plan.organizationId,
+      {
+        instances: plan.instance && 'create' in plan.instance ? 1 : 0,
+        volumeGiB: requestedGiB,
+      },
+      { actor: principal.userId },
+    );
     const host = await this.place(tx, plan.host, requestedGiB);
     return this.insert(tx, principal, plan, host);
   }

@@ -85,7 +85,12 @@ export class SnapshotsService {
       });
       // Last before the insert it guards, so the per-organization lock (taken only when a limit is set) is held
       // for the count, one insert and the commit. A snapshot counts its volume's virtual size, as Cinder does.
-      await enforceLimits(tx, volume.organizationId, { snapshots: 1, snapshotGiB: volume.sizeGiB });
+      await enforceLimits(
+        tx,
+        volume.organizationId,
+        { snapshots: 1, snapshotGiB: volume.sizeGiB },
+        { actor: principal.userId, volumeId: volume.id, ...(instance ? { instanceId: instance.id } : {}) },
+      );
       const snapshot = await tx.snapshots.create({
         id: snapshotId,
         organizationId: volume.organizationId,

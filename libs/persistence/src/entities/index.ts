@@ -12,10 +12,14 @@ import { StorageAuditEntity } from './storage-audit.entity.js';
 import { TemplateEntity } from './template.entity.js';
 import { UserEntity } from './user.entity.js';
 import { VolumeEntity } from './volume.entity.js';
+import { NotificationEmailEntity } from './notification-email.entity.js';
+import { WebhookDeliveryEntity } from './webhook-delivery.entity.js';
+import { WebhookEntity } from './webhook.entity.js';
 
 export { isJob, type JobOf } from './job.entity.js';
 export type { IdempotentResult } from './idempotency-key.entity.js';
 export type { StorageAuditCounts } from './storage-audit.entity.js';
+export { OutboxStatus } from './outbox-status.js';
 
 export {
   ApiTokenEntity,
@@ -32,6 +36,9 @@ export {
   TemplateEntity,
   UserEntity,
   VolumeEntity,
+  NotificationEmailEntity,
+  WebhookDeliveryEntity,
+  WebhookEntity,
 };
 
 export const ENTITIES = [
@@ -49,4 +56,7 @@ export const ENTITIES = [
   EventEntity,
   IdempotencyKeyEntity,
   StorageAuditEntity,
+  WebhookEntity,
+  WebhookDeliveryEntity,
+  NotificationEmailEntity,
 ];

@@ -34,6 +34,13 @@ export class OrganizationEntity {
   @Column({ name: 'limit_backup_gib', type: 'integer', nullable: true })
   limitBackupGiB!: number | null;
 
+  /** Notification settings: these addresses get a mail for each event of `notificationEvents` (empty: every one). */
+  @Column({ name: 'notification_emails', type: 'text', array: true, default: () => "'{}'" })
+  notificationEmails!: string[];
+
+  @Column({ name: 'notification_events', type: 'text', array: true, default: () => "'{}'" })
+  notificationEvents!: string[];
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }

@@ -4,6 +4,7 @@ import { EventEntity } from '../entities/event.entity.js';
 import { newId } from '../ids.js';
 import { paginate, type Page, type PageRequest } from '../pagination.js';
 import { applyScope, type ReadScope } from '../scope.js';
+import { NotificationOutboxRepository } from './notification-outbox.repository.js';
 
 export interface NewEvent {
   organizationId: string | null;
@@ -19,8 +20,14 @@ export interface NewEvent {
 export class EventRepository {
   constructor(private readonly manager: EntityManager) {}
 
+  /**
+   * Records an event; one of the notifiable types also gets its outbox rows (webhook deliveries, a mail) in the
+   * same transaction, so a notification exists exactly when its event committed.
+   */
   async record(event: NewEvent): Promise<EventEntity> {
-    return this.manager.save(this.manager.create(EventEntity, { id: newId(), details: null, ...event }));
+    const saved = await this.manager.save(this.manager.create(EventEntity, { id: newId(), details: null, ...event }));
+    await new NotificationOutboxRepository(this.manager).enqueue(saved);
+    return saved;
   }
 
   /** One event of the scope's organizations, or null (another organization's event is not found). */

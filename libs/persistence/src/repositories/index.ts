@@ -13,6 +13,9 @@ import { StorageAuditRepository } from './storage-audit.repository.js';
 import { TemplateRepository } from './template.repository.js';
 import { UserRepository } from './user.repository.js';
 import { VolumeRepository } from './volume.repository.js';
+import { OutboxClaimRepository } from './outbox-claims.repository.js';
+import { WebhookDeliveryRepository } from './webhook-delivery.repository.js';
+import { WebhookRepository } from './webhook.repository.js';
 
 export * from './api-token.repository.js';
 export * from './environment.repository.js';
@@ -28,6 +31,10 @@ export * from './storage-audit.repository.js';
 export * from './template.repository.js';
 export * from './user.repository.js';
 export * from './volume.repository.js';
+export * from './notification-outbox.repository.js';
+export * from './outbox-claims.repository.js';
+export * from './webhook-delivery.repository.js';
+export * from './webhook.repository.js';
 
 /** Every repository bound to one EntityManager: the data source's, or a transaction's. */
 export class Repositories {
@@ -45,6 +52,9 @@ export class Repositories {
   readonly events: EventRepository;
   readonly idempotencyKeys: IdempotencyKeyRepository;
   readonly storageAudits: StorageAuditRepository;
+  readonly webhooks: WebhookRepository;
+  readonly webhookDeliveries: WebhookDeliveryRepository;
+  readonly outbox: OutboxClaimRepository;
 
   constructor(manager: EntityManager) {
     this.organizations = new OrganizationRepository(manager);
@@ -61,5 +71,8 @@ export class Repositories {
     this.events = new EventRepository(manager);
     this.idempotencyKeys = new IdempotencyKeyRepository(manager);
     this.storageAudits = new StorageAuditRepository(manager);
+    this.webhooks = new WebhookRepository(manager);
+    this.webhookDeliveries = new WebhookDeliveryRepository(manager);
+    this.outbox = new OutboxClaimRepository(manager);
   }
 }

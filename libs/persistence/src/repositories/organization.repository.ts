@@ -71,6 +71,16 @@ export class OrganizationRepository {
   }
 
   /** Changes the limits named in `changes` (null removes one) and keeps the others; false if no such row. */
+  /** The notification settings; a field left undefined keeps its value. False when there is no such organization. */
+  async setNotificationSettings(id: string, changes: { emails?: string[]; events?: string[] }): Promise<boolean> {
+    const columns: Partial<Pick<OrganizationEntity, 'notificationEmails' | 'notificationEvents'>> = {};
+    if (changes.emails) columns.notificationEmails = changes.emails;
+    if (changes.events) columns.notificationEvents = changes.events;
+    if (Object.keys(columns).length === 0) return (await this.findById(id)) !== null;
+    const result = await this.manager.update(OrganizationEntity, { id }, columns);
+    return (result.affected ?? 0) > 0;
+  }
+
   async setLimits(id: string, changes: Readonly<Partial<OrganizationLimits>>): Promise<boolean> {
     const columns = limitColumns(changes);
     if (Object.keys(columns).length === 0) return (await this.findById(id)) !== null;

@@ -14,10 +14,11 @@ export class DeleteSnapshotApplier implements JobOutcomeApplier<JobName.DELETE_S
     outcome: JobOutcome<JobName.DELETE_SNAPSHOT>,
   ): Promise<void> {
     const { volumeId, snapshotId } = job.payload;
+    // Read before the row goes: the event (and the notification it sends) names what was deleted.
+    const snapshot = await tx.snapshots.findById(ALL_ORGANIZATIONS, snapshotId);
     if (outcome.ok) {
       expectMoved(job, 'snapshot', await tx.snapshots.remove(snapshotId, SnapshotState.DESTROYING));
     } else {
-      const snapshot = await tx.snapshots.findById(ALL_ORGANIZATIONS, snapshotId);
       const back = stateAfterRefusedDelete({ completedAt: snapshot?.completedAt ?? null });
       const moved = await tx.snapshots.transition(snapshotId, [SnapshotState.DESTROYING], back, {
         error: `Delete failed: ${outcome.message}`,
@@ -35,7 +36,12 @@ export class DeleteSnapshotApplier implements JobOutcomeApplier<JobName.DELETE_S
         : outcome.data.alreadyGone
           ? 'Snapshot removed: it was already missing from disk'
           : 'Snapshot deleted from disk',
-      details: { jobId: job.id, volumeId, ...(outcome.ok ? { alreadyGone: outcome.data.alreadyGone } : {}) },
+      details: {
+        jobId: job.id,
+        volumeId,
+        ...(snapshot ? { snapshotName: snapshot.name } : {}),
+        ...(outcome.ok ? { alreadyGone: outcome.data.alreadyGone } : {}),
+      },
     });
   }
 }

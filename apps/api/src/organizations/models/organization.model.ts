@@ -2,6 +2,7 @@ import { Field, ID, ObjectType } from '@nestjs/graphql';
 import { organizationLimits, type OrganizationEntity } from '@snapdeck/persistence';
 import { Connection } from '../../common/connection.model.js';
 import { NodeModel } from '../../common/node.model.js';
+import { NotificationSettingsModel } from './notification-settings.model.js';
 import { OrganizationLimitsModel } from './organization-limits.model.js';
 
 @ObjectType('Organization', {
@@ -23,12 +24,21 @@ export class OrganizationModel implements NodeModel {
   })
   limits!: OrganizationLimitsModel;
 
+  @Field(() => NotificationSettingsModel, {
+    description: 'Who is mailed for which events; an ORG_ADMIN changes it (updateNotificationSettings).',
+  })
+  notificationSettings!: NotificationSettingsModel;
+
   static from(row: OrganizationEntity): OrganizationModel {
     return Object.assign(new OrganizationModel(), {
       id: row.id,
       name: row.name,
       createdAt: row.createdAt,
       limits: Object.assign(new OrganizationLimitsModel(), organizationLimits(row)),
+      notificationSettings: Object.assign(new NotificationSettingsModel(), {
+        emails: row.notificationEmails ?? [],
+        events: row.notificationEvents ?? [],
+      }),
     });
   }
 }
