@@ -57,7 +57,6 @@ describe('loadApiConfig', () => {
       STORAGE_AUDIT_ORPHAN_GRACE_MINUTES: 60,
       STORAGE_AUDIT_CHECK_TIMEOUT_SECONDS: 60,
       STORAGE_AUDIT_AUTO_REPAIR: true,
-      HTTP_KEEP_ALIVE_SECONDS: 65,
       WEBHOOK_ALLOW_PRIVATE_ADDRESSES: false,
       WEBHOOK_TIMEOUT_SECONDS: 10,
       NOTIFY_FROM: 'Snapdeck <snapdeck@localhost>',
