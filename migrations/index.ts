@@ -7,6 +7,7 @@ import { TokensAndUsers1796146648866 } from './1796146648866-TokensAndUsers.js';
 import { JobSentAt1796156942727 } from './1796156942727-JobSentAt.js';
 import { StorageAudits1796157150954 } from './1796157150954-StorageAudits.js';
 import { IdempotencyKeys1796157252930 } from './1796157252930-IdempotencyKeys.js';
+import { SnapshotPolicies1796180953464 } from './1796180953464-SnapshotPolicies.js';
 // new migration imports above (npm run migration:generate inserts here)
 
 /** Every migration, oldest first. Landed migrations are never edited: a change is a new migration. */
@@ -19,5 +20,6 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   JobSentAt1796156942727,
   StorageAudits1796157150954,
   IdempotencyKeys1796157252930,
+  SnapshotPolicies1796180953464,
   // new migrations above (npm run migration:generate inserts here)
 ];

@@ -8,3 +8,4 @@ export * from './naming.js';
 export * from './permissions.js';
 export * from './state-machine.js';
 export * from './events.js';
+export * from './policy-retry.js';
