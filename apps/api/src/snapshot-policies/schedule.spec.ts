@@ -139,3 +139,14 @@ describe('PolicySchedule (croner, in the policy time zone)', () => {
     expect(smallestGapSeconds([new Date(0), new Date(5000), new Date(7000)])).toBe(2);
   });
 });
+
+describe('PolicySchedule.latestAtOrBefore', () => {
+  it('is the occurrence at or just before the instant, skipping a repeated DST hour', () => {
+    const s = PolicySchedule.of('*/5 * * * *', 'UTC');
+    expect(s.latestAtOrBefore(new Date('2026-06-01T00:07:00Z'))?.toISOString()).toBe('2026-06-01T00:05:00.000Z');
+    expect(s.latestAtOrBefore(new Date('2026-06-01T00:05:00Z'))?.toISOString()).toBe('2026-06-01T00:05:00.000Z');
+    const madrid = PolicySchedule.of('30 2 * * *', 'Europe/Madrid');
+    // 02:30 CET on 2026-10-25 (01:30Z) is the repeat: the latest is 02:30 CEST (00:30Z).
+    expect(madrid.latestAtOrBefore(new Date('2026-10-25T01:45:00Z'))?.toISOString()).toBe('2026-10-25T00:30:00.000Z');
+  });
+});

@@ -84,6 +84,18 @@ export class PolicySchedule {
     return null;
   }
 
+  /** The latest occurrence at or before `at` (what a scheduler back after a long outage catches up), or null. */
+  latestAtOrBefore(at: Date): Date | null {
+    let before = new Date(at.getTime() + 1);
+    for (let guard = 0; guard < 4000; guard++) {
+      const [run] = this.cron.previousRuns(1, before);
+      if (!run) return null;
+      if (!this.fixedHours || !this.isRepeatedWallTime(run)) return run;
+      before = run;
+    }
+    return null;
+  }
+
   /** Up to `count` occurrences after `after`, in order. */
   nextRuns(count: number, after: Date): Date[] {
     const runs: Date[] = [];

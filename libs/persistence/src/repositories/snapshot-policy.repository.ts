@@ -95,6 +95,17 @@ export class SnapshotPolicyRepository {
     return ((await this.manager.delete(SnapshotPolicyEntity, { id })).affected ?? 0) === 1;
   }
 
+  /** The policies of volumes being removed (the foreign key would cascade; this takes their locks first). */
+  async removeByVolumeIds(volumeIds: readonly string[]): Promise<void> {
+    if (volumeIds.length === 0) return;
+    await this.manager
+      .createQueryBuilder()
+      .delete()
+      .from(SnapshotPolicyEntity)
+      .where('volume_id IN (:...volumeIds)', { volumeIds })
+      .execute();
+  }
+
   /**
    * The earliest time any enabled policy is due: what the scheduler's idle poll asks (one probe of the partial
    * index idx_snapshot_policies_due, whatever the number of policies).
