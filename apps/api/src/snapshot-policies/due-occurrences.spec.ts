@@ -20,7 +20,7 @@ describe('dueOccurrences', () => {
     expect(due.next?.toISOString()).toBe('2026-06-01T13:00:00.000Z');
   });
 
-  it('no catch-up when the latest is staler than the schedule\'s own interval (00:00 and 01:00 daily, back at 23:00)', () => {
+  it("no catch-up when the latest is staler than the schedule's own interval (00:00 and 01:00 daily, back at 23:00)", () => {
     const twice = PolicySchedule.of('0 0,1 * * *', 'UTC');
     const due = dueOccurrences(twice, at('2026-06-01T01:00:00Z'), at('2026-06-01T23:00:00Z'));
     expect(due.run).toBeNull();

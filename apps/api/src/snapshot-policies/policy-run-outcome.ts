@@ -30,10 +30,15 @@ export async function settlePolicyRun(
   if (!run || run.state !== PolicyRunState.RUNNING) return [];
   const status = outcome.ok ? PolicyRunStatus.SUCCEEDED : PolicyRunStatus.FAILED;
   const error = outcome.ok ? null : outcome.message;
-  await tx.policyRuns.transition(run.id, [PolicyRunState.RUNNING], outcome.ok ? PolicyRunState.SUCCEEDED : PolicyRunState.FAILED, {
-    error,
-    finishedAt: now,
-  });
+  await tx.policyRuns.transition(
+    run.id,
+    [PolicyRunState.RUNNING],
+    outcome.ok ? PolicyRunState.SUCCEEDED : PolicyRunState.FAILED,
+    {
+      error,
+      finishedAt: now,
+    },
+  );
   await tx.snapshotPolicies.update(policy.id, { lastRunAt: run.scheduledAt, lastStatus: status, lastError: error });
   const retry = !outcome.ok && policy.enabled && (await askForRetry(tx, policy, run.scheduledAt, now));
   await recordRunEvent(tx, policy, {

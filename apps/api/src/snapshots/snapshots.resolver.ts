@@ -76,14 +76,16 @@ export class SnapshotsResolver {
 
   @Mutation(() => SetSnapshotProtectionPayload, {
     description:
-      'Protects a snapshot from its policy\'s retention and from deleteSnapshot, or lifts that (CONFLICT while it is DESTROYING).',
+      "Protects a snapshot from its policy's retention and from deleteSnapshot, or lifts that (CONFLICT while it is DESTROYING).",
   })
   @RequirePermission(Permission.WRITE)
   async setSnapshotProtection(
     @CurrentPrincipal() principal: Principal,
     @Args('input', { description: 'The snapshot and whether it is protected.' }) input: SetSnapshotProtectionInput,
   ): Promise<SetSnapshotProtectionPayload> {
-    return { snapshot: SnapshotModel.from(await this.service.setProtection(principal, input.snapshotId, input.protected)) };
+    return {
+      snapshot: SnapshotModel.from(await this.service.setProtection(principal, input.snapshotId, input.protected)),
+    };
   }
 
   @ResolveField(() => VolumeModel, { description: 'The volume it is a snapshot of.' })

@@ -47,6 +47,11 @@ export class PolicyRunRepository {
     return this.manager.find(PolicyRunEntity, { where: { policyId }, order: { scheduledAt: 'ASC' } });
   }
 
+  /** Another failed attempt of a FAILED run (no change of state). */
+  async record(id: string, changes: PolicyRunChanges): Promise<void> {
+    await this.manager.update(PolicyRunEntity, { id }, changes);
+  }
+
   transition(
     id: string,
     from: readonly PolicyRunState[],

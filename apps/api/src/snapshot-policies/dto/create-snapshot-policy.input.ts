@@ -23,7 +23,10 @@ export class CreateSnapshotPolicyInput {
   @IsKeep()
   keep!: number;
 
-  @Field(() => Boolean, { nullable: true, description: 'Default true. A disabled policy runs nothing and keeps its snapshots.' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Default true. A disabled policy runs nothing and keeps its snapshots.',
+  })
   @IsOptional()
   @IsBoolean({ message: 'enabled must be a boolean' })
   enabled?: boolean | null;
