@@ -25,7 +25,7 @@ pg.Client.prototype.query = function counted(config, ...rest) {
 
 const { gql, dbUrl, close } = await startBenchStack('policies', {
   agentEnv: { AGENT_DRIVER: 'simulator' },
-  apiEnv: { POLICY_PRUNE_INTERVAL_SECONDS: '60' },
+  apiEnv: { POLICY_PRUNE_INTERVAL_SECONDS: '60', POLICY_MIN_INTERVAL_SECONDS: '1' },
 });
 const db = new pg.Client({ connectionString: dbUrl });
 await db.connect();
@@ -56,17 +56,49 @@ try {
   }
   const { rows: volumes } = await db.query(`SELECT id FROM volumes ORDER BY id LIMIT $1`, [POLICIES]);
 
+  // 0. One policy alone, every 2 s: the delay of the ordinary case (timer and poll, nothing else due).
+  const lone = await gql(
+    `mutation($input: CreateSnapshotPolicyInput!) { createSnapshotPolicy(input: $input) { snapshotPolicy { id } } }`,
+    { input: { volumeId: volumes[0].id, schedule: '*/2 * * * * *', timezone: 'UTC', keep: 3 } },
+  );
+  const loneId = lone.createSnapshotPolicy.snapshotPolicy.id;
+  for (;;) {
+    const { rows } = await db.query(
+      `SELECT count(*)::int AS n FROM policy_runs WHERE policy_id = $1 AND state = 'SUCCEEDED'`,
+      [loneId],
+    );
+    if (rows[0].n >= 10) break;
+    await sleep(200);
+  }
+  await db.query(`UPDATE snapshot_policies SET enabled = false WHERE id = $1`, [loneId]);
+  await sleep(1000);
+  const { rows: loneRuns } = await db.query(
+    `SELECT extract(epoch FROM j.sent_at - r.scheduled_at) * 1000 AS sent_ms, extract(epoch FROM s.completed_at - r.scheduled_at) * 1000 AS completed_ms
+       FROM policy_runs r JOIN snapshots s ON s.id = r.snapshot_id JOIN jobs j ON j.id = s.last_job_id
+      WHERE r.policy_id = $1 AND r.state = 'SUCCEEDED'`,
+    [loneId],
+  );
+  const loneSent = loneRuns.map((r) => Number(r.sent_ms));
+  const loneDone = loneRuns.map((r) => Number(r.completed_ms));
+  console.log(
+    `one policy every 2 s, ${loneRuns.length} runs: due -> job sent median ${median(loneSent).toFixed(0)} ms, max ${Math.max(...loneSent).toFixed(0)} ms; ` +
+      `-> COMPLETED median ${median(loneDone).toFixed(0)} ms, max ${Math.max(...loneDone).toFixed(0)} ms (simulator: 50 ms per operation)`,
+  );
+  await db.query(`DELETE FROM snapshot_policies WHERE id = $1`, [loneId]);
+
   // 1. POLICIES policies through createSnapshotPolicy (disabled), then all set at once, in SQL, to one second (UTC,
   // daily) a few seconds ahead: creating them through GraphQL takes longer than a second.
   const started = performance.now();
   for (let i = 0; i < volumes.length; i += 20) {
     await Promise.all(
-      volumes.slice(i, i + 20).map(({ id }) =>
-        gql(
-          `mutation($input: CreateSnapshotPolicyInput!) { createSnapshotPolicy(input: $input) { snapshotPolicy { id } } }`,
-          { input: { volumeId: id, schedule: '@daily', timezone: 'UTC', keep: 3, enabled: false } },
+      volumes
+        .slice(i, i + 20)
+        .map(({ id }) =>
+          gql(
+            `mutation($input: CreateSnapshotPolicyInput!) { createSnapshotPolicy(input: $input) { snapshotPolicy { id } } }`,
+            { input: { volumeId: id, schedule: '@daily', timezone: 'UTC', keep: 3, enabled: false } },
+          ),
         ),
-      ),
     );
   }
   console.log(`${volumes.length} policies created in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -90,6 +122,22 @@ try {
   );
   const sentMs = timings.map((t) => Number(t.sent_ms));
   const completedMs = timings.map((t) => Number(t.completed_ms));
+  if (process.env.BENCH_DEBUG) {
+    const { rows: batches } = await db.query(
+      `SELECT extract(epoch FROM s.created_at - $1::timestamptz) AS tx_start, count(*)::int AS n,
+              extract(epoch FROM min(j.sent_at) - $1::timestamptz) AS first_sent, extract(epoch FROM max(j.sent_at) - $1::timestamptz) AS last_sent
+         FROM snapshots s JOIN jobs j ON j.id = s.last_job_id WHERE s.policy_id IS NOT NULL GROUP BY s.created_at ORDER BY 1`,
+      [due],
+    );
+    console.log(
+      batches
+        .map(
+          (b) =>
+            `tx ${Number(b.tx_start).toFixed(2)} n=${b.n} sent ${Number(b.first_sent).toFixed(2)}..${Number(b.last_sent).toFixed(2)}`,
+        )
+        .join('\n'),
+    );
+  }
   const { rows: runs } = await db.query(`SELECT state, count(*)::int AS n FROM policy_runs GROUP BY state`);
   const fmt = (xs) =>
     `median ${(median(xs) / 1000).toFixed(2)} s, p99 ${(p(xs, 0.99) / 1000).toFixed(2)} s, max ${(Math.max(...xs) / 1000).toFixed(2)} s`;

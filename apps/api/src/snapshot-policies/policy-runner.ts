@@ -16,16 +16,16 @@ import { dueOccurrences } from './due-occurrences.js';
 import { instanceOfVolume, recordRunEvent } from './policy-run-events.js';
 import { PolicySchedule } from './schedule.js';
 
-/** Policies one transaction claims: replicas split a burst of due policies in slices of this many. */
-export const CLAIM_BATCH = 50;
+/** Policies one transaction claims: small, so the first snapshots of a burst start while the rest are claimed. */
+export const CLAIM_BATCH = 10;
 
 /**
  * Runs the policies that are due. Each pass claims due rows with FOR UPDATE SKIP LOCKED (another replica's
- * pass takes the next ones, never the same), and in the same transaction per policy: the run row (UNIQUE on
- * policy and scheduled time: one per occurrence whatever happens), the snapshot started through beginSnapshot
- * (the createSnapshot path: auto-name, limits, one operation per volume), the policy moved to its next
- * occurrence. Jobs are sent once that commits. A refused snapshot is SKIPPED (volume busy) or FAILED (quota, host
- * down: a bounded retry before the next occurrence).
+ * pass, or another of this replica's POLICY_RUN_CONCURRENCY workers, takes the next ones, never the same), and in
+ * the same transaction per policy: the run row (UNIQUE on policy and scheduled time: one per occurrence whatever
+ * happens), the snapshot started through beginSnapshot (the createSnapshot path: auto-name, limits, one
+ * operation per volume), the policy moved to its next occurrence. Jobs are sent once that commits. A refused
+ * snapshot is SKIPPED (volume busy) or FAILED (quota, host down: a bounded retry before the next occurrence).
  */
 @Injectable()
 export class PolicyRunner {
@@ -40,6 +40,12 @@ export class PolicyRunner {
 
   /** Every policy due at `now`; answers how many policies it handled. */
   async runDue(now: Date = this.clock.now()): Promise<number> {
+    const workers = Array.from({ length: this.config.POLICY_RUN_CONCURRENCY }, () => this.drain(now));
+    return (await Promise.all(workers)).reduce((sum, n) => sum + n, 0);
+  }
+
+  /** Claims and runs batches until none is left due at `now`. */
+  private async drain(now: Date): Promise<number> {
     let handled = 0;
     for (;;) {
       const { claimed, jobs } = await this.db.transaction(async (tx) => {
@@ -48,14 +54,18 @@ export class PolicyRunner {
         for (const policy of due) started.push(...(await this.handleSafely(tx, policy, now)));
         return { claimed: due.length, jobs: started };
       });
-      for (const { job, hostName } of jobs) {
-        // A send that fails leaves a committed PENDING job: the reconciler sends it.
-        await this.launcher.launch(job, hostName).catch((error: unknown) => {
-          this.logger.warn(`policy snapshot job ${job.id} not sent, the reconciler will: ${(error as Error).message}`);
-        });
-      }
+      await Promise.all(jobs.map((job) => this.launch(job)));
       handled += claimed;
       if (claimed < CLAIM_BATCH) return handled;
+    }
+  }
+
+  private async launch({ job, hostName }: FollowUpJob): Promise<void> {
+    try {
+      await this.launcher.launch(job, hostName);
+    } catch (error) {
+      // A send that fails leaves a committed PENDING job: the reconciler sends it.
+      this.logger.warn(`policy snapshot job ${job.id} not sent, the reconciler will: ${(error as Error).message}`);
     }
   }
 

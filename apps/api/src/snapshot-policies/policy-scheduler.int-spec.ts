@@ -364,7 +364,9 @@ describe('snapshot policy scheduler on a real database', () => {
     expect(await snapshotsOf(policy.id)).toHaveLength(1);
     const row = await policies.update(member, { snapshotPolicyId: policy.id, enabled: true });
     expect(row.nextRunAt.toISOString()).toBe(at(110).toISOString());
-    expect((await db.repos.policyRuns.listOfPolicy(policy.id)).filter((r) => r.state === 'MISSED')).toHaveLength(0);
+    expect(
+      (await db.repos.policyRuns.listOfPolicy(policy.id)).filter((r) => r.state === PolicyRunState.MISSED),
+    ).toHaveLength(0);
   });
 
   it('refuses a bad schedule, zone and interval naming the field, and another organization cannot see the policy', async () => {
