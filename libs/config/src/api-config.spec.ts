@@ -27,6 +27,7 @@ describe('loadApiConfig', () => {
       QUEUE_PREFIX: 'snapdeck',
       PORT: 3000,
       HOST: '127.0.0.1',
+      HTTP_KEEP_ALIVE_SECONDS: 65,
       NODE_ENV: 'development',
       MIGRATIONS_RUN: true,
       HOST_DOWN_AFTER_SECONDS: 60,
