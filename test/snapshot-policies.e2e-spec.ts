@@ -141,6 +141,16 @@ describeWith(['redis', 'qemu-img'], 'snapshot policies on the real stack', () =>
     expect(after.map((s) => s.id).sort()).toEqual(settled.map((s) => s.id).sort());
     expect(after.every((s) => s.policy === null)).toBe(true);
     expect(after.find((s) => s.id === kept.id)?.protected).toBe(true);
+    // Nor does a bulk delete get past it: destroying the instance with its snapshots is refused, nothing changes.
+    expect(
+      await errorCodes(
+        stack.url,
+        tenant.tokens.MEMBER,
+        `mutation($id: ID!) { destroyInstance(input: { instanceId: $id, expungeSnapshots: true }) { instance { id } } }`,
+        { id: instance.id },
+      ),
+    ).toEqual(['PRECONDITION_FAILED']);
+    expect((await snapshotsOf(root.id)).map((s) => s.state)).toEqual(['COMPLETED', 'COMPLETED']);
   });
 
   it('refuses bad input naming the field, READ_ONLY writes, and another tenant’s volume or policy', async () => {
