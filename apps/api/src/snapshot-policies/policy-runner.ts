@@ -90,7 +90,7 @@ export class PolicyRunner {
       policy = { ...policy, retryOf: null, nextRunAt: after };
     }
     const due = dueOccurrences(schedule, policy.nextRunAt, now);
-    const instanceId = await instanceOfVolume(tx, policy);
+    const instanceId = due.missed.length > 0 ? await instanceOfVolume(tx, policy) : undefined;
     for (const [i, scheduledAt] of due.missed.entries()) {
       if (!(await tx.policyRuns.insertOnce(this.finalRun(policy, scheduledAt, PolicyRunState.MISSED, null, now)))) {
         continue;
@@ -100,7 +100,7 @@ export class PolicyRunner {
         status: PolicyRunStatus.MISSED,
         scheduledAt,
         error: uncounted ? 'no scheduler ran; earlier occurrences were missed as well' : 'no scheduler ran',
-        instanceId,
+        instanceId: instanceId ?? null,
         extra: uncounted ? { earlierMissed: true } : {},
       });
     }
@@ -114,11 +114,8 @@ export class PolicyRunner {
       });
       return [];
     }
-    if (await tx.policyRuns.findOccurrence(policy.id, due.run)) {
-      // Its run exists (the unique key's other side): this occurrence is done, whoever did it.
-      await tx.snapshotPolicies.update(policy.id, { nextRunAt, retryOf: null });
-      return [];
-    }
+    // An occurrence that has its run already (the unique key) fails the insert in attempt: handleSafely rolls the
+    // snapshot back and moves the policy on.
     return this.attempt(tx, policy, due.run, null, nextRunAt, now, instanceId);
   }
 
@@ -144,7 +141,7 @@ export class PolicyRunner {
       await tx.snapshotPolicies.update(policy.id, { nextRunAt: at });
       return [];
     }
-    return this.attempt(tx, policy, occurrence, run, nextRunAt, now, await instanceOfVolume(tx, policy));
+    return this.attempt(tx, policy, occurrence, run, nextRunAt, now, undefined);
   }
 
   /**
@@ -158,12 +155,15 @@ export class PolicyRunner {
     run: PolicyRunEntity | null,
     nextRunAt: Date,
     now: Date,
-    instanceId: string | null,
+    knownInstanceId: string | null | undefined,
   ): Promise<FollowUpJob[]> {
+    // The volume's instance, for the events (read once: with the volume, or already by the caller).
+    let instanceId = knownInstanceId ?? null;
     try {
       const started = await tx.savepoint(async () => {
         const volume = await tx.volumes.findById(organizationScope(policy.organizationId), policy.volumeId);
         if (!volume) throw notFound('Volume', policy.volumeId);
+        instanceId = volume.instanceId;
         return beginSnapshot(tx, { userId: null }, volume, { policyId: policy.id });
       });
       const snapshotId = started.snapshot.id;

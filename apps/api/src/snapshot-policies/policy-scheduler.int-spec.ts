@@ -208,6 +208,25 @@ describe('snapshot policy scheduler on a real database', () => {
     });
   });
 
+  it('an occurrence that has its run already takes no snapshot (the unique key is the backstop)', async () => {
+    const v = await volume('backstop');
+    const policy = await createPolicy(v.id, '*/10 * * * * *', 5);
+    await db.repos.policyRuns.insertOnce({
+      policyId: policy.id,
+      organizationId,
+      scheduledAt: at(10),
+      state: PolicyRunState.SKIPPED,
+      finishedAt: at(10),
+    });
+    clock.t = at(10, 100);
+    await a.runner.runDue();
+    expect(await snapshotsOf(policy.id)).toHaveLength(0);
+    expect((await db.repos.policyRuns.listOfPolicy(policy.id)).map((r) => r.state)).toEqual([PolicyRunState.SKIPPED]);
+    expect((await policyRow(policy.id)).nextRunAt.toISOString()).toBe(at(20).toISOString());
+    // No volume left SNAPSHOTTING by the attempt that was rolled back.
+    expect((await db.repos.volumes.findById(ALL_ORGANIZATIONS, v.id))?.state).toBe(VolumeState.READY);
+  });
+
   it('an api stopped over three occurrences: one catch-up at start, two MISSED', async () => {
     const v = await volume('outage');
     const policy = await createPolicy(v.id, '*/10 * * * * *', 5);

@@ -20,18 +20,17 @@ export type PolicyRunChanges = Partial<Pick<PolicyRunEntity, 'snapshotId' | 'att
 export class PolicyRunRepository {
   constructor(private readonly manager: EntityManager) {}
 
-  /** Inserts the run of one occurrence, or nothing when that occurrence has its run already: null then. */
-  async insertOnce(values: NewPolicyRun): Promise<PolicyRunEntity | null> {
+  /** Inserts the run of one occurrence; false (and nothing inserted) when that occurrence has its run already. */
+  async insertOnce(values: NewPolicyRun): Promise<boolean> {
     const result = await this.manager
       .createQueryBuilder()
       .insert()
       .into(PolicyRunEntity)
       .values({ id: newId(), snapshotId: null, error: null, finishedAt: null, attempts: 1, ...values })
       .orIgnore()
-      .returning('*')
+      .returning(['id'])
       .execute();
-    if ((result.raw as unknown[]).length === 0) return null;
-    return this.findOccurrence(values.policyId, values.scheduledAt);
+    return (result.raw as unknown[]).length === 1;
   }
 
   findOccurrence(policyId: string, scheduledAt: Date): Promise<PolicyRunEntity | null> {
