@@ -8,6 +8,7 @@ import { JobSentAt1796156942727 } from './1796156942727-JobSentAt.js';
 import { StorageAudits1796157150954 } from './1796157150954-StorageAudits.js';
 import { IdempotencyKeys1796157252930 } from './1796157252930-IdempotencyKeys.js';
 import { Notifications1796180891766 } from './1796180891766-Notifications.js';
+import { SnapshotPolicies1796180953464 } from './1796180953464-SnapshotPolicies.js';
 // new migration imports above (npm run migration:generate inserts here)
 
 /** Every migration, oldest first. Landed migrations are never edited: a change is a new migration. */
@@ -21,5 +22,6 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   StorageAudits1796157150954,
   IdempotencyKeys1796157252930,
   Notifications1796180891766,
+  SnapshotPolicies1796180953464,
   // new migrations above (npm run migration:generate inserts here)
 ];

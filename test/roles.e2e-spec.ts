@@ -670,6 +670,55 @@ async function tenantNotificationSettings(f: Fixture) {
   return viewer.organization.notificationSettings;
 }
 
+// ---- Snapshot policies and protection (added with them). Policies made here are disabled: none may fire. ----
+
+/** A disabled policy on the DATA volume, made by the tenant's MEMBER. */
+async function makePolicy(f: Fixture): Promise<string> {
+  const { createSnapshotPolicy } = await mustQuery<{ createSnapshotPolicy: { snapshotPolicy: { id: string } } }>(
+    f.stack.url,
+    f.tenant.tokens.MEMBER,
+    `mutation($input: CreateSnapshotPolicyInput!) { createSnapshotPolicy(input: $input) { snapshotPolicy { id } } }`,
+    { input: { volumeId: f.dataVolumeId, schedule: '@daily', timezone: 'Europe/Madrid', keep: 3, enabled: false } },
+  );
+  return createSnapshotPolicy.snapshotPolicy.id;
+}
+
+/** A policy as the platform administrator reads it (null: gone). */
+async function policyAsAdmin(f: Fixture, id: string) {
+  const { node } = await mustQuery<{ node: { id: string; keep: number } | null }>(
+    f.stack.url,
+    f.stack.adminToken,
+    `query($id: ID!) { node(id: $id) { ... on SnapshotPolicy { id keep } } }`,
+    { id },
+  );
+  return node;
+}
+
+async function policyCount(f: Fixture): Promise<number> {
+  const { snapshotPolicies } = await mustQuery<{ snapshotPolicies: { totalCount: number } }>(
+    f.stack.url,
+    f.stack.adminToken,
+    `query($v: ID!) { snapshotPolicies(filter: { volumeId: $v }) { totalCount } }`,
+    { v: f.dataVolumeId },
+  );
+  return snapshotPolicies.totalCount;
+}
+
+async function protectedAsAdmin(f: Fixture, id: string): Promise<boolean> {
+  const { snapshot } = await mustQuery<{ snapshot: { protected: boolean } }>(
+    f.stack.url,
+    f.stack.adminToken,
+    `query($id: ID!) { snapshot(id: $id) { protected } }`,
+    { id },
+  );
+  return snapshot.protected;
+}
+
+/** The policy reads list, and the policies the update and delete cells act on (one per cell). */
+let listedPolicy: string | null = null;
+let updatablePolicy: string | null = null;
+let deletablePolicy: string | null = null;
+
 const OPERATIONS = {
   viewer: read<{ viewer: { user: { id: string; role: string }; organization: { id: string } } }>(
     `{ viewer { user { id role } organization { id } } }`,
@@ -1500,6 +1549,129 @@ const OPERATIONS = {
       unchanged: async () => expect(await tenantNotificationSettings(f)).toEqual(before),
     };
   }),
+  snapshotPolicies: async (f: Fixture, role: Role): Promise<Outcome> => {
+    listedPolicy ??= await makePolicy(f);
+    const id = listedPolicy;
+    return read<{ snapshotPolicies: Connection }>(
+      `query($v: ID!) { snapshotPolicies(filter: { volumeId: $v }, first: 100) { totalCount edges { node { id } } } }`,
+      (data) => expect(ids(data.snapshotPolicies)).toContain(id),
+      () => ({ v: f.dataVolumeId }),
+    )(f, role);
+  },
+  createSnapshotPolicy: mutation(async (f, token) => {
+    const before = await policyCount(f);
+    const response = await graphql<{ createSnapshotPolicy: { snapshotPolicy: { id: string; keep: number } } }>(
+      f.stack.url,
+      token,
+      `
+        mutation ($input: CreateSnapshotPolicyInput!) {
+          createSnapshotPolicy(input: $input) {
+            snapshotPolicy {
+              id
+              keep
+            }
+          }
+        }
+      `,
+      { input: { volumeId: f.dataVolumeId, schedule: '0 3 * * *', timezone: 'UTC', keep: 5, enabled: false } },
+    );
+    return {
+      response,
+      succeeded: async () => {
+        const { id, keep } = response.data!.createSnapshotPolicy.snapshotPolicy;
+        expect(keep).toBe(5);
+        expect(await policyAsAdmin(f, id)).toEqual({ id, keep: 5 });
+      },
+      unchanged: async () => expect(await policyCount(f)).toBe(before),
+    };
+  }),
+  updateSnapshotPolicy: mutation(
+    async (f, token) => {
+      const id = updatablePolicy!;
+      const response = await graphql<{ updateSnapshotPolicy: { snapshotPolicy: { id: string; keep: number } } }>(
+        f.stack.url,
+        token,
+        `
+          mutation ($id: ID!) {
+            updateSnapshotPolicy(input: { snapshotPolicyId: $id, keep: 9 }) {
+              snapshotPolicy {
+                id
+                keep
+              }
+            }
+          }
+        `,
+        { id },
+      );
+      return {
+        response,
+        succeeded: async () => expect(await policyAsAdmin(f, id)).toEqual({ id, keep: 9 }),
+        unchanged: async () => expect(await policyAsAdmin(f, id)).toEqual({ id, keep: 3 }),
+      };
+    },
+    async (f) => {
+      updatablePolicy = await makePolicy(f);
+    },
+  ),
+  deleteSnapshotPolicy: mutation(
+    async (f, token) => {
+      const id = deletablePolicy!;
+      const response = await graphql<{ deleteSnapshotPolicy: { snapshotPolicy: { id: string } } }>(
+        f.stack.url,
+        token,
+        `
+          mutation ($id: ID!) {
+            deleteSnapshotPolicy(input: { snapshotPolicyId: $id }) {
+              snapshotPolicy {
+                id
+              }
+            }
+          }
+        `,
+        { id },
+      );
+      return {
+        response,
+        succeeded: async () => expect(await policyAsAdmin(f, id)).toBeNull(),
+        unchanged: async () => expect(await policyAsAdmin(f, id)).toEqual({ id, keep: 3 }),
+      };
+    },
+    async (f) => {
+      deletablePolicy = await makePolicy(f);
+    },
+  ),
+  setSnapshotProtection: mutation(async (f, token) => {
+    const response = await graphql<{ setSnapshotProtection: { snapshot: { id: string; protected: boolean } } }>(
+      f.stack.url,
+      token,
+      `
+        mutation ($id: ID!) {
+          setSnapshotProtection(input: { snapshotId: $id, protected: true }) {
+            snapshot {
+              id
+              protected
+            }
+          }
+        }
+      `,
+      { id: f.snapshotId },
+    );
+    return {
+      response,
+      succeeded: async () => {
+        expect(response.data!.setSnapshotProtection.snapshot).toEqual({ id: f.snapshotId, protected: true });
+        expect(await protectedAsAdmin(f, f.snapshotId)).toBe(true);
+        // Back as it was: other cells copy and clone the fixture snapshot.
+        await mustQuery(
+          f.stack.url,
+          f.stack.adminToken,
+          `mutation($id: ID!) { setSnapshotProtection(input: { snapshotId: $id, protected: false }) { snapshot { id } } }`,
+          { id: f.snapshotId },
+        );
+      },
+      unchanged: async () => expect(await protectedAsAdmin(f, f.snapshotId)).toBe(false),
+    };
+  }),
 };
 type Operation = keyof typeof OPERATIONS;
 
@@ -1619,6 +1791,11 @@ const MATRIX: Record<Operation, Record<Role, Expected>> = {
   webhookDeliveries: MANAGE,
   deleteWebhook: MANAGE,
   updateNotificationSettings: MANAGE,
+  snapshotPolicies: ALL_OK,
+  createSnapshotPolicy: WRITE,
+  updateSnapshotPolicy: WRITE,
+  deleteSnapshotPolicy: WRITE,
+  setSnapshotProtection: WRITE,
 };
 
 const CELLS = (Object.keys(MATRIX) as Operation[]).flatMap((operation) =>
@@ -1716,6 +1893,10 @@ describeWith(['redis', 'qemu-img'], 'role × operation', () => {
     'createInstanceSnapshot',
     'revertToInstanceSnapshot',
     'deleteInstanceSnapshot',
+    'createSnapshotPolicy',
+    'updateSnapshotPolicy',
+    'deleteSnapshotPolicy',
+    'setSnapshotProtection',
   ];
 
   it.each(FOREIGN)("another organization's ORG_ADMIN %s → NOT_FOUND", async (operation) => {

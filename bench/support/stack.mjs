@@ -11,9 +11,10 @@ import { startApi } from '@snapdeck/api';
 
 /**
  * Starts the stack for one bench named `name` (database, prefix and folder carry it and the pid).
- * `primary` and `secondary` are the agent's storage folders; `close()` removes everything again.
+ * `primary` and `secondary` are the agent's storage folders; `close()` removes everything again. `apiEnv` and
+ * `agentEnv` add to (or override) the api's and the agent's variables (e.g. AGENT_DRIVER: 'simulator').
  */
-export async function startBenchStack(name) {
+export async function startBenchStack(name, { apiEnv = {}, agentEnv = {} } = {}) {
   const server = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const dbName = `snapdeck_bench_${name}_${process.pid}`;
   const admin = new pg.Client({ connectionString: server });
@@ -34,6 +35,7 @@ export async function startBenchStack(name) {
       PORT: '0',
       NODE_ENV: 'production',
       SNAPDECK_ADMIN_TOKEN: token,
+      ...apiEnv,
     }),
     { logger: false },
   );
@@ -44,6 +46,7 @@ export async function startBenchStack(name) {
       AGENT_STORAGE_DIR: primary,
       SECONDARY_STORAGE_DIR: secondary,
       AGENT_DRIVER: 'qemu-img',
+      ...agentEnv,
     }),
     { logger: false },
   );
@@ -68,7 +71,7 @@ export async function startBenchStack(name) {
     rmSync(storage, { recursive: true, force: true });
   }
 
-  return { gql, storage, primary, secondary, close };
+  return { gql, storage, primary, secondary, close, dbUrl: dbUrl.toString() };
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

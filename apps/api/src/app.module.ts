@@ -21,6 +21,7 @@ import { IN_PROCESS_BUS } from './orchestration/tokens.js';
 import { OrganizationsModule } from './organizations/organizations.module.js';
 import { ProvisioningModule } from './provisioning/provisioning.module.js';
 import { QueueDashboardModule } from './queue-dashboard/queue-dashboard.module.js';
+import { SnapshotPoliciesModule } from './snapshot-policies/snapshot-policies.module.js';
 import { SnapshotsModule } from './snapshots/snapshots.module.js';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module.js';
 import { StorageAuditsModule } from './storage-audits/storage-audits.module.js';
@@ -60,6 +61,7 @@ export class AppModule {
         InstanceSnapshotsModule,
         VolumesModule,
         SnapshotsModule,
+        SnapshotPoliciesModule,
         SubscriptionsModule,
         TemplatesModule,
         StorageAuditsModule,

@@ -251,6 +251,49 @@ export class ApiConfig {
   @Min(1)
   @Max(720)
   NOTIFY_GIVE_UP_HOURS: number = 24;
+  /** A snapshot policy may not fire more often than this (the smallest gap over its next 50 occurrences). */
+  @IsInt()
+  @Min(1)
+  POLICY_MIN_INTERVAL_SECONDS: number = 300;
+
+  /**
+   * How often each api replica asks PostgreSQL for the earliest due policy (one index probe), besides the timer it
+   * arms for the earliest it knows: the bound on how late a policy created on another replica can run.
+   */
+  @IsInt()
+  @Min(100)
+  @Max(60000)
+  POLICY_POLL_INTERVAL_MS: number = 1000;
+
+  /**
+   * Transactions one replica runs at once when many policies are due together (each claims 10 with SKIP LOCKED):
+   * more start a burst sooner, at the cost of as many pooled connections.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(32)
+  POLICY_RUN_CONCURRENCY: number = 4;
+
+  /** How often each replica looks for policies holding more snapshots than they keep (a failed delete is retried). */
+  @IsInt()
+  @Min(1)
+  POLICY_PRUNE_INTERVAL_SECONDS: number = 60;
+
+  /** Retries of a failed occurrence (quota, host down, driver error), never at or past the next occurrence. */
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  POLICY_MAX_RETRIES: number = 3;
+
+  /** The first retry's delay; each further retry waits twice as long. */
+  @IsInt()
+  @Min(1)
+  POLICY_RETRY_BASE_SECONDS: number = 30;
+
+  /** false: this replica runs no policies (another one does); the api still answers policy queries and mutations. */
+  @Transform(({ obj, key }) => parseBoolean((obj as Record<string, unknown>)[key]))
+  @IsBoolean()
+  POLICY_SCHEDULER_ENABLED: boolean = true;
 
   /** Lines below this level are not written. */
   @IsIn(LOG_LEVELS)

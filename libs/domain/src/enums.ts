@@ -56,3 +56,20 @@ export enum JobStatus {
   SUCCEEDED = 'SUCCEEDED',
   FAILED = 'FAILED',
 }
+
+/** How an occurrence of a snapshot policy ended: what a policy's lastStatus shows. */
+export enum PolicyRunStatus {
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+  SKIPPED = 'SKIPPED',
+  MISSED = 'MISSED',
+}
+
+/** A policy run's row: RUNNING while its snapshot job is out, then one of PolicyRunStatus. */
+export enum PolicyRunState {
+  RUNNING = 'RUNNING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+  SKIPPED = 'SKIPPED',
+  MISSED = 'MISSED',
+}

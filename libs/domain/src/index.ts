@@ -9,3 +9,4 @@ export * from './permissions.js';
 export * from './state-machine.js';
 export * from './events.js';
 export * from './notifications.js';
+export * from './policy-retry.js';

@@ -1,4 +1,12 @@
-import { HostState, InstanceState, JobStatus, SnapshotState, TemplateState, VolumeState } from './enums.js';
+import {
+  HostState,
+  InstanceState,
+  JobStatus,
+  PolicyRunState,
+  SnapshotState,
+  TemplateState,
+  VolumeState,
+} from './enums.js';
 import { StateMachine } from './state-machine.js';
 
 /**
@@ -67,4 +75,16 @@ export const jobMachine = new StateMachine<JobStatus>('Job', {
 export const hostMachine = new StateMachine<HostState>('Host', {
   [HostState.UP]: [HostState.DOWN],
   [HostState.DOWN]: [HostState.UP],
+});
+
+/**
+ * One occurrence of a snapshot policy. SKIPPED and MISSED rows are written final. FAILED→RUNNING is a bounded
+ * retry of the same occurrence (never past the next one): the unique (policy, scheduled time) key keeps it one row.
+ */
+export const policyRunMachine = new StateMachine<PolicyRunState>('PolicyRun', {
+  [PolicyRunState.RUNNING]: [PolicyRunState.SUCCEEDED, PolicyRunState.FAILED],
+  [PolicyRunState.FAILED]: [PolicyRunState.RUNNING],
+  [PolicyRunState.SUCCEEDED]: [],
+  [PolicyRunState.SKIPPED]: [],
+  [PolicyRunState.MISSED]: [],
 });

@@ -7,6 +7,7 @@ import {
   HostState,
   InstanceState,
   JobStatus,
+  PolicyRunStatus,
   Role,
   SnapshotState,
   TemplateState,
@@ -122,6 +123,16 @@ export function registerDomainEnums(): void {
     name: 'EventType',
     description: 'What an audit event records: `<resource>.<what happened>` in UPPER_SNAKE case.',
     valuesMap: storedAs(EventType, 'Recorded as'),
+  });
+  registerEnumType(PolicyRunStatus, {
+    name: 'PolicyRunStatus',
+    description: 'How an occurrence of a snapshot policy ended.',
+    valuesMap: {
+      SUCCEEDED: { description: 'Its snapshot reached COMPLETED.' },
+      FAILED: { description: 'No snapshot (quota, host down, driver error): lastError says why.' },
+      SKIPPED: { description: 'The volume was busy with another operation: nothing was taken.' },
+      MISSED: { description: 'It passed while no scheduler ran, beyond the one catch-up.' },
+    },
   });
   registerEnumType(HostDriver, {
     name: 'HostDriver',

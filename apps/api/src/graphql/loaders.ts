@@ -8,6 +8,7 @@ import type {
   OrganizationEntity,
   ReadScope,
   SnapshotEntity,
+  SnapshotPolicyEntity,
   VolumeEntity,
 } from '@snapdeck/persistence';
 
@@ -34,6 +35,8 @@ export class Loaders {
   readonly hosts: DataLoader<string, HostEntity | null>;
   readonly organizations: DataLoader<string, OrganizationEntity | null>;
   readonly volumesByInstance: DataLoader<string, VolumeEntity[]>;
+  readonly snapshotPolicies: DataLoader<string, SnapshotPolicyEntity | null>;
+  readonly policiesByVolume: DataLoader<string, SnapshotPolicyEntity[]>;
 
   constructor(db: Database, scope: ReadScope) {
     const scoped = <T extends { id: string }>(find: Scoped<T>) => byId((ids) => find(scope, ids));
@@ -49,6 +52,11 @@ export class Loaders {
     this.volumesByInstance = new DataLoader(async (instanceIds) => {
       const volumes = await repos.volumes.findByInstanceIds(scope, instanceIds);
       return instanceIds.map((id) => volumes.filter((v) => v.instanceId === id));
+    });
+    this.snapshotPolicies = scoped((s, ids) => repos.snapshotPolicies.findByIds(s, ids));
+    this.policiesByVolume = new DataLoader(async (volumeIds) => {
+      const policies = await repos.snapshotPolicies.findByVolumeIds(scope, volumeIds);
+      return volumeIds.map((id) => policies.filter((p) => p.volumeId === id));
     });
   }
 }

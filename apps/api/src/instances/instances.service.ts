@@ -216,6 +216,13 @@ export class InstancesService {
           `Instance ${instance.name} has ${instanceSnapshots.length} recovery point(s): delete them first, or pass expungeSnapshots: true`,
         );
       }
+      // expungeSnapshots is a bulk delete: it does not get past a protected snapshot either.
+      const guarded = snapshots.find((s) => s.protected);
+      if (guarded) {
+        throw preconditionFailed(
+          `Snapshot ${guarded.name} of instance ${instance.name} is protected: unprotect it (setSnapshotProtection) first`,
+        );
+      }
       const unsettled = (s: { state: SnapshotState }) =>
         s.state === SnapshotState.IN_PROGRESS || s.state === SnapshotState.DESTROYING;
       if (snapshots.some(unsettled)) {

@@ -14,6 +14,7 @@ import { InstanceModel } from '../instances/models/instance.model.js';
 import { JobModel } from '../jobs/models/job.model.js';
 import { WebhookModel } from '../notifications/models/webhook.model.js';
 import { OrganizationModel } from '../organizations/models/organization.model.js';
+import { SnapshotPolicyModel } from '../snapshot-policies/models/snapshot-policy.model.js';
 import { SnapshotModel } from '../snapshots/models/snapshot.model.js';
 import { StorageAuditModel } from '../storage-audits/models/storage-audit.model.js';
 import { TemplateModel } from '../templates/models/template.model.js';
@@ -43,6 +44,8 @@ const LOOKUPS: readonly Lookup[] = [
   // Tokens as apiTokens shows them: one's own; an ORG_ADMIN's organization's; every one for the platform.
   (repos, principal, id) => repos.apiTokens.findById(tokenScope(principal), id).then(map(ApiTokenModel.from)),
   (repos, principal, id) => repos.events.findById(readScope(principal), id).then(map(EventModel.from)),
+  (repos, principal, id) =>
+    repos.snapshotPolicies.findById(readScope(principal), id).then(map((row) => SnapshotPolicyModel.from(row))),
   (repos, principal, id) =>
     readScope(principal).kind === 'all' || id === principal.organizationId
       ? repos.organizations.findById(id).then(map(OrganizationModel.from))

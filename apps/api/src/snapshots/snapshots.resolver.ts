@@ -14,7 +14,12 @@ import { VolumeModel } from '../volumes/models/volume.model.js';
 import { CreateSnapshotInput } from './dto/create-snapshot.input.js';
 import { DeleteSnapshotInput } from './dto/delete-snapshot.input.js';
 import { SnapshotFilter } from './dto/snapshot-filter.input.js';
-import { CreateSnapshotPayload, DeleteSnapshotPayload } from './models/snapshot-job.payload.js';
+import { SetSnapshotProtectionInput } from './dto/set-snapshot-protection.input.js';
+import {
+  CreateSnapshotPayload,
+  DeleteSnapshotPayload,
+  SetSnapshotProtectionPayload,
+} from './models/snapshot-job.payload.js';
 import { SnapshotConnection, SnapshotModel } from './models/snapshot.model.js';
 import { SnapshotsService } from './snapshots.service.js';
 
@@ -67,6 +72,20 @@ export class SnapshotsResolver {
   ): Promise<DeleteSnapshotPayload> {
     const { snapshot, job } = await this.service.delete(principal, input.snapshotId);
     return { snapshot: SnapshotModel.from(snapshot), job: JobModel.from(job) };
+  }
+
+  @Mutation(() => SetSnapshotProtectionPayload, {
+    description:
+      "Protects a snapshot from its policy's retention and from deleteSnapshot, or lifts that (CONFLICT while it is DESTROYING).",
+  })
+  @RequirePermission(Permission.WRITE)
+  async setSnapshotProtection(
+    @CurrentPrincipal() principal: Principal,
+    @Args('input', { description: 'The snapshot and whether it is protected.' }) input: SetSnapshotProtectionInput,
+  ): Promise<SetSnapshotProtectionPayload> {
+    return {
+      snapshot: SnapshotModel.from(await this.service.setProtection(principal, input.snapshotId, input.protected)),
+    };
   }
 
   @ResolveField(() => VolumeModel, { description: 'The volume it is a snapshot of.' })

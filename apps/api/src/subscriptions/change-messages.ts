@@ -35,6 +35,8 @@ export type SnapshotRow = Pick<
   | 'lastJobId'
   | 'createdAt'
   | 'completedAt'
+  | 'policyId'
+  | 'protected'
 >;
 
 /** A removed snapshot carries its volume's row as the Volume type shows it: the row may be gone too. */
@@ -88,6 +90,8 @@ export function snapshotMessage(row: SnapshotEntity, removed: boolean, volume?: 
       lastJobId: row.lastJobId,
       createdAt: row.createdAt,
       completedAt: row.completedAt,
+      policyId: row.policyId,
+      protected: row.protected,
     },
   };
 }
@@ -136,6 +140,9 @@ export function reviveSnapshot(wire: Wire<SnapshotRow>): SnapshotRow & { state: 
   return {
     ...wire,
     quiesced: wire.quiesced ?? false,
+    // Nor, before policies, `policyId` and `protected`.
+    policyId: wire.policyId ?? null,
+    protected: wire.protected ?? false,
     createdAt: date(wire.createdAt),
     completedAt: date(wire.completedAt),
   };

@@ -71,6 +71,8 @@ function snapshotRow(overrides: Partial<SnapshotEntity> = {}): SnapshotEntity {
       lastJobId: JOB_A,
       createdAt: new Date('2026-11-22T09:30:00Z'),
       completedAt: null,
+      policyId: null,
+      protected: false,
     },
     overrides,
   );

@@ -7,7 +7,9 @@ import { InstanceEntity } from './instance.entity.js';
 import { InstanceSnapshotEntity } from './instance-snapshot.entity.js';
 import { JobEntity } from './job.entity.js';
 import { OrganizationEntity } from './organization.entity.js';
+import { PolicyRunEntity } from './policy-run.entity.js';
 import { SnapshotEntity } from './snapshot.entity.js';
+import { SnapshotPolicyEntity } from './snapshot-policy.entity.js';
 import { StorageAuditEntity } from './storage-audit.entity.js';
 import { TemplateEntity } from './template.entity.js';
 import { UserEntity } from './user.entity.js';
@@ -31,7 +33,9 @@ export {
   InstanceSnapshotEntity,
   JobEntity,
   OrganizationEntity,
+  PolicyRunEntity,
   SnapshotEntity,
+  SnapshotPolicyEntity,
   StorageAuditEntity,
   TemplateEntity,
   UserEntity,
@@ -59,4 +63,6 @@ export const ENTITIES = [
   WebhookEntity,
   WebhookDeliveryEntity,
   NotificationEmailEntity,
+  SnapshotPolicyEntity,
+  PolicyRunEntity,
 ];

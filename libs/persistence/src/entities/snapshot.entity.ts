@@ -3,6 +3,7 @@ import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, Primary
 import { EnvironmentEntity } from './environment.entity.js';
 import { InstanceEntity } from './instance.entity.js';
 import { OrganizationEntity } from './organization.entity.js';
+import { SnapshotPolicyEntity } from './snapshot-policy.entity.js';
 import { VolumeEntity } from './volume.entity.js';
 
 /**
@@ -14,6 +15,7 @@ import { VolumeEntity } from './volume.entity.js';
 @Index('idx_snapshots_environment', ['environmentId', 'id'])
 @Index('idx_snapshots_instance', ['instanceId', 'id'])
 @Index('idx_snapshots_volume', ['volumeId', 'id'])
+@Index('idx_snapshots_policy', ['policyId', 'id'])
 export class SnapshotEntity {
   @PrimaryColumn('uuid')
   id!: string;
@@ -64,6 +66,18 @@ export class SnapshotEntity {
   /** The last failure, readable by the user: a failed create, or a delete the disk refused. */
   @Column({ type: 'text', nullable: true })
   error!: string | null;
+
+  /** The policy that took it (null: taken by hand, or its policy was deleted since). */
+  @Column({ name: 'policy_id', type: 'uuid', nullable: true })
+  policyId!: string | null;
+
+  @ManyToOne(() => SnapshotPolicyEntity, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'policy_id' })
+  policy?: Relation<SnapshotPolicyEntity>;
+
+  /** Protected: never pruned by a policy, not counted toward its keep, and deleteSnapshot refuses it. */
+  @Column({ type: 'boolean', default: false })
+  protected!: boolean;
 
   /** The job of the latest operation on this snapshot. */
   @Column({ name: 'last_job_id', type: 'uuid', nullable: true })

@@ -8,7 +8,9 @@ import { InstanceRepository } from './instance.repository.js';
 import { InstanceSnapshotRepository } from './instance-snapshot.repository.js';
 import { JobRepository } from './job.repository.js';
 import { OrganizationRepository } from './organization.repository.js';
+import { PolicyRunRepository } from './policy-run.repository.js';
 import { SnapshotRepository } from './snapshot.repository.js';
+import { SnapshotPolicyRepository } from './snapshot-policy.repository.js';
 import { StorageAuditRepository } from './storage-audit.repository.js';
 import { TemplateRepository } from './template.repository.js';
 import { UserRepository } from './user.repository.js';
@@ -26,7 +28,9 @@ export * from './instance.repository.js';
 export * from './instance-snapshot.repository.js';
 export * from './job.repository.js';
 export * from './organization.repository.js';
+export * from './policy-run.repository.js';
 export * from './snapshot.repository.js';
+export * from './snapshot-policy.repository.js';
 export * from './storage-audit.repository.js';
 export * from './template.repository.js';
 export * from './user.repository.js';
@@ -35,6 +39,8 @@ export * from './notification-outbox.repository.js';
 export * from './outbox-claims.repository.js';
 export * from './webhook-delivery.repository.js';
 export * from './webhook.repository.js';
+
+let savepoints = 0;
 
 /** Every repository bound to one EntityManager: the data source's, or a transaction's. */
 export class Repositories {
@@ -55,8 +61,10 @@ export class Repositories {
   readonly webhooks: WebhookRepository;
   readonly webhookDeliveries: WebhookDeliveryRepository;
   readonly outbox: OutboxClaimRepository;
+  readonly snapshotPolicies: SnapshotPolicyRepository;
+  readonly policyRuns: PolicyRunRepository;
 
-  constructor(manager: EntityManager) {
+  constructor(private readonly manager: EntityManager) {
     this.organizations = new OrganizationRepository(manager);
     this.users = new UserRepository(manager);
     this.apiTokens = new ApiTokenRepository(manager);
@@ -74,5 +82,25 @@ export class Repositories {
     this.webhooks = new WebhookRepository(manager);
     this.webhookDeliveries = new WebhookDeliveryRepository(manager);
     this.outbox = new OutboxClaimRepository(manager);
+    this.snapshotPolicies = new SnapshotPolicyRepository(manager);
+    this.policyRuns = new PolicyRunRepository(manager);
+  }
+
+  /**
+   * Runs `work` inside a savepoint of the current transaction: if it throws, what it wrote is rolled back and the
+   * transaction goes on (a policy run records why its snapshot was refused in the same commit as the others).
+   * Only inside Database.transaction.
+   */
+  async savepoint<T>(work: () => Promise<T>): Promise<T> {
+    const name = `sp_${++savepoints}`;
+    await this.manager.query(`SAVEPOINT ${name}`);
+    try {
+      const result = await work();
+      await this.manager.query(`RELEASE SAVEPOINT ${name}`);
+      return result;
+    } catch (error) {
+      await this.manager.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      throw error;
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { snapshotMachine, type SnapshotState } from '@snapdeck/domain';
+import { snapshotMachine, SnapshotState } from '@snapdeck/domain';
 import type { EntityManager } from 'typeorm';
 import { SnapshotEntity } from '../entities/snapshot.entity.js';
 import { newId } from '../ids.js';
@@ -22,6 +22,8 @@ export interface NewSnapshot {
   description: string | null;
   state: SnapshotState;
   lastJobId: string | null;
+  /** The policy whose occurrence takes it (absent: by hand). */
+  policyId?: string | null;
 }
 
 export type SnapshotChanges = Partial<Pick<SnapshotEntity, 'error' | 'completedAt' | 'lastJobId' | 'quiesced'>>;
@@ -30,7 +32,9 @@ export class SnapshotRepository {
   constructor(private readonly manager: EntityManager) {}
 
   async create(values: NewSnapshot & { id?: string }): Promise<SnapshotEntity> {
-    return this.manager.save(this.manager.create(SnapshotEntity, { id: values.id ?? newId(), error: null, ...values }));
+    return this.manager.save(
+      this.manager.create(SnapshotEntity, { id: values.id ?? newId(), error: null, policyId: null, ...values }),
+    );
   }
 
   findById(scope: ReadScope, id: string): Promise<SnapshotEntity | null> {
@@ -98,6 +102,42 @@ export class SnapshotRepository {
       .setLock(mode === 'share' ? 'pessimistic_read' : 'pessimistic_write')
       .where('s.id = :id', { id })
       .getOne();
+  }
+
+  /**
+   * What a policy's retention deletes: its own COMPLETED, unprotected snapshots beyond the newest `keep`, oldest
+   * first. Protected ones are neither counted nor returned; with keep ≥ 1 the newest is never among them.
+   */
+  async beyondKeep(policyId: string, keep: number): Promise<SnapshotEntity[]> {
+    const rows = await this.manager
+      .createQueryBuilder(SnapshotEntity, 's')
+      .where('s.policy_id = :policyId', { policyId })
+      .andWhere('s.state = :state', { state: SnapshotState.COMPLETED })
+      .andWhere('NOT s.protected')
+      .orderBy('s.completed_at', 'DESC')
+      .addOrderBy('s.id', 'DESC')
+      .offset(keep)
+      .getMany();
+    return rows.reverse();
+  }
+
+  /**
+   * Enabled policies that hold more COMPLETED unprotected snapshots than they keep: the periodic pass's one
+   * query (over idx_snapshots_policy), so a delete that failed is tried again.
+   */
+  async policiesBeyondKeep(limit: number): Promise<Array<{ policyId: string; keep: number }>> {
+    const rows = await this.manager.query<Array<{ policy_id: string; keep: number }>>(
+      `SELECT s.policy_id, p.keep FROM snapshots s JOIN snapshot_policies p ON p.id = s.policy_id
+        WHERE p.enabled AND s.state = $1 AND NOT s.protected
+        GROUP BY s.policy_id, p.keep HAVING count(*) > p.keep LIMIT $2`,
+      [SnapshotState.COMPLETED, limit],
+    );
+    return rows.map((r) => ({ policyId: r.policy_id, keep: r.keep }));
+  }
+
+  /** Protection is a flag, not a state: it may change in any state but DESTROYING (checked by the caller). */
+  async setProtected(id: string, value: boolean): Promise<void> {
+    await this.manager.update(SnapshotEntity, { id }, { protected: value });
   }
 
   /** Every snapshot of some volumes (internal: the caller has checked the volumes are the caller's). */

@@ -1,8 +1,9 @@
 import { JobName, type JobOutcome } from '@snapdeck/contracts';
 import { SnapshotState, VolumeState } from '@snapdeck/domain';
-import type { JobOf, Repositories } from '@snapdeck/persistence';
+import { ALL_ORGANIZATIONS, type JobOf, type Repositories } from '@snapdeck/persistence';
+import { lockPolicyOf, settlePolicyRun } from '../../snapshot-policies/policy-run-outcome.js';
 import { expectMoved } from './expect-moved.js';
-import type { JobOutcomeApplier } from './job-outcome-applier.js';
+import type { FollowUpJob, JobOutcomeApplier } from './job-outcome-applier.js';
 
 export class CreateSnapshotApplier implements JobOutcomeApplier<JobName.CREATE_SNAPSHOT> {
   readonly jobName = JobName.CREATE_SNAPSHOT;
@@ -11,8 +12,11 @@ export class CreateSnapshotApplier implements JobOutcomeApplier<JobName.CREATE_S
     tx: Repositories,
     job: JobOf<JobName.CREATE_SNAPSHOT>,
     outcome: JobOutcome<JobName.CREATE_SNAPSHOT>,
-  ): Promise<void> {
+  ): Promise<FollowUpJob[]> {
     const { volumeId, snapshotId } = job.payload;
+    const policyId = (await tx.snapshots.findById(ALL_ORGANIZATIONS, snapshotId))?.policyId ?? null;
+    // Before the volume's row, as the scheduler takes them (see lockPolicyOf).
+    const policy = await lockPolicyOf(tx, policyId);
     const snapshot = outcome.ok
       ? // An agent that does not say (before 0.3) did not quiesce.
         {
@@ -33,7 +37,8 @@ export class CreateSnapshotApplier implements JobOutcomeApplier<JobName.CREATE_S
       resourceType: 'Snapshot',
       resourceId: snapshotId,
       message: outcome.ok ? 'Snapshot completed' : `Snapshot failed: ${outcome.message}`,
-      details: { jobId: job.id, volumeId },
+      details: { jobId: job.id, volumeId, ...(policyId ? { policyId } : {}) },
     });
+    return policy ? settlePolicyRun(tx, policy, snapshotId, outcome) : [];
   }
 }

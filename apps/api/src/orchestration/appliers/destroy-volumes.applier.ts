@@ -23,6 +23,8 @@ export class DestroyVolumesApplier implements JobOutcomeApplier<JobName.DESTROY_
     const instanceSnapshots =
       job.resourceType === 'Instance' ? await tx.instanceSnapshots.findByInstance(job.resourceId) : [];
     if (outcome.ok) {
+      // Policies first (their rows before the volumes', as the scheduler takes them): they go with their volume.
+      await tx.snapshotPolicies.removeByVolumeIds(volumeIds);
       expectMoved(job, 'snapshots', await tx.snapshots.removeMany(snapshots.map((s) => s.id)), snapshots.length);
       expectMoved(
         job,

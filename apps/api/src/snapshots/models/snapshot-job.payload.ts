@@ -19,3 +19,9 @@ export class DeleteSnapshotPayload {
   @Field(() => JobModel, { description: 'The job that deletes it from the disk.' })
   job!: JobModel;
 }
+
+@ObjectType({ description: 'The snapshot whose protection was set.' })
+export class SetSnapshotProtectionPayload {
+  @Field(() => SnapshotModel, { description: 'The snapshot as it is now.' })
+  snapshot!: SnapshotModel;
+}

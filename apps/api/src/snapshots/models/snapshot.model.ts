@@ -30,6 +30,12 @@ export class SnapshotModel implements NodeModel {
   })
   quiesced!: boolean;
 
+  @Field({
+    description:
+      'Protected (setSnapshotProtection): never pruned by its policy, not counted toward its keep, and deleteSnapshot refuses it (PRECONDITION_FAILED).',
+  })
+  protected!: boolean;
+
   @Field({ description: 'When it was asked for.' })
   createdAt!: Date;
 
@@ -44,6 +50,8 @@ export class SnapshotModel implements NodeModel {
   volumeId!: string;
   instanceId!: string | null;
   lastJobId!: string | null;
+  /** The policy that took it; the resolver reads it (Snapshot.policy). */
+  policyId!: string | null;
   /** A removed snapshot's volume as it was when the snapshot went (the volume row may be gone as well). */
   lastKnownVolume?: VolumeModel;
 
@@ -54,6 +62,7 @@ export class SnapshotModel implements NodeModel {
       description: row.description,
       state: row.state,
       quiesced: row.quiesced,
+      protected: row.protected,
       createdAt: row.createdAt,
       completedAt: row.completedAt,
       error: row.error,
@@ -62,6 +71,7 @@ export class SnapshotModel implements NodeModel {
       volumeId: row.volumeId,
       instanceId: row.instanceId,
       lastJobId: row.lastJobId,
+      policyId: row.policyId,
     });
   }
 }
