@@ -4,55 +4,23 @@
  * FAILED naming the limit, no snapshot is taken, and the failed runs stay within occurrences × (1 + retries).
  */
 import { describeWith, startReceiver, type TestReceiver } from '@snapdeck/testing';
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import smtpServer from 'smtp-server';
 import { createInstance } from './support/flows.js';
 import { eventually, mustQuery } from './support/graphql-client.js';
+import { startMailbox, verifySignature, type Mailbox } from './support/notification-peers.js';
 import { startStack, type Stack } from './support/stack.js';
 import { createTenant, type Tenant } from './support/tenants.js';
 
 const MAX_RETRIES = 1;
 
-function decodeQuotedPrintable(raw: string): string {
-  return raw
-    .replace(/=\r?\n/g, '')
-    .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-}
-
-function verify(secret: string, rawBody: string, header: string): boolean {
-  const parts = Object.fromEntries(header.split(',').map((p) => p.split('=') as [string, string]));
-  const expected = createHmac('sha256', secret).update(`${parts.t}.${rawBody}`).digest();
-  const given = Buffer.from(parts.v1 ?? '', 'hex');
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
 describeWith(['redis', 'qemu-img'], 'policy run failures notify by mail and webhook', () => {
   let stack: Stack;
   let receiver: TestReceiver;
-  let smtp: InstanceType<typeof smtpServer.SMTPServer>;
-  const mails: Array<{ to: string[]; raw: string }> = [];
+  let mailbox: Mailbox;
   let tenant: Tenant;
 
   beforeAll(async () => {
     receiver = await startReceiver();
-    smtp = new smtpServer.SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onData(stream, session, callback) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          mails.push({
-            to: session.envelope.rcptTo.map((r) => r.address),
-            raw: decodeQuotedPrintable(Buffer.concat(chunks).toString()),
-          });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+    mailbox = await startMailbox();
     stack = await startStack({
       agents: ['kvm-pn'],
       apiEnv: {
@@ -60,7 +28,7 @@ describeWith(['redis', 'qemu-img'], 'policy run failures notify by mail and webh
         POLICY_MAX_RETRIES: String(MAX_RETRIES),
         POLICY_RETRY_BASE_SECONDS: '1',
         WEBHOOK_ALLOW_PRIVATE_ADDRESSES: 'true',
-        SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+        SMTP_URL: mailbox.url,
         NOTIFY_FROM: 'Snapdeck <alerts@snapdeck.test>',
         NOTIFY_POLL_MS: '100',
       },
@@ -71,7 +39,7 @@ describeWith(['redis', 'qemu-img'], 'policy run failures notify by mail and webh
   afterAll(async () => {
     await stack?.close();
     await receiver?.close();
-    await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+    await mailbox?.close();
   });
 
   it('mails, delivers signed policy.run.failed, marks FAILED, takes no snapshot, and stops retrying', async () => {
@@ -109,7 +77,7 @@ describeWith(['redis', 'qemu-img'], 'policy run failures notify by mail and webh
     const policyId: string = createSnapshotPolicy.snapshotPolicy.id;
 
     const mail = await eventually(
-      () => Promise.resolve(mails.find((m) => m.to.includes('owner@example.test'))),
+      () => Promise.resolve(mailbox.mails.find((m) => m.to.includes('owner@example.test'))),
       30000,
       'the policy failure mail',
     );
@@ -123,8 +91,10 @@ describeWith(['redis', 'qemu-img'], 'policy run failures notify by mail and webh
       30000,
       'the policy.run.failed delivery',
     );
-    expect(verify(createWebhook.secret, delivery.body, delivery.headers['snapdeck-signature'] as string)).toBe(true);
-    expect(verify('whsec_wrong', delivery.body, delivery.headers['snapdeck-signature'] as string)).toBe(false);
+    expect(verifySignature(createWebhook.secret, delivery.body, delivery.headers['snapdeck-signature'] as string)).toBe(
+      true,
+    );
+    expect(verifySignature('whsec_wrong', delivery.body, delivery.headers['snapdeck-signature'] as string)).toBe(false);
     const body = JSON.parse(delivery.body) as Record<string, any>;
     expect(Object.keys(body).sort()).toEqual(['data', 'id', 'organizationId', 'time', 'type']);
     expect(body).toMatchObject({ type: 'policy.run.failed', organizationId: tenant.organizationId });
