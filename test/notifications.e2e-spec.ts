@@ -5,11 +5,10 @@
  * address the organization's settings name. Loopback targets need WEBHOOK_ALLOW_PRIVATE_ADDRESSES=true.
  */
 import { describeWith, startReceiver, type TestReceiver } from '@snapdeck/testing';
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import smtpServer from 'smtp-server';
+import { randomBytes } from 'node:crypto';
 import { eventually, graphql, mustQuery, type GraphQLResponse } from './support/graphql-client.js';
 import { createInstance, waitForSnapshot } from './support/flows.js';
+import { startMailbox, verifySignature, type Mailbox } from './support/notification-peers.js';
 import { startStack, type Stack } from './support/stack.js';
 import { createTenant, type Tenant } from './support/tenants.js';
 
@@ -26,63 +25,21 @@ const DELIVERIES = `query($id: ID!) {
 }`;
 const CREATE_SNAPSHOT = `mutation($v: ID!) { createSnapshot(input: { volumeId: $v }) { snapshot { id } } }`;
 
-interface ReceivedMail {
-  to: string[];
-  raw: string;
-}
-
-/** The text of a message as nodemailer wrote it (quoted-printable: soft line breaks and =XX escapes). */
-function decodeQuotedPrintable(raw: string): string {
-  return raw
-    .replace(/=\r?\n/g, '')
-    .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-}
-
-/** What a receiver does with Snapdeck-Signature (the snippet in docs/api-guide.md). */
-function verify(secret: string, rawBody: string, header: string): boolean {
-  const parts = Object.fromEntries(header.split(',').map((p) => p.split('=') as [string, string]));
-  const expected = createHmac('sha256', secret).update(`${parts.t}.${rawBody}`).digest();
-  const given = Buffer.from(parts.v1 ?? '', 'hex');
-  return (
-    given.length === expected.length &&
-    timingSafeEqual(given, expected) &&
-    Math.abs(Date.now() / 1000 - Number(parts.t)) < 300
-  );
-}
-
 describeWith(['redis', 'qemu-img'], 'notifications (webhooks and e-mail)', () => {
   let stack: Stack;
   let receiver: TestReceiver;
-  let smtp: InstanceType<typeof smtpServer.SMTPServer>;
-  const mails: ReceivedMail[] = [];
+  let mailbox: Mailbox;
   let tenant: Tenant;
   let other: Tenant;
 
   beforeAll(async () => {
     receiver = await startReceiver();
-    smtp = new smtpServer.SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onData(stream, session, callback) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          mails.push({
-            to: session.envelope.rcptTo.map((r) => r.address),
-            raw: decodeQuotedPrintable(Buffer.concat(chunks).toString()),
-          });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    const smtpPort = (smtp.server.address() as AddressInfo).port;
+    mailbox = await startMailbox();
     stack = await startStack({
       agents: ['kvm-1'],
       apiEnv: {
         WEBHOOK_ALLOW_PRIVATE_ADDRESSES: 'true',
-        SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+        SMTP_URL: mailbox.url,
         NOTIFY_FROM: 'Snapdeck <alerts@snapdeck.test>',
         NOTIFY_POLL_MS: '100',
       },
@@ -94,7 +51,7 @@ describeWith(['redis', 'qemu-img'], 'notifications (webhooks and e-mail)', () =>
   afterAll(async () => {
     await stack?.close();
     await receiver?.close();
-    await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+    await mailbox?.close();
   });
 
   it('delivers a signed snapshot.completed the receiver verifies, and logs it', async () => {
@@ -162,8 +119,8 @@ describeWith(['redis', 'qemu-img'], 'notifications (webhooks and e-mail)', () =>
     );
     const header = delivery.headers['snapdeck-signature'] as string;
     expect(header).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
-    expect(verify(createWebhook.secret, delivery.body, header)).toBe(true);
-    expect(verify('whsec_not-the-secret', delivery.body, header)).toBe(false);
+    expect(verifySignature(createWebhook.secret, delivery.body, header)).toBe(true);
+    expect(verifySignature('whsec_not-the-secret', delivery.body, header)).toBe(false);
     const body = JSON.parse(delivery.body) as Record<string, any>;
     expect(body).toMatchObject({
       type: 'snapshot.completed',
@@ -194,7 +151,9 @@ describeWith(['redis', 'qemu-img'], 'notifications (webhooks and e-mail)', () =>
       20000,
       'the snapshot.deleted delivery',
     );
-    expect(verify(createWebhook.secret, deletion.body, deletion.headers['snapdeck-signature'] as string)).toBe(true);
+    expect(verifySignature(createWebhook.secret, deletion.body, deletion.headers['snapdeck-signature'] as string)).toBe(
+      true,
+    );
     expect(JSON.parse(deletion.body)).toMatchObject({
       data: { resource: { type: 'Snapshot', id: snapshot.id, name: snapshot.name }, volume: { name: root.name } },
     });
@@ -261,7 +220,7 @@ describeWith(['redis', 'qemu-img'], 'notifications (webhooks and e-mail)', () =>
     expect(refused.errors![0].extensions).toMatchObject({ resource: 'snapshots', limit: 0, requested: 1 });
 
     const mail = await eventually(
-      () => Promise.resolve(mails.find((m) => m.to.includes('ops@example.test'))),
+      () => Promise.resolve(mailbox.mails.find((m) => m.to.includes('ops@example.test'))),
       20000,
       'the mail',
     );
