@@ -43,9 +43,12 @@ export class NotificationOutboxRepository {
   async enqueue(event: EventEntity): Promise<void> {
     if (!isNotifiable(event.type) || !event.organizationId) return;
     const organizationId = event.organizationId;
+    const webhooks = await new WebhookRepository(this.manager).subscribedTo(organizationId, event.type);
+    const recipients = await this.recipients(event, organizationId);
+    // Nobody to tell: the names the payload looks up are not read (every snapshot records such an event).
+    if (webhooks.length === 0 && recipients.length === 0) return;
     // jsonb: TypeORM's deep-partial type cannot see through Record<string, unknown>; the column takes it whole.
     const payload = (await this.payload(event, event.type, organizationId)) as never;
-    const webhooks = await new WebhookRepository(this.manager).subscribedTo(organizationId, event.type);
     if (webhooks.length > 0) {
       await this.manager.insert(
         WebhookDeliveryEntity,
@@ -65,7 +68,6 @@ export class NotificationOutboxRepository {
         })),
       );
     }
-    const recipients = await this.recipients(event, organizationId);
     if (recipients.length > 0) {
       await this.manager.insert(NotificationEmailEntity, {
         id: newId(),
