@@ -213,11 +213,14 @@ for (const transport of ['redis', 'in-process'] as const) {
 
         gate.release();
         await waitUntil(async () => (await lateResults(pair.sql, snapshotId)) >= 1);
-        // The late success is not applied: the snapshot stays ERROR. Its tag is on disk: an orphan (a tag whose row
-        // is ERROR) that the storage audit finds and removes.
+        // The late success is not applied: the snapshot stays ERROR. The tag it wrote has no owner (an ERROR row
+        // owns none): the late result opened REPAIR_STORAGE, which removes it (late-create-cleanup.ts).
         const after = await waitForSnapshot({ url: pair.url } as Stack, pair.token, snapshotId, 'ERROR');
         expect(after.state).toBe('ERROR');
-        expect(await diskSnapshotTags(pair.storageDir, volumeId)).toContain(snapshotId);
+        await waitUntil(async () => !(await diskSnapshotTags(pair.storageDir, volumeId)).includes(snapshotId));
+        expect((await waitForSnapshot({ url: pair.url } as Stack, pair.token, snapshotId, 'ERROR')).state).toBe(
+          'ERROR',
+        );
       } finally {
         gate.release();
         held.restore();
