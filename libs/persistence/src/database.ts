@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { DataSource, type MigrationInterface } from 'typeorm';
 import { ENTITIES } from './entities/index.js';
 import { currentIdempotencyClaim } from './idempotency.js';
@@ -21,8 +22,20 @@ export function createDataSource(options: DatabaseOptions): DataSource {
     migrationsTableName: 'migrations',
     synchronize: false,
     logging: options.logging ?? false,
-    extra: { max: options.poolSize ?? 10 },
+    extra: { max: options.poolSize ?? 10, onConnect: absorbConnectionErrors },
   });
+}
+
+/**
+ * A new pooled connection can read the server's FATAL ("terminating connection due to unexpected postmaster
+ * exit") in the same packet as its ReadyForQuery, after the pool has handed it out but before TypeORM's query
+ * runner attaches its 'error' listener (a microtask later). An EventEmitter's 'error' with no listener throws,
+ * and the api died of it (the fault suite's postmaster kill found it). This listener lives as long as the
+ * connection; the pool's and TypeORM's own still drop the broken connection, and its next query fails as a
+ * transient error.
+ */
+export function absorbConnectionErrors(connection: EventEmitter): void {
+  connection.on('error', () => undefined);
 }
 
 /**

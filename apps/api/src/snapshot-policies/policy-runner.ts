@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DomainError, ErrorCode, notFound, policyRetryAt, PolicyRunState, PolicyRunStatus } from '@snapdeck/domain';
 import {
   Database,
+  eventSurvivingRollback,
   organizationScope,
   type PolicyRunEntity,
   type Repositories,
@@ -189,6 +190,10 @@ export class PolicyRunner {
       return [{ job: started.job, hostName: started.hostName }];
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
+      // The savepoint undid the refused snapshot; the event its error carries (quota.exceeded) is kept, as a
+      // refused request's is after its rollback.
+      const survivor = eventSurvivingRollback(error);
+      if (survivor) await tx.events.record(survivor);
       return this.refused(tx, policy, scheduledAt, run, nextRunAt, now, instanceId, error);
     }
   }

@@ -341,6 +341,12 @@ describe('snapshot policy scheduler on a real database', () => {
       expect(failed).toHaveLength(3);
       expect(failed.every((e) => e.details?.error && e.details?.scheduledAt === at(60).toISOString())).toBe(true);
       expect(await snapshotsOf(policy.id)).toHaveLength(0);
+      // Each refused attempt also tells quota.exceeded, as a refused request does, kept past its savepoint.
+      const exceeded = (await eventsOf(organizationId)).filter(
+        (e) => e.type === 'quota.exceeded' && e.details?.volumeId === v.id,
+      );
+      expect(exceeded).toHaveLength(3);
+      expect(exceeded[0].details).toMatchObject({ resource: 'snapshots', limit: 0, actor: 'system:scheduler' });
     } finally {
       await db.repos.organizations.setLimits(organizationId, { snapshots: limits?.limitSnapshots ?? null });
     }
