@@ -1,5 +1,6 @@
 import type { Accepted, Campaign } from './campaign.js';
 import { DATABASE, type FaultStack } from './fault-stack.js';
+import { queuesDrained } from './queue-checks.js';
 
 /** Every state the machines leave on their own: a row in one of these waits for a job to finish. */
 export const TRANSITIONAL: Record<string, { column: string; states: string[] }> = {
@@ -64,8 +65,10 @@ export async function outcomesOf(stack: FaultStack, accepted: Accepted[]): Promi
   return outcome;
 }
 
-/** Whether every accepted job is final and no row anywhere is transitional. */
+/** Whether every accepted job is final, no row anywhere is transitional, and nothing is in flight in the queues. */
 export async function allFinal(stack: FaultStack, campaign: Campaign): Promise<boolean> {
+  // The queues first: whatever is taken from them after this check is on a row already, which the next check sees.
+  if (!(await queuesDrained(stack))) return false;
   if (Object.keys(await transitionalRows(stack)).length > 0) return false;
   const jobs = await stack.postgres.query<{ status: string }>(
     DATABASE,

@@ -5,6 +5,7 @@ import {
   type OnApplicationBootstrap,
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
+import { JobName } from '@snapdeck/contracts';
 import { HostState, JobStatus } from '@snapdeck/domain';
 import { Database, type JobEntity } from '@snapdeck/persistence';
 import { API_CONFIG, type ApiConfig } from '../config.js';
@@ -127,6 +128,7 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
     const host = job.hostId ? await this.db.repos.hosts.findById(job.hostId) : null;
     if (!host) return (await this.results.fail(job.id, 'The host of this job no longer exists')) ? 'failed' : 'skipped';
     if (host.state === HostState.DOWN) {
+      if (await this.waitForHost(job, now)) return 'skipped';
       const reason = `Host ${host.name} is down: no heartbeat since ${host.lastHeartbeatAt.toISOString()}`;
       return this.failAndWithdraw(job, host.name, reason);
     }
@@ -139,6 +141,21 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
       return this.failAndWithdraw(job, host.name, `No result from host ${host.name} after ${job.attempt} attempt(s)`);
     }
     return (await this.launcher.deliver(job, host.name, job.attempt, now)) ? 'redispatched' : 'skipped';
+  }
+
+  /**
+   * A repair (REPAIR_STORAGE: removing what a late result or an audit found on disk without a row) has no one
+   * waiting for its answer, and failing it leaves the orphan on disk until the next periodic audit: it waits for
+   * its host instead, looked at again after HOST_DOWN_AFTER_SECONDS, for at most one audit interval (after that
+   * the periodic audit is the one that finds the orphan again). Every other job fails at once on a DOWN host, so
+   * no user waits on a dead node.
+   */
+  private async waitForHost(job: JobEntity, now: Date): Promise<boolean> {
+    if (job.type !== JobName.REPAIR_STORAGE) return false;
+    const waitedMs = now.getTime() - job.createdAt.getTime();
+    if (waitedMs > this.config.STORAGE_AUDIT_INTERVAL_MINUTES * 60_000) return false;
+    const until = new Date(now.getTime() + this.config.HOST_DOWN_AFTER_SECONDS * 1000);
+    return this.db.repos.jobs.postponeLease(job.id, until);
   }
 
   private async failAndWithdraw(job: JobEntity, hostName: string, reason: string): Promise<'failed' | 'skipped'> {

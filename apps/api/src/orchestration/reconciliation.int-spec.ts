@@ -214,6 +214,44 @@ describe('orchestration on a real database', () => {
     expect(o.dispatcher.deliveries(cleanup.id)).toEqual([deliveryId(cleanup.id, 1)]);
   });
 
+  it('a repair on a host that went DOWN waits for it (an audit interval at most) instead of failing', async () => {
+    const o = orchestration(db, config);
+    const h = await host();
+    const volumeId = await readyVolume(h);
+    const op = await o.snapshots.create(principal, { volumeId });
+    // The create fails (attempts used up), then its late result opens the cleanup of the tag it wrote.
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) await o.reconciler.reconcileOnce(afterLeases(attempt));
+    const closed = await job(op.job.id);
+    expect(closed.status).toBe(JobStatus.FAILED);
+    await o.results.finished(finished(closed, snapshotTaken(op.snapshot.id), MAX_ATTEMPTS));
+    const cleanup = await job((await repairsOf(op.snapshot.id))[0].id);
+    expect(cleanup.attempt).toBe(1);
+
+    // Its host goes DOWN before the agent reports: the repair stays open, looked at again later.
+    await db.repos.hosts.markStaleHostsDown(new Date(Date.now() + 1000));
+    const lapsed = afterLeases();
+    expect((await o.reconciler.reconcileOnce(lapsed)).failed).toBe(0);
+    const waiting = await job(cleanup.id);
+    expect(waiting).toMatchObject({ status: JobStatus.PENDING, attempt: 1 });
+    expect(waiting.leaseExpiresAt!.getTime()).toBe(lapsed.getTime() + config.HOST_DOWN_AFTER_SECONDS * 1000);
+    expect(o.dispatcher.withdrawn.filter((w) => w.jobId === cleanup.id)).toEqual([]);
+
+    // Back UP: once the postponed lease lapses it is delivered again, a new attempt.
+    const back = new Date(waiting.leaseExpiresAt!.getTime() + 1000);
+    await db.repos.hosts.recordHeartbeat({ hostName: h.name, driver: 'qemu-img', agentVersion: '0.1.0', at: back });
+    await o.reconciler.reconcileOnce(back);
+    expect(o.dispatcher.deliveries(cleanup.id)).toEqual([deliveryId(cleanup.id, 1), deliveryId(cleanup.id, 2)]);
+
+    // DOWN for longer than an audit interval: it fails, and the periodic audit finds the orphan again.
+    await db.repos.hosts.markStaleHostsDown(new Date(back.getTime() + 1000));
+    const later = new Date(cleanup.createdAt.getTime() + config.STORAGE_AUDIT_INTERVAL_MINUTES * 60_000 + 60_000);
+    await o.reconciler.reconcileOnce(
+      new Date(Math.max(later.getTime(), (await job(cleanup.id)).leaseExpiresAt!.getTime() + 1000)),
+    );
+    expect(await job(cleanup.id)).toMatchObject({ status: JobStatus.FAILED });
+    expect((await job(cleanup.id)).error).toMatch(/is down/);
+  });
+
   it('fails the lapsed jobs of a host that went DOWN without sending them again', async () => {
     const o = orchestration(db, config);
     const h = await host();

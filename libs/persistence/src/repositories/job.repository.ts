@@ -136,6 +136,18 @@ export class JobRepository {
     return returnedRows(rows).length === 1;
   }
 
+  /**
+   * Pushes the lease of an open job out to `until` without a new delivery (a repair waiting for its host to come
+   * back): the reconciler looks at it again then, and a delivery already queued keeps its attempt.
+   */
+  async postponeLease(id: string, until: Date): Promise<boolean> {
+    const rows: unknown = await this.manager.query(
+      `UPDATE jobs SET lease_expires_at = $2 WHERE id = $1 AND status = ANY($3) RETURNING id`,
+      [id, until, OPEN],
+    );
+    return returnedRows(rows).length === 1;
+  }
+
   /** Renews the leases of RUNNING jobs that the agent of `hostId` says it is still carrying out. */
   async renewLeases(hostId: string, jobIds: readonly string[], leaseExpiresAt: Date): Promise<number> {
     if (jobIds.length === 0) return 0;
