@@ -9,6 +9,8 @@ import { StorageAudits1796157150954 } from './1796157150954-StorageAudits.js';
 import { IdempotencyKeys1796157252930 } from './1796157252930-IdempotencyKeys.js';
 import { Notifications1796180891766 } from './1796180891766-Notifications.js';
 import { SnapshotPolicies1796180953464 } from './1796180953464-SnapshotPolicies.js';
+import { Backups1796193639662 } from './1796193639662-Backups.js';
+import { BackupSchedules1796194754889 } from './1796194754889-BackupSchedules.js';
 // new migration imports above (npm run migration:generate inserts here)
 
 /** Every migration, oldest first. Landed migrations are never edited: a change is a new migration. */
@@ -23,5 +25,7 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   IdempotencyKeys1796157252930,
   Notifications1796180891766,
   SnapshotPolicies1796180953464,
+  Backups1796193639662,
+  BackupSchedules1796194754889,
   // new migrations above (npm run migration:generate inserts here)
 ];

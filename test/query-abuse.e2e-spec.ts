@@ -24,7 +24,7 @@ const codes = (answer: Answer) => (answer.body.errors ?? []).map((e) => e.extens
 const unique = () => randomBytes(4).toString('hex');
 
 /** The tables node(id) asks (NODE_LOOKUPS in apps/api/src/nodes/nodes.resolver.ts) and the cost of each. */
-const NODE_LOOKUPS = 15;
+const NODE_LOOKUPS = 18;
 const LOOKUP_COST = 10;
 
 describeWith(['redis', 'qemu-img'], 'query cost and abuse', () => {

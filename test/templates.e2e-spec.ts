@@ -625,6 +625,11 @@ describeWith(['redis', 'qemu-img'], 'templates of real qcow2 images, across two 
     it.each([
       ["a template file (any organization's)", 'templates/00000000-0000-4000-8000-000000000000.qcow2', 'templates/'],
       ['a snapshot in transit', 'transfers/00000000-0000-4000-8000-000000000000.qcow2', 'transfers/'],
+      [
+        "an organization's backup",
+        'backups/00000000-0000-4000-8000-000000000000/00000000-0000-4000-8000-000000000001/00000000-0000-4000-8000-000000000002.qcow2',
+        'backups/',
+      ],
     ])('refuses %s by its path (%j) with BAD_USER_INPUT at once, making nothing', async (_label, path, folder) => {
       const before = await templatesEverywhere();
       const response = await graphql(stack.url, stack.adminToken, REGISTER, { input: { name: 'peek', path } });

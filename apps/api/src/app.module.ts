@@ -2,6 +2,8 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { InProcessBus } from '@snapdeck/transport';
 import { AuthModule } from './auth/auth.module.js';
+import { BackupSchedulesModule } from './backup-schedules/backup-schedules.module.js';
+import { BackupsModule } from './backups/backups.module.js';
 import { API_CONFIG, type ApiConfig } from './config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { EnvironmentsModule } from './environments/environments.module.js';
@@ -64,6 +66,8 @@ export class AppModule {
         SnapshotPoliciesModule,
         SubscriptionsModule,
         TemplatesModule,
+        BackupsModule,
+        BackupSchedulesModule,
         StorageAuditsModule,
         NotificationsModule,
         ProvisioningModule,

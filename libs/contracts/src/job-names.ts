@@ -1,3 +1,11 @@
+import type {
+  CreateBackupPayload,
+  CreateBackupResult,
+  DeleteBackupPayload,
+  DeleteBackupResult,
+  RestoreBackupPayload,
+  RestoreBackupResult,
+} from './backups.js';
 import type { JobFailureReason, RepairReport, RepairTargets, StorageInventory } from './inventory.js';
 
 /** Every operation an agent carries out. Job names are public API between api and agent: never rename one. */
@@ -19,6 +27,10 @@ export enum JobName {
   INVENTORY = 'inventory',
   /** Removes orphans the storage audit found. */
   REPAIR_STORAGE = 'repair-storage',
+  /** Every disk of an instance to a backup storage, in one of the three modes (issue 13). */
+  CREATE_BACKUP = 'create-backup',
+  RESTORE_BACKUP = 'restore-backup',
+  DELETE_BACKUP = 'delete-backup',
 }
 
 /**
@@ -112,6 +124,10 @@ export interface JobPayloads {
   [JobName.INVENTORY]: { checkTimeoutSeconds: number };
   /** Removes each target with the driver operation a delete uses; one failure does not stop the others. */
   [JobName.REPAIR_STORAGE]: RepairTargets;
+  [JobName.CREATE_BACKUP]: CreateBackupPayload;
+  [JobName.RESTORE_BACKUP]: RestoreBackupPayload;
+  /** Removes the backup's folder; a missing folder is success with alreadyGone. */
+  [JobName.DELETE_BACKUP]: DeleteBackupPayload;
 }
 
 /** Data an agent returns on success, per job name. */
@@ -138,6 +154,9 @@ export interface JobResults {
   [JobName.DELETE_INSTANCE_SNAPSHOT]: { instanceSnapshotId: string; alreadyGone: boolean };
   [JobName.INVENTORY]: StorageInventory;
   [JobName.REPAIR_STORAGE]: RepairReport;
+  [JobName.CREATE_BACKUP]: CreateBackupResult;
+  [JobName.RESTORE_BACKUP]: RestoreBackupResult;
+  [JobName.DELETE_BACKUP]: DeleteBackupResult;
 }
 
 /** One job on the wire: the discriminated union that handlers narrow on `name`. */

@@ -73,3 +73,25 @@ export enum PolicyRunState {
   SKIPPED = 'SKIPPED',
   MISSED = 'MISSED',
 }
+
+/** A backup's row (issue 13): CREATING while its job writes it, READY once on its storage. */
+export enum BackupState {
+  CREATING = 'CREATING',
+  READY = 'READY',
+  DESTROYING = 'DESTROYING',
+  ERROR = 'ERROR',
+}
+
+/** How a running instance is backed up (a stopped one is always a plain copy). */
+export enum BackupMode {
+  SNAPSHOT = 'SNAPSHOT',
+  SUSPEND = 'SUSPEND',
+  STOP = 'STOP',
+}
+
+/** How the backup's qcow2 files are written: compressed clusters (ZSTD, GZIP) or plain. */
+export enum BackupCompression {
+  NONE = 'NONE',
+  ZSTD = 'ZSTD',
+  GZIP = 'GZIP',
+}

@@ -76,6 +76,10 @@ export enum EventType {
   BACKUP_COMPLETED = 'backup.completed',
   /** A backup failed; details: { backupId, instanceId, error, notify }. */
   BACKUP_FAILED = 'backup.failed',
+  /** A backup's folder was removed and its row with it; details: { backupId, backupName, alreadyGone }. */
+  BACKUP_DELETED = 'backup.deleted',
+  /** A backup's delete was refused by its storage: it is back where it was; details: { backupId, error }. */
+  BACKUP_DELETE_FAILED = 'backup.delete_failed',
   /** A backup was restored onto an instance; details: { backupId, instanceId, notify }. */
   RESTORE_COMPLETED = 'restore.completed',
   /** A restore failed; details: { backupId, instanceId, error, notify }. */

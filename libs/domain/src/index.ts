@@ -10,3 +10,5 @@ export * from './state-machine.js';
 export * from './events.js';
 export * from './notifications.js';
 export * from './policy-retry.js';
+export * from './backups.js';
+export * from './backup-prune.js';

@@ -1,6 +1,16 @@
-import { HostState, InstanceState, JobStatus, SnapshotState, TemplateState, VolumeState } from './enums.js';
+import {
+  BackupState,
+  HostState,
+  InstanceState,
+  JobStatus,
+  SnapshotState,
+  TemplateState,
+  VolumeState,
+} from './enums.js';
 import { DomainError, ErrorCode } from './errors.js';
 import {
+  backupMachine,
+  backupStateAfterRefusedDelete,
   hostMachine,
   instanceMachine,
   jobMachine,
@@ -117,6 +127,21 @@ const CASES: Case<string>[] = [
       'RUNNING -> SUCCEEDED',
       'RUNNING -> FAILED',
       // SUCCEEDED and FAILED are final: no row.
+    ],
+  }),
+  machineCase({
+    machine: backupMachine,
+    resource: 'Backup',
+    enumValues: Object.values(BackupState),
+    allowed: [
+      'CREATING -> READY',
+      'CREATING -> ERROR',
+      'READY -> DESTROYING',
+      // ERROR can only be deleted: a failed backup is never made READY again.
+      'ERROR -> DESTROYING',
+      // A refused delete: back to READY if it completed once, else ERROR.
+      'DESTROYING -> READY',
+      'DESTROYING -> ERROR',
     ],
   }),
   machineCase({
@@ -257,5 +282,20 @@ describe('stateAfterRefusedDelete', () => {
   it('returns COMPLETED only for what once reached the disk', () => {
     expect(stateAfterRefusedDelete({ completedAt: new Date() })).toBe(SnapshotState.COMPLETED);
     expect(stateAfterRefusedDelete({ completedAt: null })).toBe(SnapshotState.ERROR);
+  });
+});
+
+describe('backups through their machine', () => {
+  it('a refused delete returns a completed backup to READY, a failed one to ERROR', () => {
+    expect(backupStateAfterRefusedDelete({ completedAt: new Date() })).toBe(BackupState.READY);
+    expect(backupStateAfterRefusedDelete({ completedAt: null })).toBe(BackupState.ERROR);
+  });
+
+  it('a backup being created cannot be deleted, and an ERROR one never becomes READY', () => {
+    expect(caught(() => backupMachine.assertTransition(BackupState.CREATING, BackupState.DESTROYING)).code).toBe(
+      ErrorCode.CONFLICT,
+    );
+    expect(backupMachine.canTransition(BackupState.ERROR, BackupState.READY)).toBe(false);
+    expect(backupMachine.sourcesOf(BackupState.DESTROYING).sort()).toEqual([BackupState.ERROR, BackupState.READY]);
   });
 });

@@ -1,4 +1,5 @@
 import {
+  BackupState,
   HostState,
   InstanceState,
   JobStatus,
@@ -88,3 +89,21 @@ export const policyRunMachine = new StateMachine<PolicyRunState>('PolicyRun', {
   [PolicyRunState.SKIPPED]: [],
   [PolicyRunState.MISSED]: [],
 });
+
+/**
+ * A backup (issue 13). A refused delete returns it to READY if it was READY (its folder is still whole) and to
+ * ERROR if it never was, so READY always means "on its storage, restorable"; ERROR can only be deleted.
+ */
+export const backupMachine = new StateMachine<BackupState>('Backup', {
+  [BackupState.CREATING]: [BackupState.READY, BackupState.ERROR],
+  [BackupState.READY]: [BackupState.DESTROYING],
+  [BackupState.ERROR]: [BackupState.DESTROYING],
+  [BackupState.DESTROYING]: [BackupState.READY, BackupState.ERROR],
+});
+
+/** Where a backup goes when its delete is refused: READY only if it ever completed. */
+export function backupStateAfterRefusedDelete(backup: {
+  completedAt: Date | null;
+}): BackupState.READY | BackupState.ERROR {
+  return backup.completedAt ? BackupState.READY : BackupState.ERROR;
+}

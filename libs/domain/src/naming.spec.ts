@@ -3,6 +3,8 @@ import {
   assertDescription,
   assertInstanceName,
   assertResourceName,
+  assertAbsoluteStoragePath,
+  autoBackupName,
   autoInstanceSnapshotName,
   autoSnapshotName,
   DETACHED,
@@ -256,4 +258,24 @@ describe('assertDescription', () => {
     expect(error.message).toBe('description must be at most 1024 characters');
     expect(caught(() => assertDescription('é'.repeat(1025), 'note')).details).toEqual({ field: 'note' });
   });
+});
+
+describe('backup names and storage paths', () => {
+  it('names a backup <instance>_BK_<UTC stamp>', () => {
+    expect(autoBackupName('web-1', new Date('2026-11-22T09:30:00+05:30'))).toBe('web-1_BK_20261122040000');
+  });
+
+  it('takes a normalized absolute path', () => {
+    expect(assertAbsoluteStoragePath('/mnt/backups')).toBe('/mnt/backups');
+    expect(assertAbsoluteStoragePath('/srv/nfs-1/snapdeck_backups')).toBe('/srv/nfs-1/snapdeck_backups');
+  });
+
+  it.each(['backups', '/', '/mnt//b', '/mnt/b/', '/mnt/./b', '/mnt/../etc', '/mnt/b c', ''])(
+    'refuses %j with BAD_USER_INPUT',
+    (path) => {
+      expect(() => assertAbsoluteStoragePath(path)).toThrow(
+        expect.objectContaining({ code: 'BAD_USER_INPUT', details: { field: 'path' } }) as Error,
+      );
+    },
+  );
 });

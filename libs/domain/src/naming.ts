@@ -60,6 +60,11 @@ export function autoInstanceSnapshotName(instanceName: string, at: Date): string
   return `${instanceName}_VS_${utcStamp(at)}`;
 }
 
+/** `<instanceName>_BK_<yyyyMMddHHmmss>` for backups (createBackup takes no name, as Proxmox's "Backup now"). */
+export function autoBackupName(instanceName: string, at: Date): string {
+  return `${instanceName}_BK_${utcStamp(at)}`;
+}
+
 /**
  * Makes an automatic name unique among `taken` by adding `-2`, `-3`, … : two snapshots of one volume can
  * complete within the same second, and the portal must tell them apart.
@@ -86,6 +91,26 @@ export function assertRelativeStoragePath(path: string, field = 'path'): string 
   if (!sane) {
     throw badInput(
       `${field} must be a relative path inside secondary storage: segments of letters, digits, '.', '_' and '-', no '..'`,
+      field,
+    );
+  }
+  return path;
+}
+
+/**
+ * A backup storage's path as an operator registers it: absolute, normalized (no `.`, `..`, empty segments or a
+ * trailing slash), plain segments, and not the file system's root. Every node must mount it at that path.
+ */
+export function assertAbsoluteStoragePath(path: string, field = 'path'): string {
+  const segments = path.split('/').slice(1);
+  const sane =
+    path.startsWith('/') &&
+    path.length > 1 &&
+    path.length <= 1024 &&
+    segments.every((s) => s !== '' && s !== '.' && s !== '..' && /^[A-Za-z0-9._-]+$/.test(s));
+  if (!sane) {
+    throw badInput(
+      `${field} must be a normalized absolute path (no '.', '..', '//' or trailing '/'): segments of letters, digits, '.', '_' and '-'`,
       field,
     );
   }

@@ -9,6 +9,7 @@ export const TRANSITIONAL: Record<string, { column: string; states: string[] }> 
   instances: { column: 'state', states: ['CREATING', 'STARTING', 'STOPPING', 'DESTROYING'] },
   templates: { column: 'state', states: ['CREATING', 'DESTROYING'] },
   instance_snapshots: { column: 'state', states: ['IN_PROGRESS', 'DESTROYING'] },
+  backups: { column: 'state', states: ['CREATING', 'DESTROYING'] },
   jobs: { column: 'status', states: ['PENDING', 'RUNNING'] },
 };
 

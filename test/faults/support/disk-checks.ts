@@ -1,6 +1,9 @@
 import { execFile } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { DATABASE, type FaultStack } from './fault-stack.js';
 
@@ -41,6 +44,8 @@ export async function damagedImages(stack: FaultStack): Promise<string[]> {
   const damaged: string[] = [];
   for (const dir of dirs) {
     for (const file of await filesUnder(dir)) {
+      // A backup's manifest is JSON, not an image (its files are checked against it by backupDrift).
+      if (basename(file) === 'manifest.json') continue;
       try {
         await exec('qemu-img', ['check', '-U', file], { timeout: 60_000 });
       } catch (error) {
@@ -127,6 +132,62 @@ export async function driftBetweenRowsAndDisks(stack: FaultStack): Promise<strin
   }
   for (const [id, state] of templates) {
     if (state === 'READY' && !present.has(id)) drift.push(`missing template file templates/${id}.qcow2 (row READY)`);
+  }
+  drift.push(...(await backupDrift(stack)));
+  return drift;
+}
+
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
+}
+
+/**
+ * Backups in the default storage (`secondary/backups/<organizationId>/<backupId>/`) against their rows: a folder
+ * no READY backup owns (an orphan, or a half backup left behind), a name in a folder that is neither the manifest
+ * nor a volume file it lists (a leftover temporary file), a READY backup without its manifest or whose files do
+ * not match the manifest's sha256.
+ */
+async function backupDrift(stack: FaultStack): Promise<string[]> {
+  const rows = await stack.postgres.query<{ id: string; organization_id: string; state: string }>(
+    DATABASE,
+    `SELECT b.id, b.organization_id, b.state FROM backups b JOIN backup_storages s ON s.id = b.storage_id
+      WHERE s.name = 'default'`,
+  );
+  const state = new Map(rows.map((r) => [r.id, r.state]));
+  const root = join(stack.secondaryDir, 'backups');
+  const drift: string[] = [];
+  const seen = new Set<string>();
+  for (const organization of await readdir(root).catch(() => [] as string[])) {
+    for (const backupId of await readdir(join(root, organization)).catch(() => [] as string[])) {
+      const folder = join(root, organization, backupId);
+      const where = `backups/${organization}/${backupId}`;
+      seen.add(backupId);
+      if (state.get(backupId) !== 'READY') {
+        drift.push(`backup folder ${where} without a READY row (${state.get(backupId) ?? 'no row'})`);
+        continue;
+      }
+      let manifest: { volumes: Array<{ file: string; sha256: string }> };
+      try {
+        manifest = JSON.parse(await readFile(join(folder, 'manifest.json'), 'utf8'));
+      } catch {
+        drift.push(`READY backup ${where} has no readable manifest.json`);
+        continue;
+      }
+      const listed = new Set(['manifest.json', ...manifest.volumes.map((v) => v.file)]);
+      for (const name of await readdir(folder)) {
+        if (!listed.has(name)) drift.push(`leftover ${where}/${name}`);
+      }
+      for (const volume of manifest.volumes) {
+        const sha = await sha256Of(join(folder, volume.file)).catch(() => 'missing');
+        if (sha !== volume.sha256)
+          drift.push(`${where}/${volume.file}: ${sha === 'missing' ? 'missing' : 'sha256 differs from its manifest'}`);
+      }
+    }
+  }
+  for (const row of rows) {
+    if (row.state === 'READY' && !seen.has(row.id)) drift.push(`READY backup ${row.id} has no folder`);
   }
   return drift;
 }

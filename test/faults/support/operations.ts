@@ -6,7 +6,7 @@ import { ask, codeOf, type Answer, type AskOptions } from './graphql.js';
 import { Fatal, waitFor } from './ports.js';
 
 /** The table a mutation's resource lives in, for the campaign's own reads of the database. */
-export type ResourceTable = 'snapshots' | 'instances' | 'templates' | 'instance_snapshots';
+export type ResourceTable = 'snapshots' | 'instances' | 'templates' | 'instance_snapshots' | 'backups';
 
 /** A mutation the campaigns send: its field, the payload's resource field, and that resource's table. */
 export interface MutationKind {
@@ -35,6 +35,10 @@ export const CREATE_RECOVERY_POINT: MutationKind = {
   resource: 'instanceSnapshot',
   table: 'instance_snapshots',
 };
+
+export const CREATE_BACKUP: MutationKind = { field: 'createBackup', resource: 'backup', table: 'backups' };
+/** A restore's resource is the instance it writes (a new one, or the backup's own). */
+export const RESTORE_BACKUP: MutationKind = { field: 'restoreBackup', resource: 'instance', table: 'instances' };
 
 export type Payload = Record<string, { id: string }>;
 

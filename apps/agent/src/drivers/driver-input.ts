@@ -17,7 +17,7 @@ export const TRANSFERS_FOLDER = 'transfers/';
  */
 export function checkedId(
   value: unknown,
-  what: 'volume' | 'snapshot' | 'template' | 'instance' | 'recovery point',
+  what: 'volume' | 'snapshot' | 'template' | 'instance' | 'recovery point' | 'backup' | 'organization',
 ): string {
   if (typeof value !== 'string' || !isUuid(value)) {
     throw new DriverError(`Invalid ${what} id ${quoted(value)}: expected a UUID`);

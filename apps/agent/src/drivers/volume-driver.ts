@@ -1,5 +1,16 @@
 import type { AgentDriverName } from '@snapdeck/config';
-import { type ImageCheck, JobFailureReason, type StorageInventory, type VolumeSource } from '@snapdeck/contracts';
+import {
+  type CreateBackupPayload,
+  type CreateBackupResult,
+  type DeleteBackupPayload,
+  type DeleteBackupResult,
+  type ImageCheck,
+  JobFailureReason,
+  type RestoreBackupPayload,
+  type RestoreBackupResult,
+  type StorageInventory,
+  type VolumeSource,
+} from '@snapdeck/contracts';
 
 /** One internal snapshot of a volume, as the disk reports it. */
 export interface VolumeSnapshot {
@@ -185,6 +196,34 @@ export abstract class VolumeDriver {
    * are relative; files a driver is still writing (`*.partial-*`) are never listed. Reads only.
    */
   abstract inventory(options: InventoryOptions): Promise<StorageInventory>;
+
+  /**
+   * Backs up every volume of an instance to a backup storage (issue 13): the storage probed first with a bound,
+   * one qcow2 per volume, then `manifest.json`, whose presence marks the backup complete (a repeated delivery
+   * finds it: alreadyExisted). A stopped instance is copied as it is; a driver with a hypervisor backs a running
+   * one up in the payload's mode and leaves it in the state it had, whatever fails. A failed backup leaves none
+   * of its files behind.
+   */
+  abstract createBackup(payload: CreateBackupPayload): Promise<CreateBackupResult>;
+
+  /**
+   * Restores a backup (its chain flattened) into new volumes, or with `overwrite` over the existing volumes of a
+   * stopped instance, in place, keeping their internal snapshots. Every file of the chain is checked against its
+   * manifest's sha256 before anything is written.
+   */
+  abstract restoreBackup(payload: RestoreBackupPayload): Promise<RestoreBackupResult>;
+
+  /** Removes a backup's folder; a missing one is success with alreadyGone. */
+  abstract deleteBackup(payload: DeleteBackupPayload): Promise<DeleteBackupResult>;
+
+  /**
+   * Run at start-up, before the image check: finishes what a backup interrupted by the agent's death left of a
+   * running instance (paused, stopped, a temporary snapshot), from the driver's journal. Messages for the log; a
+   * driver without a hypervisor has nothing to finish.
+   */
+  recoverInterruptedBackups(): Promise<string[]> {
+    return Promise.resolve([]);
+  }
 
   /**
    * Run at start-up, before any job is taken: checks every image that a write of this driver's metadata

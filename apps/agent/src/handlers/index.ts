@@ -1,8 +1,10 @@
 import type { AgentDrivers } from '../drivers/agent-drivers.js';
 import type { SnapshotSlots } from '../jobs/snapshot-slots.js';
+import { CreateBackupHandler } from './create-backup.handler.js';
 import { CreateInstanceSnapshotHandler } from './create-instance-snapshot.handler.js';
 import { CreateSnapshotHandler } from './create-snapshot.handler.js';
 import { CreateVolumesHandler } from './create-volumes.handler.js';
+import { DeleteBackupHandler } from './delete-backup.handler.js';
 import { DeleteInstanceSnapshotHandler } from './delete-instance-snapshot.handler.js';
 import { DeleteSnapshotHandler } from './delete-snapshot.handler.js';
 import { DeleteTemplateHandler } from './delete-template.handler.js';
@@ -11,6 +13,7 @@ import { ExportSnapshotHandler } from './export-snapshot.handler.js';
 import { ImportTemplateHandler } from './import-template.handler.js';
 import { InventoryHandler } from './inventory.handler.js';
 import { RepairStorageHandler } from './repair-storage.handler.js';
+import { RestoreBackupHandler } from './restore-backup.handler.js';
 import { RevertInstanceSnapshotHandler } from './revert-instance-snapshot.handler.js';
 import { RevertSnapshotHandler } from './revert-snapshot.handler.js';
 import { StartInstanceHandler } from './start-instance.handler.js';
@@ -42,5 +45,8 @@ export function createHandlers(drivers: AgentDrivers, slots: SnapshotSlots): Job
     new DeleteInstanceSnapshotHandler(drivers, slots),
     new InventoryHandler(volumes),
     new RepairStorageHandler(volumes, slots),
+    new CreateBackupHandler(volumes),
+    new RestoreBackupHandler(volumes),
+    new DeleteBackupHandler(volumes),
   ];
 }

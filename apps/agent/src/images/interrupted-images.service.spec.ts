@@ -105,3 +105,32 @@ describe('InterruptedImagesCheck', () => {
     expect(sink.sent).toEqual([event('v-2')]);
   });
 });
+
+describe('InterruptedImagesCheck and interrupted backups', () => {
+  class RecoveringDriver extends FindingDriver {
+    readonly order: string[] = [];
+    constructor(private readonly recovery: string[] | Error) {
+      super([]);
+    }
+    override recoverInterruptedBackups(): Promise<string[]> {
+      this.order.push('backups');
+      return this.recovery instanceof Error ? Promise.reject(this.recovery) : Promise.resolve(this.recovery);
+    }
+    override checkInterruptedImages(options: InterruptedImagesOptions): Promise<InterruptedImage[]> {
+      this.order.push('images');
+      return super.checkInterruptedImages(options);
+    }
+  }
+
+  it('finishes interrupted backups first (their guests must not wait), then checks the images', async () => {
+    const driver = new RecoveringDriver(['Backup b of instance i: the instance is back as it was']);
+    await new InterruptedImagesCheck(config, driver, new RecordingSink(), clock).check();
+    expect(driver.order).toEqual(['backups', 'images']);
+  });
+
+  it('checks the images even when finishing the backups fails', async () => {
+    const driver = new RecoveringDriver(new Error('journal unreadable'));
+    expect(await new InterruptedImagesCheck(config, driver, new RecordingSink(), clock).check()).toEqual([]);
+    expect(driver.order).toEqual(['backups', 'images']);
+  });
+});

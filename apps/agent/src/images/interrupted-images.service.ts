@@ -32,6 +32,12 @@ export class InterruptedImagesCheck {
 
   /** Checks (bounded, logged) and returns the events to send; never throws: a failed check must not stop the agent. */
   async check(timeoutMs = INTERRUPTED_IMAGES_TIMEOUT_MS): Promise<ImageCheckedEvent[]> {
+    // First the guests a backup left paused or stopped (their agent died mid-backup): they must not wait.
+    try {
+      for (const line of await this.driver.recoverInterruptedBackups()) this.logger.warn(line);
+    } catch (error) {
+      this.logger.error(`Could not finish the backups interrupted by the last stop: ${describeError(error)}`);
+    }
     let found: InterruptedImage[];
     const started = Date.now();
     try {

@@ -43,6 +43,16 @@ const CONTRACT_OPERATIONS = [
   'deleteInstanceSnapshot',
   'apiTokens',
   'revokeApiToken',
+  'backupStorages',
+  'createBackupStorage',
+  'backups',
+  'backup',
+  'createBackup',
+  'restoreBackup',
+  'deleteBackup',
+  'createBackupSchedule',
+  'backupSchedules',
+  'deleteBackupSchedule',
 ];
 
 const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);

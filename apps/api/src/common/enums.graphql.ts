@@ -2,6 +2,9 @@ import { registerEnumType } from '@nestjs/graphql';
 import { AGENT_DRIVERS, type AgentDriverName } from '@snapdeck/config';
 import { JobName } from '@snapdeck/contracts';
 import {
+  BackupCompression,
+  BackupMode,
+  BackupState,
   EventType,
   eventTypeName,
   HostState,
@@ -132,6 +135,34 @@ export function registerDomainEnums(): void {
       FAILED: { description: 'No snapshot (quota, host down, driver error): lastError says why.' },
       SKIPPED: { description: 'The volume was busy with another operation: nothing was taken.' },
       MISSED: { description: 'It passed while no scheduler ran, beyond the one catch-up.' },
+    },
+  });
+  registerEnumType(BackupState, {
+    name: 'BackupState',
+    description: 'Where a backup is in its life cycle.',
+    valuesMap: {
+      CREATING: { description: 'Creating: its job is writing it (the instance’s disks are busy meanwhile).' },
+      READY: { description: 'Ready: on its storage, restorable.' },
+      DESTROYING: { description: 'Destroying: its folder is being removed.' },
+      ERROR: { description: 'Error: it failed (see error); it can only be deleted.' },
+    },
+  });
+  registerEnumType(BackupMode, {
+    name: 'BackupMode',
+    description: 'How a running instance is backed up; a stopped one is copied as it is, whatever the mode.',
+    valuesMap: {
+      SNAPSHOT: { description: 'Live: a consistent point of every disk at one instant, the guest keeps running.' },
+      SUSPEND: { description: 'The guest is paused for the copy and resumed.' },
+      STOP: { description: 'The guest is shut down for the copy and started again.' },
+    },
+  });
+  registerEnumType(BackupCompression, {
+    name: 'BackupCompression',
+    description: "How a backup's qcow2 files are written.",
+    valuesMap: {
+      NONE: { description: 'Plain qcow2.' },
+      ZSTD: { description: 'qcow2 compressed clusters, zstd.' },
+      GZIP: { description: 'qcow2 compressed clusters, zlib.' },
     },
   });
   registerEnumType(HostDriver, {

@@ -1,5 +1,7 @@
 import DataLoader from 'dataloader';
 import type {
+  BackupEntity,
+  BackupStorageEntity,
   Database,
   EnvironmentEntity,
   HostEntity,
@@ -37,6 +39,10 @@ export class Loaders {
   readonly volumesByInstance: DataLoader<string, VolumeEntity[]>;
   readonly snapshotPolicies: DataLoader<string, SnapshotPolicyEntity | null>;
   readonly policiesByVolume: DataLoader<string, SnapshotPolicyEntity[]>;
+  readonly backups: DataLoader<string, BackupEntity | null>;
+  readonly backupStorages: DataLoader<string, BackupStorageEntity | null>;
+  /** The instance ids of each backup schedule (the schedule was read in scope already). */
+  readonly backupScheduleInstanceIds: DataLoader<string, string[]>;
 
   constructor(db: Database, scope: ReadScope) {
     const scoped = <T extends { id: string }>(find: Scoped<T>) => byId((ids) => find(scope, ids));
@@ -57,6 +63,13 @@ export class Loaders {
     this.policiesByVolume = new DataLoader(async (volumeIds) => {
       const policies = await repos.snapshotPolicies.findByVolumeIds(scope, volumeIds);
       return volumeIds.map((id) => policies.filter((p) => p.volumeId === id));
+    });
+    this.backups = scoped((s, ids) => repos.backups.findByIds(s, ids));
+    // Backup storages are platform infrastructure, like hosts: what a tenant sees of one is its name.
+    this.backupStorages = byId((ids) => repos.backupStorages.findByIds(ids));
+    this.backupScheduleInstanceIds = new DataLoader(async (scheduleIds) => {
+      const found = await repos.backupSchedules.instanceIdsOfMany(scheduleIds);
+      return scheduleIds.map((id) => found.get(id) ?? []);
     });
   }
 }

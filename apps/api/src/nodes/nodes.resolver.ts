@@ -4,6 +4,9 @@ import { Database, type Repositories } from '@snapdeck/persistence';
 import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
 import { can, readScope, tokenScope, writeScope, type Principal } from '../auth/principal.js';
 import { RequirePermission } from '../auth/require-permission.decorator.js';
+import { BackupScheduleModel } from '../backup-schedules/models/backup-schedule.model.js';
+import { BackupStorageModel } from '../backups/models/backup-storage.model.js';
+import { BackupModel } from '../backups/models/backup.model.js';
 import { NodeModel } from '../common/node.model.js';
 import { ParseIdPipe } from '../common/parse-id.pipe.js';
 import { EnvironmentModel } from '../environments/models/environment.model.js';
@@ -46,6 +49,10 @@ const LOOKUPS: readonly Lookup[] = [
   (repos, principal, id) => repos.events.findById(readScope(principal), id).then(map(EventModel.from)),
   (repos, principal, id) =>
     repos.snapshotPolicies.findById(readScope(principal), id).then(map((row) => SnapshotPolicyModel.from(row))),
+  (repos, principal, id) => repos.backups.findById(readScope(principal), id).then(map(BackupModel.from)),
+  (repos, _principal, id) => repos.backupStorages.findById(id).then(map(BackupStorageModel.from)),
+  (repos, principal, id) =>
+    repos.backupSchedules.findById(readScope(principal), id).then(map((row) => BackupScheduleModel.from(row))),
   (repos, principal, id) =>
     readScope(principal).kind === 'all' || id === principal.organizationId
       ? repos.organizations.findById(id).then(map(OrganizationModel.from))

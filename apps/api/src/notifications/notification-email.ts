@@ -35,6 +35,9 @@ export function renderNotificationEmail(payload: NotificationPayload): { subject
     ...(data.instance && data.resource.type !== 'Instance' ? [`Instance:     ${named(data.instance)}`] : []),
     ...(data.policy && data.resource.type !== 'SnapshotPolicy' ? [`Policy:       ${named(data.policy)}`] : []),
     ...(data.scheduledAt ? [`Scheduled at: ${data.scheduledAt}`] : []),
+    // Backups and restores say how big and how long (backup-events.ts writes these readable forms).
+    ...(typeof data.details['size'] === 'string' ? [`Size:         ${data.details['size']}`] : []),
+    ...(typeof data.details['duration'] === 'string' ? [`Duration:     ${data.details['duration']}`] : []),
     `When:         ${payload.time}`,
     `Status:       ${data.status}`,
     ...(data.error ? [`Error:        ${data.error}`] : []),

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { JobName, templatePath, transferPath, type VolumeSource } from '@snapdeck/contracts';
+import { JobName, templatePath, transferPath, type BackupLocation, type VolumeSource } from '@snapdeck/contracts';
 import {
   conflict,
   InstanceState,
@@ -29,6 +29,8 @@ import { openJob, type JobResource } from '../orchestration/open-job.js';
 /** Where one new volume's data comes from. */
 export type PlannedSource =
   | { kind: 'blank' }
+  /** A disk of a backup (restoreBackup into a new instance): written by RESTORE_BACKUP from the plan's chain. */
+  | { kind: 'backup'; sourceVolumeId: string }
   | { kind: 'template'; template: TemplateEntity }
   | { kind: 'snapshot'; snapshot: SnapshotEntity; volume: VolumeEntity; host: HostEntity };
 
@@ -54,6 +56,8 @@ export interface ProvisioningPlan {
   /** A new instance to hold the volumes, or an existing one to attach them to, or none (a detached volume). */
   instance: { create: string } | { existing: InstanceEntity } | null;
   volumes: PlannedVolume[];
+  /** Restoring a backup: the volumes (all of kind `backup`) are written by one RESTORE_BACKUP job from this chain. */
+  restore?: { chain: BackupLocation[]; probeTimeoutSeconds: number };
 }
 
 export interface Provisioned {
@@ -188,6 +192,20 @@ export class ProvisioningService {
         ? ['Instance', { id: instance.id, organizationId: plan.organizationId }]
         : ['Volume', { id: volumes[0].id, organizationId: plan.organizationId }];
 
+    if (plan.restore) {
+      const job = await openJob(tx, principal, host, resource, JobName.RESTORE_BACKUP, {
+        chain: plan.restore.chain,
+        instanceId: resource[1].id,
+        targets: volumes.map((v, i) => ({
+          sourceVolumeId: backupSourceOf(plan.volumes[i].source),
+          volumeId: v.id,
+          sizeGiB: v.sizeGiB,
+        })),
+        overwrite: false,
+        probeTimeoutSeconds: plan.restore.probeTimeoutSeconds,
+      });
+      return { instance, volumes, job, hostName: host.name };
+    }
     const remote = plan.volumes.find(
       (v): v is PlannedVolume & { source: Extract<PlannedSource, { kind: 'snapshot' }> } =>
         v.source.kind === 'snapshot' && v.source.host.id !== host.id,
@@ -212,9 +230,15 @@ export class ProvisioningService {
   }
 }
 
+function backupSourceOf(source: PlannedSource): string {
+  if (source.kind !== 'backup') throw new Error('A restore plans only volumes from its backup');
+  return source.sourceVolumeId;
+}
+
 function sourceOf(source: PlannedSource): VolumeSource {
   switch (source.kind) {
     case 'blank':
+    case 'backup':
       return { kind: 'blank' };
     case 'template':
       return { kind: 'secondary', path: templatePath(source.template.id) };

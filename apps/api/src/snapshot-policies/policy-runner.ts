@@ -13,6 +13,7 @@ import { JobLauncher } from '../orchestration/job-launcher.service.js';
 import type { FollowUpJob } from '../orchestration/appliers/job-outcome-applier.js';
 import { beginSnapshot } from '../snapshots/begin-snapshot.js';
 import { POLICY_CLOCK, type Clock } from './clock.js';
+import { drainDue } from './drain-due.js';
 import { dueOccurrences } from './due-occurrences.js';
 import { instanceOfVolume, recordRunEvent } from './policy-run-events.js';
 import { PolicySchedule } from './schedule.js';
@@ -46,19 +47,14 @@ export class PolicyRunner {
   }
 
   /** Claims and runs batches until none is left due at `now`. */
-  private async drain(now: Date): Promise<number> {
-    let handled = 0;
-    for (;;) {
-      const { claimed, jobs } = await this.db.transaction(async (tx) => {
-        const due = await tx.snapshotPolicies.claimDue(now, CLAIM_BATCH);
-        const started: FollowUpJob[] = [];
-        for (const policy of due) started.push(...(await this.handleSafely(tx, policy, now)));
-        return { claimed: due.length, jobs: started };
-      });
-      await Promise.all(jobs.map((job) => this.launch(job)));
-      handled += claimed;
-      if (claimed < CLAIM_BATCH) return handled;
-    }
+  private drain(now: Date): Promise<number> {
+    return drainDue(
+      this.db,
+      CLAIM_BATCH,
+      (tx) => tx.snapshotPolicies.claimDue(now, CLAIM_BATCH),
+      (tx, policy) => this.handleSafely(tx, policy, now),
+      (job) => this.launch(job),
+    );
   }
 
   private async launch({ job, hostName }: FollowUpJob): Promise<void> {
@@ -259,6 +255,6 @@ export class PolicyRunner {
 }
 
 /** A schedule with no future occurrence (a fixed date that passed): never due again. */
-function farFuture(): Date {
+export function farFuture(): Date {
   return new Date('9999-12-31T00:00:00Z');
 }

@@ -16,6 +16,7 @@ import { POLICY_CLOCK, type Clock } from './clock.js';
 import type { CreateSnapshotPolicyInput } from './dto/create-snapshot-policy.input.js';
 import type { UpdateSnapshotPolicyInput } from './dto/update-snapshot-policy.input.js';
 import { PolicyWakeups } from './policy-wakeups.js';
+import { rescheduleOnUpdate } from './rescheduling.js';
 import { PolicySchedule } from './schedule.js';
 
 /** createSnapshotPolicy, updateSnapshotPolicy, deleteSnapshotPolicy and the reads; the runs are PolicyRunner's. */
@@ -64,20 +65,9 @@ export class SnapshotPoliciesService {
         tx.snapshotPolicies.findById(scope, input.snapshotPolicyId),
       );
       const current = (await tx.snapshotPolicies.lock(found.id))!;
-      const changes: SnapshotPolicyChanges = {};
-      const expression = input.schedule ?? current.schedule;
-      const timezone = input.timezone ?? current.timezone;
-      const rescheduled = expression !== current.schedule || timezone !== current.timezone;
-      const enabling = input.enabled === true && !current.enabled;
-      if (rescheduled || enabling) {
-        const schedule = this.parse(expression, timezone, now);
-        Object.assign(changes, {
-          schedule: schedule.expression,
-          timezone: schedule.timezone,
-          nextRunAt: schedule.next(now)!,
-          retryOf: null,
-        });
-      }
+      const changes: SnapshotPolicyChanges = {
+        ...rescheduleOnUpdate(current, input, this.config.POLICY_MIN_INTERVAL_SECONDS, now),
+      };
       if (input.enabled != null) changes.enabled = input.enabled;
       if (input.keep != null) changes.keep = input.keep;
       if (input.notify != null) changes.notify = input.notify;

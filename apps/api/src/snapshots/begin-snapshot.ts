@@ -23,6 +23,8 @@ export interface SnapshotRequest {
   quiesce?: boolean | null;
   /** The policy whose occurrence this is (a scheduled snapshot). */
   policyId?: string | null;
+  /** A safety snapshot an in-place restore of this backup waits for (restoreBackup). */
+  pendingRestoreBackupId?: string | null;
 }
 
 /**
@@ -86,6 +88,7 @@ export async function beginSnapshot(
     state: SnapshotState.IN_PROGRESS,
     lastJobId: job.id,
     policyId: request.policyId ?? null,
+    pendingRestoreBackupId: request.pendingRestoreBackupId ?? null,
   });
   return { snapshot, job, hostName: host.name };
 }

@@ -73,6 +73,7 @@ function snapshotRow(overrides: Partial<SnapshotEntity> = {}): SnapshotEntity {
       completedAt: null,
       policyId: null,
       protected: false,
+      pendingRestoreBackupId: null,
     },
     overrides,
   );

@@ -94,6 +94,15 @@ export class TemplatesService {
         'path',
       );
     }
+    // Backup storages under secondary storage (`default`: backups/) hold organizations' backups: never an image
+    // to publish as a template.
+    const backupFolder = await this.backupStorageOf(path);
+    if (backupFolder) {
+      throw badInput(
+        `path must not be under ${backupFolder}/: that folder of secondary storage is a backup storage (organizations' backups)`,
+        'path',
+      );
+    }
     const host = await this.anyUpHost();
     return this.launcher.commitThenLaunch(async (tx) => {
       const templateId = newId();
@@ -150,6 +159,15 @@ export class TemplatesService {
 
   findById(principal: Principal, id: string): Promise<TemplateEntity | null> {
     return this.db.repos.templates.findVisible(readScope(principal), id);
+  }
+
+  /** The backup storage folder of secondary storage that `path` lies in, or null. */
+  private async backupStorageOf(path: string): Promise<string | null> {
+    const storages = await this.db.repos.backupStorages.list({ first: 100 });
+    const folder = storages.items.find(
+      (s) => s.root === 'secondary' && (path === s.path || path.startsWith(`${s.path}/`)),
+    );
+    return folder?.path ?? null;
   }
 
   /** Secondary storage is shared by every host, so any agent that is UP can work on it. */

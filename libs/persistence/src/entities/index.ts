@@ -1,4 +1,11 @@
 import { ApiTokenEntity } from './api-token.entity.js';
+import { BackupEntity } from './backup.entity.js';
+import { BackupStorageEntity } from './backup-storage.entity.js';
+import {
+  BackupScheduleEntity,
+  BackupScheduleInstanceEntity,
+  BackupScheduleRunEntity,
+} from './backup-schedule.entity.js';
 import { EnvironmentEntity } from './environment.entity.js';
 import { EventEntity } from './event.entity.js';
 import { HostEntity } from './host.entity.js';
@@ -21,10 +28,17 @@ import { WebhookEntity } from './webhook.entity.js';
 export { isJob, type JobOf } from './job.entity.js';
 export type { IdempotentResult } from './idempotency-key.entity.js';
 export type { StorageAuditCounts } from './storage-audit.entity.js';
+export type { BackupConfiguration, BackupVolumeConfiguration } from './backup.entity.js';
+export type { BackupScheduleRunResult } from './backup-schedule.entity.js';
 export { OutboxStatus } from './outbox-status.js';
 
 export {
   ApiTokenEntity,
+  BackupEntity,
+  BackupScheduleEntity,
+  BackupScheduleInstanceEntity,
+  BackupScheduleRunEntity,
+  BackupStorageEntity,
   EnvironmentEntity,
   EventEntity,
   HostEntity,
@@ -65,4 +79,9 @@ export const ENTITIES = [
   NotificationEmailEntity,
   SnapshotPolicyEntity,
   PolicyRunEntity,
+  BackupStorageEntity,
+  BackupEntity,
+  BackupScheduleEntity,
+  BackupScheduleInstanceEntity,
+  BackupScheduleRunEntity,
 ];

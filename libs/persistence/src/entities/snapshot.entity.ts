@@ -16,6 +16,7 @@ import { VolumeEntity } from './volume.entity.js';
 @Index('idx_snapshots_instance', ['instanceId', 'id'])
 @Index('idx_snapshots_volume', ['volumeId', 'id'])
 @Index('idx_snapshots_policy', ['policyId', 'id'])
+@Index('idx_snapshots_pending_restore', ['pendingRestoreBackupId'], { where: 'pending_restore_backup_id IS NOT NULL' })
 export class SnapshotEntity {
   @PrimaryColumn('uuid')
   id!: string;
@@ -74,6 +75,14 @@ export class SnapshotEntity {
   @ManyToOne(() => SnapshotPolicyEntity, { onDelete: 'SET NULL' })
   @JoinColumn({ name: 'policy_id' })
   policy?: Relation<SnapshotPolicyEntity>;
+
+  /**
+   * A safety snapshot taken before restoring this backup over the snapshot's instance, while that restore waits for
+   * it: the last of the instance's safety snapshots to settle starts the restore (or gives it up) and clears it on
+   * all of them. The snapshot itself is an ordinary one and stays, whatever the restore does.
+   */
+  @Column({ name: 'pending_restore_backup_id', type: 'uuid', nullable: true })
+  pendingRestoreBackupId!: string | null;
 
   /** Protected: never pruned by a policy, not counted toward its keep, and deleteSnapshot refuses it. */
   @Column({ type: 'boolean', default: false })

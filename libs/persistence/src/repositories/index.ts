@@ -1,5 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import { ApiTokenRepository } from './api-token.repository.js';
+import { BackupRepository } from './backup.repository.js';
+import { BackupStorageRepository } from './backup-storage.repository.js';
+import { BackupScheduleRepository } from './backup-schedule.repository.js';
 import { EnvironmentRepository } from './environment.repository.js';
 import { EventRepository } from './event.repository.js';
 import { HostRepository } from './host.repository.js';
@@ -20,6 +23,9 @@ import { WebhookDeliveryRepository } from './webhook-delivery.repository.js';
 import { WebhookRepository } from './webhook.repository.js';
 
 export * from './api-token.repository.js';
+export * from './backup.repository.js';
+export * from './backup-storage.repository.js';
+export * from './backup-schedule.repository.js';
 export * from './environment.repository.js';
 export * from './event.repository.js';
 export * from './host.repository.js';
@@ -63,6 +69,9 @@ export class Repositories {
   readonly outbox: OutboxClaimRepository;
   readonly snapshotPolicies: SnapshotPolicyRepository;
   readonly policyRuns: PolicyRunRepository;
+  readonly backupStorages: BackupStorageRepository;
+  readonly backups: BackupRepository;
+  readonly backupSchedules: BackupScheduleRepository;
 
   constructor(private readonly manager: EntityManager) {
     this.organizations = new OrganizationRepository(manager);
@@ -84,6 +93,9 @@ export class Repositories {
     this.outbox = new OutboxClaimRepository(manager);
     this.snapshotPolicies = new SnapshotPolicyRepository(manager);
     this.policyRuns = new PolicyRunRepository(manager);
+    this.backupStorages = new BackupStorageRepository(manager);
+    this.backups = new BackupRepository(manager);
+    this.backupSchedules = new BackupScheduleRepository(manager);
   }
 
   /**

@@ -113,7 +113,12 @@ export class NotificationOutboxRepository {
     const policyName = typeof details['policyName'] === 'string' ? details['policyName'] : null;
     const policyResource =
       typeof details['policyId'] === 'string' ? { id: details['policyId'], name: policyName } : undefined;
-    const own = [snapshot, volume, instance, policyResource].find((r) => r?.id === event.resourceId);
+    // Backups likewise carry their own name (details.backupName): their rows may be gone when the mail is sent.
+    const backupResource =
+      event.resourceType === 'Backup' && typeof details['backupName'] === 'string'
+        ? { id: event.resourceId, name: details['backupName'] }
+        : undefined;
+    const own = [snapshot, volume, instance, policyResource, backupResource].find((r) => r?.id === event.resourceId);
     const data: NotificationData = {
       actor: typeof details['actor'] === 'string' ? details['actor'] : event.actorUserId,
       resource: { type: event.resourceType, id: event.resourceId, name: own?.name ?? null },

@@ -23,7 +23,8 @@ const LIMIT_LOCK_NAMESPACE = 0x51554f54;
  * a volume snapshot or an instance snapshot IN_PROGRESS, ERROR or DESTROYING still holds (or may hold) space on disk, as does
  * a volume CREATING, ERROR or DESTROYING; an instance counts in every state until destroyed. An instance snapshot
  * counts one snapshot per disk it holds, each with its disk's virtual size: on disk it is one internal qcow2
- * snapshot in every one of those volumes, just as many volume snapshots would be.
+ * snapshot in every one of those volumes, just as many volume snapshots would be. A backup counts until its row
+ * is removed (its folder deleted).
  */
 const USAGE_SQL: Record<LimitResource, string> = {
   snapshots: `SELECT (SELECT COUNT(*) FROM snapshots WHERE organization_id = $1)
@@ -35,9 +36,15 @@ const USAGE_SQL: Record<LimitResource, string> = {
         WHERE p.organization_id = $1) AS n`,
   instances: `SELECT COUNT(*) AS n FROM instances WHERE organization_id = $1`,
   volumeGiB: `SELECT COALESCE(SUM(size_gib), 0) AS n FROM volumes WHERE organization_id = $1`,
-  // Backups arrive later: nothing holds any yet.
-  backups: `SELECT 0 AS n WHERE $1::uuid IS NOT NULL`,
-  backupGiB: `SELECT 0 AS n WHERE $1::uuid IS NOT NULL`,
+  backups: `SELECT COUNT(*) AS n FROM backups WHERE organization_id = $1`,
+  // Whole GiB, rounded up: a READY backup (or one being deleted) holds the bytes it wrote; one being written
+  // holds its reservation, the virtual size of its disks (backupReservationGiB); one that never completed nothing.
+  backupGiB: `SELECT CEIL(COALESCE(SUM(CASE
+        WHEN b.size_bytes IS NOT NULL THEN b.size_bytes::numeric
+        WHEN b.state = 'CREATING' THEN 1073741824 *
+          (SELECT COALESCE(SUM((v->>'sizeGiB')::numeric), 0) FROM jsonb_array_elements(b.configuration->'volumes') v)
+        ELSE 0
+      END), 0) / 1073741824) AS n FROM backups b WHERE b.organization_id = $1`,
 };
 
 /** Organizations are the tenants themselves: only platform staff list them. */

@@ -24,6 +24,8 @@ export interface NewSnapshot {
   lastJobId: string | null;
   /** The policy whose occurrence takes it (absent: by hand). */
   policyId?: string | null;
+  /** A safety snapshot the in-place restore of this backup waits for (absent: none). */
+  pendingRestoreBackupId?: string | null;
 }
 
 export type SnapshotChanges = Partial<Pick<SnapshotEntity, 'error' | 'completedAt' | 'lastJobId' | 'quiesced'>>;
@@ -33,7 +35,13 @@ export class SnapshotRepository {
 
   async create(values: NewSnapshot & { id?: string }): Promise<SnapshotEntity> {
     return this.manager.save(
-      this.manager.create(SnapshotEntity, { id: values.id ?? newId(), error: null, policyId: null, ...values }),
+      this.manager.create(SnapshotEntity, {
+        id: values.id ?? newId(),
+        error: null,
+        policyId: null,
+        pendingRestoreBackupId: null,
+        ...values,
+      }),
     );
   }
 
@@ -148,6 +156,30 @@ export class SnapshotRepository {
       .where('s.volume_id IN (:...volumeIds)', { volumeIds })
       .orderBy('s.id', 'ASC')
       .getMany();
+  }
+
+  /** The safety snapshots an in-place restore of `backupId` over `instanceId` waits for (internal: orchestration). */
+  findPendingRestore(backupId: string, instanceId: string): Promise<SnapshotEntity[]> {
+    return this.manager.find(SnapshotEntity, {
+      where: { pendingRestoreBackupId: backupId, instanceId },
+      order: { id: 'ASC' },
+    });
+  }
+
+  /** Whether an in-place restore of `backupId` waits for its safety snapshots. */
+  async hasPendingRestore(backupId: string): Promise<boolean> {
+    return this.manager.exists(SnapshotEntity, { where: { pendingRestoreBackupId: backupId } });
+  }
+
+  /** The restore has started or was given up: these snapshots are ordinary ones from now on. */
+  async clearPendingRestore(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.manager
+      .createQueryBuilder()
+      .update(SnapshotEntity)
+      .set({ pendingRestoreBackupId: null })
+      .where('id IN (:...ids)', { ids })
+      .execute();
   }
 
   transitionMany(ids: readonly string[], from: readonly SnapshotState[], to: SnapshotState): Promise<number> {

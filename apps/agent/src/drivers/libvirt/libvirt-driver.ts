@@ -1,9 +1,22 @@
-import { type InstanceDisks, type StorageInventory, type VolumeSource } from '@snapdeck/contracts';
+import {
+  type CreateBackupPayload,
+  type CreateBackupResult,
+  type DeleteBackupPayload,
+  type DeleteBackupResult,
+  type InstanceDisks,
+  type RestoreBackupPayload,
+  type RestoreBackupResult,
+  type StorageInventory,
+  type VolumeSource,
+} from '@snapdeck/contracts';
+import { checkedCreateBackup, checkedRestoreBackup } from '../backups/backup-input.js';
 import { checkedId, checkedInstance, checkedSource } from '../driver-input.js';
 import { KeyedMutex } from '../keyed-mutex.js';
+import { BackupJournal } from './backup-journal.js';
 import { domainName } from './domain-xml.js';
 import { InstanceNotRunningError } from './domains.js';
 import { LibvirtHypervisor } from './libvirt-hypervisor.js';
+import { LiveBackups } from './live-backups.js';
 import { QemuImgDriver } from '../qemu-img/qemu-img.driver.js';
 import {
   type CopyResult,
@@ -39,6 +52,8 @@ export interface LibvirtDriverOptions {
   secondaryReadTimeoutMs?: number;
   /** AGENT_LIBVIRT_URI. */
   uri: string;
+  /** How long a STOP-mode backup waits for the guest to power off before it is forced; default 2 minutes. */
+  backupStopTimeoutMs?: number;
   /** Injectable for tests; built on `uri` otherwise. */
   hypervisor?: LibvirtHypervisor;
   files?: QemuImgDriver;
@@ -76,6 +91,7 @@ export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
   readonly hypervisor: LibvirtHypervisor;
   readonly files: QemuImgDriver;
   readonly uri: string;
+  readonly liveBackups: LiveBackups;
   /** Outside the qemu-img driver's own locks (which it takes inside), never inside them: no cycle. */
   private readonly locks = new KeyedMutex();
 
@@ -90,6 +106,12 @@ export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
         secondaryDir: options.secondaryDir,
         secondaryReadTimeoutMs: options.secondaryReadTimeoutMs,
       });
+    this.liveBackups = new LiveBackups(
+      this.hypervisor,
+      this.files,
+      new BackupJournal(options.storageDir),
+      options.backupStopTimeoutMs ?? 120_000,
+    );
   }
 
   /** libvirt must answer at AGENT_LIBVIRT_URI and qemu-img must run, or the agent refuses to start. */
@@ -231,6 +253,56 @@ export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
    */
   checkInterruptedImages(options: InterruptedImagesOptions): Promise<InterruptedImage[]> {
     return this.files.checkInterruptedImages(options);
+  }
+
+  // Backups ---------------------------------------------------------------------------------------------------
+
+  /**
+   * A stopped instance: the files driver's plain copy. A running (or paused) one: see LiveBackups, which leaves
+   * the domain in the state it had whatever fails.
+   */
+  async createBackup(payload: CreateBackupPayload): Promise<CreateBackupResult> {
+    const checked = checkedCreateBackup(payload);
+    const instance = { instanceId: checked.instanceId, volumeIds: checked.volumes.map((v) => v.volumeId) };
+    return this.withInstance(instance, async () => {
+      const state = await this.hypervisor.domains.instanceState(checked.instanceId);
+      if (state !== 'RUNNING' && state !== 'PAUSED') {
+        for (const volumeId of instance.volumeIds) {
+          await this.refuseIfRunning(volumeId, `Could not back up instance ${checked.instanceId}`);
+        }
+        return this.files.createBackup(checked);
+      }
+      const prepared = await this.files.prepareBackup(checked);
+      if (prepared.existing) {
+        // A repeated delivery of a backup that completed: what its first delivery may have left is finished.
+        await this.liveBackups.finishJournaled(checked.backupId);
+        return this.files.existingBackup(prepared, await this.isLive(checked.instanceId));
+      }
+      return this.liveBackups.backUp(prepared, state);
+    });
+  }
+
+  /** At start-up: domains a backup left paused or stopped are brought back, temporary snapshots removed. */
+  override recoverInterruptedBackups(): Promise<string[]> {
+    return this.liveBackups.recover();
+  }
+
+  /** Over existing volumes only while no running domain has them; into new volumes at any time. */
+  async restoreBackup(payload: RestoreBackupPayload): Promise<RestoreBackupResult> {
+    const checked = checkedRestoreBackup(payload);
+    const ids = checked.targets.map((t) => t.volumeId);
+    return this.locks.runAll([instanceKey(checked.instanceId), ...ids], async () => {
+      if (checked.overwrite) {
+        for (const id of ids) {
+          await this.refuseIfRunning(id, `Could not restore over volume ${id} of instance ${checked.instanceId}`);
+        }
+      }
+      return this.files.restoreBackup(checked);
+    });
+  }
+
+  deleteBackup(payload: DeleteBackupPayload): Promise<DeleteBackupResult> {
+    return this.files.deleteBackup(payload);
   }
 
   // Instances -------------------------------------------------------------------------------------------------

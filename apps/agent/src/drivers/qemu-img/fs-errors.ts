@@ -1,6 +1,6 @@
 import { DriverError } from '../volume-driver.js';
 
-export type StorageName = 'primary storage' | 'secondary storage';
+export type StorageName = 'primary storage' | 'secondary storage' | 'backup storage';
 
 const FS_CAUSES: Readonly<Record<string, (storage: StorageName) => string>> = {
   EACCES: (s) => `permission denied on ${s}`,

@@ -2,7 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, link, lstat, mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { type InventoryImage, type StorageInventory, templatePath, type VolumeSource } from '@snapdeck/contracts';
+import {
+  type BackupManifest,
+  type CreateBackupPayload,
+  type CreateBackupResult,
+  type DeleteBackupPayload,
+  type DeleteBackupResult,
+  type InventoryImage,
+  type RestoreBackupPayload,
+  type RestoreBackupResult,
+  type StorageInventory,
+  templatePath,
+  type VolumeSource,
+} from '@snapdeck/contracts';
+import { checkedCreateBackup, checkedDeleteBackup, checkedRestoreBackup } from '../backups/backup-input.js';
 import {
   checkedId,
   checkedRelativePath,
@@ -36,6 +49,13 @@ import { errorCode, fsFailure, type StorageName } from './fs-errors.js';
 import { parseQcow2Header, readHeaderBytes } from './qcow2-header.js';
 import { describeQemuImgFailure } from './qemu-img-errors.js';
 import { parseQemuImgInfo, type QcowImageInfo } from './qemu-img-info.js';
+import {
+  type BackupFacts,
+  type BackupSource,
+  type PreparedBackup,
+  QemuImgBackups,
+  type VerifiedSource,
+} from './qemu-img-backups.js';
 import { QemuImgProcessError, QemuImgRunner } from './qemu-img-runner.js';
 import { SecondaryStorage } from './secondary-storage.js';
 import { syncPath } from './sync-path.js';
@@ -72,6 +92,8 @@ const IMPORT_PREFIX = 'import-';
 
 /** Lock key of a file in secondary storage; volume locks are keyed by the bare volume id. */
 const secondaryKey = (relativePath: string) => `secondary:${relativePath}`;
+/** Lock key of a backup: two deliveries of one backup never write its folder at once. */
+const backupKey = (backupId: string) => `backup:${backupId}`;
 
 /** Offline operations on qcow2 files with qemu-img; a volume snapshot is an internal snapshot tagged with its id. */
 export class QemuImgDriver extends VolumeDriver {
@@ -83,6 +105,7 @@ export class QemuImgDriver extends VolumeDriver {
   readonly journal: DirtyJournal;
   private readonly runner: QemuImgRunner;
   private readonly inspector: ImageInspector;
+  private readonly backups: QemuImgBackups;
   /** qcow2 takes a write lock per file: operations on one volume run one at a time inside this agent. */
   private readonly locks = new KeyedMutex();
 
@@ -94,6 +117,11 @@ export class QemuImgDriver extends VolumeDriver {
     this.runner = options.runner ?? new QemuImgRunner();
     this.inspector = new ImageInspector(this.runner);
     this.journal = new DirtyJournal(resolve(options.storageDir));
+    this.backups = new QemuImgBackups(
+      options.secondaryDir,
+      (args, action, labels) => this.qemuImg(args, action, labels),
+      (file, action, labels) => this.infoAt(file, action, labels),
+    );
   }
 
   async init(): Promise<void> {
@@ -139,18 +167,8 @@ export class QemuImgDriver extends VolumeDriver {
     const action = `Could not create volume ${id} from ${describeSource(from)}`;
     // The source volume's lock is held while it is read, so no snapshot is taken or deleted meanwhile.
     const keys = from.kind === 'snapshot' ? [id, from.volumeId] : [id];
-    return this.locks.runAll(keys, async () => {
-      const finalPath = this.volumePath(id);
-      // First, even when the image exists: a crash between publishing it (link) and removing the temporary name
-      // leaves both, and a repeat of that job is the only one that will look.
-      await this.removeLeftovers(this.volumesDir, `${id}.qcow2`, action, 'primary storage');
-      if (await fileExists(finalPath)) {
-        await this.checkSameSize(id, size);
-        return { alreadyExisted: true };
-      }
-      const partial = `${finalPath}${PARTIAL}${randomUUID()}`;
-      const labels = this.labels(id, partial);
-      try {
+    return this.locks.runAll(keys, () =>
+      this.buildVolume(id, size, action, async (partial, labels) => {
         if (from.kind === 'secondary') {
           const file = await this.secondary.resolveFile(from.path, action);
           labels.set(file, from.path).set(this.secondary.pathOf(from.path), from.path);
@@ -171,16 +189,41 @@ export class QemuImgDriver extends VolumeDriver {
             labels,
           );
         }
-        const copied = await this.infoAt(partial, action, labels);
-        checkFitsSize(action, copied.virtualSizeBytes, size);
-        if (copied.virtualSizeBytes < size * GIB) {
-          await this.qemuImg(['resize', '-q', '-f', 'qcow2', partial, `${size}G`], action, labels);
-        }
-        return await this.publishVolume(id, size, partial, finalPath, action);
-      } finally {
-        await rm(partial, { force: true });
+      }),
+    );
+  }
+
+  /**
+   * A new volume written by `write` into a temporary file, grown to `size` when smaller, then published (see
+   * publishVolume); an existing volume of that size is alreadyExisted. The caller holds the volume's lock.
+   */
+  private async buildVolume(
+    id: string,
+    size: number,
+    action: string,
+    write: (partial: string, labels: Labels) => Promise<void>,
+  ): Promise<CreateVolumeResult> {
+    const finalPath = this.volumePath(id);
+    // First, even when the image exists: a crash between publishing it (link) and removing the temporary name
+    // leaves both, and a repeat of that job is the only one that will look.
+    await this.removeLeftovers(this.volumesDir, `${id}.qcow2`, action, 'primary storage');
+    if (await fileExists(finalPath)) {
+      await this.checkSameSize(id, size);
+      return { alreadyExisted: true };
+    }
+    const partial = `${finalPath}${PARTIAL}${randomUUID()}`;
+    const labels = this.labels(id, partial);
+    try {
+      await write(partial, labels);
+      const copied = await this.infoAt(partial, action, labels);
+      checkFitsSize(action, copied.virtualSizeBytes, size);
+      if (copied.virtualSizeBytes < size * GIB) {
+        await this.qemuImg(['resize', '-q', '-f', 'qcow2', partial, `${size}G`], action, labels);
       }
-    });
+      return await this.publishVolume(id, size, partial, finalPath, action);
+    } finally {
+      await rm(partial, { force: true });
+    }
   }
 
   async destroyVolume(volumeId: string): Promise<RemoveResult> {
@@ -397,6 +440,116 @@ export class QemuImgDriver extends VolumeDriver {
   }
 
   /**
+   * A backup of a stopped instance: a plain copy of every volume's active layer (its internal snapshots are not
+   * copied). A complete backup found there already (a repeated delivery) is alreadyExisted.
+   */
+  async createBackup(payload: CreateBackupPayload): Promise<CreateBackupResult> {
+    const checked = checkedCreateBackup(payload);
+    return this.locks.run(backupKey(checked.backupId), async () => {
+      const prepared = await this.prepareBackup(checked);
+      if (prepared.existing) return this.existingBackup(prepared, false);
+      const sources = checked.volumes.map(({ volumeId }) => ({
+        volumeId,
+        file: this.volumePath(volumeId),
+        shared: false,
+      }));
+      const written = await this.writeBackup(prepared, sources, { instanceWasRunning: false, quiesced: false });
+      return {
+        backupId: checked.backupId,
+        alreadyExisted: false,
+        ...written,
+        guestPausedMs: null,
+        instanceRunning: false,
+      };
+    });
+  }
+
+  /** The storage probed and the folder made (see QemuImgBackups.prepare): before any guest is paused. */
+  prepareBackup(checked: CreateBackupPayload): Promise<PreparedBackup> {
+    return this.backups.prepare(checked);
+  }
+
+  /** The result of a backup that was complete already; nothing is written. */
+  async existingBackup(prepared: PreparedBackup, instanceRunning: boolean): Promise<CreateBackupResult> {
+    const manifest = prepared.existing as BackupManifest;
+    const sizeBytes = await this.backups.sizeOf(prepared);
+    return {
+      backupId: manifest.backupId,
+      alreadyExisted: true,
+      manifest,
+      sizeBytes,
+      guestPausedMs: null,
+      instanceRunning,
+    };
+  }
+
+  /** Writes a prepared backup under the volumes' locks, so no snapshot of theirs is taken or removed meanwhile. */
+  async writeBackup(
+    prepared: PreparedBackup,
+    sources: readonly BackupSource[],
+    facts: BackupFacts,
+  ): Promise<{ manifest: BackupManifest; sizeBytes: number }> {
+    const ids = prepared.payload.volumes.map((v) => v.volumeId);
+    return this.locks.runAll(ids, () => this.backups.write(prepared, sources, facts));
+  }
+
+  /** Removes the folder of a prepared backup that will not be written (its guest could not be paused). */
+  discardBackup(prepared: PreparedBackup): Promise<void> {
+    return this.backups.discard(prepared);
+  }
+
+  /**
+   * Restores a backup: every file of its chain verified first (nothing is written on a mismatch), then each target
+   * written: a new volume built like createVolume (grown to its size), or, with `overwrite`, the existing volume's
+   * active layer rewritten in place with `convert -n`, which keeps its internal snapshots (the safety snapshot).
+   */
+  async restoreBackup(payload: RestoreBackupPayload): Promise<RestoreBackupResult> {
+    const checked = checkedRestoreBackup(payload);
+    const backupId = checked.chain[0]?.backupId ?? '';
+    const action = `Could not restore backup ${backupId}`;
+    const ids = checked.targets.map((t) => t.volumeId);
+    return this.locks.runAll(ids, async () => {
+      if (checked.overwrite) {
+        for (const id of ids) await this.requireVolume(id, action, `volume ${id} does not exist on this host`);
+      }
+      const { sources, verifiedFiles } = await this.backups.verifyChain(checked, action);
+      for (const target of checked.targets) {
+        const source = sources.get(target.sourceVolumeId) as VerifiedSource;
+        checkFitsSize(action, source.virtualSizeBytes, target.sizeGiB);
+        if (checked.overwrite) await this.restoreInPlace(target.volumeId, target.sizeGiB, source, action);
+        else
+          await this.buildVolume(target.volumeId, target.sizeGiB, action, async (partial, labels) => {
+            for (const [path, label] of source.labels) labels.set(path, label);
+            await this.qemuImg(['convert', '-f', 'qcow2', '-O', 'qcow2', source.file, partial], action, labels);
+          });
+      }
+      return { restored: ids, verifiedFiles };
+    });
+  }
+
+  /** Removes a backup's folder (only the names an agent writes); a missing one is alreadyGone. */
+  async deleteBackup(payload: DeleteBackupPayload): Promise<DeleteBackupResult> {
+    const checked = checkedDeleteBackup(payload);
+    return this.locks.run(backupKey(checked.backupId), () => this.backups.delete(checked));
+  }
+
+  /**
+   * The volume's active layer rewritten from the backup (`convert -n`: the file stays, with its snapshot table),
+   * grown first when the backup's volume was larger. Journaled: a crash mid-write is checked at the next start.
+   */
+  private async restoreInPlace(id: string, sizeGiB: number, source: VerifiedSource, action: string): Promise<void> {
+    const file = this.volumePath(id);
+    const labels = this.labels(id);
+    for (const [path, label] of source.labels) labels.set(path, label);
+    await this.journal.around(id, 'restore', async () => {
+      if ((await this.info(id, action)).virtualSizeBytes < sizeGiB * GIB) {
+        await this.qemuImg(['resize', '-q', '-f', 'qcow2', file, `${sizeGiB}G`], action, labels);
+      }
+      await this.qemuImg(['convert', '-n', '-f', 'qcow2', '-O', 'qcow2', source.file, file], action, labels);
+    });
+  }
+
+  /**
    * Volumes (`volumes/<volumeId>.qcow2`), templates (`templates/<templateId>.qcow2`) and transfers (any file
    * under `transfers/`), one image at a time under that file's lock, so no operation of this agent is seen
    * half done. Not listed: temporary files (`*.partial-*`), names outside the layout (nothing a repair could
@@ -531,26 +684,14 @@ export class QemuImgDriver extends VolumeDriver {
     return found;
   }
 
+  /** Built under a temporary name and published with link() (see buildVolume and publish). */
   private async createBlankVolume(id: string, size: number): Promise<CreateVolumeResult> {
     const action = `Could not create volume ${id}`;
-    return this.locks.run(id, async () => {
-      const finalPath = this.volumePath(id);
-      // Leftovers first, even when the image exists (see createVolume).
-      await this.removeLeftovers(this.volumesDir, `${id}.qcow2`, action, 'primary storage');
-      if (await fileExists(finalPath)) {
-        await this.checkSameSize(id, size);
-        return { alreadyExisted: true };
-      }
-      // Build under a temporary name, then publish it with link(): a crash never leaves a half-made image
-      // under the final name, and link (unlike rename) never replaces a file someone else made meanwhile.
-      const partial = `${finalPath}${PARTIAL}${randomUUID()}`;
-      try {
-        await this.qemuImg(['create', '-q', '-f', 'qcow2', partial, `${size}G`], action, this.labels(id, partial));
-        return await this.publishVolume(id, size, partial, finalPath, action);
-      } finally {
-        await rm(partial, { force: true });
-      }
-    });
+    return this.locks.run(id, () =>
+      this.buildVolume(id, size, action, async (partial, labels) => {
+        await this.qemuImg(['create', '-q', '-f', 'qcow2', partial, `${size}G`], action, labels);
+      }),
+    );
   }
 
   /**

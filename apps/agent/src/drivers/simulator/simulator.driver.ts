@@ -1,6 +1,15 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   agentSecondaryFolderOf,
+  type BackupLocation,
+  type BackupManifest,
+  type CreateBackupPayload,
+  type CreateBackupResult,
+  type DeleteBackupPayload,
+  type DeleteBackupResult,
+  type RestoreBackupPayload,
+  type RestoreBackupResult,
   type ImageCheck,
   type InstanceDisks,
   type InventoryImage,
@@ -21,6 +30,7 @@ import {
   GIB,
   TRANSFERS_FOLDER,
 } from '../driver-input.js';
+import { checkedCreateBackup, checkedDeleteBackup, checkedRestoreBackup } from '../backups/backup-input.js';
 import {
   type CopyResult,
   type CreateSnapshotOptions,
@@ -108,6 +118,12 @@ export interface SimulatedFile {
   modifiedAt?: Date;
 }
 
+/** A simulated backup: its manifest, and the data generation of each volume it holds. */
+interface SimulatedBackup {
+  manifest: BackupManifest;
+  generations: Map<string, number>;
+}
+
 /** Saved memory the inventory reports for a simulated recovery point with memory (on its ROOT disk). */
 const SIMULATED_MEMORY_BYTES = 512 * 1024 * 1024;
 const VOLUME_FILE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -127,6 +143,8 @@ export class SimulatorDriver extends VolumeDriver implements InstanceDriver {
   private readonly volumes = new Map<string, SimulatedVolume>();
   private readonly secondaryFiles = new Map<string, SimulatedFile>();
   private readonly instances = new Map<string, SimulatedInstance>();
+  /** Backups by storage and folder (`secondary:backups/<org>/<backup>`), private to this driver like its files. */
+  private readonly backups = new Map<string, SimulatedBackup>();
   private readonly random: () => number;
   private readonly delay: (ms: number) => Promise<void>;
   private readonly now: () => Date;
@@ -345,6 +363,139 @@ export class SimulatorDriver extends VolumeDriver implements InstanceDriver {
       });
     }
     return { takenAt, images };
+  }
+
+  /**
+   * As the libvirt driver would: every volume's data generation at one instant, in any mode; a running instance
+   * is running afterwards (its pause is reported as 0 ms), quiesced through the simulated guest agent when asked.
+   */
+  async createBackup(payload: CreateBackupPayload): Promise<CreateBackupResult> {
+    const checked = checkedCreateBackup(payload);
+    const { backupId, instanceId } = checked;
+    await this.operate(`back up instance ${instanceId} to backup ${backupId}`);
+    const action = `Could not back up instance ${instanceId} to backup ${backupId}`;
+    const running = this.instances.get(instanceId)?.running === true;
+    const existing = this.backups.get(simulatedBackupKey(checked));
+    if (existing) {
+      return {
+        backupId,
+        alreadyExisted: true,
+        manifest: existing.manifest,
+        sizeBytes: 0,
+        guestPausedMs: null,
+        instanceRunning: running,
+      };
+    }
+    if (checked.parent && !this.backups.has(simulatedBackupKey(checked.parent))) {
+      throw new DriverError(`${action}: the parent backup ${checked.parent.backupId} does not exist in its storage`);
+    }
+    const volumes = checked.volumes.map((spec) => ({
+      spec,
+      volume: this.requireVolume(spec.volumeId, action, `volume ${spec.volumeId} does not exist on this host`),
+    }));
+    const quiesced = running && checked.mode === 'SNAPSHOT' && checked.quiesce;
+    if (quiesced) this.freeze(instanceId, action);
+    const at = this.now().toISOString();
+    const manifest: BackupManifest = {
+      format: 1,
+      backupId,
+      organizationId: checked.organizationId,
+      instanceId,
+      instanceName: checked.instanceName,
+      mode: checked.mode,
+      compression: checked.compression,
+      incremental: checked.parent !== undefined,
+      parentBackupId: checked.parent?.backupId ?? null,
+      instanceWasRunning: running,
+      quiesced,
+      startedAt: at,
+      completedAt: at,
+      volumes: volumes.map(({ spec, volume }) => ({
+        volumeId: spec.volumeId,
+        name: spec.name,
+        type: spec.type,
+        virtualSizeBytes: volume.sizeGiB * GIB,
+        file: `${spec.volumeId}.qcow2`,
+        sha256: createHash('sha256').update(`${backupId}:${spec.volumeId}:${volume.generation}`).digest('hex'),
+        sizeBytes: 0,
+        backingFile: checked.parent ? `../${checked.parent.backupId}/${spec.volumeId}.qcow2` : null,
+      })),
+    };
+    const generations = new Map(volumes.map(({ spec, volume }) => [spec.volumeId, volume.generation]));
+    this.backups.set(simulatedBackupKey(checked), { manifest, generations });
+    return {
+      backupId,
+      alreadyExisted: false,
+      manifest,
+      sizeBytes: 0,
+      guestPausedMs: running ? 0 : null,
+      instanceRunning: running,
+    };
+  }
+
+  /** Every backup of the chain must exist; targets get the backup's data generation (over a stopped instance only). */
+  async restoreBackup(payload: RestoreBackupPayload): Promise<RestoreBackupResult> {
+    const checked = checkedRestoreBackup(payload);
+    const top = checked.chain[0];
+    await this.operate(`restore backup ${top.backupId}`);
+    const action = `Could not restore backup ${top.backupId}`;
+    const links = checked.chain.map((link) => {
+      const backup = this.backups.get(simulatedBackupKey(link));
+      if (!backup) throw new DriverError(`${action}: backup ${link.backupId} does not exist in its storage`);
+      return backup;
+    });
+    const backup = links[0];
+    const writes = checked.targets.map((target) => {
+      const generation = backup.generations.get(target.sourceVolumeId);
+      const held = backup.manifest.volumes.find((v) => v.volumeId === target.sourceVolumeId);
+      if (generation === undefined || !held) {
+        throw new DriverError(`${action}: backup ${top.backupId} holds no volume ${target.sourceVolumeId}`);
+      }
+      checkFitsSize(action, held.virtualSizeBytes, target.sizeGiB);
+      if (!checked.overwrite) return { target, generation, volume: this.volumes.get(target.volumeId) };
+      const volume = this.requireVolume(
+        target.volumeId,
+        action,
+        `volume ${target.volumeId} does not exist on this host`,
+      );
+      const runningIn = this.runningInstanceOf(target.volumeId);
+      if (runningIn)
+        throw new DriverError(`${action}: volume ${target.volumeId} is a disk of running instance ${runningIn}`);
+      return { target, generation, volume };
+    });
+    for (const { target, generation, volume } of writes) {
+      if (volume) {
+        if (!checked.overwrite && volume.sizeGiB !== target.sizeGiB) {
+          throw new DriverError(
+            `Volume ${target.volumeId} already exists with a size of ${volume.sizeGiB} GiB, not ${target.sizeGiB} GiB`,
+          );
+        }
+        if (checked.overwrite) {
+          volume.generation = generation;
+          volume.sizeGiB = Math.max(volume.sizeGiB, target.sizeGiB);
+          volume.modifiedAt = this.now();
+        }
+        continue;
+      }
+      this.volumes.set(target.volumeId, {
+        sizeGiB: target.sizeGiB,
+        snapshots: new Map(),
+        generation,
+        modifiedAt: this.now(),
+      });
+    }
+    return { restored: checked.targets.map((t) => t.volumeId), verifiedFiles: writes.length * links.length };
+  }
+
+  async deleteBackup(payload: DeleteBackupPayload): Promise<DeleteBackupResult> {
+    const checked = checkedDeleteBackup(payload);
+    await this.operate(`delete backup ${checked.backupId}`);
+    return { alreadyGone: !this.backups.delete(simulatedBackupKey(checked)) };
+  }
+
+  /** The manifest of a simulated backup, if it exists; for tests. */
+  backupManifest(location: BackupLocation): BackupManifest | undefined {
+    return this.backups.get(simulatedBackupKey(location))?.manifest;
   }
 
   /** The simulator writes no image: nothing is ever left half written. */
@@ -601,6 +752,10 @@ export class SimulatorDriver extends VolumeDriver implements InstanceDriver {
     if (!file) throw new DriverError(`${action}: ${path} does not exist in secondary storage`);
     return file;
   }
+}
+
+function simulatedBackupKey(location: BackupLocation): string {
+  return `${location.storage.root}:${location.storage.path}/${location.folder}`;
 }
 
 /** The kind and id of a simulated secondary file the inventory lists (as the qemu-img driver would), or null. */

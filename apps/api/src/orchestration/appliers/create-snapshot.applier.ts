@@ -1,6 +1,7 @@
 import { JobName, type JobOutcome } from '@snapdeck/contracts';
 import { SnapshotState, VolumeState } from '@snapdeck/domain';
 import { ALL_ORGANIZATIONS, type JobOf, type Repositories } from '@snapdeck/persistence';
+import { continuePendingRestore } from '../../backups/continue-pending-restore.js';
 import { lockPolicyOf, settlePolicyRun } from '../../snapshot-policies/policy-run-outcome.js';
 import { expectMoved } from './expect-moved.js';
 import type { FollowUpJob, JobOutcomeApplier } from './job-outcome-applier.js';
@@ -14,9 +15,12 @@ export class CreateSnapshotApplier implements JobOutcomeApplier<JobName.CREATE_S
     outcome: JobOutcome<JobName.CREATE_SNAPSHOT>,
   ): Promise<FollowUpJob[]> {
     const { volumeId, snapshotId } = job.payload;
-    const policyId = (await tx.snapshots.findById(ALL_ORGANIZATIONS, snapshotId))?.policyId ?? null;
+    const row = await tx.snapshots.findById(ALL_ORGANIZATIONS, snapshotId);
+    const policyId = row?.policyId ?? null;
     // Before the volume's row, as the scheduler takes them (see lockPolicyOf).
     const policy = await lockPolicyOf(tx, policyId);
+    // A safety snapshot: its instance before the volume's row, as every instance operation takes them.
+    if (row?.pendingRestoreBackupId && row.instanceId) await tx.instances.lock(row.instanceId, 'update');
     const snapshot = outcome.ok
       ? // An agent that does not say (before 0.3) did not quiesce.
         {
@@ -39,6 +43,8 @@ export class CreateSnapshotApplier implements JobOutcomeApplier<JobName.CREATE_S
       message: outcome.ok ? 'Snapshot completed' : `Snapshot failed: ${outcome.message}`,
       details: { jobId: job.id, volumeId, ...(policyId ? { policyId } : {}) },
     });
-    return policy ? settlePolicyRun(tx, policy, snapshotId, outcome) : [];
+    // A safety snapshot of an in-place restore: the last one to settle starts the restore (or gives it up).
+    const restore = await continuePendingRestore(tx, job, row);
+    return [...(policy ? await settlePolicyRun(tx, policy, snapshotId, outcome) : []), ...restore];
   }
 }

@@ -1,7 +1,9 @@
 import { JobName } from '@snapdeck/contracts';
+import { CreateBackupApplier } from './create-backup.applier.js';
 import { CreateInstanceSnapshotApplier } from './create-instance-snapshot.applier.js';
 import { CreateSnapshotApplier } from './create-snapshot.applier.js';
 import { CreateVolumesApplier } from './create-volumes.applier.js';
+import { DeleteBackupApplier } from './delete-backup.applier.js';
 import { DeleteInstanceSnapshotApplier } from './delete-instance-snapshot.applier.js';
 import { DeleteSnapshotApplier } from './delete-snapshot.applier.js';
 import { DeleteTemplateApplier } from './delete-template.applier.js';
@@ -11,6 +13,7 @@ import { ImportTemplateApplier } from './import-template.applier.js';
 import { InventoryApplier } from './inventory.applier.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 import { RepairStorageApplier } from './repair-storage.applier.js';
+import { RestoreBackupApplier } from './restore-backup.applier.js';
 import { RevertInstanceSnapshotApplier } from './revert-instance-snapshot.applier.js';
 import { RevertSnapshotApplier } from './revert-snapshot.applier.js';
 import { StartInstanceApplier } from './start-instance.applier.js';
@@ -35,4 +38,7 @@ export const JOB_OUTCOME_APPLIERS: { readonly [N in JobName]: JobOutcomeApplier<
   [JobName.DELETE_INSTANCE_SNAPSHOT]: new DeleteInstanceSnapshotApplier(),
   [JobName.INVENTORY]: new InventoryApplier(),
   [JobName.REPAIR_STORAGE]: new RepairStorageApplier(),
+  [JobName.CREATE_BACKUP]: new CreateBackupApplier(),
+  [JobName.RESTORE_BACKUP]: new RestoreBackupApplier(),
+  [JobName.DELETE_BACKUP]: new DeleteBackupApplier(),
 };

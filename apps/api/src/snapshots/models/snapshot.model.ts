@@ -55,7 +55,8 @@ export class SnapshotModel implements NodeModel {
   /** A removed snapshot's volume as it was when the snapshot went (the volume row may be gone as well). */
   lastKnownVolume?: VolumeModel;
 
-  static from(row: SnapshotEntity): SnapshotModel {
+  /** From a row, or from what the change feed carries of one (the orchestration-only columns left out). */
+  static from(row: Omit<SnapshotEntity, 'pendingRestoreBackupId'>): SnapshotModel {
     return Object.assign(new SnapshotModel(), {
       id: row.id,
       name: row.name,

@@ -1,0 +1,165 @@
+/**
+ * Issue 13, the fault suite: kill -9 of the agent at a random moment of createBackup and of restoreBackup (new
+ * instance, and over the backup's own instance), qemu-img driver on real qcow2 images with data in them, 20 rounds
+ * each. Beyond the common promises (nothing stuck or lost, no audit finding, every image sound, rows and disks in
+ * agreement — which for backups means no folder without a READY row, no leftover file, every READY backup's files
+ * matching its manifest): every instance ends in the state it had (STOPPED), a restored one holds its data.
+ */
+import { describeWith } from '@snapdeck/testing';
+import { hasPattern, volumeFile, writePattern } from '../support/patterns.js';
+import { Campaign } from './support/campaign.js';
+import { DATABASE, type FaultStack } from './support/fault-stack.js';
+import { CAMPAIGN_TIMEOUT_MS, useFaultStack } from './support/lifecycle.js';
+import {
+  completed,
+  CREATE_BACKUP,
+  createInstance,
+  hostIds,
+  memberOf,
+  RESTORE_BACKUP,
+  uniqueName,
+  type Instance,
+} from './support/operations.js';
+import { waitFor } from './support/ports.js';
+import { killAgentMidOperation } from './support/rounds.js';
+import { judge, SETTLE_SECONDS } from './support/verdict.js';
+
+const HOST = 'kvm-faults-backup';
+const ROUNDS = Number(process.env.FAULT_ROUNDS ?? 20);
+const INSTANCES = 4;
+const COMPRESSIONS = ['ZSTD', 'NONE', 'GZIP'] as const;
+/** Data in every volume, so a copy takes long enough for a kill to land inside it. */
+const PATTERN = 0x5a;
+const DATA = '48M';
+
+type Stack = ReturnType<ReturnType<typeof useFaultStack>>;
+
+/** A member of a fresh organization with stopped instances whose every volume holds `DATA` of `PATTERN`. */
+async function setUp(stack: Stack) {
+  const member = await memberOf(stack);
+  const hostId = (await hostIds(stack)).get(HOST)!;
+  const instances: Instance[] = [];
+  for (let i = 0; i < INSTANCES; i++) {
+    const vm = await createInstance(stack, member.token, {
+      environmentId: member.environmentId,
+      hostId,
+      dataDiskSizesGiB: [1],
+    });
+    for (const volume of vm.volumes)
+      await writePattern(volumeFile(stack.storageDir(HOST), volume.id), PATTERN, 0, DATA);
+    instances.push(vm);
+  }
+  return { ...member, hostId, instances };
+}
+
+/** Waits (at most the settle window) until the instance is STOPPED with every volume READY and no backup running. */
+async function instanceIdle(stack: FaultStack, instanceId: string): Promise<boolean> {
+  return waitFor(
+    async () => {
+      const [row] = await stack.postgres.query<{ idle: boolean }>(
+        DATABASE,
+        `SELECT i.state = 'STOPPED'
+            AND NOT EXISTS (SELECT 1 FROM volumes v WHERE v.instance_id = i.id AND v.state <> 'READY')
+            AND NOT EXISTS (SELECT 1 FROM backups b WHERE b.instance_id = i.id AND b.state = 'CREATING') AS idle
+           FROM instances i WHERE i.id = $1`,
+        [instanceId],
+      );
+      return row?.idle === true;
+    },
+    SETTLE_SECONDS * 1000,
+    `instance ${instanceId} to be idle`,
+    100,
+  ).catch(() => false);
+}
+
+/** The campaign's own promise: every instance STOPPED, as it was before its rounds. */
+async function instancesAsTheyWere(stack: FaultStack, instanceIds: string[]): Promise<string[]> {
+  const rows = await stack.postgres.query<{ id: string; state: string }>(
+    DATABASE,
+    'SELECT id, state FROM instances WHERE id = ANY($1::uuid[])',
+    [instanceIds],
+  );
+  return rows.filter((r) => r.state !== 'STOPPED').map((r) => `instance ${r.id} is ${r.state}, it was STOPPED`);
+}
+
+describeWith(['qemu-img'], 'fault campaign: kill -9 of the agent mid-createBackup', () => {
+  const stack = useFaultStack({ hosts: [HOST] });
+  it(
+    `${ROUNDS} rounds`,
+    async () => {
+      const { token, instances } = await setUp(stack());
+      const campaign = new Campaign('agent kill -9 mid-createBackup', stack());
+      await killAgentMidOperation(
+        campaign,
+        HOST,
+        ROUNDS,
+        async (round) => {
+          const instanceId = instances[round % instances.length].id;
+          await instanceIdle(stack(), instanceId);
+          await campaign.submit(token, CREATE_BACKUP, {
+            instanceId,
+            compression: COMPRESSIONS[round % COMPRESSIONS.length],
+          });
+        },
+        600,
+      );
+      const ids = instances.map((vm) => vm.id);
+      expect(await judge(campaign, campaign.lastFault, () => instancesAsTheyWere(stack(), ids))).toEqual([]);
+    },
+    CAMPAIGN_TIMEOUT_MS,
+  );
+});
+
+describeWith(['qemu-img'], 'fault campaign: kill -9 of the agent mid-restoreBackup', () => {
+  const stack = useFaultStack({ hosts: [HOST] });
+  it(
+    `${ROUNDS} rounds, into a new instance and over the backup's own`,
+    async () => {
+      const { token, environmentId, instances } = await setUp(stack());
+      const backups: string[] = [];
+      for (const vm of instances) {
+        backups.push(await completed(stack(), token, CREATE_BACKUP, { instanceId: vm.id, compression: 'ZSTD' }));
+      }
+      const campaign = new Campaign('agent kill -9 mid-restoreBackup', stack());
+      const restoredInto: string[] = [];
+      await killAgentMidOperation(
+        campaign,
+        HOST,
+        ROUNDS,
+        async (round) => {
+          const i = round % instances.length;
+          const overItself = round % 2 === 1;
+          if (overItself) await instanceIdle(stack(), instances[i].id);
+          const accepted = await campaign.submit(
+            token,
+            RESTORE_BACKUP,
+            overItself
+              ? { backupId: backups[i], instanceId: instances[i].id }
+              : { backupId: backups[i], environmentId, name: uniqueName('restored') },
+          );
+          if (accepted && !overItself) restoredInto.push(accepted.resourceId);
+        },
+        600,
+      );
+      const originals = instances.map((vm) => vm.id);
+      const promises = async () => {
+        const broken = await instancesAsTheyWere(stack(), originals);
+        // A restore that succeeded restored the data: every volume of a STOPPED restored instance or original.
+        const volumes = await stack().postgres.query<{ id: string }>(
+          DATABASE,
+          `SELECT v.id FROM volumes v JOIN instances i ON i.id = v.instance_id
+            WHERE i.id = ANY($1::uuid[]) AND i.state = 'STOPPED' AND v.state = 'READY'`,
+          [[...originals, ...restoredInto]],
+        );
+        for (const { id } of volumes) {
+          if (!(await hasPattern(volumeFile(stack().storageDir(HOST), id), PATTERN, 0, DATA))) {
+            broken.push(`volume ${id} does not hold the backed-up data`);
+          }
+        }
+        return broken;
+      };
+      expect(await judge(campaign, campaign.lastFault, promises)).toEqual([]);
+    },
+    CAMPAIGN_TIMEOUT_MS,
+  );
+});
