@@ -251,6 +251,15 @@ export class ApiConfig {
   @Min(1)
   @Max(720)
   NOTIFY_GIVE_UP_HOURS: number = 24;
+  /**
+   * An incremental backup chain restarts with a full backup once it holds this many backups (the full one
+   * included): a restore reads the whole chain, and a long one is slow and fragile. 1 makes every backup full.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  BACKUP_FULL_EVERY: number = 7;
+
   /** A snapshot policy may not fire more often than this (the smallest gap over its next 50 occurrences). */
   @IsInt()
   @Min(1)

@@ -185,14 +185,20 @@ export class BackupScheduleRunner {
         const { operation, hostName } = await tx.savepoint(async () => {
           const instance = await tx.instances.lock(instanceId, 'update');
           if (!instance || instance.organizationId !== schedule.organizationId) throw notFound('Instance', instanceId);
-          return beginBackup(tx, { userId: null }, instance, {
-            mode: schedule.mode,
-            compression: schedule.compression,
-            storageId: schedule.storageId,
-            notify: schedule.notify,
-            incremental: schedule.incremental,
-            scheduleId: schedule.id,
-          });
+          return beginBackup(
+            tx,
+            { userId: null },
+            instance,
+            {
+              mode: schedule.mode,
+              compression: schedule.compression,
+              storageId: schedule.storageId,
+              notify: schedule.notify,
+              incremental: schedule.incremental,
+              scheduleId: schedule.id,
+            },
+            { fullEvery: this.config.BACKUP_FULL_EVERY },
+          );
         });
         results.push({ instanceId, status: PolicyRunStatus.SUCCEEDED, backupId: operation.backup.id });
         jobs.push({ job: operation.job, hostName });

@@ -107,7 +107,7 @@ describe('backup schedules on a real database', () => {
     a = replica(db);
     b = replica(second);
     schedules = new BackupSchedulesService(db, new BackupScheduleWakeups(), config, clock);
-    backups = new BackupsService(db, new JobLauncher(db, a.dispatcher, config));
+    backups = new BackupsService(db, new JobLauncher(db, a.dispatcher, config), config);
   });
 
   // Every test starts its clock at T0 again: the schedules of the tests before must not run in its time.
@@ -257,10 +257,11 @@ describe('backup schedules on a real database', () => {
         state: BackupState;
         incremental: boolean;
         parent_id: string | null;
+        chain_length: number;
         created_at: Date;
       }>
     >(
-      'SELECT id, instance_id, state, incremental, parent_id, created_at FROM backups WHERE schedule_id = $1 ORDER BY created_at, id',
+      'SELECT id, instance_id, state, incremental, parent_id, chain_length, created_at FROM backups WHERE schedule_id = $1 ORDER BY created_at, id',
       [scheduleId],
     );
   const eventsOf = async (scheduleId: string) =>
@@ -284,10 +285,14 @@ describe('backup schedules on a real database', () => {
     for (const f of [x, y]) {
       const chain = rows.filter((r) => r.instance_id === f.instance.id);
       expect(chain).toHaveLength(10);
-      // The first of the chain full, every later run incremental on the one before.
-      expect(chain[0]).toMatchObject({ incremental: false, parent_id: null });
-      for (let i = 1; i < chain.length; i++)
-        expect(chain[i]).toMatchObject({ incremental: true, parent_id: chain[i - 1].id });
+      // A full backup, then incrementals each on the one before, until the chain holds BACKUP_FULL_EVERY (7).
+      chain.forEach((backup, i) =>
+        expect(backup).toMatchObject(
+          i % config.BACKUP_FULL_EVERY === 0
+            ? { incremental: false, parent_id: null, chain_length: 1 }
+            : { incremental: true, parent_id: chain[i - 1].id, chain_length: (i % config.BACKUP_FULL_EVERY) + 1 },
+        ),
+      );
     }
     // The backups carry the schedule's addresses and were asked for by the scheduler (no user).
     const one = (await db.repos.backups.findById(ALL_ORGANIZATIONS, rows[0].id))!;

@@ -64,6 +64,7 @@ describe('backups (PostgreSQL)', () => {
   let db: Database;
   let close: () => Promise<void>;
   let config: ApiConfig;
+  let launcher: JobLauncher;
   let organizationId: string;
   let member: Principal;
   let reader: Principal;
@@ -87,11 +88,11 @@ describe('backups (PostgreSQL)', () => {
       HOST_DOWN_AFTER_SECONDS: '86400',
     });
     dispatcher = new RecordingDispatcher();
-    const launcher = new JobLauncher(db, dispatcher, config);
+    launcher = new JobLauncher(db, dispatcher, config);
     results = new JobResultsService(db, config, launcher);
     reconciler = new Reconciler(db, launcher, results, config);
     const provisioning = new ProvisioningService(config);
-    backups = new BackupsService(db, launcher);
+    backups = new BackupsService(db, launcher, config);
     restores = new RestoreBackupService(db, launcher, provisioning);
     instances = new InstancesService(db, launcher, provisioning, config);
     snapshots = new SnapshotsService(db, launcher);
@@ -482,14 +483,52 @@ describe('backups (PostgreSQL)', () => {
         state: BackupState.READY,
         incremental: false,
         parentId: null,
+        chainLength: 1,
+        fullReason: 'the agent could not use the parent backup and wrote a full copy',
       });
       expect((await backups.delete(member, full.id)).backup.state).toBe(BackupState.DESTROYING);
     });
 
-    it('incremental without a READY parent is a full backup', async () => {
+    it('incremental without a READY parent is a full backup, and says why', async () => {
       const f = await instanceIn(InstanceState.STOPPED);
       const { backup } = await backups.create(member, { instanceId: f.instance.id, incremental: true });
-      expect(backup).toMatchObject({ incremental: false, parentId: null });
+      expect(backup).toMatchObject({
+        incremental: false,
+        parentId: null,
+        chainLength: 1,
+        fullReason: `instance ${f.instance.name} has no READY backup on storage default`,
+      });
+    });
+
+    it('a chain holds BACKUP_FULL_EVERY backups: the next incremental asked for starts a new chain', async () => {
+      const f = await instanceIn(InstanceState.STOPPED);
+      const everyThird = new BackupsService(db, launcher, { ...config, BACKUP_FULL_EVERY: 3 });
+      const chain: BackupEntity[] = [];
+      for (let i = 0; i < 5; i++) {
+        const { backup, job } = await everyThird.create(member, { instanceId: f.instance.id, incremental: true });
+        await finish(job, written(job, 1024));
+        chain.push((await backupRow(backup.id))!);
+      }
+      expect(chain.map((b) => [b.chainLength, b.parentId])).toEqual([
+        [1, null],
+        [2, chain[0].id],
+        [3, chain[1].id],
+        [1, null],
+        [2, chain[3].id],
+      ]);
+      expect(chain[3]).toMatchObject({ incremental: false, fullReason: expect.stringMatching(/BACKUP_FULL_EVERY=3/) });
+      expect(chain[4]).toMatchObject({ incremental: true, fullReason: null });
+    });
+
+    it('a disk resized since the newest backup makes the next one full, naming that backup', async () => {
+      const f = await instanceIn(InstanceState.STOPPED);
+      const full = await readyBackup(f);
+      await db.dataSource.query('UPDATE volumes SET size_gib = size_gib + 1 WHERE instance_id = $1', [f.instance.id]);
+      const { backup } = await backups.create(member, { instanceId: f.instance.id, incremental: true });
+      expect(backup).toMatchObject({
+        incremental: false,
+        fullReason: `the disks changed (added, removed or resized) since backup ${full.name}`,
+      });
     });
   });
 

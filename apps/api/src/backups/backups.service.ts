@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { assertAbsoluteStoragePath, conflict } from '@snapdeck/domain';
 import {
   Database,
@@ -11,6 +11,7 @@ import {
 import { readScope, type Principal } from '../auth/principal.js';
 import { findWritable } from '../common/access.js';
 import { isUniqueViolation } from '../common/database-errors.js';
+import { API_CONFIG, type ApiConfig } from '../config.js';
 import { lockWritableInstance } from '../instances/instance-locks.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
 import { beginBackup, type BackupOperation } from './begin-backup.js';
@@ -30,11 +31,14 @@ export class BackupsService {
   constructor(
     private readonly db: Database,
     private readonly launcher: JobLauncher,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
   async create(principal: Principal, input: CreateBackupInput): Promise<BackupOperation> {
     return this.launcher.commitThenLaunch(async (tx) =>
-      beginBackup(tx, principal, await lockWritableInstance(tx, principal, input.instanceId), input),
+      beginBackup(tx, principal, await lockWritableInstance(tx, principal, input.instanceId), input, {
+        fullEvery: this.config.BACKUP_FULL_EVERY,
+      }),
     );
   }
 

@@ -47,6 +47,11 @@ export interface BackupRequest {
   scheduleId?: string | null;
 }
 
+/** The operator's rule for chains: a full backup once a chain holds this many (BACKUP_FULL_EVERY). */
+export interface ChainRule {
+  fullEvery: number;
+}
+
 /**
  * createBackup's rules in the caller's transaction, on an instance it has locked for update: a RUNNING or STOPPED
  * instance with every disk READY and no backup being written (CONFLICT), the storage, the limits, the job (send
@@ -58,6 +63,7 @@ export async function beginBackup(
   by: { userId: string | null },
   instance: InstanceEntity,
   input: BackupRequest,
+  chainRule: ChainRule,
 ): Promise<{ operation: BackupOperation; hostName: string }> {
   const notify = parseEmailAddresses([...(input.notify ?? [])], 'notify');
   const mode = input.mode ?? BackupMode.SNAPSHOT;
@@ -78,7 +84,9 @@ export async function beginBackup(
   const volumeIds = volumes.map((v) => v.id);
   const moved = await tx.volumes.transitionMany(volumeIds, [VolumeState.READY], VolumeState.SNAPSHOTTING);
   if (moved !== volumeIds.length) throw conflict('A volume of this instance became busy: try again');
-  const parent = input.incremental ? await parentFor(tx, instance, storage, volumes) : null;
+  const { parent, fullReason } = input.incremental
+    ? await parentFor(tx, instance, storage, volumes, chainRule)
+    : { parent: null, fullReason: null };
   const backupId = newId();
   const location = backupLocation({ id: backupId, organizationId: instance.organizationId }, storage);
   const resource: JobResource = ['Backup', { id: backupId, organizationId: instance.organizationId }];
@@ -115,6 +123,8 @@ export async function beginBackup(
     compression,
     incremental: parent !== null,
     parentId: parent?.id ?? null,
+    chainLength: parent ? parent.chainLength + 1 : 1,
+    fullReason,
     configuration: configurationOf(instance, host, volumes),
     notify,
     jobId: job.id,
@@ -134,22 +144,35 @@ export async function storageFor(tx: Repositories, storageId: string | null | un
 
 /**
  * An incremental's parent: the instance's newest READY backup on the same storage, if it holds the same disks
- * at the same sizes (a disk added or resized since breaks the chain: the backup is a full one then). Locked
- * shared until commit, so a delete of it waits and then sees its new child.
+ * at the same sizes (a disk added or resized since breaks the chain) and its chain is shorter than the rule's
+ * `fullEvery`. Otherwise the backup is a full one, and `fullReason` says why. The parent is locked shared until
+ * commit, so a delete of it waits and then sees its new child.
  */
 async function parentFor(
   tx: Repositories,
   instance: InstanceEntity,
   storage: BackupStorageEntity,
   volumes: readonly VolumeEntity[],
-): Promise<BackupEntity | null> {
+  rule: ChainRule,
+): Promise<{ parent: BackupEntity | null; fullReason: string | null }> {
   const latest = await tx.backups.findLatestReady(instance.id, storage.id);
   const parent = latest ? await tx.backups.lock(latest.id, 'share') : null;
-  if (parent?.state !== BackupState.READY) return null;
-  const same =
+  if (parent?.state !== BackupState.READY) {
+    return { parent: null, fullReason: `instance ${instance.name} has no READY backup on storage ${storage.name}` };
+  }
+  const sameDisks =
     parent.configuration.volumes.length === volumes.length &&
     volumes.every((v) => parent.configuration.volumes.some((p) => p.volumeId === v.id && p.sizeGiB === v.sizeGiB));
-  return same ? parent : null;
+  if (!sameDisks) {
+    return { parent: null, fullReason: `the disks changed (added, removed or resized) since backup ${parent.name}` };
+  }
+  if (parent.chainLength >= rule.fullEvery) {
+    return {
+      parent: null,
+      fullReason: `backup ${parent.name} ends a chain of ${parent.chainLength} (BACKUP_FULL_EVERY=${rule.fullEvery})`,
+    };
+  }
+  return { parent, fullReason: null };
 }
 
 /** `<instanceName>_BK_<yyyyMMddHHmmss>`; `-2`, `-3`… when one instance gets two within a second. */

@@ -109,6 +109,14 @@ export class BackupEntity {
   @Column({ type: 'boolean', default: false })
   incremental!: boolean;
 
+  /** Its place in its chain: 1 for a full backup, its parent's plus one for an incremental. */
+  @Column({ name: 'chain_length', type: 'integer', default: 1 })
+  chainLength!: number;
+
+  /** Why an incremental that was asked for was written as a full backup (null otherwise). */
+  @Column({ name: 'full_reason', type: 'varchar', length: 200, nullable: true })
+  fullReason!: string | null;
+
   @Column({ name: 'parent_id', type: 'uuid', nullable: true })
   parentId!: string | null;
 

@@ -26,6 +26,8 @@ export interface NewBackup {
   compression: BackupCompression;
   incremental: boolean;
   parentId: string | null;
+  chainLength: number;
+  fullReason: string | null;
   configuration: BackupConfiguration;
   notify: string[];
   jobId: string;
@@ -33,7 +35,18 @@ export interface NewBackup {
 }
 
 export type BackupChanges = Partial<
-  Pick<BackupEntity, 'error' | 'completedAt' | 'sizeBytes' | 'configuration' | 'jobId' | 'incremental' | 'parentId'>
+  Pick<
+    BackupEntity,
+    | 'error'
+    | 'completedAt'
+    | 'sizeBytes'
+    | 'configuration'
+    | 'jobId'
+    | 'incremental'
+    | 'parentId'
+    | 'chainLength'
+    | 'fullReason'
+  >
 >;
 
 export class BackupRepository {

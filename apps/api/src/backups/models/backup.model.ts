@@ -1,4 +1,4 @@
-import { Field, Float, ID, ObjectType } from '@nestjs/graphql';
+import { Field, Float, ID, Int, ObjectType } from '@nestjs/graphql';
 import { BackupCompression, BackupMode, BackupState } from '@snapdeck/domain';
 import type { BackupEntity } from '@snapdeck/persistence';
 import { GraphQLJSON } from 'graphql-type-json';
@@ -29,6 +29,15 @@ export class BackupModel implements NodeModel {
 
   @Field({ description: 'Only what changed since its parent was written (a qcow2 backed by the parent).' })
   incremental!: boolean;
+
+  @Field(() => Int, { description: "Its place in its chain: 1 for a full backup, its parent's plus one otherwise." })
+  chainLength!: number;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why an incremental that was asked for was written as a full backup (null otherwise).',
+  })
+  fullReason!: string | null;
 
   @Field(() => BackupState, {
     description: 'CREATING "Creating", READY "Ready", DESTROYING "Destroying", ERROR "Error"',
@@ -70,6 +79,8 @@ export class BackupModel implements NodeModel {
       mode: row.mode,
       compression: row.compression,
       incremental: row.incremental,
+      chainLength: row.chainLength,
+      fullReason: row.fullReason,
       state: row.state,
       sizeBytes: row.sizeBytes,
       configuration: row.configuration as unknown as Record<string, unknown>,

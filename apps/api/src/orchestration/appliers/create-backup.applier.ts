@@ -61,9 +61,13 @@ export class CreateBackupApplier implements JobOutcomeApplier<JobName.CREATE_BAC
       // What was written is what the manifest says: an agent that wrote a full copy although a parent was named
       // (it could not trust the chain) leaves a backup that depends on nothing.
       const parentId = manifest.incremental ? manifest.parentBackupId : null;
+      const chainChanged = parentId !== backup.parentId;
       const moved = await tx.backups.transition(backupId, [BackupState.CREATING], BackupState.READY, {
         incremental: parentId !== null,
         parentId,
+        ...(chainChanged && parentId === null
+          ? { chainLength: 1, fullReason: 'the agent could not use the parent backup and wrote a full copy' }
+          : {}),
         sizeBytes,
         completedAt: new Date(),
         configuration,
