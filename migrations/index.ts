@@ -11,6 +11,7 @@ import { Notifications1796180891766 } from './1796180891766-Notifications.js';
 import { SnapshotPolicies1796180953464 } from './1796180953464-SnapshotPolicies.js';
 import { Backups1796193639662 } from './1796193639662-Backups.js';
 import { BackupSchedules1796194754889 } from './1796194754889-BackupSchedules.js';
+import { VolumeContentsReplaced1796226076926 } from './1796226076926-VolumeContentsReplaced.js';
 // new migration imports above (npm run migration:generate inserts here)
 
 /** Every migration, oldest first. Landed migrations are never edited: a change is a new migration. */
@@ -27,5 +28,6 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   SnapshotPolicies1796180953464,
   Backups1796193639662,
   BackupSchedules1796194754889,
+  VolumeContentsReplaced1796226076926,
   // new migrations above (npm run migration:generate inserts here)
 ];

@@ -19,8 +19,9 @@ import { createTenant, type Tenant } from './support/tenants.js';
  */
 
 const BACKUP_FIELDS =
-  'id name state instanceName mode compression incremental sizeBytes configuration error completedAt ' +
-  'storage { id name } instance { id } environment { id } job { id status error }';
+  'id name state instanceName mode compression incremental chainLength fullReason sizeBytes configuration error ' +
+  'completedAt storage { id name } instance { id } environment { id } job { id status error } parent { id } ' +
+  'dependents { id }';
 const CREATE = `mutation($input: CreateBackupInput!) { createBackup(input: $input) { backup { ${BACKUP_FIELDS} } job { id status } } }`;
 const RESTORE = `mutation($input: RestoreBackupInput!) { restoreBackup(input: $input) { instance { id name state } job { id type } } }`;
 const ROOT_BYTE = 0xa1;
@@ -234,6 +235,37 @@ describeWith(
       const safety = snapshots.edges.map((e) => e.node).filter((s) => /_pre-restore_/.test(s.name));
       expect(safety.map((s) => s.state)).toEqual(['COMPLETED', 'COMPLETED']);
       for (const s of safety) expect(await diskSnapshotTags(storageDir, s.volume.id)).toContain(s.id);
+
+      // The restore rewrote the disks: an incremental asked for now is a full one and says why; the next one,
+      // after a write, builds on it, and the API shows the dependency both ways.
+      const incremental = async () => {
+        const { createBackup: asked } = await mustQuery(stack.url, tenant.tokens.MEMBER, CREATE, {
+          input: { instanceId: source.id, incremental: true },
+        });
+        return waitForBackup(asked.backup.id, 'READY');
+      };
+      const restarted = await incremental();
+      expect(restarted).toMatchObject({ incremental: false, chainLength: 1, parent: null });
+      expect(restarted.fullReason).toMatch(/was reverted or restored since backup/);
+      await writePattern(volumeFile(storageDir, data.id), LATER_BYTE, '8M', '1M');
+      const child = await incremental();
+      expect(child).toMatchObject({
+        incremental: true,
+        chainLength: 2,
+        fullReason: null,
+        parent: { id: restarted.id },
+      });
+      expect(child.sizeBytes).toBeLessThan(restarted.sizeBytes);
+      expect((await backupById(restarted.id))!.dependents).toEqual([{ id: child.id }]);
+      for (const id of [child.id, restarted.id]) {
+        await mustQuery(
+          stack.url,
+          tenant.tokens.MEMBER,
+          `mutation($id: ID!) { deleteBackup(input: { backupId: $id }) { backup { id } } }`,
+          { id },
+        );
+        await eventually(async () => (await backupById(id)) === null, 30000, 'the backup to be gone');
+      }
 
       // Delete: the row goes once the folder is gone.
       const { deleteBackup } = await mustQuery(

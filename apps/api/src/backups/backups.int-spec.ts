@@ -40,6 +40,7 @@ import { Reconciler } from '../orchestration/reconciler.service.js';
 import { RecordingDispatcher } from '../orchestration/recording-dispatcher.test-support.js';
 import { ProvisioningService } from '../provisioning/provisioning.service.js';
 import { SnapshotsService } from '../snapshots/snapshots.service.js';
+import { VolumesService } from '../volumes/volumes.service.js';
 import { BackupsService } from './backups.service.js';
 import { RestoreBackupService } from './restore-backup.service.js';
 
@@ -65,6 +66,7 @@ describe('backups (PostgreSQL)', () => {
   let close: () => Promise<void>;
   let config: ApiConfig;
   let launcher: JobLauncher;
+  let volumes: VolumesService;
   let organizationId: string;
   let member: Principal;
   let reader: Principal;
@@ -96,6 +98,7 @@ describe('backups (PostgreSQL)', () => {
     restores = new RestoreBackupService(db, launcher, provisioning);
     instances = new InstancesService(db, launcher, provisioning, config);
     snapshots = new SnapshotsService(db, launcher);
+    volumes = new VolumesService(db, launcher, provisioning);
 
     const organization = await db.repos.organizations.create('backups');
     organizationId = organization.id;
@@ -520,6 +523,30 @@ describe('backups (PostgreSQL)', () => {
       expect(chain[4]).toMatchObject({ incremental: true, fullReason: null });
     });
 
+    it('a revert since the newest backup makes the next one full, and the chain starts again from it', async () => {
+      const f = await instanceIn(InstanceState.STOPPED);
+      const full = await readyBackup(f);
+      const before = await db.repos.snapshots.create({
+        organizationId,
+        environmentId,
+        volumeId: f.volumes[1].id,
+        instanceId: f.instance.id,
+        name: 'before',
+        description: null,
+        state: SnapshotState.COMPLETED,
+        lastJobId: null,
+      });
+      const { job: revert } = await volumes.revert(member, before.id);
+      await finish(revert, ok<JobName.REVERT_SNAPSHOT>({ snapshotId: before.id }));
+      const afterRevert = await readyBackup(f, true);
+      expect(afterRevert).toMatchObject({
+        incremental: false,
+        chainLength: 1,
+        fullReason: `volume ${f.volumes[1].name} was reverted or restored since backup ${full.name}`,
+      });
+      expect(await readyBackup(f, true)).toMatchObject({ incremental: true, parentId: afterRevert.id, chainLength: 2 });
+    });
+
     it('a disk resized since the newest backup makes the next one full, naming that backup', async () => {
       const f = await instanceIn(InstanceState.STOPPED);
       const full = await readyBackup(f);
@@ -729,6 +756,11 @@ describe('backups (PostgreSQL)', () => {
       expect(await volumeStates(f)).toEqual([VolumeState.READY, VolumeState.READY]);
       expect((await db.repos.instances.findById(ALL_ORGANIZATIONS, f.instance.id))!.state).toBe(InstanceState.STOPPED);
       expect((await eventsOf(backup.id)).map((e) => e.type)).toContain('restore.completed');
+      // The disks were rewritten: an incremental asked for now starts a new chain.
+      expect(await readyBackup(f, true)).toMatchObject({
+        incremental: false,
+        fullReason: expect.stringMatching(/was reverted or restored since backup/),
+      });
     });
 
     it('a failed safety snapshot gives the restore up: nothing is overwritten', async () => {

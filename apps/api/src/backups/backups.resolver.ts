@@ -128,6 +128,14 @@ export class BackupsResolver {
     return row ? BackupModel.from(row) : null;
   }
 
+  @ResolveField(() => [BackupModel], {
+    description:
+      'The incremental backups written on this one: they need it to restore, so it cannot be deleted before them.',
+  })
+  async dependents(@Parent() backup: BackupModel, @Context() ctx: GraphQLContext): Promise<BackupModel[]> {
+    return (await ctx.loaders.backupChildren.load(backup.id)).map((row) => BackupModel.from(row));
+  }
+
   @ResolveField(() => BackupStorageModel, { description: 'Where it is written.' })
   async storage(@Parent() backup: BackupModel, @Context() ctx: GraphQLContext): Promise<BackupStorageModel> {
     return BackupStorageModel.from((await ctx.loaders.backupStorages.load(backup.storageId))!);

@@ -166,6 +166,13 @@ async function parentFor(
   if (!sameDisks) {
     return { parent: null, fullReason: `the disks changed (added, removed or resized) since backup ${parent.name}` };
   }
+  const rewritten = volumes.find((v) => v.contentsReplacedAt && v.contentsReplacedAt >= parent.createdAt);
+  if (rewritten) {
+    return {
+      parent: null,
+      fullReason: `volume ${rewritten.name} was reverted or restored since backup ${parent.name}`,
+    };
+  }
   if (parent.chainLength >= rule.fullEvery) {
     return {
       parent: null,

@@ -40,6 +40,7 @@ export class Loaders {
   readonly snapshotPolicies: DataLoader<string, SnapshotPolicyEntity | null>;
   readonly policiesByVolume: DataLoader<string, SnapshotPolicyEntity[]>;
   readonly backups: DataLoader<string, BackupEntity | null>;
+  readonly backupChildren: DataLoader<string, BackupEntity[]>;
   readonly backupStorages: DataLoader<string, BackupStorageEntity | null>;
   /** The instance ids of each backup schedule (the schedule was read in scope already). */
   readonly backupScheduleInstanceIds: DataLoader<string, string[]>;
@@ -65,6 +66,10 @@ export class Loaders {
       return volumeIds.map((id) => policies.filter((p) => p.volumeId === id));
     });
     this.backups = scoped((s, ids) => repos.backups.findByIds(s, ids));
+    this.backupChildren = new DataLoader(async (parentIds) => {
+      const children = await repos.backups.findChildrenOfMany(scope, parentIds);
+      return parentIds.map((id) => children.filter((c) => c.parentId === id));
+    });
     // Backup storages are platform infrastructure, like hosts: what a tenant sees of one is its name.
     this.backupStorages = byId((ids) => repos.backupStorages.findByIds(ids));
     this.backupScheduleInstanceIds = new DataLoader(async (scheduleIds) => {

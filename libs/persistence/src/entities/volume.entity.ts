@@ -58,6 +58,13 @@ export class VolumeEntity {
   sizeGiB!: number;
 
   /**
+   * When a revert or an in-place restore last rewrote its contents (whether or not it succeeded): an incremental
+   * backup chain begun before cannot be trusted, so the next backup is a full one.
+   */
+  @Column({ name: 'contents_replaced_at', type: 'timestamptz', nullable: true })
+  contentsReplacedAt!: Date | null;
+
+  /**
    * Lineage: the snapshot or template this volume was copied from. Plain ids, not foreign keys: a copy is
    * standalone once made, and its source may go. While the volume is CREATING they keep the source from being
    * deleted under the copy.

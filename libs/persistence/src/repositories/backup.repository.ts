@@ -97,6 +97,15 @@ export class BackupRepository {
     });
   }
 
+  /** The incrementals written on each of these backups, oldest first (idx_backups_parent). */
+  findChildrenOfMany(scope: ReadScope, parentIds: readonly string[]): Promise<BackupEntity[]> {
+    if (parentIds.length === 0) return Promise.resolve([]);
+    return this.scoped(scope)
+      .andWhere('b.parent_id IN (:...parentIds)', { parentIds })
+      .orderBy('b.id', 'ASC')
+      .getMany();
+  }
+
   /** The backups whose parent this one is (internal: the caller found the parent in its scope). */
   findChildren(parentId: string): Promise<BackupEntity[]> {
     return this.manager.find(BackupEntity, { where: { parentId }, order: { id: 'ASC' } });

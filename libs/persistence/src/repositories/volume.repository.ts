@@ -1,5 +1,5 @@
 import { volumeMachine, type VolumeState, type VolumeType } from '@snapdeck/domain';
-import type { EntityManager } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import { VolumeEntity } from '../entities/volume.entity.js';
 import { newId } from '../ids.js';
 import { paginate, type Page, type PageRequest } from '../pagination.js';
@@ -63,6 +63,11 @@ export class VolumeRepository {
 
   transition(id: string, from: readonly VolumeState[], to: VolumeState): Promise<boolean> {
     return conditionalTransition(this.manager, VolumeEntity, volumeMachine, id, from, to);
+  }
+
+  /** A revert or an in-place restore rewrote them (see VolumeEntity.contentsReplacedAt). */
+  async markContentsReplaced(ids: readonly string[], at: Date): Promise<void> {
+    if (ids.length > 0) await this.manager.update(VolumeEntity, { id: In([...ids]) }, { contentsReplacedAt: at });
   }
 
   /** Moves several volumes at once (an instance's volumes after one job); returns how many moved. */

@@ -29,6 +29,7 @@ export class RestoreBackupApplier implements JobOutcomeApplier<JobName.RESTORE_B
         await tx.volumes.transitionMany(volumeIds, [VolumeState.REVERTING], VolumeState.READY),
         volumeIds.length,
       );
+      await tx.volumes.markContentsReplaced(volumeIds, new Date());
     } else {
       await finishProvisioning(tx, job, volumeIds, outcome);
     }

@@ -21,6 +21,7 @@ export class RevertInstanceSnapshotApplier implements JobOutcomeApplier<JobName.
     const { instanceId, volumeIds, instanceSnapshotId } = job.payload;
     const volumesMoved = await tx.volumes.transitionMany(volumeIds, [VolumeState.REVERTING], VolumeState.READY);
     expectMoved(job, 'volumes', volumesMoved, volumeIds.length);
+    await tx.volumes.markContentsReplaced(volumeIds, new Date());
     if (outcome.ok) {
       // The instance was RUNNING or STOPPED and a revert never moved it: the one move is to the other state
       // (the table has no RUNNING→RUNNING). Already where the hypervisor says, nothing moves, as it should.

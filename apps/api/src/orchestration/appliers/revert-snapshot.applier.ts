@@ -19,6 +19,7 @@ export class RevertSnapshotApplier implements JobOutcomeApplier<JobName.REVERT_S
   ): Promise<void> {
     const { volumeId, snapshotId } = job.payload;
     expectMoved(job, 'volume', await tx.volumes.transition(volumeId, [VolumeState.REVERTING], VolumeState.READY));
+    await tx.volumes.markContentsReplaced([volumeId], new Date());
     await tx.events.record({
       organizationId: job.organizationId,
       actorUserId: job.createdByUserId,
