@@ -95,6 +95,8 @@ export interface CreateBackupPayload extends BackupLocation {
   parent?: BackupLocation;
   /** Bound of the storage probe (a write and a read in the folder): a dead mount fails the job instead of hanging it. */
   probeTimeoutSeconds: number;
+  /** STOP mode: the graceful shutdown is forced off after this (the api's INSTANCE_STOP_TIMEOUT_SECONDS). */
+  stopTimeoutSeconds?: number;
 }
 
 export interface CreateBackupResult {

@@ -129,6 +129,12 @@ describe('backup job handlers (on the simulator driver)', () => {
       ok: false,
       message: expect.stringContaining('probeTimeoutSeconds') as unknown,
     });
+    for (const stopTimeoutSeconds of [0, 1.5, 3601, '60' as never]) {
+      expect(await create.handle({ ...payload, stopTimeoutSeconds })).toMatchObject({
+        ok: false,
+        message: 'Invalid payload: stopTimeoutSeconds must be a whole number of seconds from 1 to 3600',
+      });
+    }
     expect(
       await remove.handle({
         backupId: payload.backupId,

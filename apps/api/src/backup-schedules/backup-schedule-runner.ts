@@ -197,7 +197,10 @@ export class BackupScheduleRunner {
               incremental: schedule.incremental,
               scheduleId: schedule.id,
             },
-            { fullEvery: this.config.BACKUP_FULL_EVERY },
+            {
+              fullEvery: this.config.BACKUP_FULL_EVERY,
+              stopTimeoutSeconds: this.config.INSTANCE_STOP_TIMEOUT_SECONDS,
+            },
           );
         });
         results.push({ instanceId, status: PolicyRunStatus.SUCCEEDED, backupId: operation.backup.id });

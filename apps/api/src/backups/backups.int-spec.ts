@@ -258,6 +258,8 @@ describe('backups (PostgreSQL)', () => {
             { volumeId: f.volumes[0].id, name: 'ROOT', type: 'ROOT', sizeGiB: 1 },
             { volumeId: f.volumes[1].id, name: 'DATA-1', type: 'DATADISK', sizeGiB: 1 },
           ],
+          // STOP mode forces the guest off after stopInstance's timeout, not an agent constant.
+          stopTimeoutSeconds: config.INSTANCE_STOP_TIMEOUT_SECONDS,
         },
       });
       expect(await volumeStates(f)).toEqual([VolumeState.SNAPSHOTTING, VolumeState.SNAPSHOTTING]);

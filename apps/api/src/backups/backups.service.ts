@@ -38,6 +38,7 @@ export class BackupsService {
     return this.launcher.commitThenLaunch(async (tx) =>
       beginBackup(tx, principal, await lockWritableInstance(tx, principal, input.instanceId), input, {
         fullEvery: this.config.BACKUP_FULL_EVERY,
+        stopTimeoutSeconds: this.config.INSTANCE_STOP_TIMEOUT_SECONDS,
       }),
     );
   }

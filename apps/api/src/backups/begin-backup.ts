@@ -47,9 +47,12 @@ export interface BackupRequest {
   scheduleId?: string | null;
 }
 
-/** The operator's rule for chains: a full backup once a chain holds this many (BACKUP_FULL_EVERY). */
-export interface ChainRule {
+/** The operator's settings a backup follows. */
+export interface BackupRules {
+  /** A full backup once a chain holds this many (BACKUP_FULL_EVERY). */
   fullEvery: number;
+  /** STOP mode forces the guest off after this (INSTANCE_STOP_TIMEOUT_SECONDS, as stopInstance). */
+  stopTimeoutSeconds: number;
 }
 
 /**
@@ -63,7 +66,7 @@ export async function beginBackup(
   by: { userId: string | null },
   instance: InstanceEntity,
   input: BackupRequest,
-  chainRule: ChainRule,
+  rules: BackupRules,
 ): Promise<{ operation: BackupOperation; hostName: string }> {
   const notify = parseEmailAddresses([...(input.notify ?? [])], 'notify');
   const mode = input.mode ?? BackupMode.SNAPSHOT;
@@ -85,7 +88,7 @@ export async function beginBackup(
   const moved = await tx.volumes.transitionMany(volumeIds, [VolumeState.READY], VolumeState.SNAPSHOTTING);
   if (moved !== volumeIds.length) throw conflict('A volume of this instance became busy: try again');
   const { parent, fullReason } = input.incremental
-    ? await parentFor(tx, instance, storage, volumes, chainRule)
+    ? await parentFor(tx, instance, storage, volumes, rules)
     : { parent: null, fullReason: null };
   const backupId = newId();
   const location = backupLocation({ id: backupId, organizationId: instance.organizationId }, storage);
@@ -101,6 +104,7 @@ export async function beginBackup(
     volumes: volumes.map((v) => ({ volumeId: v.id, name: v.name, type: v.type, sizeGiB: v.sizeGiB })),
     ...(parent ? { parent: backupLocation(parent, storage) } : {}),
     probeTimeoutSeconds: BACKUP_PROBE_TIMEOUT_SECONDS,
+    stopTimeoutSeconds: rules.stopTimeoutSeconds,
   });
   // Last before the insert it guards. The size is not known until the agent has written it: the backup
   // reserves the virtual size of its disks (the most a full copy occupies) until then; see backupReservationGiB.
@@ -153,7 +157,7 @@ async function parentFor(
   instance: InstanceEntity,
   storage: BackupStorageEntity,
   volumes: readonly VolumeEntity[],
-  rule: ChainRule,
+  rule: BackupRules,
 ): Promise<{ parent: BackupEntity | null; fullReason: string | null }> {
   const latest = await tx.backups.findLatestReady(instance.id, storage.id);
   const parent = latest ? await tx.backups.lock(latest.id, 'share') : null;

@@ -84,6 +84,15 @@ export function checkedProbeTimeoutSeconds(value: unknown): number {
   return value;
 }
 
+/** An optional bound in seconds, 1 to `max`: absent stays absent (the agent's default applies). */
+function checkedOptionalSeconds(value: unknown, what: string, max: number): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new DriverError(`Invalid payload: ${what} must be a whole number of seconds from 1 to ${max}`);
+  }
+  return value;
+}
+
 function oneOf<T extends string>(value: unknown, allowed: readonly T[], what: string): T {
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
   throw new DriverError(`Invalid payload: ${what} must be one of ${allowed.join(', ')}`);
@@ -134,7 +143,12 @@ export function checkedCreateBackup(payload: CreateBackupPayload): CreateBackupP
     volumes: checkedVolumes(payload.volumes),
     ...(parent ? { parent: { backupId: parent.backupId, storage: parent.storage, folder: parent.folder } } : {}),
     probeTimeoutSeconds: checkedProbeTimeoutSeconds(payload.probeTimeoutSeconds),
+    ...optional('stopTimeoutSeconds', checkedOptionalSeconds(payload.stopTimeoutSeconds, 'stopTimeoutSeconds', 3600)),
   };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
 /** A RESTORE_BACKUP payload checked: a chain of 1 to 64 backups, 1 to 26 targets, each volume once. */

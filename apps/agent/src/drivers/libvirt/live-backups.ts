@@ -92,7 +92,12 @@ export class LiveBackups {
     try {
       await this.journal.write(entry);
       if (suspend) await this.hypervisor.virsh.run(['suspend', domainName(entry.instanceId)]);
-      else await this.hypervisor.domains.stop(entry.instanceId, { timeoutMs: this.stopTimeoutMs });
+      else {
+        const asked = prepared.payload.stopTimeoutSeconds;
+        await this.hypervisor.domains.stop(entry.instanceId, {
+          timeoutMs: asked !== undefined ? asked * 1000 : this.stopTimeoutMs,
+        });
+      }
     } catch (error) {
       await this.undo(entry).catch(() => undefined);
       await this.files.discardBackup(prepared);
