@@ -4,10 +4,16 @@
  * each. Beyond the common promises (nothing stuck or lost, no audit finding, every image sound, rows and disks in
  * agreement — which for backups means no folder without a READY row, no leftover file, every READY backup's files
  * matching its manifest): every instance ends in the state it had (STOPPED), a restored one holds its data.
+ * Then the same kill mid-createBackup of running instances on a libvirt agent, in each mode (SNAPSHOT, SUSPEND,
+ * STOP): every guest ends running, none left paused or shut off (CloudStack #12821), as the database says.
  */
 import { describeWith } from '@snapdeck/testing';
+import { mustQuery } from '../support/graphql-client.js';
+import { domainState, forgetDomains, forgetDomainsNow } from '../support/libvirt.js';
 import { hasPattern, volumeFile, writePattern } from '../support/patterns.js';
 import { Campaign } from './support/campaign.js';
+import { atExit } from './support/cleanup.js';
+import { ask } from './support/graphql.js';
 import { DATABASE, type FaultStack } from './support/fault-stack.js';
 import { CAMPAIGN_TIMEOUT_MS, useFaultStack } from './support/lifecycle.js';
 import {
@@ -18,6 +24,7 @@ import {
   memberOf,
   RESTORE_BACKUP,
   uniqueName,
+  waitForInstance,
   type Instance,
 } from './support/operations.js';
 import { waitFor } from './support/ports.js';
@@ -52,17 +59,17 @@ async function setUp(stack: Stack) {
   return { ...member, hostId, instances };
 }
 
-/** Waits (at most the settle window) until the instance is STOPPED with every volume READY and no backup running. */
-async function instanceIdle(stack: FaultStack, instanceId: string): Promise<boolean> {
+/** Waits (at most the settle window) until the instance is `state` with every volume READY and no backup running. */
+async function instanceIdle(stack: FaultStack, instanceId: string, state = 'STOPPED'): Promise<boolean> {
   return waitFor(
     async () => {
       const [row] = await stack.postgres.query<{ idle: boolean }>(
         DATABASE,
-        `SELECT i.state = 'STOPPED'
+        `SELECT i.state = $2
             AND NOT EXISTS (SELECT 1 FROM volumes v WHERE v.instance_id = i.id AND v.state <> 'READY')
             AND NOT EXISTS (SELECT 1 FROM backups b WHERE b.instance_id = i.id AND b.state = 'CREATING') AS idle
            FROM instances i WHERE i.id = $1`,
-        [instanceId],
+        [instanceId, state],
       );
       return row?.idle === true;
     },
@@ -159,6 +166,83 @@ describeWith(['qemu-img'], 'fault campaign: kill -9 of the agent mid-restoreBack
         return broken;
       };
       expect(await judge(campaign, campaign.lastFault, promises)).toEqual([]);
+    },
+    CAMPAIGN_TIMEOUT_MS,
+  );
+});
+
+const LIVE_HOST = 'kvm-faults-backup-live';
+const LIVE_INSTANCES = 3;
+const MODES = ['SNAPSHOT', 'SUSPEND', 'STOP'] as const;
+
+describeWith(['qemu-img', 'libvirt'], 'fault campaign: kill -9 of a libvirt agent mid-createBackup, each mode', () => {
+  // A guest without an OS ignores ACPI: STOP mode forces it off after a second instead of a minute.
+  const stack = useFaultStack({
+    hosts: [LIVE_HOST],
+    driver: 'libvirt',
+    apiEnv: { INSTANCE_STOP_TIMEOUT_SECONDS: '1' },
+  });
+  const instanceIds: string[] = [];
+  atExit(() => forgetDomainsNow(instanceIds));
+  afterAll(() => forgetDomains(instanceIds), 120_000);
+
+  it(
+    `${ROUNDS} rounds on running instances in SNAPSHOT, SUSPEND and STOP modes`,
+    async () => {
+      const { token, environmentId } = await memberOf(stack());
+      const hostId = (await hostIds(stack())).get(LIVE_HOST)!;
+      for (let i = 0; i < LIVE_INSTANCES; i++) {
+        const vm = await createInstance(stack(), token, { environmentId, hostId, dataDiskSizesGiB: [1] });
+        instanceIds.push(vm.id);
+        for (const volume of vm.volumes)
+          await writePattern(volumeFile(stack().storageDir(LIVE_HOST), volume.id), PATTERN, 0, DATA);
+        await mustQuery(
+          stack().url,
+          token,
+          'mutation($id: ID!) { startInstance(input: { instanceId: $id }) { instance { id } job { id } } }',
+          { id: vm.id },
+        );
+        await waitForInstance(stack(), token, vm.id, 'RUNNING');
+      }
+      const campaign = new Campaign('agent kill -9 mid-createBackup (libvirt, each mode)', stack());
+      await killAgentMidOperation(
+        campaign,
+        LIVE_HOST,
+        ROUNDS,
+        async (round) => {
+          const instanceId = instanceIds[round % instanceIds.length];
+          await instanceIdle(stack(), instanceId, 'RUNNING');
+          await campaign.submit(token, CREATE_BACKUP, {
+            instanceId,
+            mode: MODES[round % MODES.length],
+            compression: COMPRESSIONS[round % COMPRESSIONS.length],
+          });
+        },
+        800,
+      );
+      // The campaign's own promise, before the instances are stopped for the image checks: every one RUNNING
+      // with its backups settled, and its domain running (a resumed or restarted guest, never one left held).
+      const settleFrom = Date.now();
+      const held: string[] = [];
+      for (const id of instanceIds) {
+        const idle = await instanceIdle(stack(), id, 'RUNNING');
+        const domain = (await domainState(id)) ?? 'not defined';
+        if (!idle) held.push(`instance ${id} did not settle RUNNING (its domain is ${domain})`);
+        else if (domain !== 'running') held.push(`instance ${id} is RUNNING but its domain is ${domain}`);
+      }
+      // `qemu-img check` of an image a running QEMU holds reads its unflushed refcounts as leaks: stop the
+      // instances first, so the check reads what is really on disk.
+      for (const id of instanceIds) {
+        if (held.some((line) => line.includes(id))) continue;
+        await ask(
+          stack().url,
+          token,
+          'mutation($id: ID!) { stopInstance(input: { instanceId: $id }) { instance { id } job { id } } }',
+          { id },
+        );
+        await waitForInstance(stack(), token, id, 'STOPPED').catch(() => campaign.note(`instance ${id} did not stop`));
+      }
+      expect(await judge(campaign, settleFrom, async () => held)).toEqual([]);
     },
     CAMPAIGN_TIMEOUT_MS,
   );

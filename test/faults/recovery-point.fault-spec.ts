@@ -3,9 +3,8 @@
  * recovery point of a running instance: a real libvirtd domain with no guest OS), 20 rounds. The domains
  * outlive the agent (libvirtd runs them), as on a real node.
  */
-import { execFileSync } from 'node:child_process';
 import { describeWith } from '@snapdeck/testing';
-import { forgetDomains, LIBVIRT_URI, domainOf } from '../support/libvirt.js';
+import { forgetDomains, forgetDomainsNow } from '../support/libvirt.js';
 import { Campaign } from './support/campaign.js';
 import { atExit } from './support/cleanup.js';
 import { DATABASE, type FaultStack } from './support/fault-stack.js';
@@ -42,20 +41,7 @@ describeWith(['qemu-img', 'libvirt'], 'fault campaign: kill -9 of the agent mid-
   const stack = useFaultStack({ hosts: [HOST], driver: 'libvirt' });
   const instanceIds: string[] = [];
   // Domains are libvirtd's, not ours: destroy them however the campaign ends.
-  atExit(() => {
-    for (const id of instanceIds) {
-      for (const args of [
-        ['destroy', domainOf(id)],
-        ['undefine', domainOf(id), '--snapshots-metadata'],
-      ]) {
-        try {
-          execFileSync('virsh', ['-c', LIBVIRT_URI, ...args], { stdio: 'ignore', timeout: 30_000 });
-        } catch {
-          // Already gone.
-        }
-      }
-    }
-  });
+  atExit(() => forgetDomainsNow(instanceIds));
   afterAll(() => forgetDomains(instanceIds), 120_000);
 
   it(

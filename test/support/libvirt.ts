@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
@@ -56,5 +56,21 @@ export async function forgetDomains(instanceIds: Iterable<string>): Promise<void
   for (const id of instanceIds) {
     await virsh('destroy', domainOf(id)).catch(() => undefined);
     await virsh('undefine', domainOf(id), '--snapshots-metadata').catch(() => undefined);
+  }
+}
+
+/** forgetDomains for a process exit handler, which cannot wait for a promise. */
+export function forgetDomainsNow(instanceIds: Iterable<string>): void {
+  for (const id of instanceIds) {
+    for (const args of [
+      ['destroy', domainOf(id)],
+      ['undefine', domainOf(id), '--snapshots-metadata'],
+    ]) {
+      try {
+        execFileSync('virsh', ['-c', LIBVIRT_URI, ...args], { stdio: 'ignore', timeout: 30_000 });
+      } catch {
+        // Already gone.
+      }
+    }
   }
 }
