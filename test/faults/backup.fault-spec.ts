@@ -8,12 +8,10 @@
  * STOP): every guest ends running, none left paused or shut off (CloudStack #12821), as the database says.
  */
 import { describeWith } from '@snapdeck/testing';
-import { mustQuery } from '../support/graphql-client.js';
 import { domainState, forgetDomains, forgetDomainsNow } from '../support/libvirt.js';
 import { hasPattern, volumeFile, writePattern } from '../support/patterns.js';
 import { Campaign } from './support/campaign.js';
 import { atExit } from './support/cleanup.js';
-import { ask } from './support/graphql.js';
 import { DATABASE, type FaultStack } from './support/fault-stack.js';
 import { CAMPAIGN_TIMEOUT_MS, useFaultStack } from './support/lifecycle.js';
 import {
@@ -24,7 +22,8 @@ import {
   memberOf,
   RESTORE_BACKUP,
   uniqueName,
-  waitForInstance,
+  startInstance,
+  stopForChecks,
   type Instance,
 } from './support/operations.js';
 import { waitFor } from './support/ports.js';
@@ -196,13 +195,7 @@ describeWith(['qemu-img', 'libvirt'], 'fault campaign: kill -9 of a libvirt agen
         instanceIds.push(vm.id);
         for (const volume of vm.volumes)
           await writePattern(volumeFile(stack().storageDir(LIVE_HOST), volume.id), PATTERN, 0, DATA);
-        await mustQuery(
-          stack().url,
-          token,
-          'mutation($id: ID!) { startInstance(input: { instanceId: $id }) { instance { id } job { id } } }',
-          { id: vm.id },
-        );
-        await waitForInstance(stack(), token, vm.id, 'RUNNING');
+        await startInstance(stack(), token, vm.id);
       }
       const campaign = new Campaign('agent kill -9 mid-createBackup (libvirt, each mode)', stack());
       await killAgentMidOperation(
@@ -230,18 +223,8 @@ describeWith(['qemu-img', 'libvirt'], 'fault campaign: kill -9 of a libvirt agen
         if (!idle) held.push(`instance ${id} did not settle RUNNING (its domain is ${domain})`);
         else if (domain !== 'running') held.push(`instance ${id} is RUNNING but its domain is ${domain}`);
       }
-      // `qemu-img check` of an image a running QEMU holds reads its unflushed refcounts as leaks: stop the
-      // instances first, so the check reads what is really on disk.
-      for (const id of instanceIds) {
-        if (held.some((line) => line.includes(id))) continue;
-        await ask(
-          stack().url,
-          token,
-          'mutation($id: ID!) { stopInstance(input: { instanceId: $id }) { instance { id } job { id } } }',
-          { id },
-        );
-        await waitForInstance(stack(), token, id, 'STOPPED').catch(() => campaign.note(`instance ${id} did not stop`));
-      }
+      const settled = instanceIds.filter((id) => !held.some((line) => line.includes(id)));
+      await stopForChecks(stack(), token, settled, (line) => campaign.note(line));
       expect(await judge(campaign, settleFrom, async () => held)).toEqual([]);
     },
     CAMPAIGN_TIMEOUT_MS,

@@ -9,10 +9,15 @@ import { Campaign } from './support/campaign.js';
 import { atExit } from './support/cleanup.js';
 import { DATABASE, type FaultStack } from './support/fault-stack.js';
 import { useFaultStack, CAMPAIGN_TIMEOUT_MS } from './support/lifecycle.js';
-import { createInstance, CREATE_RECOVERY_POINT, hostIds, memberOf, waitForInstance } from './support/operations.js';
-import { ask } from './support/graphql.js';
+import {
+  createInstance,
+  CREATE_RECOVERY_POINT,
+  hostIds,
+  memberOf,
+  startInstance,
+  stopForChecks,
+} from './support/operations.js';
 import { waitFor } from './support/ports.js';
-import { mustQuery } from '../support/graphql-client.js';
 import { killAgentMidOperation } from './support/rounds.js';
 import { judge, SETTLE_SECONDS } from './support/verdict.js';
 
@@ -52,13 +57,7 @@ describeWith(['qemu-img', 'libvirt'], 'fault campaign: kill -9 of the agent mid-
       for (let i = 0; i < INSTANCES; i++) {
         const vm = await createInstance(stack(), token, { environmentId, hostId, dataDiskSizesGiB: [1] });
         instanceIds.push(vm.id);
-        await mustQuery(
-          stack().url,
-          token,
-          'mutation($id: ID!) { startInstance(input: { instanceId: $id }) { instance { id } job { id } } }',
-          { id: vm.id },
-        );
-        await waitForInstance(stack(), token, vm.id, 'RUNNING');
+        await startInstance(stack(), token, vm.id);
       }
       const campaign = new Campaign('agent kill -9 mid-recovery point (libvirt)', stack());
       await killAgentMidOperation(
@@ -75,17 +74,10 @@ describeWith(['qemu-img', 'libvirt'], 'fault campaign: kill -9 of the agent mid-
       // `qemu-img check` of an image a running QEMU holds reads its unflushed refcounts as leaks: stop the
       // instances first (their jobs are not the campaign's), so the check reads what is really on disk.
       const settleFrom = Date.now();
-      for (const id of instanceIds) {
-        // One left busy is the verdict's to report (stuck), not a reason to stop here.
-        if (!(await instanceIdle(stack(), id))) continue;
-        await ask(
-          stack().url,
-          token,
-          'mutation($id: ID!) { stopInstance(input: { instanceId: $id }) { instance { id } job { id } } }',
-          { id },
-        );
-        await waitForInstance(stack(), token, id, 'STOPPED').catch(() => campaign.note(`instance ${id} did not stop`));
-      }
+      // One left busy is the verdict's to report (stuck), not a reason to stop here.
+      const idle: string[] = [];
+      for (const id of instanceIds) if (await instanceIdle(stack(), id)) idle.push(id);
+      await stopForChecks(stack(), token, idle, (line) => campaign.note(line));
       expect(await judge(campaign, settleFrom)).toEqual([]);
     },
     CAMPAIGN_TIMEOUT_MS,

@@ -97,6 +97,11 @@ export interface CreateBackupPayload extends BackupLocation {
   probeTimeoutSeconds: number;
   /** STOP mode: the graceful shutdown is forced off after this (the api's INSTANCE_STOP_TIMEOUT_SECONDS). */
   stopTimeoutSeconds?: number;
+  /**
+   * The api saw the instance RUNNING when it asked (and keeps it from being stopped until the job ends): a domain
+   * the agent finds shut off was stopped by an earlier delivery of this backup, and is started again after the copy.
+   */
+  instanceRunning?: boolean;
 }
 
 export interface CreateBackupResult {

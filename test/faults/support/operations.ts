@@ -132,6 +132,39 @@ export async function waitForInstance(
   );
 }
 
+/** Starts a STOPPED instance and waits (bounded) until it is RUNNING: set-up of the libvirt campaigns. */
+export async function startInstance(stack: FaultStack, token: string, id: string): Promise<Instance> {
+  await mustQuery(
+    stack.url,
+    token,
+    'mutation($id: ID!) { startInstance(input: { instanceId: $id }) { instance { id } job { id } } }',
+    { id },
+  );
+  return waitForInstance(stack, token, id, 'RUNNING');
+}
+
+/**
+ * Stops running instances before the verdict: `qemu-img check` of an image a running QEMU holds reads its
+ * unflushed refcounts as leaks, so the check must read what is really on disk. One that does not stop is noted
+ * (the verdict reports what it left), not thrown.
+ */
+export async function stopForChecks(
+  stack: FaultStack,
+  token: string,
+  ids: readonly string[],
+  note: (line: string) => void,
+): Promise<void> {
+  for (const id of ids) {
+    await ask(
+      stack.url,
+      token,
+      'mutation($id: ID!) { stopInstance(input: { instanceId: $id }) { instance { id } job { id } } }',
+      { id },
+    );
+    await waitForInstance(stack, token, id, 'STOPPED').catch(() => note(`instance ${id} did not stop`));
+  }
+}
+
 /** Sends a mutation that must be accepted and waits (bounded) until its job is final: campaign set-up. */
 export async function completed(
   stack: FaultStack,

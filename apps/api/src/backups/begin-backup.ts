@@ -105,6 +105,7 @@ export async function beginBackup(
     ...(parent ? { parent: backupLocation(parent, storage) } : {}),
     probeTimeoutSeconds: BACKUP_PROBE_TIMEOUT_SECONDS,
     stopTimeoutSeconds: rules.stopTimeoutSeconds,
+    instanceRunning: instance.state === InstanceState.RUNNING,
   });
   // Last before the insert it guards. The size is not known until the agent has written it: the backup
   // reserves the virtual size of its disks (the most a full copy occupies) until then; see backupReservationGiB.

@@ -144,6 +144,7 @@ export function checkedCreateBackup(payload: CreateBackupPayload): CreateBackupP
     ...(parent ? { parent: { backupId: parent.backupId, storage: parent.storage, folder: parent.folder } } : {}),
     probeTimeoutSeconds: checkedProbeTimeoutSeconds(payload.probeTimeoutSeconds),
     ...optional('stopTimeoutSeconds', checkedOptionalSeconds(payload.stopTimeoutSeconds, 'stopTimeoutSeconds', 3600)),
+    ...optional('instanceRunning', payload.instanceRunning === true ? true : undefined),
   };
 }
 

@@ -288,4 +288,29 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtDriver backups of running instance
     },
     SLOW,
   );
+
+  it(
+    'starts again a domain found shut off that the api saw running (a stop of an earlier delivery landed late)',
+    async () => {
+      const { instance, domain } = await runningInstance();
+      // The forced stop of a killed agent's delivery, finished after the new agent found nothing to undo.
+      await hypervisor.domains.destroy(domain);
+      const payload = { ...payloadFor(instance, 'STOP'), instanceRunning: true };
+      const result = await driver.createBackup(payload);
+      expect(result).toMatchObject({ alreadyExisted: false, instanceRunning: true });
+      expect(result.manifest.instanceWasRunning).toBe(true);
+      expect(await state(instance.instanceId)).toBe('RUNNING');
+      expect(await new BackupJournal(primary).list()).toEqual([]);
+      // A repeat after it completed, the domain shut off again: answered from the backup, and started.
+      await hypervisor.domains.destroy(domain);
+      expect(await driver.createBackup(payload)).toMatchObject({ alreadyExisted: true, instanceRunning: true });
+      expect(await state(instance.instanceId)).toBe('RUNNING');
+      // Without the api's word that it was running, a shut-off domain is a stopped instance: a plain copy, stopped.
+      await hypervisor.domains.destroy(domain);
+      const plain = await driver.createBackup(payloadFor(instance, 'STOP'));
+      expect(plain).toMatchObject({ instanceRunning: false });
+      expect(await state(instance.instanceId)).toBe('STOPPED');
+    },
+    SLOW,
+  );
 });

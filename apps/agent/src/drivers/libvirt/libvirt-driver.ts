@@ -266,6 +266,12 @@ export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
     const instance = { instanceId: checked.instanceId, volumeIds: checked.volumes.map((v) => v.volumeId) };
     return this.withInstance(instance, async () => {
       const state = await this.hypervisor.domains.instanceState(checked.instanceId);
+      if (state === 'STOPPED' && checked.instanceRunning) {
+        // Running when the api asked, and locked since: only an earlier delivery of this backup stopped it (a
+        // forced stop can land after its killed agent's restart). It ends as STOP mode ends: started again.
+        const prepared = await this.files.prepareBackup(checked);
+        return this.liveBackups.backUpStopped(prepared);
+      }
       if (state !== 'RUNNING' && state !== 'PAUSED') {
         for (const volumeId of instance.volumeIds) {
           await this.refuseIfRunning(volumeId, `Could not back up instance ${checked.instanceId}`);

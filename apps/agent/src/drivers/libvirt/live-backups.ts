@@ -83,6 +83,30 @@ export class LiveBackups {
   }
 
   /**
+   * A domain found shut off that was running when the backup was asked for: journaled as a STOP-mode backup that
+   * has stopped it, copied plainly (or its finished copy answered), then started again whatever the copy did.
+   */
+  async backUpStopped(prepared: PreparedBackup): Promise<CreateBackupResult> {
+    const { payload } = prepared;
+    const entry: BackupJournalEntry = {
+      backupId: payload.backupId,
+      instanceId: payload.instanceId,
+      volumeIds: payload.volumes.map((v) => v.volumeId),
+      step: 'stopped',
+      at: new Date().toISOString(),
+    };
+    await this.journal.write(entry);
+    if (prepared.existing) {
+      await this.undo(entry);
+      const state = await this.hypervisor.domains.instanceState(payload.instanceId);
+      return this.files.existingBackup(prepared, state === 'RUNNING' || state === 'PAUSED');
+    }
+    return this.around(prepared, entry, performance.now(), () =>
+      this.copy(prepared, { shared: false, quiesced: false }),
+    );
+  }
+
+  /**
    * SUSPEND (`virsh suspend`; the active layers read with -U) or STOP (graceful shutdown, forced after the stop
    * timeout; read plainly): journaled first, undone after the copy whatever it did.
    */
