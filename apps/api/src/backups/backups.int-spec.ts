@@ -489,7 +489,7 @@ describe('backups (PostgreSQL)', () => {
         incremental: false,
         parentId: null,
         chainLength: 1,
-        fullReason: 'the agent could not use the parent backup and wrote a full copy',
+        fullReason: 'the parent backup is gone from its storage or damaged: the agent wrote a full copy',
       });
       expect((await backups.delete(member, full.id)).backup.state).toBe(BackupState.DESTROYING);
     });

@@ -464,6 +464,27 @@ describeWith(['qemu-img'], 'QemuImgDriver backups on real qcow2 files', () => {
     console.log(`incremental after 10 MiB of writes: ${result.sizeBytes} bytes (full: ${fullResult.sizeBytes})`);
   });
 
+  it('writes a full backup when the parent is gone from its storage or has lost its manifest', async () => {
+    const instance = await newInstance();
+    await writePattern(driver.volumePath(instance.rootId), '0x23', 0, 4 * MIB);
+    const single = { instanceId: instance.instanceId, rootId: instance.rootId };
+    const damaged = backupPayload(single, { compression: 'NONE' });
+    await driver.createBackup(damaged);
+    await rm(join(folderOf(damaged), 'manifest.json'));
+    const gone = backupPayload(single, { compression: 'NONE' });
+    await driver.createBackup(gone);
+    await rm(folderOf(gone), { recursive: true });
+    for (const parent of [damaged, gone]) {
+      const { backupId, storage, folder } = parent;
+      const payload = { ...backupPayload(single, { compression: 'NONE' }), parent: { backupId, storage, folder } };
+      const result = await driver.createBackup(payload);
+      expect(result.manifest).toMatchObject({ incremental: false, parentBackupId: null });
+      const file = join(folderOf(payload), `${instance.rootId}.qcow2`);
+      expect((await info(file))['backing-filename']).toBeUndefined();
+      expect(await checkClean(file)).toBe(true);
+    }
+  });
+
   it('restores the last of a full and 3 incrementals to its state, flattened, and verifies the whole chain first', async () => {
     const instance = await newInstance();
     const file = driver.volumePath(instance.rootId);

@@ -94,14 +94,7 @@ export class QemuImgBackups {
     const action = `Could not back up instance ${payload.instanceId} to backup ${payload.backupId}`;
     const dir = await this.folderOf(payload, 'write', payload.probeTimeoutSeconds, action);
     const labels = this.labelsOf(payload, dir);
-    let parent: BackupManifest | null = null;
-    if (payload.parent) {
-      const parentDir = await this.folderOf(payload.parent, 'read', payload.probeTimeoutSeconds, action, true);
-      parent = await this.readManifest(payload.parent, parentDir, action, false);
-      if (parent === null) {
-        throw new DriverError(`${action}: the parent backup ${payload.parent.backupId} is not complete (no manifest)`);
-      }
-    }
+    const parent = payload.parent ? await this.parentOf(payload.parent, payload.probeTimeoutSeconds, action) : null;
     const existing = await this.readManifest(payload, dir, action, true);
     return { payload, dir, existing, parent, startedAt: new Date(), labels, action };
   }
@@ -366,6 +359,26 @@ export class QemuImgBackups {
     action: string,
     mustExist = false,
   ): Promise<string> {
+    const { root, folderExists } = await this.probe(location, mode, timeoutSeconds, action);
+    if (!folderExists && (mustExist || mode === 'write')) {
+      throw new DriverError(`${action}: backup ${location.backupId} does not exist in its storage`);
+    }
+    return this.realFolder(root, location.folder, action);
+  }
+
+  /**
+   * The parent an incremental builds on, or null when it is gone from its storage or its manifest is missing or
+   * broken (removed or damaged outside Snapdeck): the backup is then a full one, which depends on nothing, and
+   * the api records why. A storage that does not answer still fails the backup.
+   */
+  private async parentOf(location: BackupLocation, timeoutSeconds: number, action: string) {
+    const { root, folderExists } = await this.probe(location, 'read', timeoutSeconds, action);
+    if (!folderExists) return null;
+    return this.readManifest(location, await this.realFolder(root, location.folder, action), action, true);
+  }
+
+  /** The storage probe, bounded: a dead mount fails here, before anything of the instance is touched. */
+  private async probe(location: BackupLocation, mode: 'write' | 'read', timeoutSeconds: number, action: string) {
     const root = this.storageRoot(location.storage);
     const probe = await probeBackupStorage(
       {
@@ -377,10 +390,7 @@ export class QemuImgBackups {
       },
       action,
     );
-    if (!probe.folderExists && (mustExist || mode === 'write')) {
-      throw new DriverError(`${action}: backup ${location.backupId} does not exist in its storage`);
-    }
-    return this.realFolder(root, location.folder, action);
+    return { root, folderExists: probe.folderExists };
   }
 
   private async realFolder(root: string, folder: string, action: string): Promise<string> {

@@ -66,7 +66,10 @@ export class CreateBackupApplier implements JobOutcomeApplier<JobName.CREATE_BAC
         incremental: parentId !== null,
         parentId,
         ...(chainChanged && parentId === null
-          ? { chainLength: 1, fullReason: 'the agent could not use the parent backup and wrote a full copy' }
+          ? {
+              chainLength: 1,
+              fullReason: 'the parent backup is gone from its storage or damaged: the agent wrote a full copy',
+            }
           : {}),
         sizeBytes,
         completedAt: new Date(),
