@@ -8,7 +8,7 @@ import {
   type BackupScheduleRunResult,
   type Repositories,
 } from '@snapdeck/persistence';
-import { beginBackup } from '../backups/begin-backup.js';
+import { backupRulesOf, beginBackup } from '../backups/begin-backup.js';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import type { FollowUpJob } from '../orchestration/appliers/job-outcome-applier.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
@@ -197,10 +197,7 @@ export class BackupScheduleRunner {
               incremental: schedule.incremental,
               scheduleId: schedule.id,
             },
-            {
-              fullEvery: this.config.BACKUP_FULL_EVERY,
-              stopTimeoutSeconds: this.config.INSTANCE_STOP_TIMEOUT_SECONDS,
-            },
+            backupRulesOf(this.config),
           );
         });
         results.push({ instanceId, status: PolicyRunStatus.SUCCEEDED, backupId: operation.backup.id });

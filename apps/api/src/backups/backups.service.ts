@@ -14,7 +14,7 @@ import { isUniqueViolation } from '../common/database-errors.js';
 import { API_CONFIG, type ApiConfig } from '../config.js';
 import { lockWritableInstance } from '../instances/instance-locks.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
-import { beginBackup, type BackupOperation } from './begin-backup.js';
+import { backupRulesOf, beginBackup, type BackupOperation } from './begin-backup.js';
 import { beginBackupDelete } from './begin-backup-delete.js';
 import type { CreateBackupInput, CreateBackupStorageInput } from './dto/backup.inputs.js';
 
@@ -36,10 +36,13 @@ export class BackupsService {
 
   async create(principal: Principal, input: CreateBackupInput): Promise<BackupOperation> {
     return this.launcher.commitThenLaunch(async (tx) =>
-      beginBackup(tx, principal, await lockWritableInstance(tx, principal, input.instanceId), input, {
-        fullEvery: this.config.BACKUP_FULL_EVERY,
-        stopTimeoutSeconds: this.config.INSTANCE_STOP_TIMEOUT_SECONDS,
-      }),
+      beginBackup(
+        tx,
+        principal,
+        await lockWritableInstance(tx, principal, input.instanceId),
+        input,
+        backupRulesOf(this.config),
+      ),
     );
   }
 

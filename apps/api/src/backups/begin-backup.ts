@@ -27,6 +27,7 @@ import {
   type VolumeEntity,
 } from '@snapdeck/persistence';
 import { enforceLimits } from '../common/limits.js';
+import type { ApiConfig } from '../config.js';
 import { assertDisksReady, assertInstanceIn } from '../instances/instance-disks.js';
 import { hostOfInstance } from '../instances/instance-locks.js';
 import { openJob, type JobResource } from '../orchestration/open-job.js';
@@ -53,6 +54,13 @@ export interface BackupRules {
   fullEvery: number;
   /** STOP mode forces the guest off after this (INSTANCE_STOP_TIMEOUT_SECONDS, as stopInstance). */
   stopTimeoutSeconds: number;
+}
+
+/** The rules from the api's configuration: one place for createBackup and the backup schedules. */
+export function backupRulesOf(
+  config: Pick<ApiConfig, 'BACKUP_FULL_EVERY' | 'INSTANCE_STOP_TIMEOUT_SECONDS'>,
+): BackupRules {
+  return { fullEvery: config.BACKUP_FULL_EVERY, stopTimeoutSeconds: config.INSTANCE_STOP_TIMEOUT_SECONDS };
 }
 
 /**
