@@ -7,6 +7,7 @@ import { BackupStorageModel } from '../backups/models/backup-storage.model.js';
 import { toConnection } from '../common/connection.model.js';
 import { PageArgs } from '../common/page.args.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { loadRequired } from '../graphql/loaders.js';
 import { InstanceModel } from '../instances/models/instance.model.js';
 import { BackupSchedulesService } from './backup-schedules.service.js';
 import {
@@ -81,6 +82,6 @@ export class BackupSchedulesResolver {
 
   @ResolveField(() => BackupStorageModel, { description: 'Where its backups are written.' })
   async storage(@Parent() schedule: BackupScheduleModel, @Context() ctx: GraphQLContext): Promise<BackupStorageModel> {
-    return BackupStorageModel.from((await ctx.loaders.backupStorages.load(schedule.storageId))!);
+    return BackupStorageModel.from(await loadRequired(ctx.loaders.backupStorages, 'BackupStorage', schedule.storageId));
   }
 }

@@ -8,6 +8,7 @@ import { PageArgs } from '../common/page.args.js';
 import { ParseIdPipe } from '../common/parse-id.pipe.js';
 import { EnvironmentModel } from '../environments/models/environment.model.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { loadRequired } from '../graphql/loaders.js';
 import { InstanceModel } from '../instances/models/instance.model.js';
 import { JobModel } from '../jobs/models/job.model.js';
 import { BackupsService } from './backups.service.js';
@@ -119,7 +120,7 @@ export class BackupsResolver {
 
   @ResolveField(() => EnvironmentModel, { description: 'The environment of the instance backed up.' })
   async environment(@Parent() backup: BackupModel, @Context() ctx: GraphQLContext): Promise<EnvironmentModel> {
-    return EnvironmentModel.from((await ctx.loaders.environments.load(backup.environmentId))!);
+    return EnvironmentModel.from(await loadRequired(ctx.loaders.environments, 'Environment', backup.environmentId));
   }
 
   @ResolveField(() => BackupModel, { nullable: true, description: 'The backup an incremental one builds on.' })
@@ -138,7 +139,7 @@ export class BackupsResolver {
 
   @ResolveField(() => BackupStorageModel, { description: 'Where it is written.' })
   async storage(@Parent() backup: BackupModel, @Context() ctx: GraphQLContext): Promise<BackupStorageModel> {
-    return BackupStorageModel.from((await ctx.loaders.backupStorages.load(backup.storageId))!);
+    return BackupStorageModel.from(await loadRequired(ctx.loaders.backupStorages, 'BackupStorage', backup.storageId));
   }
 
   @ResolveField(() => JobModel, { nullable: true, description: 'The job of the latest operation on this backup.' })

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { notFound } from '@snapdeck/domain';
 import type {
   BackupEntity,
   BackupStorageEntity,
@@ -22,6 +23,17 @@ function byId<T extends { id: string }>(load: (ids: readonly string[]) => Promis
     const rows = new Map((await load(ids)).map((row) => [row.id, row]));
     return ids.map((id) => rows.get(id) ?? null);
   });
+}
+
+/**
+ * A row that must exist beside its parent (a recovery point's instance, a volume's environment). The two are
+ * read in two statements of one request, so a destroy committed between them leaves the parent without it:
+ * the answer is NOT_FOUND, with a code, instead of a crash on null.
+ */
+export async function loadRequired<T>(loader: DataLoader<string, T | null>, type: string, id: string): Promise<T> {
+  const row = await loader.load(id);
+  if (!row) throw notFound(type, id);
+  return row;
 }
 
 /**

@@ -6,6 +6,7 @@ import { RequirePermission } from '../auth/require-permission.decorator.js';
 import { toConnection } from '../common/connection.model.js';
 import { PageArgs } from '../common/page.args.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { loadRequired } from '../graphql/loaders.js';
 import { InstanceModel } from '../instances/models/instance.model.js';
 import { JobModel } from '../jobs/models/job.model.js';
 import {
@@ -31,10 +32,14 @@ export class InstanceSnapshotsResolver {
   async instanceSnapshots(
     @CurrentPrincipal() principal: Principal,
     @Args() page: PageArgs,
+    @Context() ctx: GraphQLContext,
     @Args('filter', { nullable: true, description: 'Which recovery points (default: all of them).' })
     filter?: InstanceSnapshotFilter,
   ): Promise<InstanceSnapshotConnection> {
-    return toConnection(await this.service.list(principal, filter ?? {}, page), InstanceSnapshotModel.from);
+    const found = await this.service.list(principal, filter ?? {}, page);
+    // The instances came with the list, from one snapshot of the database: `instance` answers from them.
+    for (const row of found.items) if (row.instance) ctx.loaders.instances.prime(row.instanceId, row.instance);
+    return toConnection(found, InstanceSnapshotModel.from);
   }
 
   @Mutation(() => CreateInstanceSnapshotPayload, {
@@ -79,7 +84,7 @@ export class InstanceSnapshotsResolver {
     @Parent() instanceSnapshot: InstanceSnapshotModel,
     @Context() ctx: GraphQLContext,
   ): Promise<InstanceModel> {
-    return InstanceModel.from((await ctx.loaders.instances.load(instanceSnapshot.instanceId))!);
+    return InstanceModel.from(await loadRequired(ctx.loaders.instances, 'Instance', instanceSnapshot.instanceId));
   }
 
   @ResolveField(() => JobModel, {

@@ -13,6 +13,8 @@ import {
 import { openTestDatabase } from '@snapdeck/testing';
 import type { Principal } from '../auth/principal.js';
 import type { ApiConfig } from '../config.js';
+import { GraphQLContext } from '../graphql/context.js';
+import { InstanceSnapshotsResolver } from '../instance-snapshots/instance-snapshots.resolver.js';
 import { InstanceSnapshotsService } from '../instance-snapshots/instance-snapshots.service.js';
 import { JobLauncher } from '../orchestration/job-launcher.service.js';
 import { JobResultsService } from '../orchestration/job-results.service.js';
@@ -806,6 +808,26 @@ describe('running instances and instance snapshots', () => {
       await finish(job, ok<JobName.DESTROY_VOLUMES>({ destroyed: f.volumes.map((v) => v.id) }));
       expect(await findInstanceSnapshot(completed.id)).toBeNull();
       expect(await instanceState(f.instance.id)).toBeUndefined();
+    });
+
+    it('a list read before the destroy commits still answers each recovery point with its instance', async () => {
+      const f = await instanceIn(InstanceState.STOPPED);
+      const completed = await completedInstanceSnapshot(f);
+      const ctx = new GraphQLContext({ headers: {} }, undefined, 'race', db);
+      ctx.principal = principal;
+      const resolver = new InstanceSnapshotsResolver(instanceSnapshots);
+      const page = await resolver.instanceSnapshots(principal, {}, ctx, { instanceId: f.instance.id });
+      // The destroy commits between the list and its nested field (the limits mix met it as a crash on null).
+      const { job } = await instances.destroy(principal, f.instance.id, true);
+      await finish(job, ok<JobName.DESTROY_VOLUMES>({ destroyed: f.volumes.map((v) => v.id) }));
+      expect(await instanceState(f.instance.id)).toBeUndefined();
+      const [point] = page.edges.map((e) => e.node);
+      expect(point.id).toBe(completed.id);
+      expect((await resolver.instance(point, ctx)).id).toBe(f.instance.id);
+      // Read afresh, the instance is gone: NOT_FOUND with its code, not an internal error.
+      const later = new GraphQLContext({ headers: {} }, undefined, 'later', db);
+      later.principal = principal;
+      await refusedWith(resolver.instance(point, later), ErrorCode.NOT_FOUND);
     });
 
     it('returns the instance snapshots to COMPLETED when the destroy fails', async () => {

@@ -8,6 +8,7 @@ import { PageArgs } from '../common/page.args.js';
 import { ParseIdPipe } from '../common/parse-id.pipe.js';
 import { EnvironmentModel } from '../environments/models/environment.model.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { loadRequired } from '../graphql/loaders.js';
 import { HostModel } from '../hosts/models/host.model.js';
 import { JobModel } from '../jobs/models/job.model.js';
 import { VolumeModel } from '../volumes/models/volume.model.js';
@@ -122,7 +123,7 @@ export class InstancesResolver {
 
   @ResolveField(() => EnvironmentModel, { description: 'The environment it belongs to.' })
   async environment(@Parent() instance: InstanceModel, @Context() ctx: GraphQLContext): Promise<EnvironmentModel> {
-    return EnvironmentModel.from((await ctx.loaders.environments.load(instance.environmentId))!);
+    return EnvironmentModel.from(await loadRequired(ctx.loaders.environments, 'Environment', instance.environmentId));
   }
 
   @ResolveField(() => HostModel, { nullable: true, description: 'The host that holds its volumes, if placed.' })

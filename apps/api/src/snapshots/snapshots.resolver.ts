@@ -8,6 +8,7 @@ import { PageArgs } from '../common/page.args.js';
 import { ParseIdPipe } from '../common/parse-id.pipe.js';
 import { EnvironmentModel } from '../environments/models/environment.model.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { loadRequired } from '../graphql/loaders.js';
 import { InstanceModel } from '../instances/models/instance.model.js';
 import { JobModel } from '../jobs/models/job.model.js';
 import { VolumeModel } from '../volumes/models/volume.model.js';
@@ -108,7 +109,7 @@ export class SnapshotsResolver {
 
   @ResolveField(() => EnvironmentModel, { description: 'The environment of its volume.' })
   async environment(@Parent() snapshot: SnapshotModel, @Context() ctx: GraphQLContext): Promise<EnvironmentModel> {
-    return EnvironmentModel.from((await ctx.loaders.environments.load(snapshot.environmentId))!);
+    return EnvironmentModel.from(await loadRequired(ctx.loaders.environments, 'Environment', snapshot.environmentId));
   }
 
   @ResolveField(() => JobModel, { nullable: true, description: 'The job of the latest operation on this snapshot.' })

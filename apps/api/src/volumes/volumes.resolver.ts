@@ -9,6 +9,7 @@ import { PageArgs } from '../common/page.args.js';
 import { ParseIdPipe } from '../common/parse-id.pipe.js';
 import { EnvironmentModel } from '../environments/models/environment.model.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { loadRequired } from '../graphql/loaders.js';
 import { HostModel } from '../hosts/models/host.model.js';
 import { InstanceModel } from '../instances/models/instance.model.js';
 import { SnapshotConnection, SnapshotModel } from '../snapshots/models/snapshot.model.js';
@@ -87,7 +88,7 @@ export class VolumesResolver {
 
   @ResolveField(() => EnvironmentModel, { description: 'The environment it belongs to.' })
   async environment(@Parent() volume: VolumeModel, @Context() ctx: GraphQLContext): Promise<EnvironmentModel> {
-    return EnvironmentModel.from((await ctx.loaders.environments.load(volume.environmentId))!);
+    return EnvironmentModel.from(await loadRequired(ctx.loaders.environments, 'Environment', volume.environmentId));
   }
 
   @ResolveField(() => HostModel, { nullable: true, description: 'The host that holds its image.' })

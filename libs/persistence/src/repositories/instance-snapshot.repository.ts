@@ -47,8 +47,12 @@ export class InstanceSnapshotRepository {
     return this.scoped(scope).andWhere('r.id = :id', { id }).getOne();
   }
 
+  /**
+   * With each row's instance read in the same statement: destroying an instance removes its recovery points in
+   * the same commit, so a second read for the instance could find it gone while the list still shows them.
+   */
   list(scope: ReadScope, filter: InstanceSnapshotFilter, page: PageRequest): Promise<Page<InstanceSnapshotEntity>> {
-    const qb = this.scoped(scope);
+    const qb = this.scoped(scope).leftJoinAndSelect('r.instance', 'instance');
     if (filter.instanceId) qb.andWhere('r.instance_id = :instanceId', { instanceId: filter.instanceId });
     return paginate(qb, 'r', page);
   }
