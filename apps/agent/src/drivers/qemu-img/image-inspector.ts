@@ -108,6 +108,12 @@ export class ImageInspector {
     }
   }
 
+  /** True while another process holds the image's write lock (`qemu-img info` without -U is refused). */
+  async isHeld(file: string, timeoutMs: number): Promise<boolean> {
+    const info = await this.info(file, false, timeoutMs, new Map());
+    return !info.ok && info.lockHeld;
+  }
+
   private async info(
     file: string,
     shared: boolean,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, link, lstat, mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   type BackupManifest,
   type CreateBackupPayload,
@@ -88,6 +89,9 @@ type Labels = Map<string, string>;
 export const PARTIAL = '.partial-';
 /** Private copies of images under inspection, in primary storage where only the agent writes. */
 const WORK_FOLDER = '.snapdeck-work';
+/** How long the start-up check waits for a killed agent's qemu-img child to let an image go (a large convert). */
+const HELD_IMAGE_WAIT_MS = 30_000;
+const HELD_IMAGE_POLL_MS = 100;
 const IMPORT_PREFIX = 'import-';
 
 /** Lock key of a file in secondary storage; volume locks are keyed by the bare volume id. */
@@ -607,6 +611,12 @@ export class QemuImgDriver extends VolumeDriver {
       await this.journal.clear(id);
       return result;
     };
+    // A process that holds the image now is, on a host where only agents write images, the dead agent's own
+    // qemu-img child: killed alone (OOM, kill -9 of its pid), an agent leaves it to finish its one command, and
+    // read with -U meanwhile its half-written tables would look corrupt.
+    if (!(await this.heldUntilReleased(file, Math.min(timeoutMs, HELD_IMAGE_WAIT_MS)))) {
+      return deferred(id, { status: 'skipped' }, 'another process still holds the image: checked at the next start');
+    }
     const first = await this.inspector.check(file, { timeoutMs, shared: false, labels });
     const { check } = first;
     switch (check.status) {
@@ -646,6 +656,16 @@ export class QemuImgDriver extends VolumeDriver {
       leakedClusters: leaks,
       message: `still not clean after qemu-img check -r leaks: ${why}`,
     });
+  }
+
+  /** Waits (polling, at most `waitMs`) until no other process holds the image; false if one still does. */
+  private async heldUntilReleased(file: string, waitMs: number): Promise<boolean> {
+    const deadline = Date.now() + waitMs;
+    while (await this.inspector.isHeld(file, Math.max(1000, deadline - Date.now()))) {
+      if (Date.now() + HELD_IMAGE_POLL_MS > deadline) return false;
+      await delay(HELD_IMAGE_POLL_MS);
+    }
+    return true;
   }
 
   private async describeImage(image: ImageFile, timeoutMs: number, action: string): Promise<InventoryImage | null> {

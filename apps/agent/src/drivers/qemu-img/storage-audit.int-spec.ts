@@ -319,19 +319,35 @@ describeWith(['qemu-img'], 'storage audit on real qcow2 files (qemu-img driver)'
       await driver.journal.mark(volumeId, 'snapshot -c');
       const holder = await holdImage(volumeFile(volumeId));
       try {
-        const found = await driver.checkInterruptedImages({ timeoutMs: 60_000 });
+        // The start-up check waits for the holder (at most its bound, here 1.5 s), then leaves the image alone.
+        const found = await driver.checkInterruptedImages({ timeoutMs: 1500 });
         expect(found).toEqual([
-          expect.objectContaining({
-            volumeId,
-            status: 'deferred',
-            check: expect.objectContaining({ status: 'leaks' }),
-          }),
+          expect.objectContaining({ volumeId, status: 'deferred', message: expect.stringMatching(/still holds/) }),
         ]);
       } finally {
         await release(holder);
       }
       expect(await journalEntries()).toEqual([volumeId]);
       expect((await diskCheck(volumeFile(volumeId))).leaks).toBe(2);
+    });
+    it("waits for a process that still holds a journaled image (a killed agent's qemu-img child) and checks it after", async () => {
+      const volumeId = randomUUID();
+      await driver.createVolume(volumeId, 1);
+      await leakClusters(volumeFile(volumeId), 3);
+      await driver.journal.mark(volumeId, 'snapshot -c');
+      const holder = await holdImage(volumeFile(volumeId));
+      const started = Date.now();
+      const letGo = setTimeout(() => void release(holder), 1000);
+      try {
+        const found = await driver.checkInterruptedImages({ timeoutMs: 60_000 });
+        expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+        expect(found).toEqual([expect.objectContaining({ volumeId, status: 'repaired', leakedClusters: 3 })]);
+      } finally {
+        clearTimeout(letGo);
+        if (holder.exitCode === null && holder.signalCode === null) await release(holder);
+      }
+      expect(await journalEntries()).toEqual([]);
+      expect(await diskCheck(volumeFile(volumeId))).toEqual({ exitCode: 0, leaks: 0, corruptions: 0 });
     });
   });
 
