@@ -1,7 +1,10 @@
 import { describeWith } from '@snapdeck/testing';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { diskSnapshotTags } from './support/disk.js';
 import { createInstance, type CreatedInstance } from './support/flows.js';
 import { errorCodes, eventually, mustQuery } from './support/graphql-client.js';
@@ -27,6 +30,7 @@ const RESTORE = `mutation($input: RestoreBackupInput!) { restoreBackup(input: $i
 const ROOT_BYTE = 0xa1;
 const DATA_BYTE = 0xb2;
 const LATER_BYTE = 0xc3;
+const execFileAsync = promisify(execFile);
 
 interface Manifest {
   backupId: string;
@@ -331,16 +335,34 @@ describeWith(['redis', 'qemu-img', 'libvirt'], 'backups of a running instance in
     );
   }
 
-  it('SNAPSHOT keeps the guest running; STOP and SUSPEND give it back running; the data restores', async () => {
-    vm = await createInstance(stack, tenant.tokens.MEMBER, { environmentId: tenant.environmentId, name: 'bk-live' });
-    instanceIds.add(vm.id);
+  /** After a backup in `mode`: the instance RUNNING with its disk READY, and its domain running for libvirtd. */
+  async function expectGivenBackRunning(mode: string, instanceId: string) {
+    const now = await instanceNow(instanceId);
+    expect({ mode, state: now.state, volumes: now.volumes.map((v) => v.state) }).toEqual({
+      mode,
+      state: 'RUNNING',
+      volumes: ['READY'],
+    });
+    expect(await domainState(instanceId)).toBe('running');
+    return now;
+  }
+
+  /** A new instance of the tenant, started and RUNNING (its domain removed after the suite). */
+  async function runningInstance(name: string): Promise<CreatedInstance> {
+    const created = await createInstance(stack, tenant.tokens.MEMBER, { environmentId: tenant.environmentId, name });
+    instanceIds.add(created.id);
     await mustQuery(
       stack.url,
       tenant.tokens.MEMBER,
       `mutation($id: ID!) { startInstance(input: { instanceId: $id }) { job { id } } }`,
-      { id: vm.id },
+      { id: created.id },
     );
-    await eventually(async () => (await instanceNow(vm.id)).state === 'RUNNING', WAIT_MS, 'the instance to run');
+    await eventually(async () => (await instanceNow(created.id)).state === 'RUNNING', WAIT_MS, 'the instance to run');
+    return created;
+  }
+
+  it('SNAPSHOT keeps the guest running; STOP and SUSPEND give it back running; the data restores', async () => {
+    vm = await runningInstance('bk-live');
     await guestWrite(vm.id, '0x5a', '1M');
 
     const ids: string[] = [];
@@ -352,13 +374,7 @@ describeWith(['redis', 'qemu-img', 'libvirt'], 'backups of a running instance in
       const backup = await backupWhenSettled(createBackup.backup.id, mode === 'STOP' ? 200_000 : WAIT_MS);
       expect({ mode, state: backup.state, error: backup.error }).toEqual({ mode, state: 'READY', error: null });
       expect(backup.configuration.instanceWasRunning).toBe(true);
-      const now = await instanceNow(vm.id);
-      expect({ mode, state: now.state, volumes: now.volumes.map((v) => v.state) }).toEqual({
-        mode,
-        state: 'RUNNING',
-        volumes: ['READY'],
-      });
-      expect(await domainState(vm.id)).toBe('running');
+      await expectGivenBackRunning(mode, vm.id);
       ids.push(backup.id);
     }
 
@@ -379,5 +395,46 @@ describeWith(['redis', 'qemu-img', 'libvirt'], 'backups of a running instance in
     const file = volumeFile(storageDir(), copy.volumes[0].id);
     expect(await hasPattern(file, 0x5a, 0, '1M')).toBe(true);
     expect((await check(file)).clean).toBe(true);
+  }, 480_000);
+
+  it('a storage that fills up mid-copy fails the backup clearly, in every mode, and leaves the guest running with nothing written', async () => {
+    // A backup storage of 8 MiB (a tmpfs every node of this one-host stack mounts), for 24 MiB of guest data.
+    const mount = await mkdtemp(join(tmpdir(), 'snapdeck-full-storage-'));
+    await execFileAsync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mount]);
+    try {
+      const { createBackupStorage } = await mustQuery<{ createBackupStorage: { backupStorage: { id: string } } }>(
+        stack.url,
+        stack.adminToken,
+        `mutation($input: CreateBackupStorageInput!) { createBackupStorage(input: $input) { backupStorage { id } } }`,
+        { input: { name: 'small', path: mount } },
+      );
+      const storageId = createBackupStorage.backupStorage.id;
+      const full = await runningInstance('bk-full');
+      await guestWrite(full.id, '0x77', '24M');
+
+      for (const mode of ['SNAPSHOT', 'SUSPEND', 'STOP']) {
+        const { createBackup } = await mustQuery(stack.url, tenant.tokens.MEMBER, CREATE, {
+          input: { instanceId: full.id, mode, compression: 'NONE', storageId },
+        });
+        const backup = await backupWhenSettled(createBackup.backup.id, mode === 'STOP' ? 200_000 : WAIT_MS);
+        expect({ mode, state: backup.state }).toEqual({ mode, state: 'ERROR' });
+        expect(backup.error).toMatch(/no space left/i);
+        expect(backup.error).not.toContain(mount);
+        // The guest is given back running, its disk unlocked, and nothing of the backup stays on the storage.
+        const now = await expectGivenBackRunning(mode, full.id);
+        expect(await diskSnapshotTags(storageDir(), now.volumes[0].id)).toEqual([]);
+        expect(await readdir(join(mount, tenant.organizationId)).catch(() => [])).toEqual([]);
+      }
+      const { backups } = await mustQuery<{ backups: { edges: Array<{ node: { state: string } }> } }>(
+        stack.url,
+        tenant.tokens.READ_ONLY,
+        `query($filter: BackupFilter) { backups(filter: $filter, first: 10) { edges { node { state } } } }`,
+        { filter: { instanceId: full.id } },
+      );
+      expect(backups.edges.map((e) => e.node.state)).toEqual(['ERROR', 'ERROR', 'ERROR']);
+    } finally {
+      await execFileAsync('umount', [mount]);
+      await rm(mount, { recursive: true, force: true });
+    }
   }, 480_000);
 });

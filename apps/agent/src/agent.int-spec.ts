@@ -25,7 +25,7 @@ import { describeWith } from '@snapdeck/testing';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { type RunningAgent, startAgent } from './bootstrap.js';
-import { corruptRefcount, leakClusters } from './drivers/qemu-img/qcow2-damage.test-support.js';
+import { leakClusters, misplaceL2Table } from './drivers/qemu-img/qcow2-damage.test-support.js';
 
 const anyString: unknown = expect.any(String);
 const versionString: unknown = expect.stringMatching(/^\d+\.\d+\.\d+/);
@@ -526,7 +526,7 @@ describeWith(['redis', 'qemu-img'], 'agent in-process, on Redis and qemu-img', (
       await writeFile(join(journal, id), '{"operation":"snapshot -c"}');
     }
     await leakClusters(volumeFile(h.storageDir, leaky), 5);
-    await corruptRefcount(volumeFile(h.storageDir, corrupt));
+    await misplaceL2Table(volumeFile(h.storageDir, corrupt));
 
     await h.start();
 

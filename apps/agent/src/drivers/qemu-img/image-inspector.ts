@@ -1,7 +1,7 @@
 import { lstat } from 'node:fs/promises';
 import type { ImageCheck, InventoryImage, InventoryImageKind } from '@snapdeck/contracts';
 import { DriverError } from '../volume-driver.js';
-import { classifyCheck } from './qemu-img-check.js';
+import { classifyCheck, onlyRecountableErrors } from './qemu-img-check.js';
 import { cleanStderr, describeQemuImgFailure, isLockHeld } from './qemu-img-errors.js';
 import { parseQcow2Header, readHeaderBytes } from './qcow2-header.js';
 import { parseQemuImgInfo, type QcowImageInfo } from './qemu-img-info.js';
@@ -92,6 +92,31 @@ export class ImageInspector {
         timeoutSeconds: options.timeoutMs / 1000,
       });
       return { check, held: options.shared };
+    }
+  }
+
+  /** True when the image's only errors are counts and flags `check -r all` recomputes (onlyRecountableErrors). */
+  async onlyRecountable(file: string, timeoutMs: number): Promise<boolean> {
+    try {
+      await this.runner.run(['check', '-f', 'qcow2', '--output=json', file], { timeoutMs });
+      return false;
+    } catch (error) {
+      if (!(error instanceof QemuImgProcessError)) throw error;
+      return error.exitCode === 2 && onlyRecountableErrors(error.stderr);
+    }
+  }
+
+  /**
+   * `qemu-img check -r all`, for an image whose only errors `onlyRecountable` found: it sets counts and flags
+   * from the references (and frees leaks). The caller checks again.
+   */
+  async repairRecountable(file: string, timeoutMs: number, labels: ReadonlyMap<string, string>): Promise<void> {
+    try {
+      await this.runner.run(['check', '-r', 'all', '-f', 'qcow2', '--output=json', file], { timeoutMs });
+    } catch (error) {
+      if (!(error instanceof QemuImgProcessError)) throw error;
+      const failure = describeQemuImgFailure({ ...error, timeoutSeconds: Math.round(timeoutMs / 1000) }, labels);
+      throw new DriverError(`Could not repair the refcounts: ${failure.message}`, failure.retryable);
     }
   }
 

@@ -47,7 +47,10 @@ export async function leakClusters(path: string, count: number): Promise<void> {
   for (let i = 0; i < count; i++) await setRefcount(path, first + i, 1);
 }
 
-/** A corruption: a cluster in use (the header's) gets refcount 0, so further writes could overwrite it. */
+/**
+ * A corruption: a cluster in use (the header's) gets refcount 0, so further writes could overwrite it. Counted
+ * fewer times than referenced, as a snapshot create cut short leaves every cluster: `check -r all` mends it.
+ */
 export async function corruptRefcount(path: string): Promise<void> {
   await setRefcount(path, 0, 0);
 }
@@ -60,6 +63,49 @@ export async function setCorruptBit(path: string): Promise<void> {
     await handle.read(features, 0, 8, 72);
     features.writeBigUInt64BE(features.readBigUInt64BE(0) | 2n);
     await handle.write(features, 0, 8, 72);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * What a `qemu-img snapshot -c` killed after its refcount increments reached the file but before its L2 tables
+ * did leaves: every data cluster of the first L2 table counted twice while still flagged COPIED (referenced
+ * once). `qemu-img check` reports each as an OFLAG_COPIED corruption, and leaks.
+ */
+export async function countDataClustersTwice(path: string): Promise<number> {
+  const { clusterBits } = await refcountBlock(path);
+  const clusterSize = 2 ** clusterBits;
+  const offsetMask = (1n << 56n) - 1n - BigInt(clusterSize - 1);
+  const clusters: number[] = [];
+  const handle = await open(path, 'r');
+  try {
+    const header = Buffer.alloc(48);
+    await handle.read(header, 0, header.length, 0);
+    const l1 = Buffer.alloc(8);
+    await handle.read(l1, 0, 8, Number(header.readBigUInt64BE(40)));
+    const l2 = Buffer.alloc(clusterSize);
+    await handle.read(l2, 0, clusterSize, Number(l1.readBigUInt64BE(0) & offsetMask));
+    for (let i = 0; i < clusterSize / 8; i++) {
+      const offset = l2.readBigUInt64BE(i * 8) & offsetMask;
+      if (offset !== 0n) clusters.push(Number(offset) / clusterSize);
+    }
+  } finally {
+    await handle.close();
+  }
+  for (const cluster of clusters) await setRefcount(path, cluster, 2);
+  return clusters.length;
+}
+
+/** A corruption no count can mend: the first L1 entry points at an L2 table that is not cluster aligned. */
+export async function misplaceL2Table(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    const header = Buffer.alloc(48);
+    await handle.read(header, 0, header.length, 0);
+    const entry = Buffer.alloc(8);
+    entry.writeBigUInt64BE((1n << 63n) | 0x10200n);
+    await handle.write(entry, 0, 8, Number(header.readBigUInt64BE(40)));
   } finally {
     await handle.close();
   }

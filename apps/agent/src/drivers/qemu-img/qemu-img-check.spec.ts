@@ -1,4 +1,4 @@
-import { classifyCheck, type CheckRun } from './qemu-img-check.js';
+import { classifyCheck, onlyRecountableErrors, type CheckRun } from './qemu-img-check.js';
 
 /** `qemu-img check --output=json` as qemu-utils 7.2 prints it, with the counts a case needs. */
 function report(counts: Record<string, number> = {}): string {
@@ -48,6 +48,14 @@ describe('classifyCheck (qemu-img check exit status 0 clean, 1 not completed, 2 
     });
   });
 
+  it('names the first error qemu-img printed, so the kind of damage shows', () => {
+    const stderr =
+      'Leaked cluster 9 refcount=1 reference=0\nERROR cluster 4 refcount=1 reference=2\nERROR cluster 5 refcount=1 reference=2\n';
+    expect(classifyCheck(run({ exitCode: 2, stdout: report({ corruptions: 2, leaks: 1 }), stderr })).message).toBe(
+      '2 corruption(s) found by qemu-img check (first: ERROR cluster 4 refcount=1 reference=2)',
+    );
+  });
+
   it('corruptions in the report win over any exit status', () => {
     expect(classifyCheck(run({ exitCode: 3, stdout: report({ corruptions: 1, leaks: 3 }) }))).toMatchObject({
       status: 'corrupt',
@@ -86,5 +94,37 @@ describe('classifyCheck (qemu-img check exit status 0 clean, 1 not completed, 2 
       status: 'unreadable',
       message: 'qemu-img check exited with status 63',
     });
+  });
+});
+
+describe('onlyRecountableErrors', () => {
+  it('is true when every error is a count below its references or a COPIED flag off its count', () => {
+    const stderr = [
+      'ERROR cluster 5 refcount=1 reference=2',
+      'ERROR cluster 6 refcount=0 reference=1',
+      'ERROR OFLAG_COPIED data cluster: l2_entry=8000000000050000 refcount=1',
+      'ERROR OFLAG_COPIED L2 cluster: l1_index=0 l1_entry=80000000000c0000 refcount=2',
+      'Leaked cluster 9 refcount=1 reference=0',
+    ].join('\n');
+    expect(onlyRecountableErrors(stderr)).toBe(true);
+  });
+
+  it('is true for what a snapshot create cut short after its refcounts leaves: COPIED flags and leaks', () => {
+    const stderr = [
+      'Leaked cluster 5 refcount=2 reference=1',
+      'ERROR OFLAG_COPIED data cluster: l2_entry=8000000000050000 refcount=2',
+    ].join('\n');
+    expect(onlyRecountableErrors(stderr)).toBe(true);
+  });
+
+  it('is false for a count above its references, a misplaced table, leaks alone or no error at all', () => {
+    expect(onlyRecountableErrors('ERROR cluster 5 refcount=3 reference=2')).toBe(false);
+    expect(
+      onlyRecountableErrors(
+        'ERROR l2_offset=10200: Table is not cluster aligned; L1 entry corrupted\nERROR cluster 1 refcount=1 reference=2',
+      ),
+    ).toBe(false);
+    expect(onlyRecountableErrors('Leaked cluster 9 refcount=1 reference=0')).toBe(false);
+    expect(onlyRecountableErrors('')).toBe(false);
   });
 });

@@ -9,6 +9,7 @@ import {
   type CreateBackupResult,
   type DeleteBackupPayload,
   type DeleteBackupResult,
+  type ImageCheck,
   type InventoryImage,
   type RestoreBackupPayload,
   type RestoreBackupResult,
@@ -626,6 +627,9 @@ export class QemuImgDriver extends VolumeDriver {
       case 'timeout':
         return deferred(id, check, check.message ?? 'qemu-img check ran out of time');
       case 'corrupt':
+        if (await this.inspector.onlyRecountable(file, timeoutMs))
+          return decided(await this.repairRecountable(id, check, timeoutMs));
+        return decided({ volumeId: id, status: 'damaged', check, message: check.message ?? check.status });
       case 'unreadable':
         return decided({ volumeId: id, status: 'damaged', check, message: check.message ?? check.status });
       case 'leaks':
@@ -656,6 +660,40 @@ export class QemuImgDriver extends VolumeDriver {
       leakedClusters: leaks,
       message: `still not clean after qemu-img check -r leaks: ${why}`,
     });
+  }
+
+  /**
+   * A journaled image whose only errors are counts or COPIED flags that disagree with the references (a snapshot
+   * create cut short), recounted before anything writes to it: a write through a wrong count or flag would
+   * overwrite a cluster a snapshot still shares.
+   */
+  private async repairRecountable(id: string, before: ImageCheck, timeoutMs: number): Promise<InterruptedImage> {
+    const file = this.volumePath(id);
+    const labels = this.labels(id);
+    try {
+      await this.inspector.repairRecountable(file, timeoutMs, labels);
+    } catch (error) {
+      if (!(error instanceof DriverError)) throw error;
+      return { volumeId: id, status: 'damaged', check: before, message: error.message };
+    }
+    const after = (await this.inspector.check(file, { timeoutMs, shared: false, labels })).check;
+    if (after.status !== 'clean') {
+      const why = after.message ?? after.status;
+      return {
+        volumeId: id,
+        status: 'damaged',
+        check: after,
+        message: `still not clean after qemu-img check -r all: ${why}`,
+      };
+    }
+    return {
+      volumeId: id,
+      status: 'repaired',
+      check: after,
+      message:
+        `${before.corruptions ?? 'some'} refcount(s) or COPIED flag(s) disagreeing with the references and ` +
+        `${before.leakedClusters ?? 0} leaked cluster(s) (a snapshot create cut short): recounted with qemu-img check -r all`,
+    };
   }
 
   /** Waits (polling, at most `waitMs`) until no other process holds the image; false if one still does. */

@@ -9,7 +9,13 @@ import { describeWith } from '@snapdeck/testing';
 import { SnapshotSlots } from '../../jobs/snapshot-slots.js';
 import { RepairStorageHandler } from '../../handlers/repair-storage.handler.js';
 import { failure } from './driver-assertions.test-support.js';
-import { corruptRefcount, leakClusters, setCorruptBit } from './qcow2-damage.test-support.js';
+import {
+  corruptRefcount,
+  countDataClustersTwice,
+  leakClusters,
+  misplaceL2Table,
+  setCorruptBit,
+} from './qcow2-damage.test-support.js';
 import { QemuImgDriver } from './qemu-img.driver.js';
 import { QemuImgRunner } from './qemu-img-runner.js';
 
@@ -285,6 +291,50 @@ describeWith(['qemu-img'], 'storage audit on real qcow2 files (qemu-img driver)'
       expect(await journalEntries()).toEqual([]);
     });
 
+    /**
+     * The start-up check recounts the journaled volume with `message`; after, it checks clean, is out of the
+     * journal, and still holds the 0x5a written before.
+     */
+    async function expectRecounted(volumeId: string, message: unknown): Promise<void> {
+      expect(await driver.checkInterruptedImages({ timeoutMs: 60_000 })).toEqual([
+        expect.objectContaining({ volumeId, status: 'repaired', check: { status: 'clean' }, message }),
+      ]);
+      expect(await diskCheck(volumeFile(volumeId))).toEqual({ exitCode: 0, leaks: 0, corruptions: 0 });
+      expect(await journalEntries()).toEqual([]);
+      const read = await run('qemu-io', ['-f', 'qcow2', '-c', 'read -P 0x5a 0 1M', volumeFile(volumeId)]);
+      expect(read.stdout).not.toMatch(/Pattern verification failed/);
+    }
+
+    it('recounts refcounts a snapshot create cut short left lower than the references, and the snapshot reads back', async () => {
+      const volumeId = randomUUID();
+      const snapshotId = randomUUID();
+      await driver.createVolume(volumeId, 1);
+      await run('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x5a 0 1M', volumeFile(volumeId)]);
+      await driver.createSnapshot(volumeId, snapshotId);
+      await corruptRefcount(volumeFile(volumeId));
+      await driver.journal.mark(volumeId, 'snapshot -c');
+
+      await expectRecounted(
+        volumeId,
+        expect.stringMatching(/^1 refcount\(s\) or COPIED flag\(s\) .* recounted with qemu-img check -r all$/),
+      );
+    });
+
+    it('recounts data clusters a snapshot create counted twice but left flagged COPIED, and the data reads back', async () => {
+      const volumeId = randomUUID();
+      await driver.createVolume(volumeId, 1);
+      await run('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x5a 0 1M', volumeFile(volumeId)]);
+      const counted = await countDataClustersTwice(volumeFile(volumeId));
+      await driver.journal.mark(volumeId, 'snapshot -c');
+      expect(await diskCheck(volumeFile(volumeId))).toEqual({ exitCode: 2, leaks: counted, corruptions: counted });
+
+      await expectRecounted(
+        volumeId,
+        `${counted} refcount(s) or COPIED flag(s) disagreeing with the references and ${counted} leaked cluster(s) ` +
+          '(a snapshot create cut short): recounted with qemu-img check -r all',
+      );
+    });
+
     it('calls a corrupt image damaged, forgets a clean one silently, and skips a destroyed one', async () => {
       const corrupt = randomUUID();
       const clean = randomUUID();
@@ -293,7 +343,7 @@ describeWith(['qemu-img'], 'storage audit on real qcow2 files (qemu-img driver)'
         await driver.createVolume(id, 1);
         await driver.journal.mark(id, 'snapshot -d');
       }
-      await corruptRefcount(volumeFile(corrupt));
+      await misplaceL2Table(volumeFile(corrupt));
       await rm(volumeFile(destroyed));
 
       const found = await driver.checkInterruptedImages({ timeoutMs: 60_000 });
