@@ -1,5 +1,6 @@
 import type { Accepted, Campaign } from './campaign.js';
 import { DATABASE, type FaultStack } from './fault-stack.js';
+import { sleep } from './ports.js';
 import { queuesDrained } from './queue-checks.js';
 
 /** Every state the machines leave on their own: a row in one of these waits for a job to finish. */
@@ -67,6 +68,23 @@ export async function outcomesOf(stack: FaultStack, accepted: Accepted[]): Promi
 }
 
 /** Whether every accepted job is final, no row anywhere is transitional, and nothing is in flight in the queues. */
+/**
+ * allFinal, and still so after `quietMs` in which no job was added: a process just resumed (SIGCONT) or restarted
+ * sends its late results a moment later, and the follow-up jobs they start must count as in flight, not be seen
+ * half done by the checks after (CI saw two repair-storage jobs RUNNING that way).
+ */
+export async function settled(stack: FaultStack, campaign: Campaign, quietMs: number): Promise<boolean> {
+  if (!(await allFinal(stack, campaign))) return false;
+  const before = await jobCount(stack);
+  await sleep(quietMs);
+  return (await allFinal(stack, campaign)) && (await jobCount(stack)) === before;
+}
+
+async function jobCount(stack: FaultStack): Promise<number> {
+  const [row] = await stack.postgres.query<{ n: number }>(DATABASE, 'SELECT count(*)::int AS n FROM jobs');
+  return row?.n ?? 0;
+}
+
 export async function allFinal(stack: FaultStack, campaign: Campaign): Promise<boolean> {
   // The queues first: whatever is taken from them after this check is on a row already, which the next check sees.
   if (!(await queuesDrained(stack))) return false;

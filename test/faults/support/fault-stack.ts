@@ -54,7 +54,7 @@ export class FaultStack {
     await postgres.query('postgres', `CREATE DATABASE ${DATABASE}`);
     const redis = await PrivateRedis.create(join(root, 'redis'));
     await redis.start();
-    const apiPort = await freePortIn(55300, 55399);
+    const apiPort = await freePortIn(25300, 25399);
     const adminToken = `faults-admin-${randomBytes(16).toString('hex')}`;
     const api = new ManagedChild({
       name: 'api',

@@ -1,6 +1,10 @@
 import { createServer } from 'node:net';
 
-/** A port in [from, to] that nothing on 127.0.0.1 listens on, tried in a random order. */
+/**
+ * A port in [from, to] that nothing on 127.0.0.1 listens on, tried in a random order. Keep ranges below the kernel's ephemeral ports (ip_local_port_range, 32768-60999
+ * by default): a client's outgoing connection may take any of those as its local port, and a process restarted on
+ * its old port then fails with EADDRINUSE (seen in CI with the api on 55300).
+ */
 export async function freePortIn(from: number, to: number): Promise<number> {
   const ports = Array.from({ length: to - from + 1 }, (_, i) => from + i).sort(() => Math.random() - 0.5);
   for (const port of ports) if (await isFree(port)) return port;

@@ -17,7 +17,7 @@ interface Account {
 }
 
 /**
- * A PostgreSQL cluster of the campaign's own, in a temp folder on a port in 55400-55499: started, restarted
+ * A PostgreSQL cluster of the campaign's own, in a temp folder on a port in 25400-25499: started, restarted
  * fast, its postmaster SIGKILLed and started again. Trust authentication on loopback: a throw-away test cluster.
  * Runs as the `postgres` account when the tests run as root (PostgreSQL refuses root), as libs/embedded-postgres does.
  */
@@ -40,7 +40,7 @@ export class PrivatePostgres {
       [`--pgdata=${dataDir}`, '--username=postgres', '--auth=trust', '--encoding=UTF8', '--locale=C'],
       { ...account },
     );
-    return new PrivatePostgres(dataDir, await freePortIn(55400, 55499), account);
+    return new PrivatePostgres(dataDir, await freePortIn(25400, 25499), account);
   }
 
   private get logFile(): string {

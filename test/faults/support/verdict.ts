@@ -1,6 +1,6 @@
 import { auditEveryHost } from './audit.js';
 import type { Campaign } from './campaign.js';
-import { allFinal, outcomesOf, secondsToRecover, transitionalRows } from './database-checks.js';
+import { outcomesOf, secondsToRecover, settled, transitionalRows } from './database-checks.js';
 import { damagedImages, driftBetweenRowsAndDisks } from './disk-checks.js';
 import { TIMINGS } from './fault-stack.js';
 import { waitFor } from './ports.js';
@@ -9,6 +9,8 @@ import { keepLogs, record } from './report.js';
 /** Beyond lease + reconcile interval: a re-sent job's own run time and one more reconcile pass. */
 export const MARGIN_SECONDS = 15;
 export const SETTLE_SECONDS = TIMINGS.JOB_LEASE_SECONDS + TIMINGS.RECONCILE_INTERVAL_SECONDS + MARGIN_SECONDS;
+/** How long all must stay final, with no new job, before the checks read it (see settled). */
+const QUIET_MS = 2000;
 
 /**
  * The end of every campaign: waits until everything is final (at most lease + reconcile + margin after the
@@ -25,9 +27,12 @@ export async function judge(
 ): Promise<string[]> {
   const { stack } = campaign;
   const deadline = settleFrom + SETTLE_SECONDS * 1000;
-  await waitFor(() => allFinal(stack, campaign), Math.max(0, deadline - Date.now()), 'all final', 250).catch(
-    () => undefined,
-  );
+  await waitFor(
+    () => settled(stack, campaign, QUIET_MS),
+    Math.max(QUIET_MS + 1000, deadline - Date.now()),
+    'all final',
+    250,
+  ).catch(() => undefined);
   const ready = await waitFor(() => stack.ready(), 30_000, '/ready').catch(() => false);
   const stuck = await transitionalRows(stack);
   const outcomes = await outcomesOf(stack, campaign.accepted);
