@@ -9,7 +9,7 @@ import { diskSnapshotTags } from './support/disk.js';
 import { createInstance, type CreatedInstance } from './support/flows.js';
 import { errorCodes, eventually, mustQuery } from './support/graphql-client.js';
 import { startMailbox, type Mailbox } from './support/notification-peers.js';
-import { domainState, forgetDomains, guestWrite } from './support/libvirt.js';
+import { domainOf, domainState, forgetDomains, guestWrite, virsh } from './support/libvirt.js';
 import { check, hasPattern, volumeFile, writePattern } from './support/patterns.js';
 import { startStack, type Stack } from './support/stack.js';
 import { createTenant, type Tenant } from './support/tenants.js';
@@ -312,10 +312,18 @@ describeWith(['redis', 'qemu-img', 'libvirt'], 'backups of a running instance in
 
   async function instanceNow(id: string) {
     const { instance } = await mustQuery<{
-      instance: { state: string; volumes: Array<{ id: string; type: string; state: string }> };
-    }>(stack.url, tenant.tokens.MEMBER, `query($id: ID!) { instance(id: $id) { state volumes { id type state } } }`, {
-      id,
-    });
+      instance: {
+        state: string;
+        cpuCount: number;
+        memoryMiB: number;
+        volumes: Array<{ id: string; type: string; state: string }>;
+      };
+    }>(
+      stack.url,
+      tenant.tokens.MEMBER,
+      `query($id: ID!) { instance(id: $id) { state cpuCount memoryMiB volumes { id type state } } }`,
+      { id },
+    );
     return instance;
   }
 
@@ -347,9 +355,22 @@ describeWith(['redis', 'qemu-img', 'libvirt'], 'backups of a running instance in
     return now;
   }
 
+  /** The vCPUs and memory (MiB) of the instance's libvirt domain, read from its definition. */
+  async function domainSize(instanceId: string) {
+    const xml = await virsh('dumpxml', '--inactive', domainOf(instanceId));
+    return {
+      cpuCount: Number(/<vcpu[^>]*>(\d+)<\/vcpu>/.exec(xml)?.[1]),
+      memoryMiB: Number(/<memory unit='KiB'>(\d+)<\/memory>/.exec(xml)?.[1]) / 1024,
+    };
+  }
+
   /** A new instance of the tenant, started and RUNNING (its domain removed after the suite). */
-  async function runningInstance(name: string): Promise<CreatedInstance> {
-    const created = await createInstance(stack, tenant.tokens.MEMBER, { environmentId: tenant.environmentId, name });
+  async function runningInstance(name: string, size: { cpuCount?: number; memoryMiB?: number } = {}) {
+    const created = await createInstance(stack, tenant.tokens.MEMBER, {
+      environmentId: tenant.environmentId,
+      name,
+      ...size,
+    });
     instanceIds.add(created.id);
     await mustQuery(
       stack.url,
@@ -362,7 +383,9 @@ describeWith(['redis', 'qemu-img', 'libvirt'], 'backups of a running instance in
   }
 
   it('SNAPSHOT keeps the guest running; STOP and SUSPEND give it back running; the data restores', async () => {
-    vm = await runningInstance('bk-live');
+    vm = await runningInstance('bk-live', { cpuCount: 2, memoryMiB: 256 });
+    // The domain is defined with the size the instance was created with.
+    expect(await domainSize(vm.id)).toEqual({ cpuCount: 2, memoryMiB: 256 });
     await guestWrite(vm.id, '0x5a', '1M');
 
     const ids: string[] = [];
@@ -395,6 +418,9 @@ describeWith(['redis', 'qemu-img', 'libvirt'], 'backups of a running instance in
     const file = volumeFile(storageDir(), copy.volumes[0].id);
     expect(await hasPattern(file, 0x5a, 0, '1M')).toBe(true);
     expect((await check(file)).clean).toBe(true);
+    // The STOP-mode restart kept the domain's size, and the restored instance has the size its backup recorded.
+    expect(await domainSize(vm.id)).toEqual({ cpuCount: 2, memoryMiB: 256 });
+    expect({ cpuCount: copy.cpuCount, memoryMiB: copy.memoryMiB }).toEqual({ cpuCount: 2, memoryMiB: 256 });
   }, 480_000);
 
   it('a storage that fills up mid-copy fails the backup clearly, in every mode, and leaves the guest running with nothing written', async () => {

@@ -62,6 +62,7 @@ const codesOf = (response: GraphQLResponse<unknown>) =>
 const CREATE_SNAPSHOT = `mutation($input: CreateSnapshotInput!) { createSnapshot(input: $input) { snapshot { id name state } job { id } } }`;
 const DELETE_SNAPSHOT = `mutation($input: DeleteSnapshotInput!) { deleteSnapshot(input: $input) { snapshot { id state } job { id } } }`;
 const CREATE_INSTANCE = `mutation($input: CreateInstanceInput!) { createInstance(input: $input) { instance { id } job { id } } }`;
+const DEPLOY_INSTANCE = `mutation($input: DeployInstanceInput!) { deployInstance(input: $input) { instance { id } job { id } } }`;
 const CREATE_USER = `mutation($input: CreateUserInput!) { createUser(input: $input) { user { id } } }`;
 const CREATE_TOKEN = `mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { token } }`;
 const CREATE_ENVIRONMENT = `mutation($input: CreateEnvironmentInput!) { createEnvironment(input: $input) { environment { id } } }`;
@@ -261,6 +262,29 @@ describeWith(['redis', 'qemu-img'], 'bad input', () => {
         }),
       );
     });
+
+    const badInstanceSizes: Array<[string, 'cpuCount' | 'memoryMiB', number]> = [
+      ['cpuCount 0', 'cpuCount', 0],
+      ['cpuCount 65', 'cpuCount', 65],
+      ['memoryMiB 63', 'memoryMiB', 63],
+      ['memoryMiB 65537', 'memoryMiB', 65537],
+    ];
+    it.each(badInstanceSizes)(
+      'createInstance and deployInstance with %s, naming the field',
+      async (_label, field, value) => {
+        for (const [mutation, input] of [
+          [CREATE_INSTANCE, { rootDiskSizeGiB: 1 }],
+          [DEPLOY_INSTANCE, { templateId: randomUUID() }],
+        ] as const) {
+          const response = await expectRefused('BAD_USER_INPUT', () =>
+            call(tenant.tokens.MEMBER, mutation, {
+              input: { environmentId: tenant.environmentId, name: `sized-${unique()}`, ...input, [field]: value },
+            }),
+          );
+          expect(response.errors![0].extensions!.field).toBe(field);
+        }
+      },
+    );
 
     it('organization, environment and token names follow the same rule', async () => {
       await expectRefused('BAD_USER_INPUT', () =>

@@ -17,6 +17,8 @@ export async function createInstance(
     rootDiskSizeGiB?: number;
     dataDiskSizesGiB?: number[];
     hostId?: string;
+    cpuCount?: number;
+    memoryMiB?: number;
   },
 ): Promise<CreatedInstance> {
   const { createInstance } = await mustQuery<{ createInstance: { instance: { id: string } } }>(

@@ -42,6 +42,13 @@ export interface InstanceDisks {
   volumeIds: string[];
 }
 
+/** An instance to start, with the vCPUs and memory its domain is defined with. */
+export interface StartInstancePayload extends InstanceDisks {
+  /** Absent in a job of an api older than instance sizes: the agent's default (or the defined domain's own). */
+  cpuCount?: number;
+  memoryMiB?: number;
+}
+
 /**
  * Where a new volume's data comes from. Paths are relative to secondary storage (shared by every host);
  * a snapshot source is an internal snapshot of a volume file on the same host.
@@ -108,7 +115,7 @@ export interface JobPayloads {
    */
   [JobName.DESTROY_VOLUMES]: { volumeIds: string[]; instanceId?: string };
   /** Defines the instance's domain from its disks if needed and starts it; a running domain is success. */
-  [JobName.START_INSTANCE]: InstanceDisks;
+  [JobName.START_INSTANCE]: StartInstancePayload;
   /** A graceful shutdown, forced after `timeoutSeconds`; a stopped domain is success. */
   [JobName.STOP_INSTANCE]: InstanceDisks & { timeoutSeconds: number };
   /** An instance snapshot: every disk at one instant, with the guest's memory when asked (running instances only). */

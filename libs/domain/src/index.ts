@@ -1,5 +1,6 @@
 export * from './enums.js';
 export * from './disks.js';
+export * from './instance-size.js';
 export * from './errors.js';
 export * from './ids.js';
 export * from './limits.js';

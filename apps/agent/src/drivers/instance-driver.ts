@@ -1,4 +1,4 @@
-import type { InstanceDisks } from '@snapdeck/contracts';
+import type { InstanceDisks, StartInstancePayload } from '@snapdeck/contracts';
 import type { RemoveResult } from './volume-driver.js';
 
 export interface StartInstanceResult {
@@ -41,7 +41,7 @@ export interface RevertInstanceSnapshotResult {
  */
 export abstract class InstanceDriver {
   /** Starts the instance on these disks; running already is success with alreadyRunning. */
-  abstract startInstance(instance: InstanceDisks): Promise<StartInstanceResult>;
+  abstract startInstance(instance: StartInstancePayload): Promise<StartInstanceResult>;
 
   /** Asks the guest to power off, forced after `timeoutSeconds`; stopped already is success with alreadyStopped. */
   abstract stopInstance(instance: InstanceDisks, timeoutSeconds: number): Promise<StopInstanceResult>;

@@ -208,7 +208,13 @@ function configurationOf(
   volumes: readonly VolumeEntity[],
 ): BackupConfiguration {
   return {
-    instance: { id: instance.id, name: instance.name, state: instance.state },
+    instance: {
+      id: instance.id,
+      name: instance.name,
+      state: instance.state,
+      cpuCount: instance.cpuCount,
+      memoryMiB: instance.memoryMiB,
+    },
     host: { id: host.id, name: host.name },
     volumes: volumes.map((v) => ({ volumeId: v.id, name: v.name, type: v.type, sizeGiB: v.sizeGiB })),
   };

@@ -5,6 +5,7 @@ import {
   BackupState,
   badInput,
   conflict,
+  DEFAULT_INSTANCE_SIZE,
   diskOrder,
   InstanceState,
   notFound,
@@ -94,7 +95,13 @@ export class RestoreBackupService {
           organizationId: backup.organizationId,
           environmentId: environment.id,
           host: input.hostId ? { kind: 'named', hostId: input.hostId } : { kind: 'any' },
-          instance: { create: input.name! },
+          instance: {
+            create: input.name!,
+            size: {
+              cpuCount: backup.configuration.instance.cpuCount ?? DEFAULT_INSTANCE_SIZE.cpuCount,
+              memoryMiB: backup.configuration.instance.memoryMiB ?? DEFAULT_INSTANCE_SIZE.memoryMiB,
+            },
+          },
           volumes,
           restore: { chain, probeTimeoutSeconds: BACKUP_PROBE_TIMEOUT_SECONDS },
         });

@@ -1,5 +1,14 @@
 import { loadApiConfig } from '@snapdeck/config';
-import { DomainError, ErrorCode, InstanceState, Role, SnapshotState, VolumeState, VolumeType } from '@snapdeck/domain';
+import {
+  DEFAULT_INSTANCE_SIZE,
+  DomainError,
+  ErrorCode,
+  InstanceState,
+  Role,
+  SnapshotState,
+  VolumeState,
+  VolumeType,
+} from '@snapdeck/domain';
 import type { Database, HostEntity, Repositories } from '@snapdeck/persistence';
 import { openTestDatabase } from '@snapdeck/testing';
 import type { Principal } from '../auth/principal.js';
@@ -179,7 +188,7 @@ describe('limits and placement (PostgreSQL)', () => {
           organizationId,
           environmentId,
           host: hostId ? { kind: 'named', hostId } : { kind: 'any' },
-          instance: { create: name },
+          instance: { create: name, size: DEFAULT_INSTANCE_SIZE },
           volumes: [blank(sizeGiB)],
         }),
       );

@@ -95,7 +95,11 @@ describe('running instances and instance snapshots', () => {
   }
 
   /** An instance on a host of its own, in `state`, with a ROOT and the given data disks, all READY. */
-  async function instanceIn(state: InstanceState, dataDisks: string[] = ['DATA-1']): Promise<Fixture> {
+  async function instanceIn(
+    state: InstanceState,
+    dataDisks: string[] = ['DATA-1'],
+    size: { cpuCount?: number; memoryMiB?: number } = {},
+  ): Promise<Fixture> {
     const host = await db.repos.hosts.recordHeartbeat({
       hostName: `kvm-${++hostCount}`,
       driver: 'libvirt',
@@ -108,6 +112,7 @@ describe('running instances and instance snapshots', () => {
       hostId: host.id,
       name: `vm-${hostCount}`,
       state,
+      ...size,
     });
     const volumes = await db.repos.volumes.createMany(
       [{ name: 'ROOT', type: VolumeType.ROOT }, ...dataDisks.map((name) => ({ name, type: VolumeType.DATADISK }))].map(
@@ -183,8 +188,11 @@ describe('running instances and instance snapshots', () => {
   }
 
   describe('startInstance', () => {
-    it('moves STOPPED to STARTING and sends START_INSTANCE with the disks in disk order; success is RUNNING', async () => {
-      const f = await instanceIn(InstanceState.STOPPED, ['DATA-10', 'DATA-2', 'DATA-1']);
+    it('moves STOPPED to STARTING and sends START_INSTANCE with the disks in disk order and its size; success is RUNNING', async () => {
+      const f = await instanceIn(InstanceState.STOPPED, ['DATA-10', 'DATA-2', 'DATA-1'], {
+        cpuCount: 3,
+        memoryMiB: 768,
+      });
       const { instance, job } = await instances.start(principal, f.instance.id);
       expect(instance.state).toBe(InstanceState.STARTING);
       expect(job).toMatchObject({ type: JobName.START_INSTANCE, attempt: 1, resourceType: 'Instance' });
@@ -197,6 +205,8 @@ describe('running instances and instance snapshots', () => {
             payload: {
               instanceId: f.instance.id,
               volumeIds: ['ROOT', 'DATA-1', 'DATA-2', 'DATA-10'].map(byName),
+              cpuCount: 3,
+              memoryMiB: 768,
             },
           }) as unknown,
         },

@@ -2,7 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { JobName } from '@snapdeck/contracts';
 import {
   conflict,
+  DEFAULT_INSTANCE_SIZE,
   InstanceState,
+  type InstanceSize,
   notFound,
   Permission,
   preconditionFailed,
@@ -65,7 +67,7 @@ export class InstancesService {
       sizeGiB: input.rootDiskSizeGiB,
       source: { kind: 'blank' },
     };
-    return this.provisionInstance(principal, input.environmentId, input.name, input.hostId, [
+    return this.provisionInstance(principal, input.environmentId, input.name, sizeOf(input), input.hostId, [
       root,
       ...dataDisks(input.dataDiskSizesGiB),
     ]);
@@ -90,6 +92,7 @@ export class InstancesService {
       principal,
       input.environmentId,
       input.name,
+      sizeOf(input),
       input.hostId,
       [root, ...dataDisks(input.dataDiskSizesGiB)],
       (_tx, instance) =>
@@ -125,10 +128,15 @@ export class InstancesService {
       sizeGiB: volume.sizeGiB,
       source: { kind: 'snapshot', snapshot, volume, host: sourceHost },
     };
+    // A clone is the size of the instance it was snapshotted on (a detached volume's: the default).
+    const source = volume.instanceId
+      ? await this.db.repos.instances.findById(ALL_ORGANIZATIONS, volume.instanceId)
+      : null;
     const operation = await this.provisionInstance(
       principal,
       input.environmentId,
       input.name,
+      source ? { cpuCount: source.cpuCount, memoryMiB: source.memoryMiB } : DEFAULT_INSTANCE_SIZE,
       input.hostId,
       [root],
       async (tx, instance) => {
@@ -154,6 +162,8 @@ export class InstancesService {
       const job = await openJob(tx, principal, host, ['Instance', instance], JobName.START_INSTANCE, {
         instanceId: instance.id,
         volumeIds: domainDisks(volumes),
+        cpuCount: instance.cpuCount,
+        memoryMiB: instance.memoryMiB,
       });
       if (!(await tx.instances.transition(instance.id, [InstanceState.STOPPED], InstanceState.STARTING))) {
         throw conflict('The instance changed meanwhile; try again');
@@ -277,6 +287,7 @@ export class InstancesService {
     principal: Principal,
     environmentId: string,
     name: string,
+    size: InstanceSize,
     hostId: string | null | undefined,
     volumes: PlannedVolume[],
     alsoInTransaction?: (tx: Repositories, instance: InstanceEntity) => Promise<void>,
@@ -288,7 +299,7 @@ export class InstancesService {
       organizationId: environment.organizationId,
       environmentId: environment.id,
       host: hostId ? { kind: 'named', hostId } : { kind: 'any' },
-      instance: { create: name },
+      instance: { create: name, size },
       volumes,
     };
     try {
@@ -320,4 +331,12 @@ function dataDisks(sizes: number[] | null | undefined): PlannedVolume[] {
     sizeGiB,
     source: { kind: 'blank' },
   }));
+}
+
+/** The size an input asks for, the default where it says nothing. */
+function sizeOf(input: { cpuCount?: number | null; memoryMiB?: number | null }): InstanceSize {
+  return {
+    cpuCount: input.cpuCount ?? DEFAULT_INSTANCE_SIZE.cpuCount,
+    memoryMiB: input.memoryMiB ?? DEFAULT_INSTANCE_SIZE.memoryMiB,
+  };
 }

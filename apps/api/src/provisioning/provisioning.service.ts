@@ -3,6 +3,7 @@ import { JobName, templatePath, transferPath, type BackupLocation, type VolumeSo
 import {
   conflict,
   InstanceState,
+  type InstanceSize,
   MAX_DATA_DISKS,
   notFound,
   preconditionFailed,
@@ -54,7 +55,7 @@ export interface ProvisioningPlan {
   environmentId: string;
   host: HostChoice;
   /** A new instance to hold the volumes, or an existing one to attach them to, or none (a detached volume). */
-  instance: { create: string } | { existing: InstanceEntity } | null;
+  instance: { create: string; size: InstanceSize } | { existing: InstanceEntity } | null;
   volumes: PlannedVolume[];
   /** Restoring a backup: the volumes (all of kind `backup`) are written by one RESTORE_BACKUP job from this chain. */
   restore?: { chain: BackupLocation[]; probeTimeoutSeconds: number };
@@ -171,6 +172,8 @@ export class ProvisioningService {
             hostId: host.id,
             name: plan.instance.create,
             state: InstanceState.CREATING,
+            cpuCount: plan.instance.size.cpuCount,
+            memoryMiB: plan.instance.size.memoryMiB,
           })
         : (plan.instance?.existing ?? null);
     const volumes = await tx.volumes.createMany(

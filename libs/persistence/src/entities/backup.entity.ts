@@ -29,7 +29,8 @@ export interface BackupVolumeConfiguration {
 
 /** `Backup.configuration`: what a restore rebuilds, readable after the instance is gone ("Show configuration"). */
 export interface BackupConfiguration {
-  instance: { id: string; name: string; state: string };
+  /** cpuCount and memoryMiB: absent in a backup taken before instance sizes (a restore uses the default). */
+  instance: { id: string; name: string; state: string; cpuCount?: number; memoryMiB?: number };
   host: { id: string | null; name: string | null };
   volumes: BackupVolumeConfiguration[];
   /** From the manifest, once READY. */

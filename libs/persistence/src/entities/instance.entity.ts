@@ -39,6 +39,14 @@ export class InstanceEntity {
   @Column({ type: 'varchar', length: 16 })
   state!: InstanceState;
 
+  /** vCPUs of its domain (InstanceSize). */
+  @Column({ name: 'cpu_count', type: 'integer', default: 1 })
+  cpuCount!: number;
+
+  /** Memory of its domain, MiB. */
+  @Column({ name: 'memory_mib', type: 'integer', default: 512 })
+  memoryMiB!: number;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }

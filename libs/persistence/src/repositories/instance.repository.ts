@@ -16,6 +16,9 @@ export interface NewInstance {
   hostId: string;
   name: string;
   state: InstanceState;
+  /** Default 1 and 512 (the columns' defaults). */
+  cpuCount?: number;
+  memoryMiB?: number;
 }
 
 export class InstanceRepository {

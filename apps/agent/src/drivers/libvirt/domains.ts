@@ -31,6 +31,12 @@ export interface DomainOptions {
   pollIntervalMs?: number;
 }
 
+/** A domain's vCPUs and memory. */
+export interface DomainSize {
+  cpuCount: number;
+  memoryMiB: number;
+}
+
 export interface StartResult {
   /** The domain was running already (a repeated delivery): nothing was changed. */
   alreadyRunning: boolean;
@@ -122,9 +128,11 @@ export class LibvirtDomains {
   /**
    * Defines (or redefines, keeping its UUID and snapshot metadata) the instance's persistent domain with these
    * volumes, then starts it. Already running with the same disks is success; with other disks it is refused,
-   * since a running domain's disks cannot be swapped here. A paused domain is resumed.
+   * since a running domain's disks cannot be swapped here. A paused domain is resumed. Its vCPUs and memory are
+   * `size` (the api's START_INSTANCE); without one, a defined domain keeps its own (a restart after a STOP-mode
+   * backup) and a new one gets the agent's default.
    */
-  async start(instanceId: string, volumePaths: readonly string[]): Promise<StartResult> {
+  async start(instanceId: string, volumePaths: readonly string[], size?: DomainSize): Promise<StartResult> {
     const domain = domainName(instanceId);
     const domainType = await this.domainType();
     const state = await this.instanceState(instanceId);
@@ -140,12 +148,14 @@ export class LibvirtDomains {
       return { alreadyRunning: state === 'RUNNING', domainType };
     }
     const uuid = state === 'MISSING' ? domainUuid(instanceId) : (await this.virsh.run(['domuuid', domain])).trim();
+    const sized = size ?? (state === 'MISSING' ? undefined : await this.definedSize(domain));
     const xml = buildDomainXml({
       instanceId,
       volumePaths,
       domainType,
       uuid,
-      ...(this.memoryMiB !== undefined ? { memoryMiB: this.memoryMiB } : {}),
+      ...(sized ? { memoryMiB: sized.memoryMiB, vcpus: sized.cpuCount } : {}),
+      ...(!sized && this.memoryMiB !== undefined ? { memoryMiB: this.memoryMiB } : {}),
       ...(this.cache !== undefined ? { cache: this.cache } : {}),
     });
     await this.define(xml);
@@ -167,6 +177,15 @@ export class LibvirtDomains {
       throw error;
     }
     return { alreadyRunning: false, domainType };
+  }
+
+  /** The vCPUs and memory a defined domain has (`virsh dominfo`); undefined when it does not say. */
+  async definedSize(domain: string): Promise<DomainSize | undefined> {
+    const info = await this.virsh.run(['dominfo', domain]);
+    const cpus = /^CPU\(s\):\s+(\d+)\s*$/m.exec(info);
+    const memoryKiB = /^Max memory:\s+(\d+) KiB\s*$/m.exec(info);
+    if (!cpus || !memoryKiB) return undefined;
+    return { cpuCount: Number(cpus[1]), memoryMiB: Math.round(Number(memoryKiB[1]) / 1024) };
   }
 
   /**

@@ -102,6 +102,32 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtDriver on a real libvirtd', () => 
     await hypervisor.virsh.hmp(domain, `qemu-io -d ${device} "write -P ${pattern} 0 1M"`);
   }
 
+  /** The vCPUs and memory (MiB) libvirt holds in the domain's definition, read from its XML. */
+  async function definedXmlSize(domain: string): Promise<{ cpuCount: number; memoryMiB: number }> {
+    const xml = await hypervisor.virsh.run(['dumpxml', '--inactive', domain]);
+    const vcpu = /<vcpu[^>]*>(\d+)<\/vcpu>/.exec(xml)?.[1];
+    const memoryKiB = /<memory unit='KiB'>(\d+)<\/memory>/.exec(xml)?.[1];
+    return { cpuCount: Number(vcpu), memoryMiB: Number(memoryKiB) / 1024 };
+  }
+
+  it('defines the domain with the size its start names; a start without one keeps the defined size', async () => {
+    const { instance, domain } = await newInstance();
+    await driver.startInstance({ ...instance, cpuCount: 2, memoryMiB: 256 });
+    expect(await definedXmlSize(domain)).toEqual({ cpuCount: 2, memoryMiB: 256 });
+    expect(await hypervisor.domains.definedSize(domain)).toEqual({ cpuCount: 2, memoryMiB: 256 });
+    await driver.stopInstance(instance, 0);
+    // The restart after a STOP-mode backup (or a job of an older api) names no size.
+    await driver.startInstance(instance);
+    expect(await definedXmlSize(domain)).toEqual({ cpuCount: 2, memoryMiB: 256 });
+    await driver.stopInstance(instance, 0);
+    await driver.startInstance({ ...instance, cpuCount: 1, memoryMiB: 128 });
+    expect(await definedXmlSize(domain)).toEqual({ cpuCount: 1, memoryMiB: 128 });
+    await driver.stopInstance(instance, 0);
+    await expect(driver.startInstance({ ...instance, cpuCount: 1, memoryMiB: 1 << 20 })).rejects.toThrow(
+      /out of range/,
+    );
+  });
+
   it(
     'snapshots a running volume live, exports it while running, refuses revert and destroy, and reverts it once stopped',
     async () => {

@@ -4,6 +4,7 @@ import {
   type DeleteBackupPayload,
   type DeleteBackupResult,
   type InstanceDisks,
+  type StartInstancePayload,
   type RestoreBackupPayload,
   type RestoreBackupResult,
   type StorageInventory,
@@ -313,8 +314,8 @@ export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
 
   // Instances -------------------------------------------------------------------------------------------------
 
-  async startInstance(instance: InstanceDisks): Promise<StartInstanceResult> {
-    const checked = checkedInstance(instance);
+  async startInstance(instance: StartInstancePayload): Promise<StartInstanceResult> {
+    const checked = { ...instance, ...checkedInstance(instance) };
     return this.withInstance(checked, () => this.start(checked));
   }
 
@@ -474,7 +475,7 @@ export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
       .filter((name) => name.startsWith('i-'));
   }
 
-  private async start(instance: InstanceDisks): Promise<StartInstanceResult> {
+  private async start(instance: StartInstancePayload): Promise<StartInstanceResult> {
     for (const volumeId of instance.volumeIds) {
       if (!(await this.files.volumeExists(volumeId))) {
         throw new DriverError(
@@ -483,7 +484,11 @@ export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
       }
     }
     const paths = instance.volumeIds.map((v) => this.files.volumePath(v));
-    const { alreadyRunning } = await this.hypervisor.domains.start(instance.instanceId, paths).catch((error) => {
+    const size =
+      instance.cpuCount !== undefined && instance.memoryMiB !== undefined
+        ? { cpuCount: instance.cpuCount, memoryMiB: instance.memoryMiB }
+        : undefined;
+    const { alreadyRunning } = await this.hypervisor.domains.start(instance.instanceId, paths, size).catch((error) => {
       throw this.prefixed(error, `Could not start instance ${instance.instanceId}`);
     });
     return { alreadyRunning };

@@ -12,6 +12,7 @@ import {
   type RestoreBackupResult,
   type ImageCheck,
   type InstanceDisks,
+  type StartInstancePayload,
   type InventoryImage,
   type InventoryTag,
   JobFailureReason,
@@ -526,7 +527,7 @@ export class SimulatorDriver extends VolumeDriver implements InstanceDriver {
     this.requireVolume(id, `Could not set the check of volume ${id}`).check = check;
   }
 
-  async startInstance(instance: InstanceDisks): Promise<StartInstanceResult> {
+  async startInstance(instance: StartInstancePayload): Promise<StartInstanceResult> {
     const { instanceId, volumeIds } = checkedInstance(instance);
     await this.operate(`start instance ${instanceId}`);
     const action = `Could not start instance ${instanceId}`;

@@ -2,6 +2,7 @@ import { Field, ID, InputType, Int } from '@nestjs/graphql';
 import { ArrayMaxSize, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
 import { MAX_DATA_DISKS } from '@snapdeck/domain';
 import { IsInstanceName } from '../../common/validation.js';
+import { CpuCountField, MemoryMiBField } from './instance-size.fields.js';
 
 export const MAX_DISK_GIB = 16384;
 export { MAX_DATA_DISKS };
@@ -20,6 +21,12 @@ export class CreateInstanceInput {
   @IsOptional()
   @IsUUID('all', { message: 'hostId is not a valid id' })
   hostId?: string | null;
+
+  @CpuCountField()
+  cpuCount?: number | null;
+
+  @MemoryMiBField()
+  memoryMiB?: number | null;
 
   @Field(() => Int, { description: 'Size of the blank ROOT volume in GiB.' })
   @IsInt()

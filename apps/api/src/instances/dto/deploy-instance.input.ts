@@ -1,6 +1,7 @@
 import { Field, ID, InputType, Int } from '@nestjs/graphql';
 import { ArrayMaxSize, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
 import { IsInstanceName } from '../../common/validation.js';
+import { CpuCountField, MemoryMiBField } from './instance-size.fields.js';
 import { MAX_DATA_DISKS, MAX_DISK_GIB } from './create-instance.input.js';
 
 @InputType({ description: 'A new instance whose ROOT volume is a copy of a template.' })
@@ -21,6 +22,12 @@ export class DeployInstanceInput {
   @IsOptional()
   @IsUUID('all', { message: 'hostId is not a valid id' })
   hostId?: string | null;
+
+  @CpuCountField()
+  cpuCount?: number | null;
+
+  @MemoryMiBField()
+  memoryMiB?: number | null;
 
   @Field(() => [Int], { nullable: true, description: 'Sizes of blank data disks DATA-1, DATA-2, …' })
   @IsOptional()

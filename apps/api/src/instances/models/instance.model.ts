@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType } from '@nestjs/graphql';
+import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
 import { InstanceState } from '@snapdeck/domain';
 import type { InstanceEntity } from '@snapdeck/persistence';
 import { Connection } from '../../common/connection.model.js';
@@ -18,6 +18,12 @@ export class InstanceModel implements NodeModel {
   @Field(() => InstanceState, { description: 'Where the instance is in its life cycle.' })
   state!: InstanceState;
 
+  @Field(() => Int, { description: 'Virtual CPUs its domain is defined with.' })
+  cpuCount!: number;
+
+  @Field(() => Int, { description: 'Memory its domain is defined with, in MiB.' })
+  memoryMiB!: number;
+
   @Field({ description: 'When the instance was made.' })
   createdAt!: Date;
 
@@ -30,6 +36,8 @@ export class InstanceModel implements NodeModel {
       id: row.id,
       name: row.name,
       state: row.state,
+      cpuCount: row.cpuCount,
+      memoryMiB: row.memoryMiB,
       createdAt: row.createdAt,
       organizationId: row.organizationId,
       environmentId: row.environmentId,
