@@ -13,6 +13,7 @@ import { Backups1796193639662 } from './1796193639662-Backups.js';
 import { BackupSchedules1796194754889 } from './1796194754889-BackupSchedules.js';
 import { VolumeContentsReplaced1796226076926 } from './1796226076926-VolumeContentsReplaced.js';
 import { InstanceSize1796299795071 } from './1796299795071-InstanceSize.js';
+import { RecoveryPointConfiguration1796303199396 } from './1796303199396-RecoveryPointConfiguration.js';
 // new migration imports above (npm run migration:generate inserts here)
 
 /** Every migration, oldest first. Landed migrations are never edited: a change is a new migration. */
@@ -31,5 +32,6 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   BackupSchedules1796194754889,
   VolumeContentsReplaced1796226076926,
   InstanceSize1796299795071,
+  RecoveryPointConfiguration1796303199396,
   // new migrations above (npm run migration:generate inserts here)
 ];

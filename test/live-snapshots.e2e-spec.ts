@@ -237,6 +237,24 @@ describeWith(['redis', 'qemu-img', 'libvirt'], 'live snapshots of running instan
       await settled('RUNNING');
       // The recovery point is the same kind of internal snapshot, memory included, tagged with its id.
       expect(await diskSnapshotTags(storageDir(), rootId)).toEqual([liveSnapshotId, pointId]);
+      // Its configuration says what it captured, with libvirt's own record (snapshot-dumpxml), the host's storage
+      // folder left out of the volumes' paths.
+      const { node: point } = await mustQuery<{ node: { configuration: Record<string, unknown> } }>(
+        stack.url,
+        token,
+        `query($id: ID!) { node(id: $id) { ... on InstanceSnapshot { configuration } } }`,
+        { id: pointId },
+      );
+      const dumped = await virsh('snapshot-dumpxml', domainOf(vm.id), pointId);
+      expect(point.configuration).toEqual({
+        cpuCount: 1,
+        memoryMiB: 512,
+        memorySaved: true,
+        disks: [{ volumeId: rootId, name: 'ROOT', device: 'vda', sizeGiB: 1 }],
+        quiesced: false,
+        libvirtXml: dumped.split(`${storageDir()}/`).join(''),
+      });
+      expect(point.configuration.libvirtXml).toContain(`<source file='volumes/${rootId}.qcow2'`);
       await guestWrite(vm.id, '0x22');
 
       await mustQuery(

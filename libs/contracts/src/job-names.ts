@@ -155,7 +155,13 @@ export interface JobResults {
   [JobName.DESTROY_VOLUMES]: { destroyed: string[] };
   [JobName.START_INSTANCE]: { instanceId: string; alreadyRunning: boolean };
   [JobName.STOP_INSTANCE]: { instanceId: string; alreadyStopped: boolean; forced: boolean };
-  [JobName.CREATE_INSTANCE_SNAPSHOT]: { instanceSnapshotId: string; alreadyExisted: boolean; quiesced: boolean };
+  [JobName.CREATE_INSTANCE_SNAPSHOT]: {
+    instanceSnapshotId: string;
+    alreadyExisted: boolean;
+    quiesced: boolean;
+    /** `virsh snapshot-dumpxml` of a point libvirt made (with memory); absent for internal disk snapshots. */
+    snapshotXml?: string;
+  };
   /** `running`: the instance runs after the revert. */
   [JobName.REVERT_INSTANCE_SNAPSHOT]: { instanceSnapshotId: string; running: boolean };
   [JobName.DELETE_INSTANCE_SNAPSHOT]: { instanceSnapshotId: string; alreadyGone: boolean };

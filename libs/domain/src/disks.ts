@@ -3,6 +3,11 @@ import { VolumeType } from './enums.js';
 /** The most data disks an instance may have (virtio slots besides ROOT): createInstance and attaching stop there. */
 export const MAX_DATA_DISKS = 15;
 
+/** The virtio device of the disk at `index` in disk order: vda (ROOT), vdb, vdc… (libvirt's target dev). */
+export function diskDevice(index: number): string {
+  return `vd${String.fromCharCode(97 + index)}`;
+}
+
 /**
  * The order in which an instance's volumes are its disks: ROOT first (vda), then the data disks by name, with
  * numbers compared as numbers (DATA-2 before DATA-10), ties broken by id. Every job that names an instance's

@@ -23,6 +23,8 @@ export interface CreateInstanceSnapshotOptions {
 export interface CreateInstanceSnapshotResult {
   alreadyExisted: boolean;
   quiesced: boolean;
+  /** The definition libvirt recorded (`virsh snapshot-dumpxml`), for a point libvirt made (with memory). */
+  snapshotXml?: string;
 }
 
 export interface RevertInstanceSnapshotResult {

@@ -21,7 +21,7 @@ export class CreateInstanceSnapshotHandler implements JobHandler<Name> {
   async handle(payload: JobPayloads[Name]): Promise<JobOutcome<Name>> {
     try {
       const { instanceSnapshotId, withMemory, quiesce } = payload;
-      const { alreadyExisted, quiesced } = await this.slots.run(() =>
+      const { alreadyExisted, quiesced, snapshotXml } = await this.slots.run(() =>
         this.drivers.instanceDriver().createInstanceSnapshot(payload, instanceSnapshotId, {
           withMemory: withMemory === true,
           quiesce: quiesce === true,
@@ -29,7 +29,7 @@ export class CreateInstanceSnapshotHandler implements JobHandler<Name> {
       );
       return {
         ok: true,
-        data: { instanceSnapshotId, alreadyExisted, quiesced },
+        data: { instanceSnapshotId, alreadyExisted, quiesced, ...(snapshotXml ? { snapshotXml } : {}) },
         message: alreadyExisted
           ? 'The recovery point was already there'
           : `Recovery point taken${withMemory ? ' with memory' : ''}${quiesced ? ', guest file systems frozen' : ''}`,

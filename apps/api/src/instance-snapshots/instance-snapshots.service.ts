@@ -4,6 +4,7 @@ import {
   autoInstanceSnapshotName,
   badInput,
   conflict,
+  diskDevice,
   diskOrder,
   InstanceState,
   isBlankName,
@@ -128,6 +129,12 @@ export class InstanceSnapshotsService {
         state: SnapshotState.IN_PROGRESS,
         withMemory,
         lastJobId: job.id,
+        configuration: {
+          cpuCount: instance.cpuCount,
+          memoryMiB: instance.memoryMiB,
+          memorySaved: withMemory,
+          disks: volumes.map((v, i) => ({ volumeId: v.id, name: v.name, device: diskDevice(i), sizeGiB: v.sizeGiB })),
+        },
       });
       return { operation: { instanceSnapshot, job }, hostName: host.name };
     });

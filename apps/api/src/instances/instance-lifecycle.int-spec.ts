@@ -477,6 +477,13 @@ describe('running instances and instance snapshots', () => {
       expect(op.instanceSnapshot.name).toMatch(new RegExp(`^${f.instance.name}_VS_\\d{14}$`));
       const ordered = ['ROOT', 'DATA-1', 'DATA-2'].map((n) => f.volumes.find((v) => v.name === n)!.id);
       expect(op.instanceSnapshot.volumeIds).toEqual(ordered);
+      const disks = ['ROOT', 'DATA-1', 'DATA-2'].map((name, i) => ({
+        volumeId: ordered[i],
+        name,
+        device: ['vda', 'vdb', 'vdc'][i],
+        sizeGiB: 1,
+      }));
+      expect(op.instanceSnapshot.configuration).toEqual({ cpuCount: 1, memoryMiB: 512, memorySaved: false, disks });
       expect(sentFor(op.job.id)[0]).toMatchObject({
         hostName: f.host.name,
         envelope: {
@@ -508,12 +515,21 @@ describe('running instances and instance snapshots', () => {
           instanceSnapshotId: op.instanceSnapshot.id,
           alreadyExisted: false,
           quiesced: false,
+          snapshotXml: '<domainsnapshot/>',
         }),
       );
       expect(await findInstanceSnapshot(op.instanceSnapshot.id)).toMatchObject({
         state: SnapshotState.COMPLETED,
         completedAt: expect.any(Date) as unknown,
         error: null,
+        configuration: {
+          cpuCount: 1,
+          memoryMiB: 512,
+          memorySaved: false,
+          disks,
+          quiesced: false,
+          libvirtXml: '<domainsnapshot/>',
+        },
       });
       expect(await volumeStates(f)).toEqual([VolumeState.READY, VolumeState.READY, VolumeState.READY]);
       expect(await events(op.instanceSnapshot.id)).toEqual(['instance_snapshot.completed']);

@@ -29,6 +29,7 @@ export { isJob, type JobOf } from './job.entity.js';
 export type { IdempotentResult } from './idempotency-key.entity.js';
 export type { StorageAuditCounts } from './storage-audit.entity.js';
 export type { BackupConfiguration, BackupVolumeConfiguration } from './backup.entity.js';
+export type { InstanceSnapshotConfiguration } from './instance-snapshot.entity.js';
 export type { BackupScheduleRunResult } from './backup-schedule.entity.js';
 export { OutboxStatus } from './outbox-status.js';
 

@@ -5,6 +5,21 @@ import { InstanceEntity } from './instance.entity.js';
 import { OrganizationEntity } from './organization.entity.js';
 
 /**
+ * What a recovery point captured (its `configuration`, libvirt's `snapshot-dumpxml` in the portal's terms): the
+ * instance's size and every disk it holds, whether memory was saved, and once COMPLETED whether the guest was
+ * quiesced and the snapshot XML libvirt recorded (memory points only: a disk-only point is internal qcow2
+ * snapshots that libvirt does not describe). Empty for a point taken before configurations were recorded.
+ */
+export interface InstanceSnapshotConfiguration {
+  cpuCount?: number;
+  memoryMiB?: number;
+  memorySaved?: boolean;
+  disks?: Array<{ volumeId: string; name: string; device: string; sizeGiB: number }>;
+  quiesced?: boolean;
+  libvirtXml?: string | null;
+}
+
+/**
  * An instance snapshot (the contract's InstanceSnapshot): every volume of an instance at one instant, optionally
  * with the guest's memory. Like a volume snapshot, the row goes once the hypervisor confirms the delete. The code
  * says "instance snapshot"; the product calls it a "recovery point" in user-visible messages and GraphQL
@@ -61,6 +76,9 @@ export class InstanceSnapshotEntity {
   /** The guest's filesystems were frozen while it was taken (known once COMPLETED). */
   @Column({ type: 'boolean', default: false })
   quiesced!: boolean;
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  configuration!: InstanceSnapshotConfiguration;
 
   @Column({ type: 'text', nullable: true })
   error!: string | null;

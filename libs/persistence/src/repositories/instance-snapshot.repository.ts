@@ -1,6 +1,6 @@
 import { snapshotMachine, type SnapshotState } from '@snapdeck/domain';
 import type { EntityManager } from 'typeorm';
-import { InstanceSnapshotEntity } from '../entities/instance-snapshot.entity.js';
+import { InstanceSnapshotEntity, type InstanceSnapshotConfiguration } from '../entities/instance-snapshot.entity.js';
 import { newId } from '../ids.js';
 import { paginate, type Page, type PageRequest } from '../pagination.js';
 import { applyScope, type ReadScope } from '../scope.js';
@@ -21,10 +21,11 @@ export interface NewInstanceSnapshot {
   state: SnapshotState;
   withMemory: boolean;
   lastJobId: string | null;
+  configuration?: InstanceSnapshotConfiguration;
 }
 
 export type InstanceSnapshotChanges = Partial<
-  Pick<InstanceSnapshotEntity, 'error' | 'completedAt' | 'lastJobId' | 'quiesced'>
+  Pick<InstanceSnapshotEntity, 'error' | 'completedAt' | 'lastJobId' | 'quiesced' | 'configuration'>
 >;
 
 /** Instance snapshots: every volume of an instance at one instant. */

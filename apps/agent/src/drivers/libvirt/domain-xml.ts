@@ -1,3 +1,4 @@
+import { diskDevice } from '@snapdeck/domain';
 import { createHash } from 'node:crypto';
 import { isAbsolute } from 'node:path';
 import { DriverError } from '../volume-driver.js';
@@ -38,7 +39,7 @@ export function diskTarget(index: number): string {
   if (!Number.isInteger(index) || index < 0 || index >= MAX_DISKS) {
     throw new DriverError(`volume index ${index} is out of range: an instance has at most ${MAX_DISKS} disks`);
   }
-  return `vd${String.fromCharCode(97 + index)}`;
+  return diskDevice(index);
 }
 
 /** Text for an XML attribute or element: the five special characters escaped; control characters refused. */

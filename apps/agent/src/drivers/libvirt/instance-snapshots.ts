@@ -205,6 +205,11 @@ export class LibvirtInstanceSnapshots {
     return { alreadyGone: false, kind };
   }
 
+  /** What libvirt recorded of a point it made (`snapshot-dumpxml`): the snapshot and the domain as it was. */
+  dumpXml(instanceId: string, name: string): Promise<string> {
+    return this.domains.virsh.run(['snapshot-dumpxml', this.domains.domainName(instanceId), name]);
+  }
+
   private async hasLibvirtSnapshot(domain: string, name: string): Promise<boolean> {
     const names = (await this.domains.virsh.run(['snapshot-list', domain, '--name'])).split('\n').map((s) => s.trim());
     return names.includes(name);

@@ -231,18 +231,27 @@ describeWith(['libvirt', 'qemu-img'], 'LibvirtDriver on a real libvirtd', () => 
       await guestWrite(domain, 1, '0x22');
       const instanceSnapshotId = randomUUID();
       const t0 = performance.now();
-      expect(
-        await driver.createInstanceSnapshot(instance, instanceSnapshotId, { withMemory: true, quiesce: false }),
-      ).toEqual({
-        alreadyExisted: false,
-        quiesced: false,
+      const taken = await driver.createInstanceSnapshot(instance, instanceSnapshotId, {
+        withMemory: true,
+        quiesce: false,
       });
       const createMs = performance.now() - t0;
+      // libvirt's own record of the point, with the volumes' files relative to the host's storage.
+      const dumped = await hypervisor.virsh.run(['snapshot-dumpxml', domain, instanceSnapshotId]);
+      expect(dumped).toContain(`${primary}/volumes/${root}.qcow2`);
+      expect(taken).toEqual({
+        alreadyExisted: false,
+        quiesced: false,
+        snapshotXml: dumped.split(`${primary}/`).join('').trim(),
+      });
+      expect(taken.snapshotXml).toContain(`<source file='volumes/${root}.qcow2'`);
+      expect(taken.snapshotXml).not.toContain(primary);
       expect(
         await driver.createInstanceSnapshot(instance, instanceSnapshotId, { withMemory: true, quiesce: false }),
       ).toEqual({
         alreadyExisted: true,
         quiesced: false,
+        snapshotXml: taken.snapshotXml,
       });
       await guestWrite(domain, 0, '0x33');
       await guestWrite(domain, 1, '0x44');

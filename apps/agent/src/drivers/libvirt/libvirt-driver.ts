@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import {
   type CreateBackupPayload,
   type CreateBackupResult,
@@ -95,10 +96,12 @@ export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
   readonly liveBackups: LiveBackups;
   /** Outside the qemu-img driver's own locks (which it takes inside), never inside them: no cycle. */
   private readonly locks = new KeyedMutex();
+  private readonly storageDir: string;
 
   constructor(options: LibvirtDriverOptions) {
     super();
     this.uri = options.uri;
+    this.storageDir = resolve(options.storageDir);
     this.hypervisor = options.hypervisor ?? new LibvirtHypervisor({ uri: options.uri });
     this.files =
       options.files ??
@@ -349,7 +352,14 @@ export class LibvirtDriver extends VolumeDriver implements InstanceDriver {
           .catch((error: unknown) => {
             throw this.prefixed(error, action);
           });
-        return { alreadyExisted: taken.alreadyExisted, quiesced: taken.quiesced };
+        if (taken.kind !== 'memory') return { alreadyExisted: taken.alreadyExisted, quiesced: taken.quiesced };
+        // Shown to the tenant: the volumes' files relative to the host's storage (volumes/<id>.qcow2), not where
+        // this host keeps them.
+        const snapshotXml = (await this.hypervisor.instanceSnapshots.dumpXml(checked.instanceId, id))
+          .split(`${this.storageDir}/`)
+          .join('')
+          .trim();
+        return { alreadyExisted: taken.alreadyExisted, quiesced: taken.quiesced, snapshotXml };
       }
       if (options.withMemory) {
         throw new DriverError(`${action}: the instance is stopped, and a recovery point with memory needs it running`);

@@ -1,5 +1,6 @@
 import { Field, ID, ObjectType } from '@nestjs/graphql';
 import { SnapshotState } from '@snapdeck/domain';
+import { GraphQLJSON } from 'graphql-type-json';
 import type { InstanceSnapshotEntity } from '@snapdeck/persistence';
 import { Connection } from '../../common/connection.model.js';
 import { NodeModel } from '../../common/node.model.js';
@@ -27,6 +28,13 @@ export class InstanceSnapshotModel implements NodeModel {
   @Field({ description: "The guest's filesystems were frozen while the disks were taken. False until COMPLETED." })
   quiesced!: boolean;
 
+  @Field(() => GraphQLJSON, {
+    description:
+      'What it captured: cpuCount, memoryMiB, every disk (volumeId, name, device, sizeGiB), memorySaved, and once ' +
+      "COMPLETED quiesced and libvirtXml (libvirt's snapshot-dumpxml, for a point with memory; null otherwise).",
+  })
+  configuration!: Record<string, unknown>;
+
   @Field({ description: 'When it was asked for.' })
   createdAt!: Date;
 
@@ -49,6 +57,7 @@ export class InstanceSnapshotModel implements NodeModel {
       state: row.state,
       withMemory: row.withMemory,
       quiesced: row.quiesced,
+      configuration: row.configuration as Record<string, unknown>,
       createdAt: row.createdAt,
       completedAt: row.completedAt,
       error: row.error,

@@ -1,6 +1,6 @@
 import { JobName, type JobOutcome } from '@snapdeck/contracts';
 import { SnapshotState, VolumeState } from '@snapdeck/domain';
-import type { JobOf, Repositories } from '@snapdeck/persistence';
+import { ALL_ORGANIZATIONS, type JobOf, type Repositories } from '@snapdeck/persistence';
 import { expectMoved } from './expect-moved.js';
 import type { JobOutcomeApplier } from './job-outcome-applier.js';
 
@@ -14,10 +14,21 @@ export class CreateInstanceSnapshotApplier implements JobOutcomeApplier<JobName.
     outcome: JobOutcome<JobName.CREATE_INSTANCE_SNAPSHOT>,
   ): Promise<void> {
     const { instanceId, volumeIds, instanceSnapshotId } = job.payload;
+    const taken = outcome.ok ? await tx.instanceSnapshots.findById(ALL_ORGANIZATIONS, instanceSnapshotId) : null;
     const next = outcome.ok
       ? {
           to: SnapshotState.COMPLETED,
-          changes: { completedAt: new Date(), error: null, quiesced: outcome.data.quiesced },
+          changes: {
+            completedAt: new Date(),
+            error: null,
+            quiesced: outcome.data.quiesced,
+            // What it captured, completed with what only the hypervisor knows.
+            configuration: {
+              ...(taken?.configuration ?? {}),
+              quiesced: outcome.data.quiesced,
+              libvirtXml: outcome.data.snapshotXml ?? null,
+            },
+          },
         }
       : { to: SnapshotState.ERROR, changes: { error: outcome.message } };
     expectMoved(
