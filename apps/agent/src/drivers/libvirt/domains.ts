@@ -1,3 +1,4 @@
+import type { InstanceSize } from '@snapdeck/domain';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -29,12 +30,6 @@ export interface DomainOptions {
   cache?: 'none' | 'writeback' | 'writethrough' | 'directsync' | 'unsafe';
   /** How often stop polls the domain's state. */
   pollIntervalMs?: number;
-}
-
-/** A domain's vCPUs and memory. */
-export interface DomainSize {
-  cpuCount: number;
-  memoryMiB: number;
 }
 
 export interface StartResult {
@@ -132,7 +127,7 @@ export class LibvirtDomains {
    * `size` (the api's START_INSTANCE); without one, a defined domain keeps its own (a restart after a STOP-mode
    * backup) and a new one gets the agent's default.
    */
-  async start(instanceId: string, volumePaths: readonly string[], size?: DomainSize): Promise<StartResult> {
+  async start(instanceId: string, volumePaths: readonly string[], size?: InstanceSize): Promise<StartResult> {
     const domain = domainName(instanceId);
     const domainType = await this.domainType();
     const state = await this.instanceState(instanceId);
@@ -180,7 +175,7 @@ export class LibvirtDomains {
   }
 
   /** The vCPUs and memory a defined domain has (`virsh dominfo`); undefined when it does not say. */
-  async definedSize(domain: string): Promise<DomainSize | undefined> {
+  async definedSize(domain: string): Promise<InstanceSize | undefined> {
     const info = await this.virsh.run(['dominfo', domain]);
     const cpus = /^CPU\(s\):\s+(\d+)\s*$/m.exec(info);
     const memoryKiB = /^Max memory:\s+(\d+) KiB\s*$/m.exec(info);

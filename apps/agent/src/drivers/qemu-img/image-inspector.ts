@@ -23,6 +23,8 @@ export interface CheckResult {
   check: ImageCheck;
   /** Another process held the image's lock: the check ran read-only with -U (a held image is never repaired). */
   held: boolean;
+  /** Corrupt, but only with counts and flags `check -r all` recomputes from the references (onlyRecountableErrors). */
+  recountable?: boolean;
 }
 
 /**
@@ -91,23 +93,14 @@ export class ImageInspector {
         timedOut: error.timedOut,
         timeoutSeconds: options.timeoutMs / 1000,
       });
-      return { check, held: options.shared };
-    }
-  }
-
-  /** True when the image's only errors are counts and flags `check -r all` recomputes (onlyRecountableErrors). */
-  async onlyRecountable(file: string, timeoutMs: number): Promise<boolean> {
-    try {
-      await this.runner.run(['check', '-f', 'qcow2', '--output=json', file], { timeoutMs });
-      return false;
-    } catch (error) {
-      if (!(error instanceof QemuImgProcessError)) throw error;
-      return error.exitCode === 2 && onlyRecountableErrors(error.stderr);
+      // A held image is never repaired, so never called recountable.
+      const recountable = !options.shared && check.status === 'corrupt' && onlyRecountableErrors(error.stderr);
+      return { check, held: options.shared, ...(recountable ? { recountable } : {}) };
     }
   }
 
   /**
-   * `qemu-img check -r all`, for an image whose only errors `onlyRecountable` found: it sets counts and flags
+   * `qemu-img check -r all`, for an image whose check found it `recountable`: it sets counts and flags
    * from the references (and frees leaks). The caller checks again.
    */
   async repairRecountable(file: string, timeoutMs: number, labels: ReadonlyMap<string, string>): Promise<void> {

@@ -627,8 +627,7 @@ export class QemuImgDriver extends VolumeDriver {
       case 'timeout':
         return deferred(id, check, check.message ?? 'qemu-img check ran out of time');
       case 'corrupt':
-        if (await this.inspector.onlyRecountable(file, timeoutMs))
-          return decided(await this.repairRecountable(id, check, timeoutMs));
+        if (first.recountable) return decided(await this.repairRecountable(id, check, timeoutMs));
         return decided({ volumeId: id, status: 'damaged', check, message: check.message ?? check.status });
       case 'unreadable':
         return decided({ volumeId: id, status: 'damaged', check, message: check.message ?? check.status });
